@@ -1,0 +1,1 @@
+"""The ready-made stack(s) and their settings."""

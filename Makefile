@@ -1,0 +1,56 @@
+# Plain entry points; each creates or reuses the virtualenvs and is fast when nothing changed.
+#   make run    - the whole system on this machine (local server, web page, workers)
+#   make test   - lint + every test (unit, handlers, synth, checkov, end-to-end, browser)
+#   make synth  - cdktf.out/stacks/<stack>/cdk.tf.json
+#   make bench  - benchmarks on real photos, printed as ratios
+#   make lint   - ruff
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
+# checkov pins many libraries that conflict with the project's; it lives in its own virtualenv.
+CHECKOV_VERSION := 3.3.30
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export IMGMGR_CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
+
+.PHONY: run test synth bench lint venv checkov clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,infra,dev,bench]'
+	touch $@
+
+$(CHECKOV_VENV)/.installed: Makefile
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+venv: $(BIN)/.installed
+
+checkov: $(CHECKOV_VENV)/.installed
+
+run: venv
+	$(BIN)/imgmgr serve
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: venv checkov lint
+	$(BIN)/python -m pytest
+
+synth: venv
+	$(BIN)/python main.py
+	@echo "wrote cdktf.out/stacks/*/cdk.tf.json"
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf cdktf.out .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,37 @@
+"""The ready-made stack: provider, backend and the wiring of the constructs from settings."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from stacks.settings import Settings
+
+
+class ImageManagementStack(TerraformStack):
+    """Everything one deployment needs; the only place that creates the provider and the backend."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: Settings) -> None:
+        super().__init__(scope, id)
+        self.settings = settings
+        self.provider = AwsProvider(
+            self,
+            "aws",
+            region=settings.region,
+            default_tags=[AwsProviderDefaultTags(tags=settings.default_tags)],
+        )
+        if settings.state_bucket:
+            S3Backend(
+                self,
+                bucket=settings.state_bucket,
+                key=settings.state_key,
+                region=settings.region,
+                encrypt=True,
+                dynamodb_table=settings.state_lock_table,
+            )
+            if not settings.state_lock_table:
+                # S3 native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field for it.
+                self.add_override("terraform.backend.s3.use_lockfile", True)
+        else:
+            LocalBackend(self, path=f"terraform.{id}.tfstate")

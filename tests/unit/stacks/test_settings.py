@@ -1,0 +1,98 @@
+"""Settings: defaults, precedence, and one-line errors that name the setting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stacks.settings import Settings, SettingsError
+
+
+def test_defaults_fit_the_free_tier_and_local_state() -> None:
+    # GIVEN no context and no environment
+    # WHEN settings are loaded
+    settings = Settings.load({}, {})
+    # THEN the defaults apply
+    assert settings.region == "us-east-1"
+    assert settings.monthly_budget_usd == 5.0
+    assert settings.enable_quicksight is False
+    assert settings.state_bucket is None
+
+
+def test_environment_overrides_context() -> None:
+    # GIVEN a region in both the context and the environment
+    context = {"region": "eu-west-1"}
+    environ = {"IMGMGR_REGION": "eu-central-1"}
+    # WHEN settings are loaded
+    settings = Settings.load(context, environ)
+    # THEN the environment wins
+    assert settings.region == "eu-central-1"
+
+
+def test_alert_emails_parse_from_a_comma_separated_variable() -> None:
+    settings = Settings.load({}, {"IMGMGR_ALERT_EMAILS": "a@example.com, b@example.org"})
+    assert settings.alert_emails == ("a@example.com", "b@example.org")
+
+
+def test_flags_parse_from_text() -> None:
+    assert Settings.load({}, {"IMGMGR_ENABLE_QUICKSIGHT": "true"}).enable_quicksight is True
+    assert Settings.load({}, {"IMGMGR_ENABLE_QUICKSIGHT": "0"}).enable_quicksight is False
+
+
+def test_malformed_email_names_the_setting_and_its_source() -> None:
+    with pytest.raises(SettingsError, match=r"^alert_emails: 'not-an-email' .*IMGMGR_ALERT_EMAILS"):
+        Settings.load({}, {"IMGMGR_ALERT_EMAILS": "not-an-email"})
+
+
+def test_negative_budget_names_the_setting_and_its_source() -> None:
+    with pytest.raises(SettingsError, match=r"^monthly_budget_usd: -3\.0 must be a positive amount.*context"):
+        Settings.load({"monthly_budget_usd": -3}, {})
+
+
+def test_non_numeric_budget_names_the_setting() -> None:
+    with pytest.raises(SettingsError, match=r"^monthly_budget_usd: 'lots' is not a number"):
+        Settings.load({}, {"IMGMGR_MONTHLY_BUDGET_USD": "lots"})
+
+
+def test_bad_flag_names_the_setting() -> None:
+    with pytest.raises(SettingsError, match=r"^enable_quicksight: 'maybe' is not a boolean"):
+        Settings.load({}, {"IMGMGR_ENABLE_QUICKSIGHT": "maybe"})
+
+
+def test_unknown_context_key_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"^regoin: unknown setting"):
+        Settings.load({"regoin": "us-east-1"}, {})
+
+
+def test_region_and_name_prefix_are_validated() -> None:
+    with pytest.raises(SettingsError, match=r"^region: 'mars-1'"):
+        Settings.load({"region": "mars-1"}, {})
+    with pytest.raises(SettingsError, match=r"^name_prefix: 'Bad_Prefix'"):
+        Settings.load({"name_prefix": "Bad_Prefix"}, {})
+
+
+def test_reserved_tag_prefix_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"^tags: 'aws:owner'"):
+        Settings.load({"tags": {"aws:owner": "me"}}, {})
+
+
+def test_default_tags_always_name_the_project() -> None:
+    settings = Settings.load({"tags": {"CostCenter": "42"}}, {})
+    assert settings.default_tags == {"CostCenter": "42", "Project": "imgmgr", "ManagedBy": "cdktf"}
+
+
+def test_from_project_reads_the_cdktf_json_context(tmp_path: Path) -> None:
+    # GIVEN a cdktf.json with an imgmgr context
+    (tmp_path / "cdktf.json").write_text(json.dumps({"context": {"imgmgr": {"monthly_budget_usd": 12}}}))
+    # WHEN settings are read from that project
+    settings = Settings.from_project(tmp_path, {})
+    # THEN the context value is used
+    assert settings.monthly_budget_usd == 12.0
+
+
+def test_from_project_reports_invalid_json(tmp_path: Path) -> None:
+    (tmp_path / "cdktf.json").write_text("{not json")
+    with pytest.raises(SettingsError, match=r"^cdktf.json: not valid JSON"):
+        Settings.from_project(tmp_path, {})
