@@ -1,13 +1,21 @@
 """Ports: the protocols the pure core and the steps talk to; adapters in ``lambdas/adapters`` implement them.
 
-Only typing here: no I/O, no boto3, no environment.
+Only typing here: no I/O, no boto3, no environment. Errors are those of ``lambdas.domain.errors``:
+adapters translate their library's faults (``TransientError`` for throttling and timeouts, so that the
+caller retries; ``NotFoundError`` for a missing object) and never leak them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from lambdas.domain.events import AnalyticsEvent
 from lambdas.domain.labels import Labeling
+from lambdas.domain.queries import ImageQuery, Page
+from lambdas.domain.records import ImageRecord, Usage
 
 
 @runtime_checkable
@@ -19,3 +27,107 @@ class Labeler(Protocol):
     """
 
     def detect(self, image: bytes) -> Labeling: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a store knows about an object without reading it."""
+
+    key: str
+    size: int
+    content_type: str | None = None
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Bytes under keys (``uploads/...``, ``renditions/...``): S3 in AWS, a data directory locally.
+
+    Writes are whole-object and atomic (a reader sees the old bytes or the new, never a mix).
+    Keys are relative, ``/``-separated, without ``..``; a bad key raises ``InvalidKeyError``.
+    """
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Store ``data`` under ``key``, replacing what was there."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes under ``key``; ``NotFoundError`` when there are none."""
+        ...
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """Size and type of the object under ``key``, ``None`` when there is none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object under ``key``; removing a missing object is not an error."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys starting with ``prefix``, in lexicographic order."""
+        ...
+
+
+@runtime_checkable
+class MetadataStore(Protocol):
+    """Image records and the counters derived from them: DynamoDB in AWS, SQLite locally.
+
+    Every write of a record is conditional on the version that was read, so that concurrent or repeated
+    steps cannot both win and a state can only move forward (``lambdas.domain.states``). Counters (usage
+    per owner and overall, category counts per owner and overall) change in the same transaction as the
+    record, by the difference between the old and the new record's contribution: a repeated event can
+    never count twice, and a deletion removes exactly what the image added.
+    """
+
+    def create(self, record: ImageRecord) -> ImageRecord:
+        """Store a new record (version 1); ``RecordExistsError`` when its image id is taken."""
+        ...
+
+    def get(self, image_id: str) -> ImageRecord | None:
+        """The record (deleted tombstones included) or ``None``; strongly consistent."""
+        ...
+
+    def transition(self, current: ImageRecord, updated: ImageRecord) -> ImageRecord:
+        """Replace ``current`` (as read) by ``updated`` and return what was stored (version + 1).
+
+        ``InvalidTransitionError`` when the state would not move forward; ``StaleRecordError`` when
+        the stored record is no longer ``current`` (another writer won: re-read and decide again).
+        """
+        ...
+
+    def delete(self, image_id: str, *, at: datetime, retain_seconds: int = 7 * 86400) -> ImageRecord | None:
+        """Turn the record into a tombstone that counts nowhere and expires after ``retain_seconds``.
+
+        Removes it from every index and counter. Idempotent: deleting a tombstone returns it again;
+        ``None`` when there is no record at all.
+        """
+        ...
+
+    def query(self, query: ImageQuery) -> Page:
+        """Records matching ``query``, newest first, one page at a time (see ``ImageQuery``)."""
+        ...
+
+    def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
+        """The owner's newest live (not deleted) image with this content SHA-256 (declared or measured)."""
+        ...
+
+    def category_counts(self, owner: str | None = None) -> dict[str, int]:
+        """Ready images per category, for one owner or (``None``) everyone; zero counts left out."""
+        ...
+
+    def usage(self, owner: str | None = None) -> Usage:
+        """Images, bytes stored and bytes saved, for one owner or (``None``) everyone."""
+        ...
+
+
+@runtime_checkable
+class EventSink(Protocol):
+    """Where analytics events go: a structured log line in AWS, a JSON-lines file locally."""
+
+    def emit(self, event: AnalyticsEvent) -> None: ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """The current time, timezone-aware UTC (a port so that tests can fix it)."""
+
+    def now(self) -> datetime: ...

@@ -33,3 +33,69 @@ class TransientError(ImgMgrError):
     """A dependency faulted; the same event may succeed when retried."""
 
     code = "ImgMgr.Transient"
+
+
+class InvalidTransitionError(PermanentError):
+    """A state change that does not move the record forward (``ready -> compressed``, ``deleted -> *``)."""
+
+    code = "Record.InvalidTransition"
+
+
+class RecordExistsError(PermanentError):
+    """A record with the same image id exists already."""
+
+    code = "Record.Exists"
+
+
+class StaleRecordError(TransientError):
+    """A conditional write lost: the record changed since it was read. Re-read and decide again."""
+
+    code = "Record.Conflict"
+
+
+class NotFoundError(PermanentError):
+    """An object or record the event refers to does not exist (any more)."""
+
+    code = "Object.NotFound"
+
+
+class InvalidKeyError(PermanentError):
+    """An object key outside the layout (``uploads/<owner>/<image_id>/<filename>``) or the data directory."""
+
+    code = "Object.InvalidKey"
+
+
+class InvalidQueryError(PermanentError):
+    """A metadata query no index serves (no owner, category or label) or with a bad cursor or range."""
+
+    code = "Query.Invalid"
+
+
+class UploadTooLargeError(PermanentError):
+    """The uploaded object is larger than the configured maximum upload size."""
+
+    code = "Upload.TooLarge"
+
+
+class ChecksumMismatchError(PermanentError):
+    """The uploaded bytes do not have the SHA-256 the client declared when it asked to upload."""
+
+    code = "Upload.ChecksumMismatch"
+
+
+class ThrottledError(TransientError):
+    """A dependency refused the call for rate or quota reasons (``ThrottlingException``...)."""
+
+    code = "Dependency.Throttled"
+
+
+class DependencyError(TransientError):
+    """A dependency timed out, was unavailable or answered with a server error."""
+
+    code = "Dependency.Unavailable"
+
+
+class NotReadyError(TransientError):
+    """A step ran before the step it depends on finished (an out-of-order event); retry later."""
+
+    code = "Pipeline.NotReady"

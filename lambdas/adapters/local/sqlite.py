@@ -1,0 +1,308 @@
+"""``MetadataStore`` over SQLite: the same records, indexes and counters as the DynamoDB table.
+
+Tables: ``images`` (one row per record, the record as JSON plus the indexed columns), ``image_terms``
+(the categories and labels a ready image is listed under), ``category_counts`` and ``usage`` (the
+maintained counters; scope ``*`` is everyone). The database runs in WAL mode; every write is one
+``BEGIN IMMEDIATE`` transaction that checks the version it read, so concurrent workers and a killed
+process leave it consistent. Each thread gets its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from lambdas.domain.errors import InvalidQueryError, RecordExistsError, StaleRecordError
+from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
+from lambdas.domain.records import ImageRecord, Usage, check_transition, counter_changes, timestamp
+from lambdas.domain.states import ImageState
+
+ALL_SCOPE = "*"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    image_id   TEXT PRIMARY KEY,
+    owner      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    sha256     TEXT,
+    doc        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, created_at, image_id);
+CREATE INDEX IF NOT EXISTS images_by_owner_state ON images (owner, state, created_at, image_id);
+CREATE INDEX IF NOT EXISTS images_by_hash ON images (owner, sha256);
+CREATE TABLE IF NOT EXISTS image_terms (
+    image_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    term       TEXT NOT NULL,
+    owner      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (image_id, kind, term)
+);
+CREATE INDEX IF NOT EXISTS terms_global ON image_terms (kind, term, created_at, image_id);
+CREATE INDEX IF NOT EXISTS terms_by_owner ON image_terms (owner, kind, term, created_at, image_id);
+CREATE TABLE IF NOT EXISTS category_counts (
+    scope    TEXT NOT NULL,
+    category TEXT NOT NULL,
+    count    INTEGER NOT NULL,
+    PRIMARY KEY (scope, category)
+);
+CREATE TABLE IF NOT EXISTS usage (
+    scope        TEXT PRIMARY KEY,
+    images       INTEGER NOT NULL,
+    bytes_stored INTEGER NOT NULL,
+    bytes_saved  INTEGER NOT NULL
+);
+"""
+
+
+class SqliteMetadataStore:
+    """``MetadataStore`` in the SQLite database at ``path`` (created with its schema if missing)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        with self._write() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    # --- connections and transactions ---------------------------------------------------------------
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # --- writes ---------------------------------------------------------------------------------------
+    def create(self, record: ImageRecord) -> ImageRecord:
+        stored = _with_version(record, 1)
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO images (image_id, owner, created_at, state, version, sha256, doc)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    _row(stored),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise RecordExistsError(f"image {record.image_id} exists already") from exc
+            self._apply(db, None, stored)
+        return stored
+
+    def get(self, image_id: str) -> ImageRecord | None:
+        row = self._db().execute("SELECT doc FROM images WHERE image_id = ?", (image_id,)).fetchone()
+        return None if row is None else ImageRecord.from_dict(json.loads(row[0]))
+
+    def transition(self, current: ImageRecord, updated: ImageRecord) -> ImageRecord:
+        check_transition(current, updated)
+        stored = _with_version(updated, current.version + 1)
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE images SET state = ?, version = ?, sha256 = ?, doc = ?"
+                " WHERE image_id = ? AND version = ? AND state = ?",
+                (
+                    stored.state.value,
+                    stored.version,
+                    _hash(stored),
+                    json.dumps(stored.to_dict()),
+                    current.image_id,
+                    current.version,
+                    current.state.value,
+                ),
+            ).rowcount
+            if changed != 1:
+                raise StaleRecordError(f"image {current.image_id} changed since version {current.version}")
+            self._apply(db, current, stored)
+        return stored
+
+    def delete(self, image_id: str, *, at: datetime, retain_seconds: int = 7 * 86400) -> ImageRecord | None:
+        for _attempt in range(5):
+            current = self.get(image_id)
+            if current is None or current.state is ImageState.DELETED:
+                return current
+            try:
+                return self.transition(
+                    current, current.deleted(at=at, expires_at=at + timedelta(seconds=retain_seconds))
+                )
+            except StaleRecordError:
+                continue
+        raise StaleRecordError(f"image {image_id} kept changing while being deleted")
+
+    def _apply(self, db: sqlite3.Connection, old: ImageRecord | None, new: ImageRecord) -> None:
+        usage, categories = counter_changes(old, new)
+        for scope in (new.owner, ALL_SCOPE):
+            if usage != Usage():
+                db.execute(
+                    "INSERT INTO usage (scope, images, bytes_stored, bytes_saved) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (scope) DO UPDATE SET images = images + excluded.images,"
+                    " bytes_stored = bytes_stored + excluded.bytes_stored,"
+                    " bytes_saved = bytes_saved + excluded.bytes_saved",
+                    (scope, usage.images, usage.bytes_stored, usage.bytes_saved),
+                )
+            for category, delta in categories.items():
+                db.execute(
+                    "INSERT INTO category_counts (scope, category, count) VALUES (?, ?, ?)"
+                    " ON CONFLICT (scope, category) DO UPDATE SET count = count + excluded.count",
+                    (scope, category, delta),
+                )
+        before = index_terms(old) if old is not None else frozenset()
+        after = index_terms(new)
+        for kind, term in before - after:
+            db.execute(
+                "DELETE FROM image_terms WHERE image_id = ? AND kind = ? AND term = ?",
+                (new.image_id, kind, term),
+            )
+        for kind, term in after - before:
+            db.execute(
+                "INSERT OR REPLACE INTO image_terms (image_id, kind, term, owner, created_at) VALUES (?, ?, ?, ?, ?)",
+                (new.image_id, kind, term, new.owner, timestamp(new.created_at)),
+            )
+
+    # --- reads ----------------------------------------------------------------------------------------
+    def query(self, query: ImageQuery) -> Page:
+        after = _decode_cursor(query.cursor)
+        conditions: list[str] = []
+        params: list[object] = []
+        if query.category is not None or query.label is not None:
+            if query.state not in (None, ImageState.READY):
+                return Page(())
+            kind, term = _term_of(query)
+            source = "image_terms t JOIN images i ON i.image_id = t.image_id"
+            conditions += ["t.kind = ?", "t.term = ?", "i.state = ?"]
+            params += [kind, term, ImageState.READY.value]
+            column = "t"
+            if query.owner is not None:
+                conditions.append("t.owner = ?")
+                params.append(query.owner)
+        else:
+            source = "images i"
+            column = "i"
+            conditions += ["i.owner = ?", "i.state != ?"]
+            params += [query.owner, ImageState.DELETED.value]
+            if query.state is not None:
+                conditions.append("i.state = ?")
+                params.append(query.state.value)
+        if query.since is not None:
+            conditions.append(f"{column}.created_at >= ?")
+            params.append(timestamp(query.since))
+        if query.until is not None:
+            conditions.append(f"{column}.created_at <= ?")
+            params.append(timestamp(query.until))
+        if after is not None:
+            conditions.append(f"({column}.created_at, {column}.image_id) < (?, ?)")
+            params += list(after)
+        sql = (
+            f"SELECT i.doc, {column}.created_at, {column}.image_id FROM {source}"  # noqa: S608 - fixed fragments
+            f" WHERE {' AND '.join(conditions)}"
+            f" ORDER BY {column}.created_at DESC, {column}.image_id DESC LIMIT ?"
+        )
+        rows = self._db().execute(sql, [*params, query.limit + 1]).fetchall()
+        items = tuple(ImageRecord.from_dict(json.loads(row[0])) for row in rows[: query.limit])
+        next_cursor = None
+        if len(rows) > query.limit:
+            last = rows[query.limit - 1]
+            next_cursor = json.dumps({"created_at": last[1], "image_id": last[2]}, separators=(",", ":"))
+        return Page(items, next_cursor)
+
+    def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT doc FROM images WHERE owner = ? AND sha256 = ? AND state != ? ORDER BY created_at DESC LIMIT 1",
+                (owner, sha256, ImageState.DELETED.value),
+            )
+            .fetchone()
+        )
+        return None if row is None else ImageRecord.from_dict(json.loads(row[0]))
+
+    def category_counts(self, owner: str | None = None) -> dict[str, int]:
+        rows = (
+            self._db()
+            .execute(
+                "SELECT category, count FROM category_counts WHERE scope = ? AND count > 0 ORDER BY category",
+                (owner if owner is not None else ALL_SCOPE,),
+            )
+            .fetchall()
+        )
+        return {category: count for category, count in rows}
+
+    def usage(self, owner: str | None = None) -> Usage:
+        row = (
+            self._db()
+            .execute(
+                "SELECT images, bytes_stored, bytes_saved FROM usage WHERE scope = ?",
+                (owner if owner is not None else ALL_SCOPE,),
+            )
+            .fetchone()
+        )
+        return Usage() if row is None else Usage(*row)
+
+
+def _with_version(record: ImageRecord, version: int) -> ImageRecord:
+    return replace(record, version=version)
+
+
+def _term_of(query: ImageQuery) -> tuple[str, str]:
+    if query.category is not None:
+        return "category", query.category
+    return "label", normalize_label(query.label or "")
+
+
+def _hash(record: ImageRecord) -> str | None:
+    return record.sha256 or record.declared_sha256
+
+
+def _row(record: ImageRecord) -> tuple[object, ...]:
+    return (
+        record.image_id,
+        record.owner,
+        timestamp(record.created_at),
+        record.state.value,
+        record.version,
+        _hash(record),
+        json.dumps(record.to_dict()),
+    )
+
+
+def _decode_cursor(cursor: str | None) -> tuple[str, str] | None:
+    if cursor is None:
+        return None
+    try:
+        data = json.loads(cursor)
+        created_at, image_id = data["created_at"], data["image_id"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidQueryError("cursor is not one this store issued") from exc
+    if not isinstance(created_at, str) or not isinstance(image_id, str):
+        raise InvalidQueryError("cursor is not one this store issued")
+    return created_at, image_id

@@ -1,0 +1,158 @@
+"""Image records: keys, transitions, counters, persistence form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lambdas.domain.errors import InvalidKeyError, InvalidQueryError, InvalidTransitionError
+from lambdas.domain.labels import Label, Labeling
+from lambdas.domain.queries import ImageQuery, index_terms
+from lambdas.domain.records import (
+    ImageRecord,
+    StoredRendition,
+    UploadKey,
+    Usage,
+    check_transition,
+    counter_changes,
+    new_record,
+    parse_timestamp,
+    rendition_key,
+    timestamp,
+)
+from lambdas.domain.states import ImageState
+
+T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+CAT = Labeling((Label("Cat", 97.5, ("Animal",), ("Animals and Pets",)),), "fake")
+
+
+def _uploaded() -> ImageRecord:
+    record = new_record(image_id="img-1", owner="alice", filename="cat.jpg", at=T0)
+    return record.uploaded(at=T0, size=1000, sha256="abc", sniffed_format="jpeg", sniffed_mime="image/jpeg")
+
+
+def _compressed(size: int = 400, *, kept: bool = False) -> ImageRecord:
+    rendition = StoredRendition(
+        name="compressed",
+        key="renditions/img-1/compressed.jpg",
+        format="jpeg",
+        mime="image/jpeg",
+        width=10,
+        height=10,
+        size=size,
+        kept_original=kept,
+    )
+    return _uploaded().compressed(at=T0, rendition=rendition, width=10, height=10, fmt="jpeg", mime="image/jpeg")
+
+
+def test_upload_key_parses_into_owner_id_and_filename():
+    assert UploadKey.parse("uploads/alice/img-1/cat.jpg") == UploadKey("alice", "img-1", "cat.jpg")
+
+
+@pytest.mark.parametrize(
+    "key", ["uploads/alice/img-1", "renditions/img-1/a.jpg", "uploads/alice/../x.jpg", "uploads/a/b/c/d.jpg"]
+)
+def test_keys_outside_the_layout_are_refused(key):
+    with pytest.raises(InvalidKeyError, match="is not"):
+        UploadKey.parse(key)
+
+
+def test_rendition_key_uses_the_usual_extension():
+    assert rendition_key("img-1", "thumb-256", "JPEG") == "renditions/img-1/thumb-256.jpg"
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
+def test_timestamps_round_trip(moment):
+    assert parse_timestamp(timestamp(moment)) == moment
+
+
+@given(
+    st.lists(
+        st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+        min_size=2,
+        max_size=5,
+    )
+)
+def test_timestamp_text_sorts_as_time(moments):
+    assert sorted(moments) == sorted(moments, key=timestamp)
+
+
+def test_a_step_cannot_move_a_ready_record_back():
+    ready = _compressed().thumbnailed(at=T0, renditions=()).categorized(at=T0, labeling=CAT)
+    with pytest.raises(InvalidTransitionError, match="ready -> compressed"):
+        ready.compressed(at=T0, rendition=ready.renditions[0], width=1, height=1, fmt="jpeg", mime="image/jpeg")
+
+
+def test_a_final_failure_cannot_resume():
+    failed = _uploaded().failed(at=T0, code="Image.NotAnImage", message="no", step="compress", retryable=False)
+    with pytest.raises(InvalidTransitionError, match="failed -> compressed"):
+        _ = failed.compressed(
+            at=T0, rendition=_compressed().renditions[0], width=1, height=1, fmt="jpeg", mime="image/jpeg"
+        )
+
+
+def test_a_repeated_failure_keeps_the_state_to_resume_from():
+    failed = _compressed().failed(at=T0, code="Dependency.Throttled", message="x", step="thumbnail", retryable=True)
+    again = failed.failed(at=T0, code="Dependency.Throttled", message="y", step="thumbnail", retryable=True)
+    assert again.failure.state is ImageState.COMPRESSED
+
+
+def test_check_transition_refuses_a_change_of_owner():
+    record = _uploaded()
+    other = ImageRecord.from_dict({**record.to_dict(), "owner": "mallory"})
+    with pytest.raises(InvalidTransitionError, match="never change"):
+        check_transition(record, other)
+
+
+def test_usage_counts_original_and_renditions_and_savings():
+    assert _compressed(400).usage() == Usage(images=1, bytes_stored=1400, bytes_saved=600)
+
+
+def test_a_kept_original_is_not_stored_twice_nor_saved():
+    assert _compressed(1000, kept=True).usage() == Usage(images=1, bytes_stored=1000, bytes_saved=0)
+
+
+def test_an_image_awaiting_upload_uses_nothing():
+    assert new_record(image_id="img-1", owner="alice", filename="a.jpg", at=T0).usage() == Usage()
+
+
+def test_counter_changes_of_becoming_ready_add_its_categories():
+    thumbnailed = _compressed().thumbnailed(at=T0, renditions=())
+    ready = thumbnailed.categorized(at=T0, labeling=CAT)
+    assert counter_changes(thumbnailed, ready) == (Usage(), {"Animals and Pets": 1})
+
+
+def test_counter_changes_of_a_deletion_remove_everything_it_added():
+    ready = _compressed().thumbnailed(at=T0, renditions=()).categorized(at=T0, labeling=CAT)
+    deleted = ready.deleted(at=T0, expires_at=T0 + timedelta(days=7))
+    assert counter_changes(ready, deleted) == (-ready.usage(), {"Animals and Pets": -1})
+
+
+def test_a_ready_record_is_indexed_by_categories_and_folded_labels():
+    ready = _compressed().thumbnailed(at=T0, renditions=()).categorized(at=T0, labeling=CAT)
+    assert index_terms(ready) == {("category", "Animals and Pets"), ("label", "cat"), ("label", "animal")}
+
+
+def test_the_persistence_form_round_trips():
+    ready = _compressed().thumbnailed(at=T0, renditions=()).categorized(at=T0, labeling=CAT)
+    failed = _uploaded().failed(at=T0, code="Image.NotAnImage", message="no", step="compress", retryable=False)
+    assert ImageRecord.from_dict(ready.to_dict()) == ready
+    assert ImageRecord.from_dict(failed.to_dict()) == failed
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "owner, category or label is required"),
+        ({"category": "Sports", "label": "ball"}, "exclude each other"),
+        ({"owner": "a", "limit": 0}, "limit must be"),
+        ({"owner": "a", "since": datetime(2026, 1, 1)}, "since must be timezone-aware"),
+        ({"owner": "a", "since": T0, "until": T0 - timedelta(days=1)}, "since must not be after until"),
+    ],
+)
+def test_queries_no_index_serves_are_refused(kwargs, message):
+    with pytest.raises(InvalidQueryError, match=message):
+        ImageQuery(**kwargs)
