@@ -1,0 +1,274 @@
+"""Props of ``ImagePipeline``: every option with its default, validated at construction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+#: Project root of this checkout (``constructs_lib/..``): where ``lambdas/`` and ``pyproject.toml`` live.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+#: Retention periods CloudWatch Logs accepts, in days.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+#: Formats the compress step can write (``lambdas.imaging.options.COMPRESSED_FORMATS``; not imported:
+#: that module imports Pillow, which a synthesis does not need).
+COMPRESSED_FORMATS = ("jpeg", "webp", "avif")
+
+#: Log levels Powertools understands.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
+
+_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
+_STAGE_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9._/#:-]{1,255}$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+MiB = 1024 * 1024
+
+
+class PropsError(ValueError):
+    """A prop has a bad value; the message starts with the prop's name."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSize:
+    """Memory and timeout of one Lambda function."""
+
+    memory_mb: int
+    """Memory in MB, 128-10240; CPU share grows with it (one full vCPU at 1769 MB). Default: per function."""
+
+    timeout_seconds: int
+    """Longest run of one invocation, 1-900 seconds. Default: per function."""
+
+    def validate(self, name: str) -> None:
+        """Raises ``PropsError`` naming ``name`` when a value is out of Lambda's range."""
+        if (
+            isinstance(self.memory_mb, bool)
+            or not isinstance(self.memory_mb, int)
+            or not 128 <= self.memory_mb <= 10240
+        ):
+            raise PropsError(f"{name}.memory_mb: {self.memory_mb!r} must be an integer from 128 to 10240")
+        if (
+            isinstance(self.timeout_seconds, bool)
+            or not isinstance(self.timeout_seconds, int)
+            or not 1 <= self.timeout_seconds <= 900
+        ):
+            raise PropsError(f"{name}.timeout_seconds: {self.timeout_seconds!r} must be an integer from 1 to 900")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImagePipelineProps:
+    """Options of ``ImagePipeline``. Defaults stay inside the AWS Free Tier where one exists.
+
+    The memory and timeout defaults of the functions come from the benchmark issue (GB-seconds measured
+    per image on real photos) and will be revised as the benchmark is refined.
+    """
+
+    name_prefix: str = "imgmgr"
+    """Prefix of every resource name: 3-20 lowercase letters, digits and dashes. Default: ``"imgmgr"``."""
+
+    compress_size: FunctionSize = FunctionSize(memory_mb=1769, timeout_seconds=120)
+    """Memory and timeout of the compress function (one full vCPU: it decodes full-resolution images).
+    Default: 1769 MB, 120 s."""
+
+    thumbnail_size: FunctionSize = FunctionSize(memory_mb=1024, timeout_seconds=60)
+    """Memory and timeout of the thumbnail function. Default: 1024 MB, 60 s."""
+
+    categorize_size: FunctionSize = FunctionSize(memory_mb=512, timeout_seconds=30)
+    """Memory and timeout of the categorize function (mostly waits on Rekognition). Default: 512 MB, 30 s."""
+
+    api_size: FunctionSize = FunctionSize(memory_mb=512, timeout_seconds=15)
+    """Memory and timeout of the API function (API Gateway gives up after 29 s). Default: 512 MB, 15 s."""
+
+    redrive_size: FunctionSize = FunctionSize(memory_mb=256, timeout_seconds=300)
+    """Memory and timeout of the redrive function, which replays the dead-letter queue. Default: 256 MB, 300 s."""
+
+    log_retention_days: int = 30
+    """Retention of every function's and the API's log group, in days (a value CloudWatch accepts).
+    Default: 30."""
+
+    log_level: str = "INFO"
+    """``POWERTOOLS_LOG_LEVEL`` of every function. Default: ``"INFO"``."""
+
+    metrics_namespace: str = "ImgMgr"
+    """CloudWatch namespace of the functions' custom metrics (``POWERTOOLS_METRICS_NAMESPACE``).
+    Default: ``"ImgMgr"``."""
+
+    max_retry_attempts: int = 2
+    """Retries of a failed asynchronous invocation (0-2) before it goes to the dead-letter queue.
+    Default: 2."""
+
+    max_event_age_seconds: int = 3600
+    """Age (60-21600 s) after which a queued asynchronous event goes to the dead-letter queue unprocessed.
+    Default: 3600 (one hour)."""
+
+    dead_letter_retention_seconds: int = 1_209_600
+    """How long failed events wait in the dead-letter queue for a redrive (60 s to 14 days).
+    Default: 1_209_600 (14 days, the SQS maximum)."""
+
+    max_pixels: int = 100_000_000
+    """Largest image (width x height) the pipeline decodes (``IMGMGR_MAX_PIXELS``). Default: 100_000_000."""
+
+    max_upload_bytes: int = 100 * MiB
+    """Largest upload the presigned POST accepts (``IMGMGR_MAX_UPLOAD_BYTES``). Default: 100 MiB."""
+
+    compressed_format: str = "jpeg"
+    """Format of the compressed rendition: ``"jpeg"``, ``"webp"`` (about 2.3x the CPU of JPEG) or
+    ``"avif"`` (about 155x the encode time for 0.67x the bytes) (``IMGMGR_COMPRESSED_FORMAT``).
+    Default: ``"jpeg"``."""
+
+    min_confidence: float = 70.0
+    """Lowest Rekognition confidence (0-100) of a label that is kept (``IMGMGR_MIN_CONFIDENCE``).
+    Default: 70.0."""
+
+    max_labels: int = 20
+    """Most labels asked of Rekognition per image, 1-1000 (``IMGMGR_MAX_LABELS``). Default: 20."""
+
+    billing_mode: BillingMode = "PROVISIONED"
+    """Billing mode of the table: ``"PROVISIONED"`` (fits the always-free 25 RCU / 25 WCU) or
+    ``"PAY_PER_REQUEST"`` (no capacity planning, billed per request). Default: ``"PROVISIONED"``."""
+
+    read_capacity: int = 5
+    """Read capacity units of the table and of each of its three indexes when provisioned: the default
+    totals 20 RCU, inside the always-free 25. Default: 5."""
+
+    write_capacity: int = 5
+    """Write capacity units of the table and of each of its three indexes when provisioned: the default
+    totals 20 WCU, inside the always-free 25. Default: 5."""
+
+    point_in_time_recovery: bool = True
+    """Continuous backups of the table (35 days). Billed per GB-month of table size (a few cents for a
+    small table; not in the Free Tier): turn it off to pay nothing. Default: ``True``."""
+
+    originals_transition_days: int | None = None
+    """Days after upload when originals move to S3 Standard-IA (at least 30); ``None`` keeps them in
+    Standard. Default: ``None``."""
+
+    originals_expiration_days: int | None = None
+    """Days after upload when originals are deleted (renditions stay); ``None`` keeps them forever.
+    Default: ``None``."""
+
+    noncurrent_version_expiration_days: int = 7
+    """The bucket is versioned (a deleted or overwritten object can be recovered): days a noncurrent
+    version is kept before S3 deletes it for good. Default: 7."""
+
+    force_destroy: bool = False
+    """Let ``terraform destroy`` delete a bucket that still holds images. Default: ``False``."""
+
+    cors_allowed_origins: tuple[str, ...] = ()
+    """Extra origins (``https://host[:port]``) allowed to POST uploads to the bucket from a browser; the
+    API's own origin (which serves the web page) is always allowed. Default: none."""
+
+    api_stage_name: str = "prod"
+    """Name of the API Gateway stage (the first segment of the API URL's path). Default: ``"prod"``."""
+
+    api_throttle_rate_limit: float = 10.0
+    """Steady requests per second across all API keys of the usage plan. Default: 10.0."""
+
+    api_throttle_burst_limit: int = 20
+    """Request burst across all API keys of the usage plan. Default: 20."""
+
+    api_daily_quota: int = 5000
+    """Requests per day per API key; the first line of cost defence. Default: 5000."""
+
+    lambda_source_dir: Path = PROJECT_DIR / "lambdas"
+    """The ``lambdas`` package zipped as the function code (without its local adapters).
+    Default: ``lambdas/`` of this project."""
+
+    layer_requirements: tuple[str, ...] | None = None
+    """Requirements installed into the dependency layer; ``None`` reads ``[project].dependencies`` of
+    ``pyproject.toml`` without boto3/botocore (the Lambda runtime provides them). Default: ``None``."""
+
+    build_cache_dir: Path = PROJECT_DIR / ".cache"
+    """Where the function zip and the dependency layer are built and cached (``lambda-function/``,
+    ``lambda-layer/<sha256 of inputs>.zip``). Default: ``.cache/`` of this project."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name_prefix, str) or not _NAME_PREFIX.match(self.name_prefix):
+            raise PropsError(
+                f"name_prefix: {self.name_prefix!r} must be 3-20 lowercase letters, digits and dashes, "
+                "starting with a letter"
+            )
+        for name in ("compress_size", "thumbnail_size", "categorize_size", "api_size", "redrive_size"):
+            size = getattr(self, name)
+            if not isinstance(size, FunctionSize):
+                raise PropsError(f"{name}: expected a FunctionSize, got {type(size).__name__}")
+            size.validate(name)
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise PropsError(
+                f"log_retention_days: {self.log_retention_days!r} is not a CloudWatch retention "
+                f"(one of {sorted(LOG_RETENTION_DAYS)})"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise PropsError(f"log_level: {self.log_level!r} must be one of {', '.join(LOG_LEVELS)}")
+        if not _NAMESPACE.match(self.metrics_namespace) or self.metrics_namespace.startswith("AWS/"):
+            raise PropsError(f"metrics_namespace: {self.metrics_namespace!r} is not a custom CloudWatch namespace")
+        _integer("max_retry_attempts", self.max_retry_attempts, 0, 2)
+        _integer("max_event_age_seconds", self.max_event_age_seconds, 60, 21_600)
+        _integer("dead_letter_retention_seconds", self.dead_letter_retention_seconds, 60, 1_209_600)
+        _integer("max_pixels", self.max_pixels, 1, 2**40)
+        _integer("max_upload_bytes", self.max_upload_bytes, 1, 5 * 1024 * MiB)
+        if self.compressed_format not in COMPRESSED_FORMATS:
+            raise PropsError(
+                f"compressed_format: {self.compressed_format!r} must be one of {', '.join(COMPRESSED_FORMATS)}"
+            )
+        if isinstance(self.min_confidence, bool) or not isinstance(self.min_confidence, int | float):
+            raise PropsError(f"min_confidence: {self.min_confidence!r} must be a number from 0 to 100")
+        if not 0 <= self.min_confidence <= 100:
+            raise PropsError(f"min_confidence: {self.min_confidence!r} must be a number from 0 to 100")
+        _integer("max_labels", self.max_labels, 1, 1000)
+        if self.billing_mode not in ("PROVISIONED", "PAY_PER_REQUEST"):
+            raise PropsError(f"billing_mode: {self.billing_mode!r} must be 'PROVISIONED' or 'PAY_PER_REQUEST'")
+        _integer("read_capacity", self.read_capacity, 1, 40_000)
+        _integer("write_capacity", self.write_capacity, 1, 40_000)
+        if self.originals_transition_days is not None:
+            # S3 refuses a transition to Standard-IA earlier than 30 days after creation.
+            _integer("originals_transition_days", self.originals_transition_days, 30, 36_500)
+        if self.originals_expiration_days is not None:
+            _integer("originals_expiration_days", self.originals_expiration_days, 1, 36_500)
+            if (
+                self.originals_transition_days is not None
+                and self.originals_expiration_days <= self.originals_transition_days
+            ):
+                raise PropsError(
+                    f"originals_expiration_days: {self.originals_expiration_days} must be later than "
+                    f"originals_transition_days ({self.originals_transition_days})"
+                )
+        _integer("noncurrent_version_expiration_days", self.noncurrent_version_expiration_days, 1, 36_500)
+        for origin in self.cors_allowed_origins:
+            if not isinstance(origin, str) or not _ORIGIN.match(origin):
+                raise PropsError(f"cors_allowed_origins: {origin!r} must look like 'https://host[:port]'")
+        if not _STAGE_NAME.match(self.api_stage_name):
+            raise PropsError(f"api_stage_name: {self.api_stage_name!r} must be 1-64 letters, digits or underscores")
+        if (
+            isinstance(self.api_throttle_rate_limit, bool)
+            or not isinstance(self.api_throttle_rate_limit, int | float)
+            or not self.api_throttle_rate_limit > 0
+        ):
+            raise PropsError(f"api_throttle_rate_limit: {self.api_throttle_rate_limit!r} must be a positive number")
+        _integer("api_throttle_burst_limit", self.api_throttle_burst_limit, 1, 5000)
+        _integer("api_daily_quota", self.api_daily_quota, 1, 10**9)
+        if self.layer_requirements is not None and not self.layer_requirements:
+            raise PropsError("layer_requirements: must name at least one requirement (or be None for pyproject's)")
+
+    @property
+    def function_sizes(self) -> dict[str, FunctionSize]:
+        """Size of each function by its short name."""
+        return {
+            "compress": self.compress_size,
+            "thumbnail": self.thumbnail_size,
+            "categorize": self.categorize_size,
+            "api": self.api_size,
+            "redrive": self.redrive_size,
+        }
+
+
+def _integer(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PropsError(f"{name}: {value!r} must be an integer from {low} to {high}")
