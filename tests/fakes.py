@@ -116,3 +116,81 @@ def write_hostile_checkpoint(path, command, *, legacy=False):
         return
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("archive/data.pkl", payload)
+
+
+# --- pipeline: labeler, clock, event sink, Lambda context (tests/unit/adapters, tests/handlers) -----
+
+
+class FakeLabeler:
+    """``Labeler`` that answers with fixed labels and counts its calls; ``error`` is raised instead."""
+
+    def __init__(self, labels=None, *, model="fake-labeler", error=None):
+        from lambdas.domain.labels import Label
+
+        self.labels = tuple(
+            labels
+            if labels is not None
+            else (
+                Label("Cat", 98.5, parents=("Animal", "Mammal", "Pet"), categories=("Animals and Pets",)),
+                Label("Couch", 81.0, parents=("Furniture",), categories=("Furniture and Furnishings",)),
+            )
+        )
+        self.model = model
+        self.error = error
+        self.calls = []
+
+    def detect(self, image):
+        from lambdas.domain.labels import Labeling
+
+        self.calls.append(image)
+        if self.error is not None:
+            raise self.error
+        return Labeling(self.labels, self.model)
+
+
+class FakeClock:
+    """``Clock`` at a fixed UTC time that moves only when told (``advance``) or by ``tick`` per call."""
+
+    def __init__(self, start=None, *, tick_seconds=0.0):
+        from datetime import UTC, datetime
+
+        self.moment = start if start is not None else datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+        self.tick_seconds = tick_seconds
+
+    def now(self):
+        from datetime import timedelta
+
+        moment = self.moment
+        self.moment = moment + timedelta(seconds=self.tick_seconds)
+        return moment
+
+    def advance(self, **delta):
+        from datetime import timedelta
+
+        self.moment += timedelta(**delta)
+
+
+class RecordingEventSink:
+    """``EventSink`` that keeps the events it was given, in order."""
+
+    def __init__(self):
+        self.events = []
+
+    def emit(self, event):
+        self.events.append(event)
+
+
+class FakeLambdaContext:
+    """The attributes of a Lambda context object that Powertools reads."""
+
+    def __init__(self, function_name="imgmgr-test"):
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = 1024
+        self.aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "2026/01/31/[$LATEST]abcdef"
+
+    def get_remaining_time_in_millis(self):
+        return 60_000

@@ -1,0 +1,503 @@
+"""``MetadataStore`` over one DynamoDB table (single-table design, every read a ``GetItem``/``Query``).
+
+Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time, so keys sort by time)::
+
+    item             pk                     sk                       gsi1pk / gsi1sk                            gsi2pk / gsi2sk                  gsi3pk / gsi3sk
+    image record     IMG#<id>               IMG                      OWNER#<owner> / <ts>#<id>                  HASH#<owner>#<sha256> / <ts>#<id> OWNER#<owner>#STATE#<state> / <ts>#<id>
+    category term    IMG#<id>               TERM#CAT#<category>      OWNER#<owner>#CAT#<category> / <ts>#<id>   CAT#<category> / <ts>#<id>        -
+    label term       IMG#<id>               TERM#LABEL#<label>       OWNER#<owner>#LABEL#<label> / <ts>#<id>    LABEL#<label> / <ts>#<id>         -
+    usage            OWNER#<owner> | ALL    USAGE                    -                                          -                                 -
+    category count   OWNER#<owner> | ALL    COUNT#CAT#<category>     -                                          -                                 -
+
+Access patterns:
+
+- by id: ``GetItem IMG#<id>/IMG`` (strongly consistent);
+- by owner, newest first: ``Query gsi1 OWNER#<owner>`` descending; with a status filter
+  ``Query gsi3 OWNER#<owner>#STATE#<state>``; a date range is a ``BETWEEN`` on the sort key;
+- by category or label, newest first: ``Query gsi1 OWNER#<owner>#CAT#<category>`` (one owner) or
+  ``Query gsi2 CAT#<category>`` (everyone), then ``BatchGetItem`` of the records, keeping those that are
+  ready and still carry the term (a term item outlives its record's readiness only briefly, see below);
+- by content hash per owner: ``Query gsi2 HASH#<owner>#<sha256>`` (declared hash until the upload
+  arrives, measured hash after);
+- category counts: ``Query OWNER#<owner> | ALL`` with ``begins_with(sk, "COUNT#CAT#")``;
+- usage: ``GetItem OWNER#<owner> | ALL / USAGE``.
+
+Every record write is a ``TransactWriteItems``: a ``Put`` of the record conditional on the version and
+state that were read (``attribute_not_exists(pk)`` for a new one) and ``ADD`` updates of the counters by
+the difference the change makes (``lambdas.domain.records.counter_changes``). Term items are written
+before the transaction (idempotent puts) and removed after it; readers check the record, so a crash in
+between never shows a wrong result. Deleted records are tombstones without index attributes (they
+vanish from every GSI) whose ``expires_at`` (epoch seconds, the table's TTL attribute) removes them
+later. Label terms are case-folded (``lambdas.domain.queries.normalize_label``). GSIs project ``ALL``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.adapters.aws.errors import error_code, translate
+from lambdas.domain.errors import (
+    DependencyError,
+    InvalidQueryError,
+    RecordExistsError,
+    StaleRecordError,
+    ThrottledError,
+)
+from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
+from lambdas.domain.records import ImageRecord, Usage, check_transition, counter_changes, timestamp
+from lambdas.domain.states import ImageState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+#: Table key schema: ``(attribute, key type)``.
+TABLE_KEY_SCHEMA: tuple[tuple[str, str], ...] = (("pk", "HASH"), ("sk", "RANGE"))
+#: The global secondary indexes, each with its ``(<name>pk, <name>sk)`` string keys.
+GSI_NAMES: tuple[str, ...] = ("gsi1", "gsi2", "gsi3")
+GSI_KEYS: dict[str, tuple[str, str]] = {name: (f"{name}pk", f"{name}sk") for name in GSI_NAMES}
+#: Projection of every GSI.
+GSI_PROJECTION = "ALL"
+#: All key attributes (table and GSIs) are strings.
+ATTRIBUTE_DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ("pk", "S"),
+    ("sk", "S"),
+    *((attribute, "S") for name in GSI_NAMES for attribute in GSI_KEYS[name]),
+)
+#: The TTL attribute (epoch seconds) that expires tombstones and abandoned uploads.
+TTL_ATTRIBUTE = "expires_at"
+
+ALL_SCOPE = "ALL"
+_RECORD_SK = "IMG"
+_USAGE_SK = "USAGE"
+_COUNT_PREFIX = "COUNT#CAT#"
+_TERM_PREFIX = "TERM#"
+_KINDS = {"category": "CAT", "label": "LABEL"}
+_TRANSACTION_ATTEMPTS = 5
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def create_table_kwargs(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments for the table (on-demand billing), from the constants above."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in TABLE_KEY_SCHEMA],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind} for name, kind in ATTRIBUTE_DEFINITIONS
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": name,
+                "KeySchema": [
+                    {"AttributeName": GSI_KEYS[name][0], "KeyType": "HASH"},
+                    {"AttributeName": GSI_KEYS[name][1], "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": GSI_PROJECTION},
+            }
+            for name in GSI_NAMES
+        ],
+    }
+
+
+def _record_pk(image_id: str) -> str:
+    return f"IMG#{image_id}"
+
+
+def _scope_pk(owner: str | None) -> str:
+    return ALL_SCOPE if owner is None else f"OWNER#{owner}"
+
+
+def _sort_key(record: ImageRecord) -> str:
+    return f"{timestamp(record.created_at)}#{record.image_id}"
+
+
+def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    # DynamoDB has no floats: round-trip through JSON to turn them into Decimals.
+    plain = json.loads(json.dumps(values), parse_float=Decimal)
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _record_item(record: ImageRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = record.to_dict()
+    doc["pk"], doc["sk"] = _record_pk(record.image_id), _RECORD_SK
+    doc[TTL_ATTRIBUTE] = None if record.expires_at is None else int(record.expires_at.timestamp())
+    if doc[TTL_ATTRIBUTE] is None:
+        del doc[TTL_ATTRIBUTE]
+    if record.state is not ImageState.DELETED:
+        sort_key = _sort_key(record)
+        doc["gsi1pk"], doc["gsi1sk"] = f"OWNER#{record.owner}", sort_key
+        doc["gsi3pk"], doc["gsi3sk"] = f"OWNER#{record.owner}#STATE#{record.state.value}", sort_key
+        content_hash = record.sha256 or record.declared_sha256
+        if content_hash:
+            doc["gsi2pk"], doc["gsi2sk"] = f"HASH#{record.owner}#{content_hash}", sort_key
+    return _serialize(doc)
+
+
+def _record_from_item(item: Mapping[str, Any]) -> ImageRecord:
+    doc = _deserialize(item)
+    expires = doc.get(TTL_ATTRIBUTE)
+    doc[TTL_ATTRIBUTE] = None if expires is None else timestamp(datetime.fromtimestamp(int(expires), tz=UTC))
+    return ImageRecord.from_dict(doc)
+
+
+def _term_item(record: ImageRecord, kind: str, term: str) -> dict[str, Any]:
+    tag = _KINDS[kind]
+    sort_key = _sort_key(record)
+    return _serialize(
+        {
+            "pk": _record_pk(record.image_id),
+            "sk": f"{_TERM_PREFIX}{tag}#{term}",
+            "image_id": record.image_id,
+            "owner": record.owner,
+            "kind": kind,
+            "term": term,
+            "gsi1pk": f"OWNER#{record.owner}#{tag}#{term}",
+            "gsi1sk": sort_key,
+            "gsi2pk": f"{tag}#{term}",
+            "gsi2sk": sort_key,
+        }
+    )
+
+
+class DynamoMetadataStore:
+    """``MetadataStore`` over the table ``table_name``; ``client`` defaults to a new boto3 client."""
+
+    def __init__(self, table_name: str, *, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self.client: DynamoDBClient = client if client is not None else boto3.client("dynamodb")
+
+    # --- writes ---------------------------------------------------------------------------------------
+    def create(self, record: ImageRecord) -> ImageRecord:
+        stored = replace(record, version=1)
+        self._write(None, stored, "attribute_not_exists(pk)", {}, {})
+        return stored
+
+    def get(self, image_id: str) -> ImageRecord | None:
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": _record_pk(image_id)}, "sk": {"S": _RECORD_SK}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "dynamodb:GetItem") from exc
+        item = response.get("Item")
+        return None if item is None else _record_from_item(item)
+
+    def transition(self, current: ImageRecord, updated: ImageRecord) -> ImageRecord:
+        check_transition(current, updated)
+        stored = replace(updated, version=current.version + 1)
+        self._write(
+            current,
+            stored,
+            "#version = :version AND #state = :state",
+            {"#version": "version", "#state": "state"},
+            {":version": {"N": str(current.version)}, ":state": {"S": current.state.value}},
+        )
+        return stored
+
+    def delete(self, image_id: str, *, at: datetime, retain_seconds: int = 7 * 86400) -> ImageRecord | None:
+        for _attempt in range(_TRANSACTION_ATTEMPTS):
+            current = self.get(image_id)
+            if current is None:
+                return None
+            if current.state is ImageState.DELETED:
+                self._delete_terms(image_id, None)
+                return current
+            try:
+                deleted = self.transition(
+                    current, current.deleted(at=at, expires_at=at + timedelta(seconds=retain_seconds))
+                )
+            except StaleRecordError:
+                continue
+            self._delete_terms(image_id, None)
+            return deleted
+        raise StaleRecordError(f"image {image_id} kept changing while being deleted")
+
+    def _write(
+        self,
+        old: ImageRecord | None,
+        new: ImageRecord,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> None:
+        before = index_terms(old) if old is not None else frozenset()
+        after = index_terms(new)
+        if after - before:
+            self._put_terms(new, after - before)
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": _record_item(new),
+            "ConditionExpression": condition,
+        }
+        if names:
+            put["ExpressionAttributeNames"] = names
+        if values:
+            put["ExpressionAttributeValues"] = values
+        items: list[dict[str, Any]] = [{"Put": put}, *self._counter_updates(old, new)]
+        self._transact(items, new, creating=old is None)
+        if before - after:
+            self._delete_terms(new.image_id, before - after)
+
+    def _counter_updates(self, old: ImageRecord | None, new: ImageRecord) -> Iterator[dict[str, Any]]:
+        usage, categories = counter_changes(old, new)
+        for owner in (new.owner, None):
+            if usage != Usage():
+                yield {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": _scope_pk(owner)}, "sk": {"S": _USAGE_SK}},
+                        "UpdateExpression": "ADD images :images, bytes_stored :stored, bytes_saved :saved",
+                        "ExpressionAttributeValues": {
+                            ":images": {"N": str(usage.images)},
+                            ":stored": {"N": str(usage.bytes_stored)},
+                            ":saved": {"N": str(usage.bytes_saved)},
+                        },
+                    }
+                }
+            for category, delta in categories.items():
+                yield {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": _scope_pk(owner)}, "sk": {"S": f"{_COUNT_PREFIX}{category}"}},
+                        "UpdateExpression": "ADD #count :delta SET category = :category",
+                        "ExpressionAttributeNames": {"#count": "count"},
+                        "ExpressionAttributeValues": {":delta": {"N": str(delta)}, ":category": {"S": category}},
+                    }
+                }
+
+    def _transact(self, items: list[dict[str, Any]], record: ImageRecord, *, creating: bool) -> None:
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise translate(exc, "dynamodb:TransactWriteItems") from exc
+                reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    if creating:
+                        raise RecordExistsError(f"image {record.image_id} exists already") from exc
+                    raise StaleRecordError(
+                        f"image {record.image_id} changed since version {record.version - 1}"
+                    ) from exc
+                if any(code in ("ThrottlingError", "ProvisionedThroughputExceeded") for code in reasons):
+                    raise ThrottledError(f"dynamodb:TransactWriteItems throttled ({reasons})") from exc
+                # Contention on a counter item: nothing was written, the same transaction may be retried.
+                time.sleep(0.05 * 2**attempt)
+            except BotoCoreError as exc:
+                raise translate(exc, "dynamodb:TransactWriteItems") from exc
+        raise DependencyError(f"dynamodb:TransactWriteItems kept conflicting for image {record.image_id}")
+
+    def _put_terms(self, record: ImageRecord, terms: Iterable[tuple[str, str]]) -> None:
+        self._batch_write([{"PutRequest": {"Item": _term_item(record, kind, term)}} for kind, term in sorted(terms)])
+
+    def _delete_terms(self, image_id: str, terms: Iterable[tuple[str, str]] | None) -> None:
+        """Remove the given term items, or (``None``) every term item of the image."""
+        if terms is None:
+            keys = [item["sk"]["S"] for item in self._query_all_terms(image_id)]
+        else:
+            keys = [f"{_TERM_PREFIX}{_KINDS[kind]}#{term}" for kind, term in terms]
+        self._batch_write(
+            [{"DeleteRequest": {"Key": {"pk": {"S": _record_pk(image_id)}, "sk": {"S": sk}}}} for sk in sorted(keys)]
+        )
+
+    def _query_all_terms(self, image_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": _record_pk(image_id)}, ":prefix": {"S": _TERM_PREFIX}},
+            "ProjectionExpression": "pk, sk",
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._query(kwargs)
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + 25]}
+            for attempt in range(_TRANSACTION_ATTEMPTS + 1):
+                try:
+                    response = self.client.batch_write_item(RequestItems=pending)
+                except (ClientError, BotoCoreError) as exc:
+                    raise translate(exc, "dynamodb:BatchWriteItem") from exc
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise ThrottledError("dynamodb:BatchWriteItem left items unprocessed")
+
+    # --- reads ----------------------------------------------------------------------------------------
+    def _query(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return dict(self.client.query(**kwargs))
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "dynamodb:Query") from exc
+
+    def query(self, query: ImageQuery) -> Page:
+        term: tuple[str, str] | None = None
+        if query.category is not None or query.label is not None:
+            if query.state not in (None, ImageState.READY):
+                return Page(())
+            term = (
+                ("category", query.category)
+                if query.category is not None
+                else ("label", normalize_label(query.label or ""))
+            )
+            tag = f"{_KINDS[term[0]]}#{term[1]}"
+            index, partition = ("gsi1", f"OWNER#{query.owner}#{tag}") if query.owner is not None else ("gsi2", tag)
+        elif query.state is not None:
+            if query.state is ImageState.DELETED:
+                return Page(())
+            index, partition = "gsi3", f"OWNER#{query.owner}#STATE#{query.state.value}"
+        else:
+            index, partition = "gsi1", f"OWNER#{query.owner}"
+        pk_name, sk_name = GSI_KEYS[index]
+        condition = "#pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        if query.since is not None or query.until is not None:
+            condition += " AND #sk BETWEEN :low AND :high"
+            values[":low"] = {"S": timestamp(query.since) if query.since is not None else "0"}
+            # "~" sorts after every character an image id may contain.
+            values[":high"] = {"S": (timestamp(query.until) + "#~") if query.until is not None else "~"}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name} if "#sk" in condition else {"#pk": pk_name},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        start = _decode_cursor(query.cursor, ("pk", "sk", pk_name, sk_name))
+        found: list[ImageRecord] = []
+        while True:
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            kwargs["Limit"] = query.limit - len(found)
+            response = self._query(kwargs)
+            raw = response.get("Items", [])
+            if term is None:
+                found.extend(_record_from_item(item) for item in raw)
+            else:
+                found.extend(self._records_with_term([item["image_id"]["S"] for item in raw], term))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                return Page(tuple(found))
+            if len(found) >= query.limit:
+                return Page(tuple(found), _encode_cursor(start))
+
+    def _records_with_term(self, image_ids: list[str], term: tuple[str, str]) -> list[ImageRecord]:
+        """The ready records of ``image_ids`` that still carry ``term``, in the order given."""
+        if not image_ids:
+            return []
+        keys = [{"pk": {"S": _record_pk(image_id)}, "sk": {"S": _RECORD_SK}} for image_id in dict.fromkeys(image_ids)]
+        by_id: dict[str, ImageRecord] = {}
+        pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(_TRANSACTION_ATTEMPTS + 1):
+            try:
+                response = self.client.batch_get_item(RequestItems=pending)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, "dynamodb:BatchGetItem") from exc
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                record = _record_from_item(item)
+                by_id[record.image_id] = record
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise ThrottledError("dynamodb:BatchGetItem left keys unprocessed")
+        records = (by_id.get(image_id) for image_id in image_ids)
+        return [record for record in records if record is not None and term in index_terms(record)]
+
+    def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
+        response = self._query(
+            {
+                "TableName": self.table_name,
+                "IndexName": "gsi2",
+                "KeyConditionExpression": "gsi2pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"HASH#{owner}#{sha256}"}},
+                "ScanIndexForward": False,
+                "Limit": 1,
+            }
+        )
+        items = response.get("Items", [])
+        if not items:
+            return None
+        # The index may lag a deletion: confirm on the record itself.
+        record = self.get(items[0]["image_id"]["S"])
+        return None if record is None or record.state is ImageState.DELETED else record
+
+    def category_counts(self, owner: str | None = None) -> dict[str, int]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": _scope_pk(owner)}, ":prefix": {"S": _COUNT_PREFIX}},
+        }
+        counts: dict[str, int] = {}
+        while True:
+            response = self._query(kwargs)
+            for item in response.get("Items", []):
+                count = int(item.get("count", {}).get("N", "0"))
+                if count > 0:
+                    counts[item["sk"]["S"][len(_COUNT_PREFIX) :]] = count
+            if "LastEvaluatedKey" not in response:
+                return dict(sorted(counts.items()))
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def usage(self, owner: str | None = None) -> Usage:
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": _scope_pk(owner)}, "sk": {"S": _USAGE_SK}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "dynamodb:GetItem") from exc
+        item = response.get("Item")
+        if item is None:
+            return Usage()
+        return Usage(
+            images=int(item.get("images", {}).get("N", "0")),
+            bytes_stored=int(item.get("bytes_stored", {}).get("N", "0")),
+            bytes_saved=int(item.get("bytes_saved", {}).get("N", "0")),
+        )
+
+
+def _encode_cursor(key: Mapping[str, Any]) -> str:
+    return json.dumps({name: value["S"] for name, value in key.items()}, sort_keys=True, separators=(",", ":"))
+
+
+def _decode_cursor(cursor: str | None, names: tuple[str, ...]) -> dict[str, Any] | None:
+    if cursor is None:
+        return None
+    try:
+        data = json.loads(cursor)
+    except ValueError as exc:
+        raise InvalidQueryError("cursor is not one this store issued") from exc
+    if not isinstance(data, dict) or set(data) != set(names) or not all(isinstance(v, str) for v in data.values()):
+        raise InvalidQueryError("cursor is not one this store issued")
+    return {name: {"S": value} for name, value in data.items()}

@@ -1,0 +1,52 @@
+"""``Presigner`` over S3: presigned POST for uploads, presigned GET for renditions.
+
+The POST policy pins the object key, the ``Content-Type`` and a ``content-length-range`` of
+1..``max_bytes``, and expires after ``expires_in`` seconds; S3 enforces every condition.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambdas.adapters.aws.errors import translate
+from lambdas.api.services import PresignedPost
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+class S3Presigner:
+    """Presigned S3 POSTs and GETs on ``bucket``; ``client`` defaults to a new boto3 S3 client (SigV4)."""
+
+    def __init__(self, bucket: str, *, client: S3Client | None = None) -> None:
+        self.bucket = bucket
+        self.client: S3Client = client if client is not None else boto3.client("s3")
+
+    def presign_post(
+        self, key: str, *, content_type: str, max_bytes: int, expires_in: int, base_url: str = ""
+    ) -> PresignedPost:
+        conditions = [{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]]
+        try:
+            post = self.client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Fields={"Content-Type": content_type},
+                Conditions=conditions,
+                ExpiresIn=expires_in,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "s3:PutObject") from exc
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
+        return PresignedPost(url=post["url"], fields=dict(post["fields"]), expires_at=expires_at)
+
+    def presign_get(self, key: str, *, expires_in: int, base_url: str = "") -> str:
+        try:
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "s3:GetObject") from exc

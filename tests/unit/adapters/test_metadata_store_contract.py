@@ -1,0 +1,328 @@
+"""The MetadataStore contract, run against DynamoDB (moto) and SQLite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lambdas.domain.errors import InvalidQueryError, InvalidTransitionError, RecordExistsError, StaleRecordError
+from lambdas.domain.labels import Label, Labeling
+from lambdas.domain.queries import ImageQuery
+from lambdas.domain.records import ImageRecord, StoredRendition, Usage, new_record, rendition_key
+from lambdas.domain.states import ImageState
+from lambdas.ports import MetadataStore
+
+T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
+CAT = Labeling(
+    (Label("Cat", 98.0, parents=("Animal", "Pet"), categories=("Animals and Pets",)),),
+    "fake",
+)
+CAR = Labeling(
+    (Label("Car", 91.0, parents=("Vehicle",), categories=("Vehicles and Automotive",)),),
+    "fake",
+)
+
+
+def _awaiting(image_id: str, owner: str = "alice", *, minutes: int = 0, sha: str | None = None) -> ImageRecord:
+    return new_record(
+        image_id=image_id,
+        owner=owner,
+        filename="photo.jpg",
+        at=T0 + timedelta(minutes=minutes),
+        declared_mime="image/jpeg",
+        declared_bytes=1000,
+        declared_sha256=sha,
+    )
+
+
+def _rendition(image_id: str, name: str, size: int) -> StoredRendition:
+    return StoredRendition(
+        name=name,
+        key=rendition_key(image_id, name, "jpeg"),
+        format="jpeg",
+        mime="image/jpeg",
+        width=100,
+        height=80,
+        size=size,
+    )
+
+
+def _advance_to(store: MetadataStore, record: ImageRecord, state: ImageState, labeling: Labeling = CAT):
+    """Drive a created record along the happy path up to ``state``."""
+    at = record.created_at + timedelta(seconds=30)
+    steps = [
+        (
+            ImageState.UPLOADED,
+            lambda r: r.uploaded(
+                at=at, size=1000, sha256=f"sha-{r.image_id}", sniffed_format="jpeg", sniffed_mime="image/jpeg"
+            ),
+        ),
+        (
+            ImageState.COMPRESSED,
+            lambda r: r.compressed(
+                at=at,
+                rendition=_rendition(r.image_id, "compressed", 400),
+                width=100,
+                height=80,
+                fmt="jpeg",
+                mime="image/jpeg",
+            ),
+        ),
+        (ImageState.THUMBNAILED, lambda r: r.thumbnailed(at=at, renditions=(_rendition(r.image_id, "thumb-256", 50),))),
+        (ImageState.READY, lambda r: r.categorized(at=at, labeling=labeling)),
+    ]
+    for target, move in steps:
+        record = store.transition(record, move(record))
+        if target is state:
+            break
+    return record
+
+
+def _ready(store, image_id, owner="alice", *, minutes=0, labeling=CAT):
+    return _advance_to(store, store.create(_awaiting(image_id, owner, minutes=minutes)), ImageState.READY, labeling)
+
+
+def test_both_stores_implement_the_port(metadata_store):
+    assert isinstance(metadata_store, MetadataStore)
+
+
+def test_create_then_get_returns_the_record_at_version_1(metadata_store):
+    # GIVEN a new record WHEN created and read back THEN it is the same record at version 1
+    created = metadata_store.create(_awaiting("img-1"))
+    assert metadata_store.get("img-1") == created
+    assert created.version == 1
+
+
+def test_create_twice_raises_record_exists(metadata_store):
+    # GIVEN an existing record WHEN one with the same id is created THEN it is refused
+    metadata_store.create(_awaiting("img-1"))
+    with pytest.raises(RecordExistsError, match="img-1"):
+        metadata_store.create(_awaiting("img-1", owner="bob"))
+
+
+def test_get_of_an_unknown_id_is_none(metadata_store):
+    assert metadata_store.get("nope") is None
+
+
+def test_a_full_record_round_trips(metadata_store):
+    # GIVEN a ready record with renditions, labels and floats WHEN read back THEN nothing is lost
+    ready = _ready(metadata_store, "img-1")
+    assert metadata_store.get("img-1") == ready
+    assert ready.labels[0].parents == ("Animal", "Pet")
+    assert ready.rendition("thumb-256").size == 50
+
+
+def test_transition_stores_the_new_state_and_bumps_the_version(metadata_store):
+    # GIVEN a created record WHEN it moves to uploaded THEN the stored record says so at version 2
+    created = metadata_store.create(_awaiting("img-1"))
+    moved = _advance_to(metadata_store, created, ImageState.UPLOADED)
+    assert (metadata_store.get("img-1").state, moved.version) == (ImageState.UPLOADED, 2)
+
+
+def test_of_two_writers_from_the_same_read_only_one_wins(metadata_store):
+    # GIVEN two steps that read the same version
+    created = metadata_store.create(_awaiting("img-1"))
+    first = created.uploaded(at=T0, size=1000, sha256="a", sniffed_format="jpeg", sniffed_mime="image/jpeg")
+    second = created.uploaded(at=T0, size=2000, sha256="b", sniffed_format="jpeg", sniffed_mime="image/jpeg")
+    metadata_store.transition(created, first)
+    # WHEN the second writes THEN it loses and the first one's write stands
+    with pytest.raises(StaleRecordError, match="img-1"):
+        metadata_store.transition(created, second)
+    assert metadata_store.get("img-1").sha256 == "a"
+
+
+def test_a_lost_write_does_not_count_twice(metadata_store):
+    # GIVEN a ready image, and a duplicate categorize that read the thumbnailed record
+    created = metadata_store.create(_awaiting("img-1"))
+    thumbnailed = _advance_to(metadata_store, created, ImageState.THUMBNAILED)
+    metadata_store.transition(thumbnailed, thumbnailed.categorized(at=T0, labeling=CAT))
+    # WHEN the duplicate tries to write THEN it loses and the category is counted once
+    with pytest.raises(StaleRecordError):
+        metadata_store.transition(thumbnailed, thumbnailed.categorized(at=T0, labeling=CAT))
+    assert metadata_store.category_counts("alice") == {"Animals and Pets": 1}
+
+
+def test_a_backward_transition_is_refused(metadata_store):
+    # GIVEN a ready record WHEN written back as thumbnailed THEN the store refuses it
+    ready = _ready(metadata_store, "img-1")
+    backward = ImageRecord.from_dict({**ready.to_dict(), "state": "thumbnailed"})
+    with pytest.raises(InvalidTransitionError, match="does not move forward"):
+        metadata_store.transition(ready, backward)
+    assert metadata_store.get("img-1").state is ImageState.READY
+
+
+def test_a_retryable_failure_resumes_where_it_failed(metadata_store):
+    # GIVEN a record that failed transiently while compressed
+    compressed = _advance_to(metadata_store, metadata_store.create(_awaiting("img-1")), ImageState.COMPRESSED)
+    failed = metadata_store.transition(
+        compressed,
+        compressed.failed(at=T0, code="Dependency.Throttled", message="slow down", step="thumbnail", retryable=True),
+    )
+    # WHEN the retry finishes the step THEN the record is thumbnailed and the failure is cleared
+    resumed = metadata_store.transition(failed, failed.thumbnailed(at=T0, renditions=()))
+    assert (resumed.state, resumed.failure) == (ImageState.THUMBNAILED, None)
+
+
+def test_owner_listing_is_newest_first_and_leaves_others_out(metadata_store):
+    # GIVEN three images of alice and one of bob
+    for minutes, image_id in enumerate(["img-a", "img-b", "img-c"]):
+        metadata_store.create(_awaiting(image_id, minutes=minutes))
+    metadata_store.create(_awaiting("img-bob", owner="bob", minutes=9))
+    # WHEN alice's images are listed THEN they come newest first, without bob's
+    page = metadata_store.query(ImageQuery(owner="alice"))
+    assert [r.image_id for r in page.items] == ["img-c", "img-b", "img-a"]
+    assert page.next is None
+
+
+def test_pages_cover_every_image_once(metadata_store):
+    # GIVEN seven images
+    for minutes in range(7):
+        metadata_store.create(_awaiting(f"img-{minutes}", minutes=minutes))
+    # WHEN listed three at a time, following the cursor
+    seen, cursor = [], None
+    while True:
+        page = metadata_store.query(ImageQuery(owner="alice", limit=3, cursor=cursor))
+        seen += [r.image_id for r in page.items]
+        if page.next is None:
+            break
+        cursor = page.next
+    # THEN every image came exactly once, newest first
+    assert seen == [f"img-{m}" for m in reversed(range(7))]
+
+
+def test_owner_listing_filters_by_state(metadata_store):
+    # GIVEN one ready and one awaiting image
+    _ready(metadata_store, "img-ready")
+    metadata_store.create(_awaiting("img-waiting", minutes=1))
+    # WHEN listing ready ones THEN only the ready one comes back
+    page = metadata_store.query(ImageQuery(owner="alice", state=ImageState.READY))
+    assert [r.image_id for r in page.items] == ["img-ready"]
+
+
+def test_owner_listing_filters_by_date_range(metadata_store):
+    # GIVEN images created at minutes 0..4
+    for minutes in range(5):
+        metadata_store.create(_awaiting(f"img-{minutes}", minutes=minutes))
+    # WHEN listing minutes 1..3 THEN exactly those come back, inclusive
+    query = ImageQuery(owner="alice", since=T0 + timedelta(minutes=1), until=T0 + timedelta(minutes=3))
+    assert [r.image_id for r in metadata_store.query(query).items] == ["img-3", "img-2", "img-1"]
+
+
+def test_category_listing_per_owner_and_overall(metadata_store):
+    # GIVEN cats of alice and bob, a car of alice and an unfinished image
+    _ready(metadata_store, "img-cat-a", minutes=1)
+    _ready(metadata_store, "img-cat-b", owner="bob", minutes=2)
+    _ready(metadata_store, "img-car", minutes=3, labeling=CAR)
+    _advance_to(metadata_store, metadata_store.create(_awaiting("img-wip", minutes=4)), ImageState.THUMBNAILED)
+    # WHEN listing by category THEN alice's cats, or everyone's, newest first
+    mine = metadata_store.query(ImageQuery(owner="alice", category="Animals and Pets"))
+    everyone = metadata_store.query(ImageQuery(category="Animals and Pets"))
+    assert [r.image_id for r in mine.items] == ["img-cat-a"]
+    assert [r.image_id for r in everyone.items] == ["img-cat-b", "img-cat-a"]
+
+
+def test_label_listing_matches_parents_case_insensitively(metadata_store):
+    # GIVEN a cat (whose parents are Animal and Pet)
+    _ready(metadata_store, "img-cat")
+    # WHEN listing by a parent in another case THEN the cat is found
+    page = metadata_store.query(ImageQuery(owner="alice", label="  aNIMAL "))
+    assert [r.image_id for r in page.items] == ["img-cat"]
+
+
+def test_category_listing_with_a_state_other_than_ready_is_empty(metadata_store):
+    # GIVEN a ready cat WHEN listing cats that are failed THEN there are none
+    _ready(metadata_store, "img-cat")
+    page = metadata_store.query(ImageQuery(category="Animals and Pets", state=ImageState.FAILED))
+    assert page.items == ()
+
+
+def test_category_listing_pages_follow_the_cursor(metadata_store):
+    # GIVEN five ready cats
+    for minutes in range(5):
+        _ready(metadata_store, f"img-{minutes}", minutes=minutes)
+    # WHEN listed two at a time
+    first = metadata_store.query(ImageQuery(category="Animals and Pets", limit=2))
+    second = metadata_store.query(ImageQuery(category="Animals and Pets", limit=2, cursor=first.next))
+    # THEN the pages continue each other
+    assert [r.image_id for r in first.items + second.items] == ["img-4", "img-3", "img-2", "img-1"]
+
+
+def test_a_cursor_that_is_not_the_stores_is_refused(metadata_store):
+    with pytest.raises(InvalidQueryError, match="cursor"):
+        metadata_store.query(ImageQuery(owner="alice", cursor='{"forged": true}'))
+
+
+def test_find_by_hash_uses_the_declared_hash_before_upload(metadata_store):
+    # GIVEN an upload declared with a hash WHEN looked up by it THEN it is found for its owner only
+    metadata_store.create(_awaiting("img-1", sha="abc"))
+    assert metadata_store.find_by_hash("alice", "abc").image_id == "img-1"
+    assert metadata_store.find_by_hash("bob", "abc") is None
+
+
+def test_find_by_hash_uses_the_measured_hash_after_upload(metadata_store):
+    # GIVEN an image whose bytes hashed to sha-img-1
+    _advance_to(metadata_store, metadata_store.create(_awaiting("img-1")), ImageState.UPLOADED)
+    # WHEN looked up by it THEN it is found
+    assert metadata_store.find_by_hash("alice", "sha-img-1").image_id == "img-1"
+
+
+def test_find_by_hash_ignores_deleted_images(metadata_store):
+    metadata_store.create(_awaiting("img-1", sha="abc"))
+    metadata_store.delete("img-1", at=T0)
+    assert metadata_store.find_by_hash("alice", "abc") is None
+
+
+def test_category_counts_per_owner_and_overall(metadata_store):
+    # GIVEN two cats (alice, bob) and a car (alice)
+    _ready(metadata_store, "img-1")
+    _ready(metadata_store, "img-2", owner="bob")
+    _ready(metadata_store, "img-3", labeling=CAR)
+    # WHEN counted THEN per owner and overall counts match
+    assert metadata_store.category_counts("alice") == {"Animals and Pets": 1, "Vehicles and Automotive": 1}
+    assert metadata_store.category_counts() == {"Animals and Pets": 2, "Vehicles and Automotive": 1}
+
+
+def test_usage_counts_originals_and_renditions(metadata_store):
+    # GIVEN a ready image: original 1000 B, compressed 400 B, thumbnail 50 B
+    _ready(metadata_store, "img-1")
+    # WHEN usage is read THEN it counts one image, 1450 B stored and 600 B saved, for alice and overall
+    assert metadata_store.usage("alice") == Usage(images=1, bytes_stored=1450, bytes_saved=600)
+    assert metadata_store.usage() == Usage(images=1, bytes_stored=1450, bytes_saved=600)
+    assert metadata_store.usage("bob") == Usage()
+
+
+def test_delete_removes_the_image_from_listings_and_counters(metadata_store):
+    # GIVEN two ready cats
+    _ready(metadata_store, "img-1")
+    _ready(metadata_store, "img-2", minutes=1)
+    # WHEN one is deleted
+    tombstone = metadata_store.delete("img-1", at=T0 + timedelta(hours=1))
+    # THEN it is a tombstone that expires, gone from listings, counts and usage
+    assert tombstone.state is ImageState.DELETED
+    assert tombstone.expires_at == T0 + timedelta(hours=1, days=7)
+    assert [r.image_id for r in metadata_store.query(ImageQuery(owner="alice")).items] == ["img-2"]
+    assert [r.image_id for r in metadata_store.query(ImageQuery(label="cat")).items] == ["img-2"]
+    assert metadata_store.category_counts() == {"Animals and Pets": 1}
+    assert metadata_store.usage("alice").images == 1
+
+
+def test_delete_is_idempotent(metadata_store):
+    # GIVEN a deleted image WHEN deleted again THEN the counters do not move again
+    _ready(metadata_store, "img-1")
+    metadata_store.delete("img-1", at=T0)
+    again = metadata_store.delete("img-1", at=T0)
+    assert again.state is ImageState.DELETED
+    assert metadata_store.usage("alice") == Usage()
+    assert metadata_store.category_counts("alice") == {}
+
+
+def test_delete_of_an_unknown_image_is_none(metadata_store):
+    assert metadata_store.delete("nope", at=T0) is None
+
+
+def test_a_deleted_image_cannot_come_back(metadata_store):
+    # GIVEN a deleted tombstone WHEN a late step tries to move it on THEN it is refused
+    tombstone = metadata_store.delete(metadata_store.create(_awaiting("img-1")).image_id, at=T0)
+    with pytest.raises(InvalidTransitionError, match="does not move forward"):
+        tombstone.uploaded(at=T0, size=1, sha256="x", sniffed_format=None, sniffed_mime=None)
