@@ -1,0 +1,92 @@
+"""What metadata leaves the system: EXIF reduced to the kept tags; JPEG segments stripped losslessly."""
+
+from __future__ import annotations
+
+from PIL import ExifTags, Image
+
+_EXIF_IFD = ExifTags.IFD.Exif
+_ORIENTATION = ExifTags.Base.Orientation
+_TAG_IDS = {tag.name: int(tag) for tag in ExifTags.Base}
+_MAX_SEGMENT = 65533
+
+
+def kept_exif(source: Image.Exif, keep: frozenset[str], *, orientation: int | None = None) -> bytes | None:
+    """EXIF bytes (``b"Exif\\0\\0"`` + TIFF) holding only the ``keep`` tags of ``source``, or None if empty.
+
+    GPS, serial numbers, maker notes and every tag not named are left out. ``orientation`` is written
+    when given (a kept original whose pixels are still stored rotated); otherwise it is omitted, because
+    the pixels were turned upright.
+    """
+    out = Image.Exif()
+    found = False
+    try:
+        exif_ifd = source.get_ifd(_EXIF_IFD)
+    except (KeyError, ValueError, TypeError, OSError, SyntaxError):
+        exif_ifd = {}
+    for name in keep:
+        tag = _TAG_IDS[name]
+        if tag in source:
+            out[tag] = source[tag]
+            found = True
+        elif tag in exif_ifd:
+            out.get_ifd(_EXIF_IFD)[tag] = exif_ifd[tag]
+            found = True
+    if orientation is not None and orientation != 1:
+        out[_ORIENTATION] = orientation
+        found = True
+    if not found:
+        return None
+    try:
+        data = out.tobytes()
+    except (ValueError, TypeError, OverflowError, KeyError, AttributeError, OSError):
+        return None  # a kept value Pillow cannot re-serialise is dropped rather than failing the image
+    return data if len(data) <= _MAX_SEGMENT else None
+
+
+# Segments a decoder needs; everything else before the scan (APPn, COM) can carry private data.
+_STRUCTURAL = frozenset({0xC4, 0xCC, 0xDB, 0xDD, 0xEE}) | frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def strip_jpeg(data: bytes, exif: bytes | None) -> bytes | None:
+    """``data`` with metadata segments replaced by ``exif``; the compressed scans are copied untouched.
+
+    Keeps JFIF (APP0), the ICC profile (APP2), Adobe (APP14) and the segments a decoder needs; drops
+    EXIF, XMP, IPTC, comments, maker segments and anything after the end-of-image marker (appended
+    preview images or videos). Returns None when the structure cannot be walked.
+    """
+    out = [b"\xff\xd8"]
+    pos = 2
+    end = len(data)
+    wrote_exif = False
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker == 0xDA:
+            stop = data.find(b"\xff\xd9", pos)
+            if stop < 0:
+                return None
+            if exif and not wrote_exif:
+                out.insert(1, _app1(exif))
+            out.append(data[pos : stop + 2])
+            return b"".join(out)
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        segment = data[pos : pos + 2 + length]
+        if length < 2 or pos + 2 + length > end:
+            return None
+        if marker == 0xE0 and segment[4:9] == b"JFIF\x00":
+            out.append(segment)
+            if exif:
+                out.append(_app1(exif))
+                wrote_exif = True
+        elif (marker == 0xE2 and segment[4:16] == b"ICC_PROFILE\x00") or marker == 0xEE or marker in _STRUCTURAL:
+            out.append(segment)
+        pos += 2 + length
+    return None
+
+
+def _app1(exif: bytes) -> bytes:
+    return b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif

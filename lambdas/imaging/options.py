@@ -1,0 +1,112 @@
+"""What the image core produces and the limits it enforces: one frozen, validated record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import ExifTags
+
+COMPRESSED_FORMATS = ("jpeg", "webp", "avif")
+"""Formats the compressed rendition can be written in."""
+
+DEFAULT_KEPT_EXIF: frozenset[str] = frozenset(
+    {
+        "Artist",
+        "Copyright",
+        "DateTime",
+        "DateTimeOriginal",
+        "DateTimeDigitized",
+        "OffsetTime",
+        "OffsetTimeOriginal",
+        "OffsetTimeDigitized",
+        "SubsecTimeOriginal",
+        "ImageDescription",
+    }
+)
+"""EXIF tags a user wants to keep: authorship and capture time. GPS, serial numbers, maker notes and
+everything else not named here are dropped."""
+
+# Pointers to sub-directories cannot be kept by name: GPS is always stripped, the EXIF directory is rebuilt.
+_POINTER_TAGS = frozenset({"ExifOffset", "GPSInfo", "InteropOffset", "SubIFDs", "IFD1"})
+_EXIF_NAMES = frozenset(tag.name for tag in ExifTags.Base) - _POINTER_TAGS
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImagingOptions:
+    """Limits and renditions of the image core. Every field is validated at construction."""
+
+    max_input_bytes: int = 100 * MiB
+    """Largest input accepted, in bytes; larger inputs raise ``TooLarge``. Default: 100 MiB."""
+
+    max_pixels: int = 100_000_000
+    """Largest pixel count (width x height, read from the header before decoding) accepted; larger
+    images raise ``TooManyPixels``. A decoded RGB pixel takes 4 bytes. Default: 100_000_000."""
+
+    compressed_format: str = "jpeg"
+    """Format of the compressed rendition: ``"jpeg"``, ``"webp"`` or ``"avif"``. WebP costs about 2x the
+    CPU of JPEG, AVIF about 100x the encode time; both keep alpha. Default: ``"jpeg"``."""
+
+    target_ssim: float | None = 0.95
+    """Perceptual target of the compressed rendition: the lowest quality whose SSIM on luma (measured on
+    full-resolution tiles sampled over the image) reaches this value is chosen per image. Ignored when
+    ``fixed_quality`` is set. Default: 0.95 (chosen on the benchmark corpus: about the SSIM of a fixed
+    JPEG quality 82, for fewer bytes)."""
+
+    fixed_quality: int | None = None
+    """Encoder quality (1-100) used for every image instead of targeting. Default: None (targeting)."""
+
+    max_edge: int | None = None
+    """Longest edge of the compressed rendition in pixels; larger images are scaled down. Default: None
+    (full resolution)."""
+
+    thumbnail_sizes: tuple[int, ...] = (256, 1024)
+    """Longest edges of the thumbnails; each becomes a rendition named ``thumb-<size>``. Images are never
+    enlarged. Default: (256, 1024)."""
+
+    analysis_edge: int = 1024
+    """Longest edge of the ``analysis`` JPEG sent to the labeler (Rekognition takes JPEG/PNG up to 5 MB
+    as bytes). Default: 1024."""
+
+    keep_metadata: frozenset[str] = field(default=DEFAULT_KEPT_EXIF)
+    """Names of EXIF tags (as in ``PIL.ExifTags.Base``) copied into the compressed rendition; all other
+    metadata (GPS, serial numbers, maker notes, XMP, comments) is stripped. Orientation is always
+    applied to the pixels and removed. Default: ``DEFAULT_KEPT_EXIF`` (author, copyright, capture time)."""
+
+    def __post_init__(self) -> None:
+        _positive_int("max_input_bytes", self.max_input_bytes)
+        _positive_int("max_pixels", self.max_pixels)
+        if self.compressed_format not in COMPRESSED_FORMATS:
+            raise ValueError(f"compressed_format must be one of {COMPRESSED_FORMATS}, got {self.compressed_format!r}")
+        if self.target_ssim is not None and (
+            isinstance(self.target_ssim, bool)
+            or not isinstance(self.target_ssim, int | float)
+            or not 0.5 <= self.target_ssim < 1.0
+        ):
+            raise ValueError(f"target_ssim must be a number in [0.5, 1.0) or None, got {self.target_ssim!r}")
+        if self.fixed_quality is not None:
+            _positive_int("fixed_quality", self.fixed_quality)
+            if self.fixed_quality > 100:
+                raise ValueError(f"fixed_quality must be in 1..100, got {self.fixed_quality}")
+        if self.target_ssim is None and self.fixed_quality is None:
+            raise ValueError("target_ssim must be set when fixed_quality is None")
+        if self.max_edge is not None:
+            _positive_int("max_edge", self.max_edge, minimum=16)
+        if not isinstance(self.thumbnail_sizes, tuple):
+            raise ValueError(f"thumbnail_sizes must be a tuple of ints, got {type(self.thumbnail_sizes).__name__}")
+        for size in self.thumbnail_sizes:
+            _positive_int("thumbnail_sizes", size, minimum=16)
+        if len(set(self.thumbnail_sizes)) != len(self.thumbnail_sizes):
+            raise ValueError(f"thumbnail_sizes must not repeat a size, got {self.thumbnail_sizes}")
+        _positive_int("analysis_edge", self.analysis_edge, minimum=80)
+        if not isinstance(self.keep_metadata, frozenset):
+            raise ValueError(f"keep_metadata must be a frozenset of EXIF tag names, got {self.keep_metadata!r}")
+        unknown = sorted(str(name) for name in self.keep_metadata if name not in _EXIF_NAMES)
+        if unknown:
+            raise ValueError(f"keep_metadata has names that are not keepable EXIF tags: {unknown}")
+
+
+def _positive_int(name: str, value: object, *, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")

@@ -1,0 +1,38 @@
+"""Scale images down to a longest edge: integer ``reduce`` first, then a Lanczos resize."""
+
+from __future__ import annotations
+
+import math
+
+from PIL import Image
+
+REDUCING_GAP = 2.0
+"""Pillow reduces by an integer factor until at most this factor is left for the Lanczos resize."""
+
+
+def fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    """The size of an image of ``size`` whose longest edge is at most ``edge`` (never enlarged)."""
+    width, height = size
+    longest = max(width, height)
+    if longest <= edge:
+        return size
+    scale = edge / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit(image: Image.Image, edge: int) -> Image.Image:
+    """``image`` scaled so that its longest edge is at most ``edge``; the same object if it fits."""
+    size = fitted_size(image.size, edge)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+
+
+def draft_request(stored: tuple[int, int], edge: int) -> tuple[int, int] | None:
+    """The ``draft`` size that keeps a stored JPEG of ``stored`` at least ``edge`` on its longest side."""
+    width, height = stored
+    longest = max(width, height)
+    if longest <= edge * 2:
+        return None  # DCT scaling could only halve it, below the edge
+    scale = edge / longest
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
