@@ -1,0 +1,441 @@
+"""``imgmgr``: serve the system locally, and upload, find and delete images through its API (local or AWS)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+
+from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
+
+app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys of the local server (stored hashed in the data directory).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+console = Console()
+errors = Console(stderr=True)
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
+Endpoint = Annotated[str, typer.Option("--endpoint", envvar="IMGMGR_ENDPOINT", help="API base URL.")]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar="IMGMGR_API_KEY", help="API key (header x-api-key).", show_default=False),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", envvar="IMGMGR_DATA_DIR", help="Data directory. Default: .data in the current directory."
+    ),
+]
+#: Upload states after which nothing more happens to an image.
+FINAL_STATES = frozenset({"ready", "failed", "deleted"})
+
+
+def _client(endpoint: str, api_key: str | None) -> ApiClient:
+    if not api_key:
+        errors.print("[red]an API key is required: --api-key or IMGMGR_API_KEY[/red]")
+        raise typer.Exit(2)
+    return ApiClient(endpoint, api_key)
+
+
+def _fail(exc: ApiClientError) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    return typer.Exit(1)
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return str(count)
+
+
+# --- the local system ------------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    data_dir: DataDirOption = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Pipeline worker threads.")] = 2,
+) -> None:
+    """Run the API, the web page and the pipeline workers on this machine until Ctrl-C or SIGTERM."""
+    from imgmgr.config import DataDir  # the client commands do not need the server's imports
+    from imgmgr.server import DataDirBusyError
+    from imgmgr.server import serve as run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(DataDir.resolve(data_dir), host=host, port=port, workers=workers)
+    except DataDirBusyError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
+@keys_app.command("create")
+def keys_create(
+    owner: Annotated[str, typer.Option(help="Identity that owns the images uploaded with this key.")] = "local",
+    name: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a key and print it (only now: it is stored hashed)."""
+    from imgmgr.config import DataDir
+    from imgmgr.keys import KeyStore, KeyStoreError
+
+    try:
+        key, record = KeyStore(DataDir.resolve(data_dir).keys).create(owner, name=name)
+    except KeyStoreError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    errors.print(f"created key {record.key_id} for owner {record.owner!r}; it is shown only once:")
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDirOption = None) -> None:
+    """List keys (ids, owners, state; never the keys)."""
+    from imgmgr.config import DataDir
+    from imgmgr.keys import KeyStore
+
+    table = Table("key id", "owner", "name", "created", "revoked")
+    for key in KeyStore(DataDir.resolve(data_dir).keys).list():
+        table.add_row(key.key_id, key.owner, key.name, key.created_at, key.revoked_at or "")
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (see keys list).")], data_dir: DataDirOption = None
+) -> None:
+    """Revoke a key: the server refuses it from the next request on."""
+    from imgmgr.config import DataDir
+    from imgmgr.keys import KeyStore, KeyStoreError
+
+    try:
+        record = KeyStore(DataDir.resolve(data_dir).keys).revoke(key_id)
+    except KeyStoreError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"revoked key {record.key_id} (owner {record.owner!r}) at {record.revoked_at}")
+
+
+@app.command()
+def redrive(
+    queue_url: Annotated[
+        str | None, typer.Option(help="SQS dead-letter queue of a deployment; without it, the local data directory's.")
+    ] = None,
+    data_dir: DataDirOption = None,
+    max_messages: Annotated[int, typer.Option(min=1, help="At most this many messages (SQS).")] = 1000,
+    dry_run: Annotated[bool, typer.Option(help="Only report what would be replayed (SQS).")] = False,
+) -> None:
+    """Replay the dead-letter queue: failed pipeline steps run again."""
+    if queue_url is None:
+        from imgmgr.config import DataDir
+        from imgmgr.worker import Queue
+
+        count = Queue(DataDir.resolve(data_dir).queue).redrive()
+        console.print(f"requeued {count} step(s); a running imgmgr serve picks them up")
+        return
+    result = _redrive_aws(queue_url, max_messages=max_messages, dry_run=dry_run)
+    console.print(f"replayed {result.replayed} of {result.seen} message(s)")
+    for kept in result.kept:
+        errors.print(f"kept {kept['message_id']}: {kept['reason']}")
+    if result.kept and not dry_run:
+        raise typer.Exit(1)
+
+
+def _redrive_aws(queue_url: str, *, max_messages: int, dry_run: bool):  # type: ignore[no-untyped-def]
+    """The redrive function's own loop, run with the caller's credentials on their account's functions."""
+    import boto3  # boto3 only when asked
+
+    from lambdas.handlers.redrive import redrive as run
+
+    session = boto3.session.Session()
+    account = session.client("sts").get_caller_identity()["Account"]
+    prefix = (
+        f"arn:{session.get_partition_for_region(session.region_name)}:lambda:{session.region_name}:{account}:function:"
+    )
+    return run(
+        session.client("sqs"),
+        session.client("lambda"),
+        queue_url,
+        function_prefix=prefix,
+        max_messages=max_messages,
+        dry_run=dry_run,
+    )
+
+
+# --- the API client ----------------------------------------------------------------------------------------
+@dataclass
+class _Outcome:
+    path: Path
+    status: str  # uploaded | duplicate | failed
+    image_id: str | None = None
+    detail: str = ""
+
+
+@app.command()
+def upload(
+    paths: Annotated[list[Path], typer.Argument(help="Files and directories (searched recursively for images).")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Files uploaded at once.")] = 4,
+    wait: Annotated[bool, typer.Option(help="Wait until every image is ready (or failed).")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 600.0,
+) -> None:
+    """Upload images; exact duplicates (same SHA-256) are skipped. Exits 1 if any file failed."""
+    client = _client(endpoint, api_key)
+    files = list(image_files(paths))
+    if not files:
+        errors.print("no image files found")
+        raise typer.Exit(1)
+    outcomes: list[_Outcome] = []
+    seen: dict[str, Path] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=errors, transient=False) as progress:
+        total = progress.add_task(f"{len(files)} file(s)", total=sum(f.stat().st_size for f in files if f.is_file()))
+
+        def one(path: Path) -> _Outcome:
+            try:
+                content_type = content_type_of(path)
+                if content_type is None:
+                    return _Outcome(path, "failed", detail="not an image file type")
+                size = path.stat().st_size
+                digest = sha256_of(path)
+                if digest in seen:
+                    progress.advance(total, size)
+                    return _Outcome(path, "duplicate", detail=f"same bytes as {seen[digest]}")
+                seen[digest] = path
+                answer = client.create_upload(filename=path.name, content_type=content_type, size=size, sha256=digest)
+                image_id = answer["image"]["id"]
+                if answer["duplicate"]:
+                    progress.advance(total, size)
+                    return _Outcome(path, "duplicate", image_id, "already uploaded")
+                client.send(answer["upload"], path, lambda sent: progress.advance(total, sent))
+                return _Outcome(path, "uploaded", image_id)
+            except (ApiClientError, OSError) as exc:
+                return _Outcome(path, "failed", detail=str(exc))
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = [pool.submit(one, path) for path in files]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+    final: dict[str, str] = {}
+    if wait:
+        final = _wait_final(client, [o.image_id for o in outcomes if o.image_id], timeout)
+    _summary(outcomes, final)
+    if any(o.status == "failed" for o in outcomes) or any(state != "ready" for state in final.values()):
+        raise typer.Exit(1)
+
+
+def _wait_final(client: ApiClient, image_ids: list[str], timeout: float) -> dict[str, str]:
+    states: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    pending = list(dict.fromkeys(image_ids))
+    with errors.status("waiting for the pipeline...") as status:
+        while pending and time.monotonic() < deadline:
+            for image_id in list(pending):
+                try:
+                    states[image_id] = client.get_image(image_id)["status"]
+                except ApiClientError as exc:
+                    states[image_id] = exc.code
+                if states[image_id] in FINAL_STATES or states[image_id].startswith(("Image.", "Auth.")):
+                    pending.remove(image_id)
+            status.update(f"waiting for the pipeline... {len(image_ids) - len(pending)}/{len(image_ids)} done")
+            if pending:
+                time.sleep(0.5)
+    for image_id in pending:
+        states[image_id] = f"{states.get(image_id, 'unknown')} (timed out)"
+    return states
+
+
+def _summary(outcomes: list[_Outcome], final: dict[str, str]) -> None:
+    table = Table("file", "result", "image id", "state" if final else "detail")
+    for outcome in sorted(outcomes, key=lambda o: str(o.path)):
+        style = {"uploaded": "green", "duplicate": "yellow", "failed": "red"}[outcome.status]
+        last = final.get(outcome.image_id or "", outcome.detail) if final else outcome.detail
+        table.add_row(str(outcome.path), f"[{style}]{outcome.status}[/{style}]", outcome.image_id or "", last)
+    console.print(table)
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in ("uploaded", "duplicate", "failed")}
+    console.print(
+        f"{counts['uploaded']} uploaded, {counts['duplicate']} duplicate(s) skipped, {counts['failed']} failed"
+    )
+
+
+def _print_images(items: list[dict[str, Any]]) -> None:
+    table = Table("id", "file", "status", "size", "categories", "uploaded")
+    for item in items:
+        table.add_row(
+            item["id"],
+            item["filename"],
+            item["status"],
+            _size(item["size"]) if item.get("size") is not None else "",
+            ", ".join(item["categories"]),
+            item["created_at"][:19].replace("T", " "),
+        )
+    console.print(table)
+
+
+@app.command("ls")
+def list_images(
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    category: Annotated[str | None, typer.Option(help="Only images in this category.")] = None,
+    label: Annotated[str | None, typer.Option(help="Only images with this label.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only images in this state (ready, failed...).")] = None,
+    since: Annotated[str | None, typer.Option("--from", help="Uploaded at or after (ISO 8601 with zone).")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Uploaded at or before (ISO 8601 with zone).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many images.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List your images, newest first."""
+    client = _client(endpoint, api_key)
+    items: list[dict[str, Any]] = []
+    cursor = None
+    try:
+        while len(items) < limit:
+            page = client.list_images(
+                category=category,
+                label=label,
+                status=status,
+                **{"from": since, "to": until},
+                limit=min(100, limit - len(items)),
+                cursor=cursor,
+            )
+            items.extend(page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps(items, indent=2))
+    else:
+        _print_images(items)
+
+
+@app.command()
+def search(
+    term: Annotated[str, typer.Argument(help="A category (e.g. 'Animals and Pets') or a label (e.g. cat).")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many images.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find your ready images by category (when TERM names one) or else by label."""
+    from lambdas.domain.labels import CATEGORIES
+
+    category = next((c for c in CATEGORIES if c.casefold() == term.strip().casefold()), None)
+    list_images(
+        endpoint=endpoint,
+        api_key=api_key,
+        category=category,
+        label=None if category else term,
+        status=None,
+        since=None,
+        until=None,
+        limit=limit,
+        as_json=as_json,
+    )
+
+
+@app.command()
+def show(
+    image_id: str,
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one image: state, renditions (with savings), labels and categories."""
+    client = _client(endpoint, api_key)
+    try:
+        image = client.get_image(image_id)
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps(image, indent=2))
+        return
+    console.print(f"[bold]{image['filename']}[/bold]  {image['id']}")
+    size = _size(image["size"]) if image.get("size") is not None else "?"
+    dims = f"{image['width']}x{image['height']}" if image.get("width") else ""
+    console.print(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {size}")
+    if image.get("failure"):
+        console.print(f"[red]failed: {image['failure']['code']}: {image['failure']['message']}[/red]")
+    if image["categories"]:
+        console.print("categories: " + ", ".join(image["categories"]))
+    if image["labels"]:
+        console.print("labels: " + ", ".join(f"{lb['name']} ({lb['confidence']:.0f}%)" for lb in image["labels"]))
+    if image.get("renditions"):
+        table = Table("rendition", "format", "size", "bytes", "saving")
+        for r in image["renditions"]:
+            saving = "" if r["saving"] is None else f"{r['saving']:.0%}"
+            table.add_row(r["name"], r["format"], f"{r['width']}x{r['height']}", _size(r["bytes"]), saving)
+        console.print(table)
+
+
+@app.command("rm")
+def remove(
+    image_ids: Annotated[list[str], typer.Argument(help="Image ids.")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Delete images: original, renditions, record and counters."""
+    client = _client(endpoint, api_key)
+    failed = False
+    for image_id in image_ids:
+        try:
+            client.delete_image(image_id)
+            console.print(f"deleted {image_id}")
+        except ApiClientError as exc:
+            errors.print(f"[red]{image_id}: {exc}[/red]")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def categories(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None:
+    """Your ready images per category."""
+    client = _client(endpoint, api_key)
+    try:
+        rows = client.categories()
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    table = Table("category", "images")
+    for row in rows:
+        table.add_row(row["name"], str(row["count"]))
+    console.print(table)
+
+
+@app.command()
+def usage(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None:
+    """Your totals: images, bytes stored, bytes saved by compression."""
+    client = _client(endpoint, api_key)
+    try:
+        totals = client.usage()
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"{totals['images']} image(s), {_size(totals['bytes_stored'])} stored, {_size(totals['bytes_saved'])} saved"
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry for python -m imgmgr
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

@@ -1,0 +1,151 @@
+"""A small client of the HTTP API (local or deployed), used by the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+#: Media types by extension, for the types ``mimetypes`` may not know.
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".bmp": "image/bmp",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".avif": "image/avif",
+}
+
+
+class ApiClientError(Exception):
+    """The API answered with a problem (or could not be reached: ``status`` 0)."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}" if status == 0 else f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+def content_type_of(path: Path) -> str | None:
+    """The image media type of ``path`` by its extension; ``None`` when it is not an image type."""
+    known = CONTENT_TYPES.get(path.suffix.lower())
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def image_files(paths: list[Path]) -> Iterator[Path]:
+    """Files named, and image files under directories named (recursively, sorted, hidden ones skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for found in sorted(path.rglob("*")):
+                relative = found.relative_to(path).parts
+                if found.is_file() and not any(p.startswith(".") for p in relative) and content_type_of(found):
+                    yield found
+        else:
+            yield path
+
+
+class _ProgressReader:
+    """A file whose reads report how many bytes went out."""
+
+    def __init__(self, file: IO[bytes], on_bytes: Callable[[int], None]) -> None:
+        self._file = file
+        self._on_bytes = on_bytes
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._on_bytes(len(data))
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+
+@dataclass
+class ApiClient:
+    """The API at ``endpoint`` with ``api_key``."""
+
+    endpoint: str
+    api_key: str | None
+    timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        headers = {"x-api-key": self.api_key} if self.api_key else {}
+        self._http = httpx.Client(base_url=self.endpoint.rstrip("/") + "/", headers=headers, timeout=self.timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiClientError(0, "Client.Unreachable", f"{self.endpoint}: {exc}") from exc
+        if response.status_code >= 400:
+            raise _problem(response)
+        return response
+
+    def create_upload(self, *, filename: str, content_type: str, size: int, sha256: str) -> dict[str, Any]:
+        body = {"filename": filename, "content_type": content_type, "size": size, "sha256": sha256}
+        return self._call("POST", "v1/uploads", json=body).json()
+
+    def send(self, target: dict[str, Any], path: Path, on_bytes: Callable[[int], None] = lambda _n: None) -> None:
+        """POST the file to a presigned ``target`` (S3 or the local upload endpoint), fields first."""
+        with path.open("rb") as file:
+            files = {"file": (path.name, _ProgressReader(file, on_bytes), target["fields"].get("Content-Type"))}
+            try:
+                # No API key here: the presigned policy is the authorization (and S3 must not see the key).
+                response = httpx.post(target["url"], data=target["fields"], files=files, timeout=self.timeout)
+            except httpx.HTTPError as exc:
+                raise ApiClientError(0, "Client.Unreachable", f"{target['url']}: {exc}") from exc
+        if response.status_code >= 300:
+            raise _problem(response)
+
+    def list_images(self, **filters: Any) -> dict[str, Any]:
+        params = {name: value for name, value in filters.items() if value is not None}
+        return self._call("GET", "v1/images", params=params).json()
+
+    def get_image(self, image_id: str) -> dict[str, Any]:
+        return self._call("GET", f"v1/images/{image_id}").json()
+
+    def delete_image(self, image_id: str) -> None:
+        self._call("DELETE", f"v1/images/{image_id}")
+
+    def categories(self) -> list[dict[str, Any]]:
+        return self._call("GET", "v1/categories").json()["categories"]
+
+    def usage(self) -> dict[str, Any]:
+        return self._call("GET", "v1/stats").json()
+
+
+def _problem(response: httpx.Response) -> ApiClientError:
+    try:
+        body = response.json()
+        return ApiClientError(response.status_code, str(body.get("code")), str(body.get("detail")))
+    except ValueError:
+        # S3 answers POST failures with XML: keep its code if there is one.
+        text = response.text
+        code = text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else f"Http.{response.status_code}"
+        return ApiClientError(response.status_code, code, text[:200])

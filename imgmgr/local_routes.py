@@ -1,0 +1,92 @@
+"""Routes only the local host has: the upload endpoint the presigned POST points at, and signed downloads.
+
+In AWS, S3 receives the POST and enforces its policy, then its ``ObjectCreated`` event starts the pipeline;
+here ``POST /local/uploads`` checks the same policy (signature, expiry, key, type, size), stores the object
+and queues the first step. ``GET /local/objects/<key>`` serves an object to whoever holds a URL signed for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+
+from lambdas.adapters.local.upload_policy import LocalPresigner, PolicyError
+from lambdas.api.errors import ApiError, problem
+from lambdas.domain.errors import InvalidKeyError, NotFoundError
+from lambdas.domain.records import UploadKey
+from lambdas.ports import ObjectStore
+
+#: Slack over the policy's size bound for the multipart envelope (boundaries, the other fields).
+_ENVELOPE_BYTES = 64 * 1024
+
+
+def local_router(
+    presigner: LocalPresigner,
+    objects: ObjectStore,
+    on_uploaded: Callable[[UploadKey], None],
+    *,
+    max_upload_bytes: int,
+) -> APIRouter:
+    """The local routes; ``on_uploaded`` is called with the key of each stored original (it queues a step)."""
+    router = APIRouter(prefix="/local", include_in_schema=False)
+
+    @router.post("/uploads")
+    async def upload(request: Request) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isdigit():
+            return problem(411, "Upload.LengthRequired", "Content-Length is required")
+        if int(declared) > max_upload_bytes + _ENVELOPE_BYTES:
+            return problem(413, "Upload.TooLarge", f"the file is larger than {max_upload_bytes} bytes")
+        form = await request.form(max_files=1, max_fields=20)
+        try:
+            file = form.get("file")
+            fields = {name: value for name, value in form.items() if isinstance(value, str)}
+            if not isinstance(file, UploadFile):
+                return problem(400, "Upload.FileMissing", "the form has no file field named 'file'")
+            try:
+                key, content_type = presigner.check_post(fields, file.size)
+                parsed = UploadKey.parse(key)
+            except PolicyError as exc:
+                return problem(exc.status, exc.code, exc.message)
+            except InvalidKeyError as exc:
+                return problem(400, exc.code, exc.message)
+            data = await file.read()
+            objects.put(key, data, content_type=content_type)
+        finally:
+            await form.close()
+        on_uploaded(parsed)
+        return Response(status_code=204)
+
+    @router.get("/objects/{key:path}")
+    def download(
+        key: str,
+        expires: Annotated[int, Query()],
+        signature: Annotated[str, Query(max_length=128)],
+    ) -> Response:
+        try:
+            presigner.check_get(key, expires, signature)
+        except PolicyError as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from exc
+        try:
+            data = objects.get(key)
+            info = objects.head(key)
+        except (NotFoundError, InvalidKeyError) as exc:
+            raise ApiError(404, "Object.NotFound", "no such object") from exc
+        media_type = (info.content_type if info else None) or ""
+        # Only images are shown inline; anything else downloads, so no stored object runs as a page here.
+        inline = media_type.startswith("image/") and media_type != "image/svg+xml"
+        return Response(
+            data,
+            media_type=media_type if inline else "application/octet-stream",
+            headers={
+                "Cache-Control": "private, max-age=300",
+                "Content-Disposition": "inline" if inline else "attachment",
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+            },
+        )
+
+    return router

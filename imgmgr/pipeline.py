@@ -1,0 +1,91 @@
+"""The three pipeline steps over the local adapters, as the worker runs them.
+
+The steps are the Lambdas' own (``lambdas.steps``); only the labeler differs: the bundled offline one
+when it can load, else none at all (the log says so, and images become ready without labels: the product
+never invents labels).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lambdas import steps
+from lambdas.domain.labels import Labeling
+from lambdas.domain.states import ImageState
+from lambdas.imaging import ImagingOptions
+from lambdas.ports import Clock, EventSink, Labeler, MetadataStore, ObjectStore
+
+logger = logging.getLogger("imgmgr.pipeline")
+
+
+class NoLabeler:
+    """``Labeler`` that sees nothing: used when the offline labeler is not installed."""
+
+    def detect(self, image: bytes) -> Labeling:
+        return Labeling(labels=(), model="")
+
+
+def default_labeler(models_dir: Path) -> tuple[Labeler, str]:
+    """The offline labeler when importable, else ``NoLabeler``; with a name for the log."""
+    try:
+        # Optional: it needs the "local" extra (onnxruntime, the weights package).
+        from lambdas.adapters.local.offline_labeler import OfflineLabeler
+    except ImportError as exc:
+        logger.warning("offline labeler unavailable (%s): images will have no labels or categories", exc)
+        return NoLabeler(), "none (offline labeler not installed)"
+    return OfflineLabeler(models_dir), "offline (EfficientNet-Lite0 + face detector)"
+
+
+class LocalPipeline:
+    """Runs ``compress``, ``thumbnail`` and ``categorize`` for one image over the local adapters."""
+
+    def __init__(
+        self,
+        *,
+        objects: ObjectStore,
+        metadata: MetadataStore,
+        events: EventSink,
+        clock: Clock,
+        models_dir: Path,
+        labeler: Labeler | None = None,
+        imaging: ImagingOptions | None = None,
+    ) -> None:
+        if labeler is None:
+            labeler, self.labeler_name = default_labeler(models_dir)
+        else:
+            self.labeler_name = type(labeler).__name__
+        self.ports = steps.Ports(
+            objects=objects,
+            metadata=metadata,
+            labeler=labeler,
+            events=events,
+            clock=clock,
+            imaging=imaging or ImagingOptions(),
+        )
+
+    def run_step(self, step: str, image_id: str, object_key: str) -> bool:
+        """Run ``step`` for the image; whether a next step should follow (False: the image is finished).
+
+        A ``TransientError`` (including ``NotReadyError``) propagates for the worker to retry.
+        """
+        if step == steps.COMPRESS:
+            result = steps.compress(self.ports, object_key)
+        elif step == steps.THUMBNAIL:
+            result = steps.thumbnail(self.ports, image_id)
+        elif step == steps.CATEGORIZE:
+            result = steps.categorize(self.ports, image_id)
+        else:
+            raise ValueError(f"no step {step!r}")
+        logger.info(
+            "image %s: %s %s%s", image_id, step, result.outcome.value, f" ({result.code})" if result.code else ""
+        )
+        if result.outcome is steps.Outcome.FAILED:
+            return False
+        if result.outcome is steps.Outcome.SKIPPED:
+            record = self.ports.metadata.get(image_id)
+            if record is None or record.state is ImageState.DELETED:
+                return False
+            if record.state is ImageState.FAILED and not (record.failure and record.failure.retryable):
+                return False
+        return True

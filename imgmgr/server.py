@@ -1,0 +1,141 @@
+"""``imgmgr serve``: the API and the web page under uvicorn, and the pipeline workers, on one data directory.
+
+Everything is built once here: the local adapters over the data directory, the API app with the local
+upload endpoint, the durable queue and its worker threads. A lock file keeps a second server off the same
+data directory, which is what lets a starting server free every lease left by a killed one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import IO
+
+import uvicorn
+from fastapi import FastAPI
+
+from imgmgr.config import DataDir
+from imgmgr.keys import KeyStore, KeyStoreAuthenticator
+from imgmgr.local_routes import local_router
+from imgmgr.pipeline import LocalPipeline
+from imgmgr.worker import Queue, Workers
+from lambdas.adapters.clock import SystemClock
+from lambdas.adapters.local.events import JsonlEventSink
+from lambdas.adapters.local.files import FileObjectStore
+from lambdas.adapters.local.sqlite import SqliteMetadataStore
+from lambdas.adapters.local.upload_policy import LocalPresigner
+from lambdas.api import ApiLimits, ApiServices, create_app
+from lambdas.domain.records import UploadKey
+
+logger = logging.getLogger("imgmgr.server")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+FIRST_OWNER = "local"
+
+
+class DataDirBusyError(RuntimeError):
+    """Another ``imgmgr serve`` holds the data directory."""
+
+
+@dataclass
+class Runtime:
+    """The local system on one data directory, ready to serve."""
+
+    data: DataDir
+    app: FastAPI
+    queue: Queue
+    keys: KeyStore
+    pipeline: LocalPipeline
+    workers: Workers
+    _lock: IO[str] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Own the data directory, resume every unfinished step, start the workers."""
+        self._lock = _lock(self.data)
+        released = self.queue.release_all()
+        if released:
+            logger.info("resuming %d image(s) left unfinished by the last run", released)
+        self.workers.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let in-flight steps finish (up to ``timeout``), then release the data directory."""
+        self.workers.stop(timeout)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _lock(data: DataDir) -> IO[str]:
+    handle = open(data.lock, "a+")  # noqa: SIM115 - held for the life of the server
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise DataDirBusyError(f"another imgmgr serve is using {data.root}") from exc
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def build_runtime(data: DataDir, *, workers: int = 2, limits: ApiLimits | None = None) -> Runtime:
+    """Every local adapter over ``data``, the app and the (not yet started) workers."""
+    limits = limits or ApiLimits()
+    secret = data.secret()
+    objects = FileObjectStore(data.objects)
+    metadata = SqliteMetadataStore(data.metadata)
+    events = JsonlEventSink(data.events)
+    clock = SystemClock()
+    presigner = LocalPresigner(secret)
+    keys = KeyStore(data.keys)
+    queue = Queue(data.queue)
+    pipeline = LocalPipeline(objects=objects, metadata=metadata, events=events, clock=clock, models_dir=data.models)
+
+    def on_uploaded(key: UploadKey) -> None:
+        queue.enqueue(key.image_id, key.key)
+
+    services = ApiServices(
+        metadata=metadata,
+        objects=objects,
+        events=events,
+        clock=clock,
+        presigner=presigner,
+        authenticator=KeyStoreAuthenticator(keys),
+        cursor_secret=secret,
+        limits=limits,
+    )
+    router = local_router(presigner, objects, on_uploaded, max_upload_bytes=limits.max_upload_bytes)
+    app = create_app(services, routers=(router,))
+    return Runtime(
+        data=data,
+        app=app,
+        queue=queue,
+        keys=keys,
+        pipeline=pipeline,
+        workers=Workers(queue, pipeline.run_step, count=workers),
+    )
+
+
+def serve(data: DataDir, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int = 2) -> None:
+    """Run until SIGINT/SIGTERM: uvicorn in this thread, the workers beside it; print the URL and a new key."""
+    runtime = build_runtime(data, workers=workers)
+    runtime.start()
+    try:
+        url = f"http://{host}:{port}/"
+        if runtime.keys.is_empty():
+            key, _record = runtime.keys.create(FIRST_OWNER, name="created by the first imgmgr serve")
+            print(f"imgmgr: created the first API key (owner {FIRST_OWNER!r}); it is shown only once:", flush=True)
+            print(f"  {key}", flush=True)
+            print(f"imgmgr: open {url}#key={key}", flush=True)
+        else:
+            print(f"imgmgr: open {url} (make a key with: imgmgr keys create)", flush=True)
+        print(f"imgmgr: data in {data.root}; {workers} worker(s); labeler: {runtime.pipeline.labeler_name}", flush=True)
+        config = uvicorn.Config(runtime.app, host=host, port=port, log_level="info", access_log=False, lifespan="off")
+        uvicorn.Server(config).run()
+    finally:
+        runtime.stop()
+        print("imgmgr: stopped", flush=True)

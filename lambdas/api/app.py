@@ -1,0 +1,56 @@
+"""``create_app``: the FastAPI app over ``ApiServices``, with the web page at ``/``."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lambdas.api import errors
+from lambdas.api.routes import router
+from lambdas.api.services import ApiServices
+
+WEB_DIR = files("lambdas.api") / "web"
+
+#: The page loads only its own script and style; images and uploads may go to S3 (https) in AWS.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: blob: data:; "
+    "connect-src 'self' https:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(services: ApiServices, *, routers: tuple[APIRouter, ...] = (), title: str = "imgmgr") -> FastAPI:
+    """The API; ``routers`` are the host's own routes (the local host's upload endpoint)."""
+    app = FastAPI(
+        title=title,
+        version="1",
+        summary="Upload images; find them by category and label.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(router)
+    for extra in routers:
+        app.include_router(extra)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path == "/" or request.url.path.startswith("/web/"):
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse((WEB_DIR / "index.html").read_text(encoding="utf-8"))
+
+    app.mount("/web", StaticFiles(directory=str(WEB_DIR)), name="web")
+    return app

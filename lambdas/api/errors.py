@@ -1,0 +1,129 @@
+"""RFC 9457 ``application/problem+json`` errors with a stable, namespaced ``code``.
+
+Every error the API answers with goes through :func:`problem`: routes raise :class:`ApiError`, domain
+errors are mapped by class (never by message), framework errors (validation, unknown route, wrong method)
+get codes too, and anything unexpected becomes a 500 that says nothing about the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lambdas.domain.errors import (
+    ImgMgrError,
+    InvalidKeyError,
+    InvalidQueryError,
+    NotFoundError,
+    PermanentError,
+    ThrottledError,
+    TransientError,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:imgmgr:problem:"
+
+logger = logging.getLogger("imgmgr.api")
+
+
+class Problem(BaseModel):
+    """The problem document (RFC 9457) with the system's stable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class ApiError(Exception):
+    """An error the API answers with: an HTTP status, a stable code and a human detail."""
+
+    def __init__(self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem+json response."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+#: Domain errors by class, most specific first: (class, HTTP status).
+_DOMAIN_STATUS: tuple[tuple[type[ImgMgrError], int], ...] = (
+    (NotFoundError, 404),
+    (InvalidKeyError, 400),
+    (InvalidQueryError, 400),
+    (ThrottledError, 503),
+    (TransientError, 503),
+    (PermanentError, 400),
+)
+
+_FRAMEWORK_CODES = {
+    404: "Route.NotFound",
+    405: "Method.NotAllowed",
+    413: "Request.TooLarge",
+}
+
+#: Responses every authenticated route may give, for the OpenAPI document.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+    for status, description in (
+        (400, "Invalid request"),
+        (401, "No API key"),
+        (403, "API key unknown or revoked"),
+        (422, "Request does not match the schema"),
+        (503, "A dependency is unavailable: retry later"),
+    )
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the exception handlers that turn every error into problem+json."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.detail, headers=exc.headers)
+
+    @app.exception_handler(ImgMgrError)
+    async def _domain_error(_request: Request, exc: ImgMgrError) -> JSONResponse:
+        status = next((s for cls, s in _DOMAIN_STATUS if isinstance(exc, cls)), 500)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        if status >= 500:
+            logger.warning("dependency error %s: %s", exc.code, exc.message)
+        return problem(status, exc.code, exc.message, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(part) for part in error.get("loc", ()))
+            details.append(f"{where}: {error.get('msg', 'invalid')}")
+        return problem(422, "Request.Invalid", "; ".join(details) or "the request does not match the schema")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _FRAMEWORK_CODES.get(exc.status_code, f"Http.{exc.status_code}")
+        return problem(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return problem(500, "Server.Internal", "an unexpected error occurred")

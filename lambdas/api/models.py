@@ -1,0 +1,114 @@
+"""Request and response bodies of the API (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+
+class UploadRequest(BaseModel):
+    """What a client declares before it uploads an original."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255, description="The file's name, as the user knows it.")
+    content_type: str = Field(min_length=1, max_length=100, description="Declared media type, e.g. image/jpeg.")
+    size: int = Field(ge=1, description="Size of the file in bytes.")
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the file's bytes, hex.")
+
+
+class UploadTarget(BaseModel):
+    """A presigned POST: send ``fields`` and then the file (form field ``file``) to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+    max_bytes: int
+
+
+class LabelOut(BaseModel):
+    name: str
+    confidence: float
+    parents: list[str]
+    categories: list[str]
+
+
+class RenditionOut(BaseModel):
+    name: str
+    format: str
+    mime: str
+    width: int
+    height: int
+    bytes: int
+    quality: int | None
+    ssim: float | None
+    kept_original: bool
+    saving: float | None = Field(description="Share of the original's bytes saved (0.25 = 25 % smaller).")
+    url: str = Field(description="Short-lived URL of the rendition's bytes.")
+
+
+class FailureOut(BaseModel):
+    code: str
+    message: str
+    step: str
+    retryable: bool
+
+
+class ImageOut(BaseModel):
+    """One image as its owner sees it."""
+
+    id: str
+    filename: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    content_type: str | None
+    size: int | None
+    sha256: str | None
+    width: int | None
+    height: int | None
+    format: str | None
+    categories: list[str]
+    tags: list[str]
+    labels: list[LabelOut]
+    failure: FailureOut | None
+    thumbnail_url: str | None = Field(description="Short-lived URL of the smallest thumbnail, once there is one.")
+    renditions: list[RenditionOut] | None = Field(
+        default=None, description="Every rendition with its URL (only when one image is asked for)."
+    )
+    original_url: str | None = None
+
+
+class UploadResponse(BaseModel):
+    """The image and, unless it is an exact duplicate of one the owner has, where to upload it."""
+
+    image: ImageOut
+    duplicate: bool
+    upload: UploadTarget | None
+
+
+class ImagePage(BaseModel):
+    items: list[ImageOut]
+    next_cursor: str | None = Field(description="Pass back as ``cursor`` for the next page; null at the end.")
+
+
+class CategoryCount(BaseModel):
+    name: str
+    count: int
+
+
+class CategoryCounts(BaseModel):
+    categories: list[CategoryCount]
+
+
+class Stats(BaseModel):
+    images: int
+    bytes_stored: int
+    bytes_saved: int
+
+
+class Health(BaseModel):
+    status: str

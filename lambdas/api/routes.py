@@ -1,0 +1,239 @@
+"""The ``/v1`` routes. Every route but health takes the owner from the host's ``Authenticator``."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, Security
+from fastapi.security import APIKeyHeader
+
+from lambdas.api.cursor import CursorSigner
+from lambdas.api.errors import COMMON_RESPONSES, ApiError, Problem
+from lambdas.api.models import (
+    CategoryCount,
+    CategoryCounts,
+    Health,
+    ImageOut,
+    ImagePage,
+    Stats,
+    UploadRequest,
+    UploadResponse,
+    UploadTarget,
+)
+from lambdas.api.naming import display_name, key_segment
+from lambdas.api.services import ApiServices
+from lambdas.api.views import image_out
+from lambdas.domain.events import AnalyticsEvent, EventType
+from lambdas.domain.queries import MAX_PAGE_SIZE, ImageQuery
+from lambdas.domain.records import RENDITIONS_PREFIX, ImageRecord, new_record, timestamp
+from lambdas.domain.states import ImageState
+
+IMAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$"
+#: An abandoned upload's record expires (TTL) after this long.
+ABANDONED_UPLOAD_TTL = timedelta(days=1)
+
+_api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="Your API key.")
+
+
+def services_of(request: Request) -> ApiServices:
+    return request.app.state.services
+
+
+def current_owner(request: Request, _key: Annotated[str | None, Security(_api_key)] = None) -> str:
+    """The authenticated owner (the header is declared here so that OpenAPI shows the scheme)."""
+    return services_of(request).authenticator.owner(request)
+
+
+Owner = Annotated[str, Depends(current_owner)]
+Services = Annotated[ApiServices, Depends(services_of)]
+
+router = APIRouter(prefix="/v1")
+_not_found = {404: {"model": Problem, "description": "No such image for this key"}}
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url)
+
+
+def _event(services: ApiServices, kind: EventType, owner: str, **fields: object) -> None:
+    services.events.emit(
+        AnalyticsEvent(
+            event_id=uuid.uuid4().hex,
+            event_type=kind,
+            occurred_at=services.clock.now(),
+            owner=owner,
+            **fields,  # type: ignore[arg-type]
+        )
+    )
+
+
+def _owned(services: ApiServices, owner: str, image_id: str, *, deleted_ok: bool = False) -> ImageRecord:
+    record = services.metadata.get(image_id)
+    if record is None or record.owner != owner or (record.state is ImageState.DELETED and not deleted_ok):
+        # Another owner's image is answered exactly like a missing one: nothing leaks.
+        raise ApiError(404, "Image.NotFound", f"no image {image_id!r} for this key")
+    return record
+
+
+@router.get("/health", response_model=Health, tags=["meta"])
+def health() -> Health:
+    """Liveness; the only route without a key."""
+    return Health(status="ok")
+
+
+@router.post(
+    "/uploads",
+    response_model=UploadResponse,
+    status_code=201,
+    tags=["images"],
+    responses={
+        **COMMON_RESPONSES,
+        200: {"model": UploadResponse, "description": "An exact duplicate: the existing image, nothing to upload"},
+        413: {"model": Problem, "description": "Declared size above the limit"},
+        415: {"model": Problem, "description": "Content type not allowed"},
+    },
+)
+def create_upload(body: UploadRequest, request: Request, response: Response, owner: Owner, services: Services):
+    """Declare an original; get a presigned POST for it, or the existing image if it is an exact duplicate."""
+    limits = services.limits
+    content_type = body.content_type.strip().lower()
+    if content_type not in limits.content_types:
+        allowed = ", ".join(sorted(limits.content_types))
+        raise ApiError(415, "Upload.TypeNotAllowed", f"content_type must be one of {allowed}")
+    if body.size > limits.max_upload_bytes:
+        raise ApiError(413, "Upload.TooLarge", f"size must be at most {limits.max_upload_bytes} bytes")
+    name = display_name(body.filename, max_chars=limits.max_filename_chars)
+    sha256 = body.sha256.lower()
+    now = services.clock.now()
+    base_url = _base_url(request)
+
+    existing = services.metadata.find_by_hash(owner, sha256)
+    if existing is not None and existing.state is not ImageState.AWAITING_UPLOAD:
+        response.status_code = 200
+        return UploadResponse(image=image_out(existing, services, base_url), duplicate=True, upload=None)
+    if existing is not None:
+        # The same bytes were declared before and never arrived: hand out a fresh POST for that record.
+        record = existing
+    else:
+        image_id = services.new_id() if services.new_id else uuid.uuid4().hex
+        record = new_record(
+            image_id=image_id,
+            owner=owner,
+            filename=key_segment(name, content_type),
+            at=now,
+            declared_mime=content_type,
+            declared_bytes=body.size,
+            declared_sha256=sha256,
+            expires_at=now + ABANDONED_UPLOAD_TTL,
+        )
+        record = services.metadata.create(replace(record, extra={"original_filename": name}))
+        _event(services, EventType.UPLOAD, owner, image_id=record.image_id, bytes_in=body.size)
+    post = services.presigner.presign_post(
+        record.original_key,
+        content_type=record.declared_mime or content_type,
+        max_bytes=limits.max_upload_bytes,
+        expires_in=limits.upload_expiry_minutes * 60,
+        base_url=base_url,
+    )
+    target = UploadTarget(
+        url=post.url, fields=post.fields, expires_at=post.expires_at, max_bytes=limits.max_upload_bytes
+    )
+    return UploadResponse(image=image_out(record, services, base_url), duplicate=False, upload=target)
+
+
+@router.get("/images", response_model=ImagePage, tags=["images"], responses=COMMON_RESPONSES)
+def list_images(
+    request: Request,
+    owner: Owner,
+    services: Services,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    label: Annotated[str | None, Query(max_length=100)] = None,
+    status: ImageState | None = None,
+    uploaded_from: Annotated[datetime | None, Query(alias="from")] = None,
+    uploaded_to: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ImagePage:
+    """The owner's images, newest first, filtered by category or label, status and upload time."""
+    if status is ImageState.DELETED:
+        raise ApiError(400, "Query.Invalid", "deleted images are not listed")
+    for name, moment in (("from", uploaded_from), ("to", uploaded_to)):
+        if moment is not None and moment.tzinfo is None:
+            raise ApiError(400, "Query.Invalid", f"{name} must carry a timezone (e.g. 2026-01-31T12:00:00Z)")
+    scope = json.dumps(
+        [
+            category,
+            label,
+            status and status.value,
+            uploaded_from and timestamp(uploaded_from),
+            uploaded_to and timestamp(uploaded_to),
+        ]
+    )
+    signer = CursorSigner(services.cursor_secret)
+    store_cursor = None if cursor is None else signer.open(cursor, owner=owner, scope=scope)
+    query = ImageQuery(
+        owner=owner,
+        category=category or None,
+        label=label or None,
+        state=status,
+        since=uploaded_from,
+        until=uploaded_to,
+        limit=limit,
+        cursor=store_cursor,
+    )
+    page = services.metadata.query(query)
+    base_url = _base_url(request)
+    if cursor is None:
+        detail: dict[str, str | int | float | bool] = {"limit": limit}
+        for name, value in (("category", category), ("label", label), ("status", status and status.value)):
+            if value:
+                detail[name] = value
+        _event(services, EventType.SEARCH, owner, detail=detail)
+    return ImagePage(
+        items=[image_out(record, services, base_url) for record in page.items],
+        next_cursor=None if page.next is None else signer.sign(page.next, owner=owner, scope=scope),
+    )
+
+
+@router.get(
+    "/images/{image_id}", response_model=ImageOut, tags=["images"], responses={**COMMON_RESPONSES, **_not_found}
+)
+def get_image(image_id: str, request: Request, owner: Owner, services: Services) -> ImageOut:
+    """One image with short-lived URLs of its original and every rendition."""
+    record = _owned(services, owner, image_id)
+    _event(services, EventType.VIEW, owner, image_id=image_id)
+    return image_out(record, services, _base_url(request), detail=True)
+
+
+@router.delete("/images/{image_id}", status_code=204, tags=["images"], responses={**COMMON_RESPONSES, **_not_found})
+def delete_image(image_id: str, owner: Owner, services: Services) -> Response:
+    """Remove the image: original, renditions, record and its share of the counters. Repeating it is safe."""
+    record = _owned(services, owner, image_id, deleted_ok=True)
+    now = services.clock.now()
+    # The tombstone first: a pipeline step still in flight can no longer move the record forward.
+    services.metadata.delete(image_id, at=now, retain_seconds=services.limits.deleted_retain_seconds)
+    services.objects.delete(record.original_key)
+    for key in list(services.objects.list(f"{RENDITIONS_PREFIX}{image_id}/")):
+        services.objects.delete(key)
+    if record.state is not ImageState.DELETED:
+        _event(services, EventType.DELETE, owner, image_id=image_id, bytes_out=record.usage().bytes_stored)
+    return Response(status_code=204)
+
+
+@router.get("/categories", response_model=CategoryCounts, tags=["stats"], responses=COMMON_RESPONSES)
+def categories(owner: Owner, services: Services) -> CategoryCounts:
+    """How many of the owner's ready images are in each category, most first."""
+    counts = services.metadata.category_counts(owner)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return CategoryCounts(categories=[CategoryCount(name=name, count=count) for name, count in ordered])
+
+
+@router.get("/stats", response_model=Stats, tags=["stats"], responses=COMMON_RESPONSES)
+def stats(owner: Owner, services: Services) -> Stats:
+    """The owner's totals: images, bytes stored (originals and renditions), bytes saved by compression."""
+    usage = services.metadata.usage(owner)
+    return Stats(images=usage.images, bytes_stored=usage.bytes_stored, bytes_saved=usage.bytes_saved)

@@ -1,0 +1,107 @@
+"""What the API app runs on: the ports, the host's authenticator and presigner, and the limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from starlette.requests import Request
+
+from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore
+
+#: Content types an upload may declare (the formats the image core decodes).
+DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/tiff",
+        "image/bmp",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiLimits:
+    """Limits on every input of the API."""
+
+    max_upload_bytes: int = 50 * 1024 * 1024
+    """Largest original a client may declare and upload, in bytes. Default: 50 MiB."""
+
+    content_types: frozenset[str] = DEFAULT_CONTENT_TYPES
+    """Content types an upload may declare. Default: ``DEFAULT_CONTENT_TYPES``."""
+
+    max_filename_chars: int = 255
+    """Longest file name accepted, in characters. Default: 255."""
+
+    upload_expiry_minutes: int = 10
+    """How long a presigned upload stays valid, in minutes. Default: 10."""
+
+    url_expiry_seconds: int = 900
+    """How long a rendition URL stays valid, in seconds. Default: 900 (15 minutes)."""
+
+    deleted_retain_seconds: int = 7 * 86400
+    """How long the tombstone of a deleted image is kept (it counts nowhere). Default: 7 days."""
+
+    def __post_init__(self) -> None:
+        if self.max_upload_bytes < 1:
+            raise ValueError("max_upload_bytes must be positive")
+        if not self.content_types:
+            raise ValueError("content_types must not be empty")
+        if not 1 <= self.upload_expiry_minutes <= 60:
+            raise ValueError("upload_expiry_minutes must be 1..60")
+        if not 1 <= self.url_expiry_seconds <= 7 * 86400:
+            raise ValueError("url_expiry_seconds must be 1..604800")
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedPost:
+    """Where and how a client uploads one original: POST ``fields`` then the file (as ``file``) to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+@runtime_checkable
+class Presigner(Protocol):
+    """Presigned access to the object store: S3 presigned POST/GET in AWS, HMAC-signed locally.
+
+    ``base_url`` is the API's own base URL (``http://127.0.0.1:8000/``), for hosts that serve the
+    objects themselves.
+    """
+
+    def presign_post(
+        self, key: str, *, content_type: str, max_bytes: int, expires_in: int, base_url: str
+    ) -> PresignedPost: ...
+
+    def presign_get(self, key: str, *, expires_in: int, base_url: str) -> str: ...
+
+
+@runtime_checkable
+class Authenticator(Protocol):
+    """Who is calling: the owner identity, or ``ApiError`` 401/403."""
+
+    def owner(self, request: Request) -> str: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiServices:
+    """Everything the app needs; built once per container (Lambda) or process (local)."""
+
+    metadata: MetadataStore
+    objects: ObjectStore
+    events: EventSink
+    clock: Clock
+    presigner: Presigner
+    authenticator: Authenticator
+    cursor_secret: bytes
+    limits: ApiLimits = field(default_factory=ApiLimits)
+    new_id: Callable[[], str] | None = None
+    """Image id factory (tests fix it). Default: None (random 32 hex digits)."""

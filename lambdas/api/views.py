@@ -1,0 +1,72 @@
+"""Records as the API shows them: owner-facing fields and short-lived URLs, nothing internal."""
+
+from __future__ import annotations
+
+from lambdas.api.models import FailureOut, ImageOut, LabelOut, RenditionOut
+from lambdas.api.services import ApiServices
+from lambdas.domain.records import ImageRecord
+
+#: The rendition shown in galleries, smallest first.
+_THUMBNAIL_PREFERENCE = ("thumb-256", "thumb-512", "thumb-1024", "analysis", "compressed")
+
+
+def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, detail: bool = False) -> ImageOut:
+    """``record`` for its owner; ``detail`` adds every rendition and the original, each with a URL."""
+    expires_in = services.limits.url_expiry_seconds
+    presign = services.presigner.presign_get
+    thumbnail = next(
+        (r for name in _THUMBNAIL_PREFERENCE if (r := record.rendition(name)) is not None),
+        None,
+    )
+    renditions = None
+    original_url = None
+    if detail:
+        renditions = [
+            RenditionOut(
+                name=r.name,
+                format=r.format,
+                mime=r.mime,
+                width=r.width,
+                height=r.height,
+                bytes=r.size,
+                quality=r.quality,
+                ssim=r.ssim,
+                kept_original=r.kept_original,
+                saving=None if not record.size else round(1 - r.size / record.size, 4),
+                url=presign(r.key, expires_in=expires_in, base_url=base_url),
+            )
+            for r in record.renditions
+        ]
+        if record.size is not None:
+            original_url = presign(record.original_key, expires_in=expires_in, base_url=base_url)
+    failure = record.failure
+    return ImageOut(
+        id=record.image_id,
+        filename=str(record.extra.get("original_filename") or record.filename),
+        status=record.state.value,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        content_type=record.sniffed_mime or record.declared_mime,
+        size=record.size if record.size is not None else record.declared_bytes,
+        sha256=record.sha256 or record.declared_sha256,
+        width=record.width,
+        height=record.height,
+        format=record.sniffed_format,
+        categories=list(record.categories),
+        tags=list(record.tags),
+        labels=[
+            LabelOut(
+                name=label.name,
+                confidence=label.confidence,
+                parents=list(label.parents),
+                categories=list(label.categories),
+            )
+            for label in record.labels
+        ],
+        failure=None
+        if failure is None
+        else FailureOut(code=failure.code, message=failure.message, step=failure.step, retryable=failure.retryable),
+        thumbnail_url=None if thumbnail is None else presign(thumbnail.key, expires_in=expires_in, base_url=base_url),
+        renditions=renditions,
+        original_url=original_url,
+    )

@@ -1,0 +1,260 @@
+// imgmgr web page: plain JS, no build step. Everything shown is set with textContent (never innerHTML),
+// so file names, labels and messages (all user or model input) can never become markup.
+"use strict";
+
+const KEY_STORAGE = "imgmgr.apiKey";
+const FINAL = new Set(["ready", "failed", "deleted"]);
+const $ = (id) => document.getElementById(id);
+
+const state = { key: localStorage.getItem(KEY_STORAGE) || "", cursor: null, polling: null, current: null };
+
+function el(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name === "text") node.textContent = value;
+    else if (name === "class") node.className = value;
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function say(text) {
+  $("message").textContent = text;
+  if (text) setTimeout(() => { if ($("message").textContent === text) $("message").textContent = ""; }, 6000);
+}
+
+function bytes(n) {
+  if (n === null || n === undefined) return "";
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+}
+
+class ApiError extends Error {
+  constructor(status, code, detail) { super(detail || code); this.status = status; this.code = code; }
+}
+
+async function api(method, path, body) {
+  const init = { method, headers: { "x-api-key": state.key } };
+  if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
+  const response = await fetch(path, init);
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    if (response.status === 401 || response.status === 403) showKeyForm("That key was refused: " + (data.detail || response.status));
+    throw new ApiError(response.status, data.code || "Http." + response.status, data.detail);
+  }
+  return data;
+}
+
+// --- key ---------------------------------------------------------------------------------------------------
+function showKeyForm(reason) {
+  $("app").hidden = true;
+  $("key-forget").hidden = true;
+  $("key-input").hidden = false;
+  $("who").textContent = reason || "Enter your API key (imgmgr serve prints one on its first run).";
+}
+
+async function useKey(key) {
+  state.key = key.trim();
+  if (!state.key) return showKeyForm();
+  try {
+    const totals = await api("GET", "v1/stats");
+    localStorage.setItem(KEY_STORAGE, state.key);
+    $("key-input").value = "";
+    $("key-input").hidden = true;
+    $("key-forget").hidden = false;
+    $("who").textContent = "";
+    $("app").hidden = false;
+    showTotals(totals);
+    await loadCategories();
+    await loadGallery(true);
+  } catch (error) {
+    if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) say("Error: " + error.message);
+  }
+}
+
+function showTotals(t) {
+  $("totals").textContent = `${t.images} image(s), ${bytes(t.bytes_stored)} stored, ${bytes(t.bytes_saved)} saved`;
+}
+
+// --- upload ------------------------------------------------------------------------------------------------
+async function sha256Hex(file) {
+  if (!crypto.subtle) throw new Error("hashing needs a secure context (https or localhost)");
+  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function postForm(target, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
+    form.append("file", file);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", target.url);
+    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      let detail = xhr.statusText;
+      try { detail = JSON.parse(xhr.responseText).detail || detail; } catch (_) { /* S3 answers XML */ }
+      reject(new Error(`upload refused (${xhr.status}): ${detail}`));
+    };
+    xhr.onerror = () => reject(new Error("network error during upload"));
+    xhr.send(form);
+  });
+}
+
+async function uploadOne(file) {
+  const bar = el("progress", { max: "1", value: "0" });
+  const status = el("span", { class: "status", text: "hashing…" });
+  const row = el("li", {}, [el("span", { class: "name", text: file.name, title: file.name }), bar, status]);
+  $("uploads").prepend(row);
+  try {
+    const sha256 = await sha256Hex(file);
+    status.textContent = "requesting…";
+    const answer = await api("POST", "v1/uploads", {
+      filename: file.name, content_type: file.type || "application/octet-stream", size: file.size, sha256,
+    });
+    if (answer.duplicate) {
+      bar.value = 1;
+      status.textContent = "duplicate: already uploaded";
+      return;
+    }
+    status.textContent = "uploading…";
+    await postForm(answer.upload, file, (share) => { bar.value = share; status.textContent = Math.round(share * 100) + " %"; });
+    bar.value = 1;
+    status.textContent = "uploaded, processing…";
+    row.dataset.imageId = answer.image.id;
+  } catch (error) {
+    status.textContent = "failed: " + error.message;
+    status.className = "status error";
+  }
+}
+
+async function uploadAll(files) {
+  const queue = Array.from(files);
+  const workers = Array.from({ length: Math.min(3, queue.length) }, async () => {
+    while (queue.length) await uploadOne(queue.shift());
+  });
+  await Promise.all(workers);
+  await loadGallery(true);
+}
+
+// --- gallery -----------------------------------------------------------------------------------------------
+async function loadCategories() {
+  const select = $("category");
+  const chosen = select.value;
+  const { categories } = await api("GET", "v1/categories");
+  select.replaceChildren(el("option", { value: "", text: "All" }));
+  for (const c of categories) select.append(el("option", { value: c.name, text: `${c.name} (${c.count})` }));
+  if (chosen && categories.some((c) => c.name === chosen)) select.value = chosen;
+}
+
+function card(image) {
+  const picture = image.thumbnail_url
+    ? el("img", { class: "thumb", src: image.thumbnail_url, alt: image.filename, loading: "lazy" })
+    : el("div", { class: "placeholder", text: image.status });
+  const chips = el("ul", { class: "chips" }, image.categories.map((c) => el("li", { text: c })));
+  const caption = el("div", { class: "caption" }, [
+    el("div", { class: "title", text: image.filename, title: image.filename }),
+    el("div", { class: "status-" + image.status, text: image.status }),
+    chips,
+  ]);
+  const item = el("li", { tabindex: "0", "data-id": image.id, "data-status": image.status }, [picture, caption]);
+  item.addEventListener("click", () => openImage(image.id));
+  item.addEventListener("keydown", (event) => { if (event.key === "Enter") openImage(image.id); });
+  return item;
+}
+
+async function loadGallery(reset) {
+  if (reset) { state.cursor = null; $("gallery").replaceChildren(); }
+  const params = new URLSearchParams({ limit: "48" });
+  for (const name of ["category", "label", "status"]) { const v = $(name).value.trim(); if (v) params.set(name, v); }
+  if (state.cursor) params.set("cursor", state.cursor);
+  try {
+    const page = await api("GET", "v1/images?" + params);
+    for (const image of page.items) $("gallery").append(card(image));
+    state.cursor = page.next_cursor;
+    $("more").hidden = !page.next_cursor;
+    if (!page.items.length && reset) $("gallery").append(el("li", { class: "placeholder", text: "No images here yet." }));
+    schedulePoll(page.items.some((image) => !FINAL.has(image.status)));
+  } catch (error) {
+    say("Error: " + error.message);
+  }
+}
+
+function schedulePoll(needed) {
+  clearTimeout(state.polling);
+  if (needed) state.polling = setTimeout(async () => {
+    await loadGallery(true);
+    await loadCategories().catch(() => {});
+    showTotals(await api("GET", "v1/stats"));
+  }, 2000);
+}
+
+// --- one image ---------------------------------------------------------------------------------------------
+async function openImage(id) {
+  let image;
+  try { image = await api("GET", "v1/images/" + encodeURIComponent(id)); } catch (error) { return say("Error: " + error.message); }
+  state.current = image;
+  $("v-name").textContent = image.filename;
+  const dims = image.width ? `${image.width}×${image.height}` : "";
+  $("v-meta").textContent = [image.status, image.format || image.content_type, dims, bytes(image.size), image.created_at].filter(Boolean).join(" · ");
+  const preview = ["thumb-1024", "compressed", "thumb-256"].map((n) => (image.renditions || []).find((r) => r.name === n)).find(Boolean);
+  $("v-image").hidden = !preview;
+  if (preview) { $("v-image").src = preview.url; $("v-image").alt = image.filename; }
+  $("v-failure").hidden = !image.failure;
+  if (image.failure) $("v-failure").textContent = `Failed in ${image.failure.step}: ${image.failure.code}: ${image.failure.message}`;
+  $("v-categories").replaceChildren(...image.categories.map((c) => el("li", { text: c })));
+  $("v-labels").tBodies[0].replaceChildren(...image.labels.map((l) => el("tr", {}, [
+    el("td", { text: l.name }), el("td", { text: l.confidence.toFixed(1) + " %" }), el("td", { text: l.parents.join(", ") }),
+  ])));
+  $("v-renditions").tBodies[0].replaceChildren(...(image.renditions || []).map((r) => el("tr", {}, [
+    el("td", {}, [el("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: r.name })]),
+    el("td", { text: r.format }),
+    el("td", { text: `${r.width}×${r.height}` }),
+    el("td", { text: bytes(r.bytes) }),
+    el("td", { text: r.saving === null ? "" : Math.round(r.saving * 100) + " %" }),
+  ])));
+  if (!$("viewer").open) $("viewer").showModal();
+}
+
+async function deleteCurrent() {
+  const image = state.current;
+  if (!image || !confirm(`Delete ${image.filename}? The original and every rendition are removed.`)) return;
+  try {
+    await api("DELETE", "v1/images/" + encodeURIComponent(image.id));
+    $("viewer").close();
+    say(`Deleted ${image.filename}`);
+    await loadGallery(true);
+    await loadCategories();
+    showTotals(await api("GET", "v1/stats"));
+  } catch (error) {
+    say("Error: " + error.message);
+  }
+}
+
+// --- wiring ------------------------------------------------------------------------------------------------
+document.addEventListener("DOMContentLoaded", () => {
+  // "imgmgr serve" prints a URL with the key in the fragment (never sent to the server): take it, then drop it.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("key")) {
+    state.key = fragment.get("key");
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  $("key-form").addEventListener("submit", (event) => { event.preventDefault(); useKey($("key-input").value); });
+  $("key-forget").addEventListener("click", () => { localStorage.removeItem(KEY_STORAGE); state.key = ""; showKeyForm(); });
+  const drop = $("drop");
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => { event.preventDefault(); drop.classList.remove("over"); uploadAll(event.dataTransfer.files); });
+  drop.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") $("file-input").click(); });
+  $("file-input").addEventListener("change", (event) => { uploadAll(event.target.files); event.target.value = ""; });
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadGallery(true); });
+  $("category").addEventListener("change", () => loadGallery(true));
+  $("more").addEventListener("click", () => loadGallery(false));
+  $("v-delete").addEventListener("click", deleteCurrent);
+  if (state.key) useKey(state.key); else showKeyForm();
+});
