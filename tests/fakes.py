@@ -66,8 +66,7 @@ class _StorageRef:
 
 def _torch_pickle(tensors, torch, legacy):
     fakes = {
-        name: _FakeTensor(str(i), np.ascontiguousarray(a), torch, legacy)
-        for i, (name, a) in enumerate(tensors.items())
+        name: _FakeTensor(str(i), np.ascontiguousarray(a), torch, legacy) for i, (name, a) in enumerate(tensors.items())
     }
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=2)

@@ -79,9 +79,7 @@ class _LazyTensor:
             raise MalformedCheckpointError(f"storage {storage.key!r} has no data")
         if any(dim < 0 for dim in self.shape) or any(step < 0 for step in self.stride):
             raise MalformedCheckpointError(f"tensor over storage {storage.key!r} has a negative size")
-        extent = self.offset + sum(
-            (dim - 1) * step for dim, step in zip(self.shape, self.stride, strict=True)
-        )
+        extent = self.offset + sum((dim - 1) * step for dim, step in zip(self.shape, self.stride, strict=True))
         if 0 in self.shape:
             return np.zeros(self.shape, dtype=storage.dtype)
         if self.offset < 0 or extent >= storage.numel:

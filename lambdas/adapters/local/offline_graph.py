@@ -215,9 +215,7 @@ def _mbconv(builder: _GraphBuilder, x: str, prefix: str, stage: Stage, *, first:
     if stage.expand != 1:
         _expect(builder, f"{prefix}._expand_conv.weight", (hidden, channels_in, 1, 1))
         y = builder.relu6(builder.conv_bn(y, f"{prefix}._expand_conv", f"{prefix}._bn0"))
-    y = builder.relu6(
-        builder.conv_bn(y, f"{prefix}._depthwise_conv", f"{prefix}._bn1", stride=stride, groups=hidden)
-    )
+    y = builder.relu6(builder.conv_bn(y, f"{prefix}._depthwise_conv", f"{prefix}._bn1", stride=stride, groups=hidden))
     y = builder.conv_bn(y, f"{prefix}._project_conv", f"{prefix}._bn2")
     if stride == 1 and channels_in == stage.channels_out:
         y = builder.add(y, x)

@@ -1,0 +1,113 @@
+"""The offline labeler's vocabulary: ImageNet-1k classes mapped onto Rekognition's labels and categories.
+
+The mapping lives in ``vocabulary.json`` next to this module, generated and reviewed with
+``tools/gen_vocabulary.py``. Each class has one label; each label has parents and categories. A label's
+confidence is the summed probability of every class that is it or descends from it, so that ten
+dog breeds at 8% each still give "Dog" 80%, as Rekognition reports a parent as confidently as its
+most likely child or more.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lambdas.adapters.local.offline_errors import OfflineLabelerError
+from lambdas.domain.labels import CATEGORIES, Label
+
+#: The reviewed mapping shipped with the code.
+VOCABULARY_PATH = Path(__file__).with_name("vocabulary.json")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelInfo:
+    """One label of the vocabulary: its ancestors (nearest first) and its categories."""
+
+    name: str
+    parents: tuple[str, ...]
+    categories: tuple[str, ...]
+
+
+class Vocabulary:
+    """Turns class probabilities into Rekognition-style labels."""
+
+    def __init__(self, labels: dict[str, LabelInfo], class_labels: list[str]) -> None:
+        self.labels = labels
+        self.class_labels = tuple(class_labels)
+        self._names = tuple(sorted(labels))
+        row = {name: i for i, name in enumerate(self._names)}
+        # contributions[l, c] = 1 when class c is label l or one of its descendants.
+        self._contributions = np.zeros((len(self._names), len(class_labels)), dtype=np.float32)
+        for column, name in enumerate(class_labels):
+            for target in (name, *labels[name].parents):
+                self._contributions[row[target], column] = 1.0
+
+    @classmethod
+    def load(cls, path: Path = VOCABULARY_PATH) -> Vocabulary:
+        """Read and check the mapping file; raises :class:`OfflineLabelerError` when it is inconsistent."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            raw_labels: dict[str, dict[str, list[str]]] = data["labels"]
+            classes: list[dict] = data["classes"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise OfflineLabelerError(f"vocabulary {path.name} is unreadable: {error}") from error
+        labels = {
+            name: LabelInfo(name, _ancestors(name, raw_labels), tuple(entry["categories"]))
+            for name, entry in raw_labels.items()
+        }
+        for info in labels.values():
+            unknown = [category for category in info.categories if category not in CATEGORIES]
+            if unknown or not info.categories:
+                raise OfflineLabelerError(f"vocabulary label {info.name!r} has bad categories {unknown}")
+        class_labels = [entry["label"] for entry in sorted(classes, key=lambda entry: entry["index"])]
+        missing = sorted({name for name in class_labels if name not in labels})
+        if missing:
+            raise OfflineLabelerError(f"vocabulary classes use undefined labels {missing[:5]}")
+        return cls(labels, class_labels)
+
+    def label_scores(self, probabilities: np.ndarray) -> dict[str, float]:
+        """Confidence in percent (0-100) of every label with a non-zero score."""
+        if probabilities.shape != (len(self.class_labels),):
+            raise ValueError(f"probabilities must have shape ({len(self.class_labels)},)")
+        scores = np.minimum(self._contributions @ probabilities.astype(np.float32) * 100.0, 100.0)
+        return {self._names[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)}
+
+    def to_labels(self, scores: dict[str, float], *, min_confidence: float, max_labels: int) -> tuple[Label, ...]:
+        """The ``max_labels`` most confident labels at or above ``min_confidence``, highest first."""
+        kept = sorted(
+            ((confidence, name) for name, confidence in scores.items() if confidence >= min_confidence),
+            key=lambda item: (-item[0], item[1]),
+        )[:max_labels]
+        return tuple(
+            Label(
+                name=name,
+                confidence=round(confidence, 2),
+                parents=self.labels[name].parents,
+                categories=self.labels[name].categories,
+            )
+            for confidence, name in kept
+        )
+
+
+def _ancestors(name: str, raw: dict[str, dict[str, list[str]]]) -> tuple[str, ...]:
+    """Every ancestor of ``name``, breadth first (direct parents first); refuses unknown parents and cycles."""
+    seen: dict[str, None] = {}
+    frontier = [name]
+    while frontier:
+        following = []
+        for current in frontier:
+            try:
+                parents = raw[current]["parents"]
+            except KeyError:
+                raise OfflineLabelerError(f"vocabulary label {current!r} is not defined") from None
+            for parent in parents:
+                if parent == name:
+                    raise OfflineLabelerError(f"vocabulary label {name!r} is its own ancestor")
+                if parent not in seen:
+                    seen[parent] = None
+                    following.append(parent)
+        frontier = following
+    return tuple(seen)

