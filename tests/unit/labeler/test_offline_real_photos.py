@@ -1,0 +1,76 @@
+"""Real photographs with known content get a sensible category.
+
+The photos are the CC-licensed wallpapers of Debian's ``lomiri-wallpapers-16.04`` and
+``lomiri-wallpapers-20.04`` packages; each test skips when its package is not installed. Each photo is
+first reduced to the 1024 px JPEG analysis rendition the pipeline sends to a labeler.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from lambdas.adapters.local.offline_labeler import OfflineLabeler
+
+from .conftest import encode
+
+BACKGROUNDS = Path("/usr/share/backgrounds")
+
+# (file, Debian package, min_confidence, a label expected, the category expected, what the photo shows)
+PHOTOS = [
+    ("Kleiber_by_Lukas_Baubkus.jpg", "lomiri-wallpapers-20.04", 50, "Bird", "Animals and Pets", "a nuthatch"),
+    ("friends_by_Aitzol_Berasategi.jpg", "lomiri-wallpapers-16.04", 50, "Dog", "Animals and Pets", "two spaniels"),
+    ("aitzgorri_by_Aitzol_Berasategi.jpg", "lomiri-wallpapers-16.04", 50, "Mountain", "Nature and Outdoors", "hills"),
+    (
+        "picosdeeuropa_by_Aitzol_Berasategi.jpg",
+        "lomiri-wallpapers-16.04",
+        50,
+        "Mountain",
+        "Nature and Outdoors",
+        "peaks",
+    ),
+    ("life_by_Aitzol_Berasategi.jpg", "lomiri-wallpapers-16.04", 50, "Valley", "Nature and Outdoors", "a creek"),
+    ("Picture_1A_by_freespace.jpg", "lomiri-wallpapers-16.04", 50, "Paintbrush", "Hobbies and Interests", "brushes"),
+    ("greentock_by_Peter_Nerlich.jpg", "lomiri-wallpapers-16.04", 50, "Clock", "Everyday Objects", "a wall clock"),
+    ("Wine_by_Jakkub_Mede.jpg", "lomiri-wallpapers-16.04", 30, "Musical Instrument", "Performing Arts", "a djembe"),
+    ("Dragonfly_by_Bolly.jpg", "lomiri-wallpapers-16.04", 30, "Animal", "Animals and Pets", "a dragonfly on a fig"),
+    (
+        "Bridge_by_Sander_Klootwijk.jpg",
+        "lomiri-wallpapers-16.04",
+        20,
+        "Architecture",
+        "Buildings and Architecture",
+        "bridge cables",
+    ),
+]
+
+
+def _analysis_rendition(path: Path) -> bytes:
+    with Image.open(path) as picture:
+        picture.draft("RGB", (2048, 2048))
+        picture = picture.convert("RGB")
+        picture.thumbnail((1024, 1024))
+        return encode(picture, "JPEG")
+
+
+@pytest.mark.parametrize(
+    ("name", "package", "min_confidence", "label", "category", "content"),
+    PHOTOS,
+    ids=[photo[0].split("_by_")[0] for photo in PHOTOS],
+)
+def test_a_real_photo_gets_a_sensible_label_and_category(
+    model_cache: Path, name: str, package: str, min_confidence: float, label: str, category: str, content: str
+) -> None:
+    # GIVEN a photograph of known content
+    path = BACKGROUNDS / name
+    if not path.exists():
+        pytest.skip(f"{name} comes with the Debian package {package}, which is not installed")
+    labeler = OfflineLabeler(model_cache, min_confidence=min_confidence)
+    # WHEN its analysis rendition is labeled
+    labeling = labeler.detect(_analysis_rendition(path))
+    # THEN the expected label and category are among the results
+    names = [found.name for found in labeling.labels]
+    assert label in names, f"{content}: got {names}"
+    assert category in labeling.categories, f"{content}: got {labeling.categories}"
