@@ -130,7 +130,18 @@ def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as ``Decimal``: turn them into ints or floats, all the way down."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _record_item(record: ImageRecord) -> dict[str, Any]:

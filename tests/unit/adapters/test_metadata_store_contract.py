@@ -113,6 +113,17 @@ def test_a_full_record_round_trips(metadata_store):
     assert ready.rendition("thumb-256").size == 50
 
 
+def test_extra_values_round_trip_with_their_number_types(metadata_store):
+    # GIVEN a record whose extra holds nested ints and floats
+    created = metadata_store.create(_awaiting("img-1"))
+    updated = ImageRecord.from_dict({**created.to_dict(), "extra": {"timings_ms": {"compress": 12.5, "n": 3}}})
+    metadata_store.transition(created, updated)
+    # WHEN read back THEN the values and their types are kept
+    extra = metadata_store.get("img-1").extra
+    assert extra == {"timings_ms": {"compress": 12.5, "n": 3}}
+    assert isinstance(extra["timings_ms"]["n"], int)
+
+
 def test_transition_stores_the_new_state_and_bumps_the_version(metadata_store):
     # GIVEN a created record WHEN it moves to uploaded THEN the stored record says so at version 2
     created = metadata_store.create(_awaiting("img-1"))

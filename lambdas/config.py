@@ -1,0 +1,149 @@
+"""Settings of the Lambda functions, read from the environment here and nowhere else, and the port factory.
+
+=============================  ====================================================  ==================
+variable                       meaning                                               default
+=============================  ====================================================  ==================
+``IMGMGR_BUCKET``              the bucket of originals and renditions                required
+``IMGMGR_TABLE``               the DynamoDB table                                    required
+``IMGMGR_DLQ_URL``             the dead-letter queue (redrive only)                  ``""``
+``IMGMGR_MAX_PIXELS``          largest width x height accepted                       100000000
+``IMGMGR_MAX_UPLOAD_BYTES``    largest original accepted, bytes                      104857600 (100 MiB)
+``IMGMGR_COMPRESSED_FORMAT``   ``jpeg``, ``webp`` or ``avif``                        ``jpeg``
+``IMGMGR_MIN_CONFIDENCE``      Rekognition ``MinConfidence``, percent                70
+``IMGMGR_MAX_LABELS``          Rekognition ``MaxLabels``                             20
+=============================  ====================================================  ==================
+
+Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
+built once per container (:func:`aws_ports` is cached) and reused by every invocation.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lambdas.imaging import COMPRESSED_FORMATS, ImagingOptions
+
+if TYPE_CHECKING:
+    from lambdas.steps import Ports
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The functions' settings; validated at construction, messages start with the variable name."""
+
+    bucket: str
+    """``IMGMGR_BUCKET``: bucket name. Required."""
+    table: str
+    """``IMGMGR_TABLE``: table name. Required."""
+    dlq_url: str = ""
+    """``IMGMGR_DLQ_URL``: URL of the dead-letter queue that the redrive function drains. Default: ``""``."""
+    max_pixels: int = 100_000_000
+    """``IMGMGR_MAX_PIXELS``: largest pixel count accepted. Default: 100_000_000."""
+    max_upload_bytes: int = 100 * MiB
+    """``IMGMGR_MAX_UPLOAD_BYTES``: largest original accepted. Default: 100 MiB."""
+    compressed_format: str = "jpeg"
+    """``IMGMGR_COMPRESSED_FORMAT``: format of the compressed rendition. Default: ``"jpeg"``."""
+    min_confidence: float = 70.0
+    """``IMGMGR_MIN_CONFIDENCE``: lowest label confidence kept, percent. Default: 70."""
+    max_labels: int = 20
+    """``IMGMGR_MAX_LABELS``: most labels asked for per image. Default: 20."""
+
+    def __post_init__(self) -> None:
+        if not self.bucket:
+            raise ValueError("IMGMGR_BUCKET must name the bucket")
+        if not self.table:
+            raise ValueError("IMGMGR_TABLE must name the table")
+        if self.max_pixels < 1:
+            raise ValueError(f"IMGMGR_MAX_PIXELS must be positive, got {self.max_pixels}")
+        if self.max_upload_bytes < 1:
+            raise ValueError(f"IMGMGR_MAX_UPLOAD_BYTES must be positive, got {self.max_upload_bytes}")
+        if self.compressed_format not in COMPRESSED_FORMATS:
+            raise ValueError(
+                f"IMGMGR_COMPRESSED_FORMAT must be one of {COMPRESSED_FORMATS}, got {self.compressed_format!r}"
+            )
+        if not 0 <= self.min_confidence <= 100:
+            raise ValueError(f"IMGMGR_MIN_CONFIDENCE must be 0..100, got {self.min_confidence}")
+        if not 1 <= self.max_labels <= 1000:
+            raise ValueError(f"IMGMGR_MAX_LABELS must be 1..1000, got {self.max_labels}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: str, kind: type[int] | type[float]) -> int | float:
+            text = env.get(name, default)
+            try:
+                return kind(text)
+            except ValueError:
+                raise ValueError(f"{name} must be a number, got {text!r}") from None
+
+        return cls(
+            bucket=env.get("IMGMGR_BUCKET", ""),
+            table=env.get("IMGMGR_TABLE", ""),
+            dlq_url=env.get("IMGMGR_DLQ_URL", ""),
+            max_pixels=int(number("IMGMGR_MAX_PIXELS", "100000000", int)),
+            max_upload_bytes=int(number("IMGMGR_MAX_UPLOAD_BYTES", str(100 * MiB), int)),
+            compressed_format=env.get("IMGMGR_COMPRESSED_FORMAT", "jpeg"),
+            min_confidence=float(number("IMGMGR_MIN_CONFIDENCE", "70", float)),
+            max_labels=int(number("IMGMGR_MAX_LABELS", "20", int)),
+        )
+
+    def imaging_options(self) -> ImagingOptions:
+        """The image core's options for these settings."""
+        return ImagingOptions(
+            max_pixels=self.max_pixels,
+            max_input_bytes=self.max_upload_bytes,
+            compressed_format=self.compressed_format,
+        )
+
+
+@functools.cache
+def settings() -> Settings:
+    """The settings of this container (read once)."""
+    return Settings.from_env()
+
+
+@functools.cache
+def client(service: str):  # type: ignore[no-untyped-def]
+    """One boto3 client per service per container, with adaptive retries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, config=Config(retries={"mode": "adaptive", "max_attempts": 4}))
+
+
+@functools.cache
+def aws_ports() -> Ports:
+    """The ports over AWS for this container: S3, DynamoDB, Rekognition, log-line events."""
+    from lambdas.adapters.aws.dynamodb import DynamoMetadataStore
+    from lambdas.adapters.aws.events import LogEventSink
+    from lambdas.adapters.aws.rekognition import RekognitionLabeler
+    from lambdas.adapters.aws.s3 import S3ObjectStore
+    from lambdas.adapters.clock import SystemClock
+    from lambdas.steps import Ports
+
+    current = settings()
+    return Ports(
+        objects=S3ObjectStore(current.bucket, client=client("s3")),
+        metadata=DynamoMetadataStore(current.table, client=client("dynamodb")),
+        labeler=RekognitionLabeler(
+            min_confidence=current.min_confidence, max_labels=current.max_labels, client=client("rekognition")
+        ),
+        events=LogEventSink(),
+        clock=SystemClock(),
+        imaging=current.imaging_options(),
+    )
+
+
+def reset() -> None:
+    """Forget the cached settings, clients and ports (tests change the environment between cases)."""
+    settings.cache_clear()
+    client.cache_clear()
+    aws_ports.cache_clear()

@@ -1,0 +1,1 @@
+"""Thin AWS Lambda entry points: parse the event, call a step, map errors, log and count."""

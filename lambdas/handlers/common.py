@@ -1,0 +1,98 @@
+"""What every pipeline handler shares: the destination envelope, running a step, logging and metrics.
+
+Metrics (namespace ``POWERTOOLS_METRICS_NAMESPACE``, dimension ``step``; 8 custom metrics in all):
+``ProcessingMs`` (every step), ``StepFailures`` (every step), ``BytesSaved`` (compress),
+``ImagesProcessed`` (categorize).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
+
+from lambdas.domain.errors import PermanentError, TransientError
+from lambdas.steps import CATEGORIZE, COMPRESS, Outcome, StepResult
+
+
+class DestinationEnvelope(DictWrapper):
+    """The event a Lambda destination delivers: the previous invocation's request and response.
+
+    ``{"version": "1.0", "timestamp": ..., "requestContext": {"requestId", "functionArn", "condition",
+    "approximateInvokeCount"}, "requestPayload": ..., "responseContext": {"statusCode", "executedVersion",
+    "functionError"?}, "responsePayload": ...}``
+    """
+
+    @property
+    def condition(self) -> str:
+        """``"Success"`` for an on-success destination, ``"RetriesExhausted"``/``"EventAgeExceeded"`` else."""
+        return str(self.get("requestContext", {}).get("condition", ""))
+
+    @property
+    def function_arn(self) -> str:
+        return str(self.get("requestContext", {}).get("functionArn", ""))
+
+    @property
+    def request_payload(self) -> Any:
+        return self.get("requestPayload")
+
+    @property
+    def response_payload(self) -> Any:
+        return self.get("responsePayload")
+
+    def previous_results(self) -> Iterator[dict[str, Any]]:
+        """The step results in the response payload (``{"images": [...]}``), one per image."""
+        payload = self.response_payload
+        if isinstance(payload, dict):
+            for item in payload.get("images", []):
+                if isinstance(item, dict) and "step" in item and "outcome" in item:
+                    yield item
+
+
+def previous_results(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Step results from a destination envelope, or from a direct ``{"images": [...]}`` invocation."""
+    if "responsePayload" in event:
+        envelope = DestinationEnvelope(event)
+        if envelope.condition and envelope.condition != "Success":
+            return iter(())
+        return envelope.previous_results()
+    return DestinationEnvelope({"responsePayload": event}).previous_results()
+
+
+def run(
+    logger: Logger, metrics: Metrics, step: str, call: Callable[[], StepResult], *, image_id: str | None
+) -> StepResult:
+    """Run one step for one image: correlation id, a log line, metrics; permanent errors become results."""
+    if image_id:
+        logger.set_correlation_id(image_id)
+    try:
+        result = call()
+    except TransientError as exc:
+        metrics.add_metric(name="StepFailures", unit=MetricUnit.Count, value=1)
+        logger.warning("step failed transiently; retrying", extra={"step": step, "code": exc.code})
+        raise
+    except PermanentError as exc:
+        # Before the step could load a record (a key outside the layout...): nothing to mark, say it loudly.
+        metrics.add_metric(name="StepFailures", unit=MetricUnit.Count, value=1)
+        logger.error("event refused", extra={"step": step, "code": exc.code, "reason": exc.message})
+        return StepResult(step=step, image_id=image_id, owner=None, state=None, outcome=Outcome.FAILED, code=exc.code)
+    except Exception:
+        metrics.add_metric(name="StepFailures", unit=MetricUnit.Count, value=1)
+        logger.exception("step failed unexpectedly", extra={"step": step})
+        raise
+    if result.image_id:
+        logger.set_correlation_id(result.image_id)
+    metrics.add_metric(name="ProcessingMs", unit=MetricUnit.Milliseconds, value=result.duration_ms)
+    if result.outcome is Outcome.FAILED:
+        metrics.add_metric(name="StepFailures", unit=MetricUnit.Count, value=1)
+        logger.warning("image failed", extra={"step": step, "result": result.to_payload()})
+    else:
+        logger.info("step finished", extra={"step": step, "result": result.to_payload()})
+    if step == COMPRESS and result.bytes_saved is not None:
+        metrics.add_metric(name="BytesSaved", unit=MetricUnit.Bytes, value=result.bytes_saved)
+    if step == CATEGORIZE and result.outcome is Outcome.DONE:
+        metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
+    return result

@@ -1,0 +1,38 @@
+"""Compress: invoked by S3 ``ObjectCreated`` under ``uploads/``; its result goes to thumbnail."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas import config, steps
+from lambdas.handlers.common import run
+
+logger = Logger()
+metrics = Metrics()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_dimension(name="step", value=steps.COMPRESS)
+    ports = config.aws_ports()
+    results = []
+    for record in S3Event(event).records:
+        # S3 URL-encodes keys in events ("my+cat%281%29.jpg"): decode before use.
+        key = unquote_plus(record.s3.get_object.key)
+        image_id = _image_id(key)
+        results.append(
+            run(logger, metrics, steps.COMPRESS, lambda key=key: steps.compress(ports, key), image_id=image_id)
+        )
+    return {"images": [result.to_payload() for result in results]}
+
+
+def _image_id(key: str) -> str | None:
+    """The image id of an upload key, for the log's correlation id (``None`` outside the layout)."""
+    parts = key.split("/")
+    return parts[2] or None if len(parts) == 4 else None

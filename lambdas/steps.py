@@ -1,0 +1,467 @@
+"""The three pipeline steps as plain functions over the ports: used by the Lambda handlers and the local worker.
+
+Each step is idempotent and safe to run twice, concurrently or out of order:
+
+- it reads the record and does nothing (outcome ``skipped``) when the record is already at or past the
+  state the step produces, deleted, or failed for good;
+- it raises ``NotReadyError`` (transient: retried) when the step it depends on has not finished;
+- its side effects are deterministic overwrites (renditions under fixed keys), and the record moves on
+  only through a conditional write: of two concurrent runs exactly one wins, the other sees the record
+  already moved and reports ``skipped``. Counters change in that same write; analytics events are
+  emitted only by the winner, with deterministic ids.
+
+Failures: a ``PermanentError`` (bad image, missing object, checksum mismatch) moves the record to
+``failed`` with the error's code and returns normally (outcome ``failed``), so Lambda does not retry and
+the original is kept. A ``TransientError`` (throttling, timeouts, a lost race that did not settle) or
+an unexpected exception records a *retryable* failure and propagates, so that Lambda retries and, after
+its retries, the event lands in the dead-letter queue; a retry or redrive resumes the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from lambdas import imaging
+from lambdas.domain.errors import (
+    ChecksumMismatchError,
+    ImgMgrError,
+    InvalidTransitionError,
+    NotFoundError,
+    NotReadyError,
+    PermanentError,
+    RecordExistsError,
+    StaleRecordError,
+    TransientError,
+    UploadTooLargeError,
+)
+from lambdas.domain.events import AnalyticsEvent, EventType, pipeline_event_id
+from lambdas.domain.records import ImageRecord, StoredRendition, UploadKey, new_record, rendition_key
+from lambdas.domain.states import ImageState, rank
+from lambdas.ports import Clock, EventSink, Labeler, MetadataStore, ObjectStore
+
+COMPRESS = "compress"
+THUMBNAIL = "thumbnail"
+CATEGORIZE = "categorize"
+#: The steps in order; each one's result is the next one's input.
+STEPS: tuple[str, ...] = (COMPRESS, THUMBNAIL, CATEGORIZE)
+
+_WRITE_ATTEMPTS = 3
+
+
+class Outcome(StrEnum):
+    """What a step did."""
+
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ports:
+    """Everything a step talks to, and the image options it applies."""
+
+    objects: ObjectStore
+    metadata: MetadataStore
+    labeler: Labeler
+    events: EventSink
+    clock: Clock
+    imaging: imaging.ImagingOptions = field(default_factory=imaging.ImagingOptions)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepResult:
+    """What a step returns; its ``to_payload()`` is the Lambda response the next step receives.
+
+    ``code`` is the failure or skip reason (``"Image.NotAnImage"``, ``"Record.NotFound"``);
+    ``bytes_saved`` is set by a compress that did the work; ``duration_ms`` is the step's own time.
+    """
+
+    step: str
+    image_id: str | None
+    owner: str | None
+    state: str | None
+    outcome: Outcome
+    code: str | None = None
+    bytes_saved: int | None = None
+    duration_ms: float = 0.0
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "image_id": self.image_id,
+            "owner": self.owner,
+            "state": self.state,
+            "outcome": self.outcome.value,
+            "code": self.code,
+            "bytes_saved": self.bytes_saved,
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> StepResult:
+        return cls(
+            step=str(payload["step"]),
+            image_id=payload.get("image_id"),
+            owner=payload.get("owner"),
+            state=payload.get("state"),
+            outcome=Outcome(payload["outcome"]),
+            code=payload.get("code"),
+            bytes_saved=payload.get("bytes_saved"),
+            duration_ms=float(payload.get("duration_ms") or 0.0),
+        )
+
+
+# --- the steps -------------------------------------------------------------------------------------------
+
+
+def compress(ports: Ports, key: str) -> StepResult:
+    """Step 1, on the original at ``key`` (``uploads/<owner>/<image_id>/<filename>``, already unquoted).
+
+    Records the upload (size, SHA-256), checks it against the declared hash and the size limit, writes
+    the compressed rendition and moves the record to ``compressed``. A record the API did not create
+    (an object put straight into the bucket) is adopted from the key.
+    """
+    started = time.perf_counter()
+    upload = UploadKey.parse(key)
+    record = _record_for_upload(ports, upload)
+    if record.owner != upload.owner or record.filename != upload.filename:
+        return _result(COMPRESS, record, Outcome.SKIPPED, started, code="Upload.KeyMismatch")
+    if _done_or_final(record, ImageState.COMPRESSED):
+        return _result(COMPRESS, record, Outcome.SKIPPED, started)
+
+    def work() -> StepResult:
+        nonlocal record
+        info = ports.objects.head(key)
+        if info is None:
+            raise NotFoundError(f"the original {key!r} is not in the store")
+        if info.size > ports.imaging.max_input_bytes:
+            raise UploadTooLargeError(f"{info.size} bytes exceed the limit of {ports.imaging.max_input_bytes}")
+        data = ports.objects.get(key)
+        digest = hashlib.sha256(data).hexdigest()
+        if record.declared_sha256 and record.declared_sha256.lower() != digest:
+            raise ChecksumMismatchError(f"declared SHA-256 {record.declared_sha256} but the bytes hash to {digest}")
+        if rank(_effective_state(record)) < rank(ImageState.UPLOADED):
+            moved = _commit(
+                ports,
+                record,
+                ImageState.UPLOADED,
+                lambda r: r.uploaded(
+                    at=ports.clock.now(), size=len(data), sha256=digest, sniffed_format=None, sniffed_mime=None
+                ),
+            )
+            if moved is None:
+                return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
+            record = moved
+            _emit(ports, record, EventType.UPLOAD, bytes_in=len(data), fmt=None)
+        result = imaging.compress(data, ports.imaging)
+        output = result.rendition("compressed")
+        stored = _store(ports, record, output, original_key=key)
+        saved = 0 if output.kept_original else max(0, len(data) - len(output.data))
+        moved = _commit(
+            ports,
+            record,
+            ImageState.COMPRESSED,
+            lambda r: _timed(
+                r.compressed(
+                    at=ports.clock.now(),
+                    rendition=stored,
+                    width=result.info.width,
+                    height=result.info.height,
+                    fmt=result.info.format,
+                    mime=result.info.mime,
+                ),
+                COMPRESS,
+                started,
+            ),
+        )
+        if moved is None:
+            return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
+        return _result(COMPRESS, moved, Outcome.DONE, started, bytes_saved=saved)
+
+    return _guard(ports, COMPRESS, record.image_id, started, work)
+
+
+def thumbnail(ports: Ports, image_id: str) -> StepResult:
+    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original)."""
+    started = time.perf_counter()
+    record = ports.metadata.get(image_id)
+    if record is None:
+        return StepResult(
+            step=THUMBNAIL, image_id=image_id, owner=None, state=None, outcome=Outcome.SKIPPED, code="Record.NotFound"
+        )
+    if _done_or_final(record, ImageState.THUMBNAILED):
+        return _result(THUMBNAIL, record, Outcome.SKIPPED, started)
+    _require(record, ImageState.COMPRESSED, THUMBNAIL)
+
+    def work() -> StepResult:
+        source = record.rendition("compressed")
+        data = None
+        if source is not None:
+            try:
+                data = ports.objects.get(source.key)
+            except NotFoundError:
+                data = None
+        if data is None:
+            data = ports.objects.get(record.original_key)
+        result = imaging.derive(data, ports.imaging)
+        stored = tuple(_store(ports, record, output) for output in result.renditions)
+        moved = _commit(
+            ports,
+            record,
+            ImageState.THUMBNAILED,
+            lambda r: _timed(r.thumbnailed(at=ports.clock.now(), renditions=stored), THUMBNAIL, started),
+        )
+        if moved is None:
+            return _result(THUMBNAIL, _reread(ports, record), Outcome.SKIPPED, started)
+        return _result(THUMBNAIL, moved, Outcome.DONE, started)
+
+    return _guard(ports, THUMBNAIL, image_id, started, work)
+
+
+def categorize(ports: Ports, image_id: str) -> StepResult:
+    """Step 3: label the analysis preview, store labels and categories, and make the image ready."""
+    started = time.perf_counter()
+    record = ports.metadata.get(image_id)
+    if record is None:
+        return StepResult(
+            step=CATEGORIZE, image_id=image_id, owner=None, state=None, outcome=Outcome.SKIPPED, code="Record.NotFound"
+        )
+    if _done_or_final(record, ImageState.READY):
+        return _result(CATEGORIZE, record, Outcome.SKIPPED, started)
+    _require(record, ImageState.THUMBNAILED, CATEGORIZE)
+
+    def work() -> StepResult:
+        analysis = record.rendition("analysis")
+        if analysis is None:
+            raise NotFoundError(f"image {image_id} has no analysis rendition")
+        labeling = ports.labeler.detect(ports.objects.get(analysis.key))
+        moved = _commit(
+            ports,
+            record,
+            ImageState.READY,
+            lambda r: _timed(r.categorized(at=ports.clock.now(), labeling=labeling), CATEGORIZE, started),
+        )
+        if moved is None:
+            return _result(CATEGORIZE, _reread(ports, record), Outcome.SKIPPED, started)
+        compressed = moved.rendition("compressed")
+        timings = moved.extra.get("timings_ms", {})
+        _emit(
+            ports,
+            moved,
+            EventType.PROCESSED,
+            bytes_in=moved.size,
+            bytes_out=None if compressed is None else compressed.size,
+            fmt=moved.sniffed_format,
+            duration_ms=round(sum(float(ms) for ms in timings.values())),
+        )
+        return _result(CATEGORIZE, moved, Outcome.DONE, started)
+
+    return _guard(ports, CATEGORIZE, image_id, started, work)
+
+
+def run_step(ports: Ports, step: str, payload: dict[str, Any]) -> StepResult:
+    """Run the step that follows the one whose result is ``payload`` (the destination chain, locally)."""
+    previous = StepResult.from_payload(payload)
+    if previous.image_id is None:
+        raise PermanentError(f"{step}: the previous step's result names no image", code="Pipeline.BadPayload")
+    if step == THUMBNAIL:
+        return thumbnail(ports, previous.image_id)
+    if step == CATEGORIZE:
+        return categorize(ports, previous.image_id)
+    raise PermanentError(f"no step {step!r} runs on a previous step's result", code="Pipeline.BadPayload")
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _effective_state(record: ImageRecord) -> ImageState:
+    """The state a step sees: a retryable failure counts as the state it failed in."""
+    if record.state is ImageState.FAILED and record.failure is not None and record.failure.retryable:
+        return record.failure.state
+    return record.state
+
+
+def _done_or_final(record: ImageRecord, target: ImageState) -> bool:
+    """Whether a step producing ``target`` has nothing to do: already there, deleted or failed for good."""
+    state = _effective_state(record)
+    return state in (ImageState.FAILED, ImageState.DELETED) or rank(state) >= rank(target)
+
+
+def _require(record: ImageRecord, needed: ImageState, step: str) -> None:
+    if rank(_effective_state(record)) < rank(needed):
+        raise NotReadyError(f"{step} of image {record.image_id} waits for {needed} (it is {record.state})")
+
+
+def _record_for_upload(ports: Ports, upload: UploadKey) -> ImageRecord:
+    record = ports.metadata.get(upload.image_id)
+    if record is not None:
+        return record
+    adopted = new_record(image_id=upload.image_id, owner=upload.owner, filename=upload.filename, at=ports.clock.now())
+    try:
+        return ports.metadata.create(adopted)
+    except RecordExistsError:
+        existing = ports.metadata.get(upload.image_id)
+        if existing is None:
+            raise StaleRecordError(f"image {upload.image_id} appeared and vanished") from None
+        return existing
+
+
+def _commit(
+    ports: Ports, record: ImageRecord, target: ImageState, change: Callable[[ImageRecord], ImageRecord]
+) -> ImageRecord | None:
+    """Write ``change(record)``; ``None`` when another run already moved the record to ``target`` or past."""
+    current = record
+    for _attempt in range(_WRITE_ATTEMPTS):
+        try:
+            return ports.metadata.transition(current, change(current))
+        except StaleRecordError:
+            latest = ports.metadata.get(record.image_id)
+            if latest is None or _done_or_final(latest, target):
+                return None
+            current = latest
+    raise StaleRecordError(f"image {record.image_id} kept changing while moving to {target}")
+
+
+def _reread(ports: Ports, record: ImageRecord) -> ImageRecord:
+    return ports.metadata.get(record.image_id) or record
+
+
+def _store(ports: Ports, record: ImageRecord, output: imaging.Rendition, *, original_key: str = "") -> StoredRendition:
+    """Write a rendition under its fixed key (a kept original is not copied: it points at the original)."""
+    if output.kept_original and original_key:
+        key = original_key
+    else:
+        key = rendition_key(record.image_id, output.name, output.format)
+        ports.objects.put(key, output.data, content_type=output.mime)
+    return StoredRendition(
+        name=output.name,
+        key=key,
+        format=output.format,
+        mime=output.mime,
+        width=output.width,
+        height=output.height,
+        size=len(output.data),
+        quality=output.quality,
+        ssim=output.ssim,
+        kept_original=output.kept_original,
+    )
+
+
+def _timed(record: ImageRecord, step: str, started: float) -> ImageRecord:
+    timings = dict(record.extra.get("timings_ms", {}))
+    timings[step] = round((time.perf_counter() - started) * 1000, 3)
+    return replace(record, extra={**record.extra, "timings_ms": timings})
+
+
+def _result(
+    step: str,
+    record: ImageRecord,
+    outcome: Outcome,
+    started: float,
+    *,
+    code: str | None = None,
+    bytes_saved: int | None = None,
+) -> StepResult:
+    if code is None and record.failure is not None:
+        code = record.failure.code
+    return StepResult(
+        step=step,
+        image_id=record.image_id,
+        owner=record.owner,
+        state=record.state.value,
+        outcome=outcome,
+        code=code,
+        bytes_saved=bytes_saved,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _emit(
+    ports: Ports,
+    record: ImageRecord,
+    event_type: EventType,
+    *,
+    bytes_in: int | None = None,
+    bytes_out: int | None = None,
+    fmt: str | None,
+    duration_ms: int | None = None,
+    code: str | None = None,
+    detail: dict[str, str | int | float | bool] | None = None,
+) -> None:
+    ports.events.emit(
+        AnalyticsEvent(
+            event_id=pipeline_event_id(record.image_id, event_type),
+            event_type=event_type,
+            occurred_at=ports.clock.now(),
+            owner=record.owner,
+            image_id=record.image_id,
+            format=fmt,
+            bytes_in=bytes_in,
+            bytes_out=bytes_out,
+            categories=record.categories,
+            labels=tuple(label.name for label in record.labels),
+            code=code,
+            duration_ms=duration_ms,
+            detail=detail or {},
+        )
+    )
+
+
+def _guard(ports: Ports, step: str, image_id: str, started: float, work: Callable[[], StepResult]) -> StepResult:
+    """Run ``work``; record a permanent failure and return, or a retryable one and re-raise."""
+    try:
+        return work()
+    except PermanentError as exc:
+        failed = _record_failure(ports, step, image_id, exc, retryable=False)
+        record = failed or ports.metadata.get(image_id)
+        if record is None:
+            raise
+        return _result(step, record, Outcome.FAILED, started, code=exc.code)
+    except TransientError as exc:
+        _record_failure(ports, step, image_id, exc, retryable=True)
+        raise
+    except Exception as exc:
+        # A bug or an unforeseen fault: let Lambda retry (and the DLQ keep the event), but show it.
+        _record_failure(
+            ports,
+            step,
+            image_id,
+            ImgMgrError(f"{type(exc).__name__}: {exc}", code="Pipeline.InternalError"),
+            retryable=True,
+        )
+        raise
+
+
+def _record_failure(ports: Ports, step: str, image_id: str, exc: ImgMgrError, *, retryable: bool) -> ImageRecord | None:
+    """Move the record to ``failed``; returns the failed record, or ``None`` when it was not possible.
+
+    Best effort for retryable failures (the original error is what matters, and it propagates).
+    """
+    for _attempt in range(_WRITE_ATTEMPTS):
+        try:
+            record = ports.metadata.get(image_id)
+            if record is None or record.state in (ImageState.DELETED, ImageState.READY):
+                return None
+            if record.state is ImageState.FAILED and record.failure is not None and not record.failure.retryable:
+                return record
+            failed = ports.metadata.transition(
+                record,
+                record.failed(at=ports.clock.now(), code=exc.code, message=exc.message, step=step, retryable=retryable),
+            )
+        except StaleRecordError:
+            continue
+        except InvalidTransitionError:
+            return None
+        except TransientError:
+            if retryable:
+                return None
+            raise
+        if not retryable:
+            _emit(ports, failed, EventType.FAILED, fmt=failed.sniffed_format, code=exc.code, detail={"step": step})
+        return failed
+    return None
