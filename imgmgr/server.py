@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -28,6 +29,7 @@ from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.adapters.local.upload_policy import LocalPresigner
 from lambdas.api import ApiLimits, ApiServices, create_app
 from lambdas.domain.records import UploadKey
+from lambdas.ports import Labeler
 
 logger = logging.getLogger("imgmgr.server")
 
@@ -82,8 +84,13 @@ def _lock(data: DataDir) -> IO[str]:
     return handle
 
 
-def build_runtime(data: DataDir, *, workers: int = 2, limits: ApiLimits | None = None) -> Runtime:
-    """Every local adapter over ``data``, the app and the (not yet started) workers."""
+def build_runtime(
+    data: DataDir, *, workers: int = 2, limits: ApiLimits | None = None, labeler: Labeler | None = None
+) -> Runtime:
+    """Every local adapter over ``data``, the app and the (not yet started) workers.
+
+    ``labeler`` defaults to the offline labeler (or none when it is not installed).
+    """
     limits = limits or ApiLimits()
     secret = data.secret()
     objects = FileObjectStore(data.objects)
@@ -93,7 +100,9 @@ def build_runtime(data: DataDir, *, workers: int = 2, limits: ApiLimits | None =
     presigner = LocalPresigner(secret)
     keys = KeyStore(data.keys)
     queue = Queue(data.queue)
-    pipeline = LocalPipeline(objects=objects, metadata=metadata, events=events, clock=clock, models_dir=data.models)
+    pipeline = LocalPipeline(
+        objects=objects, metadata=metadata, events=events, clock=clock, models_dir=data.models, labeler=labeler
+    )
 
     def on_uploaded(key: UploadKey) -> None:
         queue.enqueue(key.image_id, key.key)
@@ -120,6 +129,10 @@ def build_runtime(data: DataDir, *, workers: int = 2, limits: ApiLimits | None =
     )
 
 
+def _ignore(_signum: int, _frame: object) -> None:
+    """Signal handler that does nothing (uvicorn has already acted on the signal)."""
+
+
 def serve(data: DataDir, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int = 2) -> None:
     """Run until SIGINT/SIGTERM: uvicorn in this thread, the workers beside it; print the URL and a new key."""
     runtime = build_runtime(data, workers=workers)
@@ -135,7 +148,14 @@ def serve(data: DataDir, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, 
             print(f"imgmgr: open {url} (make a key with: imgmgr keys create)", flush=True)
         print(f"imgmgr: data in {data.root}; {workers} worker(s); labeler: {runtime.pipeline.labeler_name}", flush=True)
         config = uvicorn.Config(runtime.app, host=host, port=port, log_level="info", access_log=False, lifespan="off")
-        uvicorn.Server(config).run()
+        # uvicorn handles SIGINT/SIGTERM while it runs, then re-raises them: with these no-op handlers in
+        # place that re-raise returns here, so the workers finish their steps and the lock is released.
+        previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            uvicorn.Server(config).run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     finally:
         runtime.stop()
         print("imgmgr: stopped", flush=True)

@@ -1,4 +1,4 @@
-// imgmgr web page: plain JS, no build step. Everything shown is set with textContent (never innerHTML),
+// imgmgr web page: plain JS, no build step. Everything shown is set with textContent (never parsed as HTML),
 // so file names, labels and messages (all user or model input) can never become markup.
 "use strict";
 

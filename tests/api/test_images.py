@@ -1,0 +1,207 @@
+"""Uploads, listing, one image, deletion, counters: the routes' behaviour over the local adapters."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.api.conftest import CHELSEA, COFFEE, declare, send, upload_and_process
+
+
+def test_upload_returns_a_post_whose_policy_pins_key_type_and_size(client, alice):
+    # WHEN declaring a PNG
+    response = declare(client, alice)
+    # THEN 201, a record awaiting its upload, and a policy pinning the key, the type and the size range
+    assert response.status_code == 201
+    body = response.json()
+    assert body["duplicate"] is False
+    assert body["image"]["status"] == "awaiting_upload"
+    fields = body["upload"]["fields"]
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert {"key": fields["key"]} in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    assert ["content-length-range", 1, 2_000_000] in policy["conditions"]
+    assert fields["key"].startswith("uploads/alice/" + body["image"]["id"] + "/")
+
+
+def test_upload_keys_a_hostile_file_name_safely_and_shows_it_unchanged(client, alice):
+    # GIVEN a file name with markup, spaces and a directory part
+    name = "../<img src=x onerror=alert(1)> my cat.html"
+    # WHEN declaring it
+    body = declare(client, alice, filename=name).json()
+    # THEN the key segment is safe and typed by the declared content, the display name kept for escaping
+    key = body["upload"]["fields"]["key"]
+    assert key.rsplit("/", 1)[-1] == "img-src=x-onerror=alert-1-my-cat.png"
+    assert body["image"]["filename"] == "<img src=x onerror=alert(1)> my cat.html"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"content_type": "text/html"}, 415, "Upload.TypeNotAllowed"),
+        ({"size": 2_000_001}, 413, "Upload.TooLarge"),
+        ({"size": 0}, 422, "Request.Invalid"),
+        ({"filename": "x" * 256}, 422, "Request.Invalid"),
+        ({"filename": "bad\x00name.png"}, 422, "Upload.FilenameInvalid"),
+        ({"sha256": "abc"}, 422, "Request.Invalid"),
+        ({"extra": 1}, 422, "Request.Invalid"),
+    ],
+)
+def test_upload_refuses_what_the_limits_do_not_allow(client, alice, change, status, code):
+    body = {"filename": "a.png", "content_type": "image/png", "size": 10, "sha256": "a" * 64} | change
+    response = client.post("/v1/uploads", json=body, headers=alice)
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_exact_duplicate_answers_with_the_existing_image(client, runtime, alice):
+    # GIVEN a processed image
+    image_id = upload_and_process(client, runtime, alice)
+    # WHEN the same bytes are declared again, under another name
+    response = declare(client, alice, filename="copy.png")
+    # THEN 200 with that image and nothing to upload
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is True
+    assert response.json()["image"]["id"] == image_id
+    assert response.json()["upload"] is None
+
+
+def test_redeclaring_bytes_that_never_arrived_reuses_the_record(client, alice):
+    first = declare(client, alice).json()
+    second = declare(client, alice)
+    assert second.status_code == 201
+    assert second.json()["image"]["id"] == first["image"]["id"]
+    assert second.json()["upload"]["fields"]["key"] == first["upload"]["fields"]["key"]
+
+
+def test_processed_image_shows_renditions_labels_and_categories(client, runtime, alice):
+    image_id = upload_and_process(client, runtime, alice)
+    image = client.get(f"/v1/images/{image_id}", headers=alice).json()
+    assert image["status"] == "ready"
+    assert (image["width"], image["height"]) == (451, 300)
+    assert "Animals and Pets" in image["categories"]
+    assert image["labels"][0]["name"] == "Cat"
+    names = {r["name"] for r in image["renditions"]}
+    assert {"compressed", "analysis"} <= names
+    thumbnail = client.get(image["thumbnail_url"])
+    assert thumbnail.status_code == 200
+    assert thumbnail.headers["content-type"] == "image/jpeg"
+
+
+def test_listing_filters_by_category_and_label(client, runtime, alice):
+    image_id = upload_and_process(client, runtime, alice)
+    by_category = client.get("/v1/images", params={"category": "Animals and Pets"}, headers=alice).json()
+    by_label = client.get("/v1/images", params={"label": "cat"}, headers=alice).json()
+    by_other = client.get("/v1/images", params={"category": "Vehicles and Automotive"}, headers=alice).json()
+    assert [i["id"] for i in by_category["items"]] == [image_id]
+    assert [i["id"] for i in by_label["items"]] == [image_id]
+    assert by_other["items"] == []
+
+
+def test_listing_pages_newest_first_with_a_cursor(client, alice):
+    ids = [
+        declare(client, alice, CHELSEA if n == 0 else COFFEE, filename=f"{n}.png").json()["image"]["id"]
+        for n in range(2)
+    ]
+    first = client.get("/v1/images", params={"limit": 1}, headers=alice).json()
+    second = client.get("/v1/images", params={"limit": 1, "cursor": first["next_cursor"]}, headers=alice).json()
+    assert [first["items"][0]["id"], second["items"][0]["id"]] == ids[::-1]
+    assert second["next_cursor"] is None
+
+
+def test_a_tampered_cursor_is_refused(client, alice):
+    for name in ("a.png", "b.png"):
+        declare(client, alice, COFFEE if name == "a.png" else CHELSEA, filename=name)
+    cursor = client.get("/v1/images", params={"limit": 1}, headers=alice).json()["next_cursor"]
+    payload, signature = cursor.split(".")
+    forged = base64.urlsafe_b64encode(base64.urlsafe_b64decode(payload + "==").replace(b"alice", b"bobby")).rstrip(b"=")
+    response = client.get("/v1/images", params={"cursor": forged.decode() + "." + signature}, headers=alice)
+    assert (response.status_code, response.json()["code"]) == (400, "Cursor.Invalid")
+
+
+def test_a_cursor_cannot_be_used_by_another_owner_or_with_other_filters(client, alice, bob):
+    for path in (CHELSEA, COFFEE):
+        declare(client, alice, path)
+    cursor = client.get("/v1/images", params={"limit": 1}, headers=alice).json()["next_cursor"]
+    as_bob = client.get("/v1/images", params={"cursor": cursor}, headers=bob)
+    other_filter = client.get("/v1/images", params={"cursor": cursor, "status": "ready"}, headers=alice)
+    assert (as_bob.status_code, as_bob.json()["code"]) == (400, "Cursor.Invalid")
+    assert (other_filter.status_code, other_filter.json()["code"]) == (400, "Cursor.Invalid")
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"limit": 101}, "Request.Invalid"),
+        ({"category": "Animals and Pets", "label": "cat"}, "Query.Invalid"),
+        ({"from": "2026-01-01T00:00:00"}, "Query.Invalid"),
+        ({"status": "deleted"}, "Query.Invalid"),
+    ],
+)
+def test_listing_refuses_bad_queries(client, alice, params, code):
+    response = client.get("/v1/images", params=params, headers=alice)
+    assert response.status_code in (400, 422)
+    assert response.json()["code"] == code
+
+
+def test_delete_removes_objects_record_and_counters(client, runtime, alice):
+    # GIVEN a processed image
+    image_id = upload_and_process(client, runtime, alice)
+    assert client.get("/v1/stats", headers=alice).json()["images"] == 1
+    # WHEN deleting it
+    response = client.delete(f"/v1/images/{image_id}", headers=alice)
+    # THEN nothing of it is left: objects, record (404), counters
+    assert response.status_code == 204
+    assert list(runtime.pipeline.ports.objects.list("uploads/")) == []
+    assert list(runtime.pipeline.ports.objects.list(f"renditions/{image_id}/")) == []
+    assert client.get(f"/v1/images/{image_id}", headers=alice).status_code == 404
+    assert client.get("/v1/stats", headers=alice).json() == {"images": 0, "bytes_stored": 0, "bytes_saved": 0}
+    assert client.get("/v1/categories", headers=alice).json() == {"categories": []}
+
+
+def test_delete_can_be_repeated(client, runtime, alice):
+    image_id = upload_and_process(client, runtime, alice)
+    assert client.delete(f"/v1/images/{image_id}", headers=alice).status_code == 204
+    assert client.delete(f"/v1/images/{image_id}", headers=alice).status_code == 204
+
+
+def test_categories_and_stats_count_the_owners_ready_images(client, runtime, alice):
+    upload_and_process(client, runtime, alice)
+    categories = client.get("/v1/categories", headers=alice).json()["categories"]
+    stats = client.get("/v1/stats", headers=alice).json()
+    assert {"name": "Animals and Pets", "count": 1} in categories
+    assert stats["images"] == 1
+    assert stats["bytes_stored"] > CHELSEA.stat().st_size
+    assert stats["bytes_saved"] > 0
+
+
+def test_unknown_route_is_a_problem(client):
+    response = client.get("/v1/nothing-here")
+    assert (response.status_code, response.json()["code"]) == (404, "Route.NotFound")
+
+
+def test_openapi_documents_the_routes_and_the_key(client):
+    document = client.get("/openapi.json").json()
+    assert {"/v1/uploads", "/v1/images", "/v1/images/{image_id}", "/v1/categories", "/v1/stats", "/v1/health"} <= set(
+        document["paths"]
+    )
+    assert document["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "x-api-key"
+
+
+def test_web_page_is_served_with_a_strict_content_security_policy(client):
+    page = client.get("/")
+    script = client.get("/web/app.js")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="web/app.js"' in page.text
+    assert not any(sink in script.text for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"))
+
+
+def test_upload_endpoint_stores_the_file_and_queues_compress(client, runtime, alice):
+    answer = declare(client, alice).json()
+    response = send(client, answer["upload"], CHELSEA.read_bytes())
+    assert response.status_code == 204
+    assert runtime.pipeline.ports.objects.get(answer["upload"]["fields"]["key"]) == CHELSEA.read_bytes()
+    assert runtime.queue.counts().pending == 1

@@ -1,0 +1,106 @@
+"""The local upload endpoint enforces its presigned policy (S3 would; nothing else does locally)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+from lambdas.adapters.local.upload_policy import LocalPresigner, PolicyError
+from tests.api.conftest import CHELSEA, declare, send
+
+
+@pytest.fixture
+def target(client, alice) -> dict:
+    return declare(client, alice).json()["upload"]
+
+
+def _stored(runtime) -> list[str]:
+    return list(runtime.pipeline.ports.objects.list("uploads/"))
+
+
+def test_a_valid_post_is_stored(client, runtime, target):
+    assert send(client, target, CHELSEA.read_bytes()).status_code == 204
+    assert _stored(runtime) == [target["fields"]["key"]]
+
+
+def test_an_expired_policy_is_refused(client, runtime, target):
+    # GIVEN a policy signed with the server's secret that expired an hour ago
+    past = LocalPresigner(runtime.data.secret(), now=lambda: time.time() - 3600)
+    fields = target["fields"]
+    expired = past.presign_post(
+        fields["key"], content_type="image/png", max_bytes=2_000_000, expires_in=60, base_url="http://testserver/"
+    )
+    # WHEN posting with it THEN 403 and nothing is stored
+    response = send(client, {"url": target["url"], "fields": expired.fields}, CHELSEA.read_bytes())
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.PolicyExpired")
+    assert _stored(runtime) == []
+
+
+def test_a_file_above_the_policys_size_is_refused(client, runtime, target):
+    response = send(client, target, b"\x89PNG" + b"\x00" * 2_000_000)
+    assert (response.status_code, response.json()["code"]) == (413, "Upload.TooLarge")
+    assert _stored(runtime) == []
+
+
+def test_a_body_far_above_the_limit_is_refused_before_it_is_read(client, runtime, target):
+    response = send(client, target, b"\x00" * 3_000_000)
+    assert (response.status_code, response.json()["code"]) == (413, "Upload.TooLarge")
+    assert _stored(runtime) == []
+
+
+def test_another_content_type_is_refused(client, runtime, target):
+    fields = target["fields"] | {"Content-Type": "image/jpeg"}
+    response = send(client, target, CHELSEA.read_bytes(), fields=fields)
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.PolicyMismatch")
+    assert _stored(runtime) == []
+
+
+def test_another_key_is_refused(client, runtime, target):
+    fields = target["fields"] | {"key": target["fields"]["key"].replace("alice", "bob")}
+    response = send(client, target, CHELSEA.read_bytes(), fields=fields)
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.PolicyMismatch")
+    assert _stored(runtime) == []
+
+
+def test_a_policy_changed_by_the_client_is_refused(client, runtime, target):
+    # GIVEN the policy rewritten to allow 1 GB, the signature kept
+    policy = json.loads(base64.b64decode(target["fields"]["policy"]))
+    policy["conditions"][2] = ["content-length-range", 1, 1_000_000_000]
+    fields = target["fields"] | {"policy": base64.b64encode(json.dumps(policy).encode()).decode()}
+    response = send(client, target, CHELSEA.read_bytes(), fields=fields)
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.SignatureInvalid")
+    assert _stored(runtime) == []
+
+
+def test_a_post_without_signature_is_refused(client, runtime, target):
+    fields = {k: v for k, v in target["fields"].items() if k != "x-imgmgr-signature"}
+    response = send(client, target, CHELSEA.read_bytes(), fields=fields)
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.SignatureMissing")
+
+
+def test_an_expired_download_url_is_refused(client, runtime, target):
+    send(client, target, CHELSEA.read_bytes())
+    past = LocalPresigner(runtime.data.secret(), now=lambda: time.time() - 3600)
+    url = past.presign_get(target["fields"]["key"], expires_in=60, base_url="http://testserver/")
+    response = client.get(url)
+    assert (response.status_code, response.json()["code"]) == (403, "Object.UrlExpired")
+
+
+def test_a_download_url_for_another_key_is_refused(client, runtime, target):
+    send(client, target, CHELSEA.read_bytes())
+    presigner = LocalPresigner(runtime.data.secret())
+    url = presigner.presign_get(target["fields"]["key"], expires_in=60, base_url="http://testserver/")
+    response = client.get(url.replace("/alice/", "/bob/"))
+    assert (response.status_code, response.json()["code"]) == (403, "Object.SignatureInvalid")
+
+
+def test_check_post_refuses_a_file_below_the_range():
+    presigner = LocalPresigner(b"s" * 32)
+    post = presigner.presign_post(
+        "uploads/a/b/c.png", content_type="image/png", max_bytes=10, expires_in=60, base_url="/"
+    )
+    with pytest.raises(PolicyError, match="smaller than 1 bytes"):
+        presigner.check_post(post.fields, 0)
