@@ -1,0 +1,149 @@
+"""Benchmark of the offline labeler: per-image latency on one core, model load time, peak memory.
+
+Usage: ``python -m bench.labeler [--repeat N] [--cache DIR]``. The process pins itself to one CPU before
+onnxruntime or OpenCV start their thread pools. The corpus is scikit-image's bundled photos plus the
+wallpapers of Debian's ``lomiri-wallpapers-16.04`` / ``-20.04`` when installed, each reduced to the
+1024 px JPEG analysis rendition the pipeline sends to a labeler. Targets (issue 6): latency < 60 ms,
+load from cache < 1 s, peak RSS < 250 MB; each result is printed with its ratio to the target.
+
+The conversion (first load, empty cache) and the corpus preparation (decoding wallpapers of up to
+4000 px) run in a child process, so that the peak RSS reported is that of a process which loads the
+converted model from its cache and labels renditions, as the local runtime does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BACKGROUNDS = Path("/usr/share/backgrounds")
+SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "camera", "rocket")
+LATENCY_TARGET_MS = 60.0
+LOAD_TARGET_S = 1.0
+RSS_TARGET_MB = 250.0
+
+
+def _pin_to_one_core() -> int:
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def prepare(cache: Path, corpus: Path) -> None:
+    """Child process: convert the model into an empty cache, write the corpus; report conversion cost."""
+    _pin_to_one_core()
+    from PIL import Image
+    from skimage import data
+
+    from lambdas.adapters.local.offline_labeler import OfflineLabeler
+
+    if not any(cache.glob("*.onnx")):
+        started = time.perf_counter()
+        OfflineLabeler(cache, detect_faces=False).load()
+        elapsed = time.perf_counter() - started
+        print(f"convert (empty cache)   {elapsed:8.3f} s   peak RSS {_peak_rss_mb():6.1f} MB (in its own process)")
+
+    def save(name: str, picture: Image.Image) -> None:
+        picture = picture.convert("RGB")
+        picture.thumbnail((1024, 1024))
+        picture.save(corpus / f"{name}.jpg", "JPEG", quality=85)
+
+    corpus.mkdir(parents=True, exist_ok=True)
+    for name in SKIMAGE_PHOTOS:
+        save(f"0-{name}", Image.fromarray(getattr(data, name)()))
+    for path in sorted(BACKGROUNDS.glob("*.jpg")):
+        with Image.open(path) as picture:
+            picture.draft("RGB", (2048, 2048))
+            save(f"1-{path.stem.split('_by_')[0]}", picture)
+
+
+def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
+    cpu = _pin_to_one_core()
+    started = time.perf_counter()
+    import numpy as np
+
+    from lambdas.adapters.local.offline_faces import FaceDetector
+    from lambdas.adapters.local.offline_labeler import OfflineLabeler, _decode
+
+    imports = time.perf_counter() - started
+    corpus = [(path.stem[2:], path.read_bytes()) for path in sorted(corpus_dir.glob("*.jpg"))]
+
+    started = time.perf_counter()
+    labeler = OfflineLabeler(cache)
+    labeler.load()
+    load = time.perf_counter() - started
+
+    faces = FaceDetector()
+    faces.load()
+    for _, image in corpus:  # warm-up: first runs allocate arenas and fault in weights
+        labeler.detect(image)
+
+    totals, classify, face_times, decode_times = [], [], [], []
+    for _ in range(repeat):
+        for _, image in corpus:
+            t0 = time.perf_counter()
+            labeler.detect(image)
+            t1 = time.perf_counter()
+            labeler.probabilities(image)
+            t2 = time.perf_counter()
+            picture = _decode(image)
+            t3 = time.perf_counter()
+            faces.detect(np.asarray(picture.convert("L")))
+            t4 = time.perf_counter()
+            totals.append(t1 - t0)
+            classify.append(t2 - t1)
+            decode_times.append(t3 - t2)
+            face_times.append(t4 - t3)
+
+    def ms(values: list[float], percentile: float = 50) -> float:
+        return float(np.percentile(values, percentile)) * 1000
+
+    rss = _peak_rss_mb()
+    print(f"one core (cpu {cpu}); {len(corpus)} images x {repeat}; 1024 px JPEG renditions")
+    print(f"imports                 {imports:8.3f} s")
+    print(f"load from cache         {load:8.3f} s   ratio to {LOAD_TARGET_S:.0f} s target {load / LOAD_TARGET_S:5.2f}")
+    print(
+        f"per image, total        {ms(totals):8.1f} ms median, {ms(totals, 90):6.1f} ms p90"
+        f"   ratio to {LATENCY_TARGET_MS:.0f} ms target {ms(totals) / LATENCY_TARGET_MS:5.2f}"
+    )
+    print(f"  decode                {ms(decode_times):8.1f} ms median")
+    print(f"  decode + classifier   {ms(classify):8.1f} ms median")
+    print(f"  face cascade          {ms(face_times):8.1f} ms median")
+    print(f"peak RSS                {rss:8.1f} MB  ratio to {RSS_TARGET_MB:.0f} MB target {rss / RSS_TARGET_MB:5.2f}")
+    print("\nlabels per image (defaults):")
+    for name, image in corpus:
+        labeling = labeler.detect(image)
+        shown = ", ".join(f"{label.name} {label.confidence:.0f}" for label in labeling.labels[:5]) or "-"
+        print(f"  {name:22s} {'; '.join(labeling.categories) or '-':45s} {shown}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="passes over the corpus (default: 5)")
+    parser.add_argument("--cache", type=Path, help="model cache directory (default: a fresh temporary one)")
+    parser.add_argument("--prepare", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.cache, args.prepare)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="bench-labeler-") as scratch:
+        cache = args.cache or Path(scratch) / "cache"
+        corpus = Path(scratch) / "corpus"
+        command = [sys.executable, "-m", "bench.labeler", "--cache", str(cache), "--prepare", str(corpus)]
+        subprocess.run(command, check=True)
+        measure(cache, corpus, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
