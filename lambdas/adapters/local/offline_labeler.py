@@ -207,6 +207,10 @@ def _decode(image: bytes) -> Image.Image:
         # JPEG: decode at a reduced scale when the image is far larger than the network input.
         picture.draft("RGB", (INPUT_SIZE * 2, INPUT_SIZE * 2))
         picture = ImageOps.exif_transpose(picture)
+        if picture.mode in ("I;16", "I;16L", "I;16B", "I"):
+            # 16-bit grayscale (PNG): Pillow's conversion to RGB clips at 255 instead of scaling.
+            wide = np.asarray(picture, dtype=np.float32) / 257.0
+            picture = Image.fromarray(np.clip(wide, 0, 255).astype(np.uint8))
         if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
             rgba = picture.convert("RGBA")
             flattened = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import sys
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data as skimage_data
 
 from lambdas.adapters.local import offline_labeler as module
@@ -202,3 +204,25 @@ def test_bad_settings_fail_at_construction_naming_the_field(kwargs: dict, messag
     # GIVEN / WHEN a labeler is built with an impossible setting THEN the error names the field
     with pytest.raises(ValueError, match=message):
         OfflineLabeler(Path("unused"), **kwargs)
+
+
+def test_a_16_bit_grayscale_png_is_scaled_not_clipped(labeler: OfflineLabeler) -> None:
+    # GIVEN the coffee photo as a 16-bit grayscale PNG
+    gray = np.asarray(Image.fromarray(skimage_data.coffee()).convert("L"), dtype=np.uint16) * 257
+    # WHEN it is labeled THEN it is still seen as coffee
+    assert "Food and Beverage" in labeler.detect(encode(gray)).categories
+
+
+def test_exif_orientation_is_applied(labeler: OfflineLabeler) -> None:
+    # GIVEN the cameraman stored turned on its side, with EXIF orientation 6 (display turned 90 degrees clockwise)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = Image.fromarray(skimage_data.camera()).rotate(90, expand=True)
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", quality=95, exif=exif)
+    # WHEN it is classified
+    turned = labeler.probabilities(buffer.getvalue())
+    # THEN it is seen upright (on its side it looks like a violin to the model)
+    upright = labeler.probabilities(encode(skimage_data.camera(), "JPEG"))
+    assert int(np.argmax(turned)) == int(np.argmax(upright)) == TRIPOD
+    assert np.abs(turned - upright).sum() < 0.2
