@@ -6,8 +6,9 @@ import math
 
 from PIL import Image
 
-REDUCING_GAP = 2.0
-"""Pillow reduces by an integer factor until at most this factor is left for the Lanczos resize."""
+REDUCING_GAP = 1.0
+"""Pillow first reduces by the integer part of the scale factor (a box filter, one cheap pass), leaving
+at most 2x for the Lanczos resize; a gap of 2.0 costs about 4x the CPU for no visible gain at 1024 px."""
 
 
 def fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:

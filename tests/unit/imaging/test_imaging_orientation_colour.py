@@ -40,22 +40,19 @@ def test_png_orientation_is_applied_pixel_by_pixel(orientation: int) -> None:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_jpeg_orientation_is_applied_and_the_tag_removed(orientation: int) -> None:
-    # GIVEN a JPEG of four flat quadrants stored for `orientation`
-    upright = np.zeros((64, 96, 3), np.uint8)
-    upright[:32, :48] = (255, 0, 0)
-    upright[:32, 48:] = (0, 255, 0)
-    upright[32:, :48] = (0, 0, 255)
-    upright[32:, 48:] = (255, 255, 0)
+    # GIVEN an asymmetric photo stored as a JPEG for `orientation`
+    upright = samples.photo_array(96, 64)
     stored = np.ascontiguousarray(samples.stored_for_orientation(upright, orientation))
     exif = samples.exif_with(orientation=orientation)
     data = samples.save(Image.fromarray(stored), "JPEG", quality=95, exif=exif)
     # WHEN processed
-    compressed = process(data, ImagingOptions(fixed_quality=95)).rendition("compressed")
+    compressed = process(data, ImagingOptions(fixed_quality=70)).rendition("compressed")
     out = decoded(compressed.data)
-    # THEN the output is upright (within JPEG error) and carries no orientation
+    # THEN the output is re-encoded upright (within JPEG error) and carries no orientation
+    assert compressed.kept_original is False
     difference = np.abs(np.asarray(out.convert("RGB"), dtype=np.int16) - upright).mean()
     assert (compressed.width, compressed.height) == (96, 64)
-    assert difference < 6
+    assert difference < 12  # a wrong turn or flip of this image differs by more than 60
     assert out.getexif().get(0x0112) is None
 
 
