@@ -153,14 +153,34 @@ class OfflineLabeler:
         except OSError as error:
             raise ModelUnavailableError(f"cannot read labeler weights {weights.name}: {error.strerror}") from error
         path = self.cache_dir / f"{MODEL_NAME}-{digest}-c{CONVERTER_VERSION}.onnx"
-        if not path.exists():
-            _write_atomically(path, build_lite0_onnx(load_state_dict(weights), weights_sha256=digest))
-        options = onnxruntime.SessionOptions()
-        # One thread per image: the local runtime labels several images at once from worker threads.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = _open_session(onnxruntime, path) if path.exists() else None
+        if session is None:
+            # No cached model, or one onnxruntime cannot read (damaged on disk): convert the weights again.
+            model = build_lite0_onnx(load_state_dict(weights), weights_sha256=digest)
+            try:
+                _write_atomically(path, model)
+            except OSError as error:
+                raise ModelUnavailableError(
+                    f"cannot write the converted model to {self.cache_dir}: {error.strerror}"
+                ) from error
+            session = _open_session(onnxruntime, path)
+            if session is None:
+                raise ModelUnavailableError(f"onnxruntime cannot load the converted model {path.name}")
         return _Model(session=session, vocabulary=Vocabulary.load(), name=f"{MODEL_NAME}@{digest[:12]}", path=path)
+
+
+def _open_session(onnxruntime, path: Path):  # -> onnxruntime.InferenceSession | None
+    """A one-thread inference session over ``path``, or None when onnxruntime cannot read the file."""
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, InvalidGraph, InvalidProtobuf
+
+    options = onnxruntime.SessionOptions()
+    # One thread per image: the local runtime labels several images at once from worker threads.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except (Fail, InvalidArgument, InvalidGraph, InvalidProtobuf):
+        return None
 
 
 def default_weights() -> Path:

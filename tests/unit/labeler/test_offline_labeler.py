@@ -226,3 +226,26 @@ def test_exif_orientation_is_applied(labeler: OfflineLabeler) -> None:
     upright = labeler.probabilities(encode(skimage_data.camera(), "JPEG"))
     assert int(np.argmax(turned)) == int(np.argmax(upright)) == TRIPOD
     assert np.abs(turned - upright).sum() < 0.2
+
+
+def test_a_damaged_cached_model_is_converted_again(tmp_path: Path) -> None:
+    # GIVEN a cache whose model file is garbage
+    digest = hashlib.sha256(default_weights().read_bytes()).hexdigest()
+    damaged = tmp_path / f"efficientnet-lite0-{digest}-c{module.CONVERTER_VERSION}.onnx"
+    damaged.write_bytes(b"not a model" * 100)
+    labeler = OfflineLabeler(tmp_path, detect_faces=False)
+    # WHEN the labeler loads and labels
+    labeling = labeler.detect(encode(skimage_data.coffee()))
+    # THEN it replaced the damaged file and works
+    assert labeler.model_path == damaged
+    assert damaged.read_bytes()[:11] != b"not a model"
+    assert "Food and Beverage" in labeling.categories
+
+
+def test_an_unwritable_cache_fails_with_a_clear_message(tmp_path: Path) -> None:
+    # GIVEN a cache path that is a file, not a directory
+    cache = tmp_path / "cache"
+    cache.write_bytes(b"")
+    # WHEN the labeler converts its model THEN the error names the cache
+    with pytest.raises(ModelUnavailableError, match="cannot write the converted model"):
+        OfflineLabeler(cache, detect_faces=False).load()
