@@ -120,3 +120,23 @@ def real_photo() -> bytes:
     if not REAL_PHOTO.is_file():
         pytest.fail(f"{REAL_PHOTO} is missing: install the Debian package lomiri-wallpapers")
     return REAL_PHOTO.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def photo() -> bytes:
+    """A small photo-like JPEG (640x480: gradients, edges, noise), quick to run through every step."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(4)
+    y, x = np.mgrid[0:480, 0:640]
+    rgb = np.stack(
+        [128 + 100 * np.sin(x / 23.0) * np.cos(y / 17.0), 255 * x / 639, np.where((x // 40 + y // 40) % 2, 210, 50)],
+        axis=-1,
+    )
+    pixels = np.clip(rgb + rng.normal(0, 8, rgb.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()

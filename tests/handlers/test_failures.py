@@ -1,0 +1,212 @@
+"""Every failure path ends in its documented state, with nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from dataclasses import replace
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from lambdas import config
+from lambdas.adapters.aws.rekognition import RekognitionLabeler
+from lambdas.domain.errors import ThrottledError
+from lambdas.domain.records import new_record
+from lambdas.domain.states import ImageState
+from lambdas.handlers import categorize, compress, thumbnail
+from tests.handlers.conftest import BUCKET, envelope, s3_event
+
+OWNER = "alice"
+IMAGE_ID = "img-0002"
+KEY = f"uploads/{OWNER}/{IMAGE_ID}/upload.jpg"
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` (the data never gets decoded)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b"")
+
+
+def _awaiting(ports, **declared):
+    return ports.metadata.create(
+        new_record(image_id=IMAGE_ID, owner=OWNER, filename="upload.jpg", at=ports.clock.now(), **declared)
+    )
+
+
+def _outcome(result):
+    return result["images"][0]["outcome"], result["images"][0]["code"]
+
+
+def _compress(aws, context, data):
+    aws["s3"].put_object(Bucket=BUCKET, Key=KEY, Body=data)
+    event = s3_event(KEY, len(data))
+    return event, compress.handler(event, context)
+
+
+def test_not_an_image_fails_for_good_and_keeps_the_original(aws, ports, context, events):
+    # GIVEN a text file uploaded as a photo
+    _awaiting(ports)
+    event, result = _compress(aws, context, b"this is not an image at all")
+    # THEN compress returns normally with the imaging code, the record is failed for good
+    assert _outcome(result) == ("failed", "Image.NotAnImage")
+    record = ports.metadata.get(IMAGE_ID)
+    assert (record.state, record.failure.code, record.failure.retryable) == (
+        ImageState.FAILED,
+        "Image.NotAnImage",
+        False,
+    )
+    # AND the original is kept, counted in usage, and a failed event was emitted
+    assert aws["s3"].get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == b"this is not an image at all"
+    assert ports.metadata.usage(OWNER).images == 1
+    assert [e.event_type.value for e in events.events] == ["upload", "failed"]
+    # AND the chain after it does nothing
+    assert _outcome(thumbnail.handler(envelope(event, result, function="compress"), context)) == (
+        "skipped",
+        "Image.NotAnImage",
+    )
+
+
+def test_an_image_over_the_pixel_limit_fails_for_good(aws, ports, context):
+    # GIVEN a PNG declaring 8000x6000 pixels, over the 40 MP limit of the test environment
+    _, result = _compress(aws, context, _png_header(8000, 6000))
+    # THEN the image failed with the imaging code and nothing was decoded or written
+    assert _outcome(result) == ("failed", "Image.TooManyPixels")
+    assert ports.metadata.get(IMAGE_ID).state is ImageState.FAILED
+    assert list(ports.objects.list("renditions/")) == []
+
+
+def test_a_missing_object_fails_the_record_for_good(aws, ports, context):
+    # GIVEN the API's record, and an S3 event for an object that is not there (any more)
+    _awaiting(ports)
+    # WHEN compress handles the event
+    result = compress.handler(s3_event(KEY, 1234), context)
+    # THEN the record is failed with Object.NotFound, and the handler returned normally
+    assert _outcome(result) == ("failed", "Object.NotFound")
+    assert ports.metadata.get(IMAGE_ID).failure.code == "Object.NotFound"
+
+
+def test_an_event_for_a_deleted_image_does_nothing(aws, ports, context, photo):
+    # GIVEN an image deleted before its event arrived
+    _awaiting(ports)
+    ports.metadata.delete(IMAGE_ID, at=ports.clock.now())
+    # WHEN compress handles the event THEN it skips and the tombstone stays
+    _, result = _compress(aws, context, photo)
+    assert _outcome(result)[0] == "skipped"
+    assert ports.metadata.get(IMAGE_ID).state is ImageState.DELETED
+
+
+def test_bytes_that_differ_from_the_declared_hash_fail(aws, ports, context, photo):
+    # GIVEN an upload declared with another file's SHA-256
+    _awaiting(ports, declared_sha256=hashlib.sha256(b"another file").hexdigest())
+    # WHEN the real bytes arrive THEN the record fails with Upload.ChecksumMismatch
+    _, result = _compress(aws, context, photo)
+    assert _outcome(result) == ("failed", "Upload.ChecksumMismatch")
+
+
+def test_a_key_outside_the_layout_is_refused_loudly_without_a_record(aws, ports, context, photo):
+    # GIVEN an object under uploads/ but not uploads/<owner>/<id>/<file>
+    aws["s3"].put_object(Bucket=BUCKET, Key="uploads/stray.jpg", Body=photo)
+    # WHEN compress handles its event THEN it reports the key as invalid and does not raise
+    result = compress.handler(s3_event("uploads/stray.jpg", len(photo)), context)
+    assert _outcome(result) == ("failed", "Object.InvalidKey")
+
+
+def _until_thumbnailed(aws, context, photo):
+    event, first = _compress(aws, context, photo)
+    second_event = envelope(event, first, function="compress")
+    second = thumbnail.handler(second_event, context)
+    return envelope(second_event, second, function="thumbnail")
+
+
+def test_rekognition_throttled_raises_for_a_retry_and_the_retry_finishes(aws, ports, context, photo, monkeypatch):
+    # GIVEN a thumbnailed image and Rekognition throttling once, then answering
+    third_event = _until_thumbnailed(aws, context, photo)
+    client = boto3.client("rekognition", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("detect_labels", "ThrottlingException", "Rate exceeded", 400)
+        stubber.add_response(
+            "detect_labels",
+            {
+                "Labels": [
+                    {"Name": "Pattern", "Confidence": 88.0, "Parents": [], "Categories": [{"Name": "Backgrounds"}]}
+                ]
+            },
+        )
+        throttled = replace(ports, labeler=RekognitionLabeler(client=client))
+        monkeypatch.setattr(config, "aws_ports", lambda: throttled)
+        # WHEN categorize runs THEN it raises so that Lambda retries
+        with pytest.raises(ThrottledError, match="throttled"):
+            categorize.handler(third_event, context)
+        # AND the record shows a retryable failure that remembers where to resume
+        failed = ports.metadata.get(IMAGE_ID)
+        assert (failed.state, failed.failure.code, failed.failure.retryable) == (
+            ImageState.FAILED,
+            "Dependency.Throttled",
+            True,
+        )
+        assert failed.failure.state is ImageState.THUMBNAILED
+        # WHEN Lambda retries the same event THEN the image becomes ready with nothing lost
+        categorize.handler(third_event, context)
+    record = ports.metadata.get(IMAGE_ID)
+    assert (record.state, record.failure, record.categories) == (ImageState.READY, None, ("Backgrounds",))
+    assert {r.name for r in record.renditions} == {"compressed", "thumb-256", "thumb-1024", "analysis"}
+
+
+def test_dynamodb_throttling_raises_for_a_retry_and_keeps_the_state(aws, ports, context, photo, monkeypatch):
+    # GIVEN a compressed image, and DynamoDB refusing every write with a throughput error
+    event, first = _compress(aws, context, photo)
+    store = ports.metadata
+
+    def throttled(current, updated):
+        raise ThrottledError("dynamodb:TransactWriteItems throttled (ProvisionedThroughputExceeded)")
+
+    monkeypatch.setattr(store, "transition", throttled)
+    # WHEN thumbnail runs THEN it raises for a retry and the record stays compressed
+    with pytest.raises(ThrottledError, match="throttled"):
+        thumbnail.handler(envelope(event, first, function="compress"), context)
+    monkeypatch.undo()
+    assert ports.metadata.get(IMAGE_ID).state is ImageState.COMPRESSED
+
+
+def test_a_conditional_write_that_keeps_losing_is_retried_not_dropped(aws, ports, context, photo, monkeypatch):
+    # GIVEN a compressed image whose record changes under every write (a writer that never settles)
+    from lambdas.domain.errors import StaleRecordError
+
+    event, first = _compress(aws, context, photo)
+    store = ports.metadata
+    real_transition = store.transition
+
+    def always_stale(current, updated):
+        if updated.state is ImageState.THUMBNAILED:
+            raise StaleRecordError(f"image {current.image_id} changed since version {current.version}")
+        return real_transition(current, updated)
+
+    monkeypatch.setattr(store, "transition", always_stale)
+    # WHEN thumbnail runs THEN it raises (Lambda retries) and the record shows a retryable conflict
+    with pytest.raises(StaleRecordError, match="kept changing"):
+        thumbnail.handler(envelope(event, first, function="compress"), context)
+    failed = ports.metadata.get(IMAGE_ID)
+    assert (failed.failure.code, failed.failure.retryable) == ("Record.Conflict", True)
+
+
+def test_an_unexpected_fault_is_raised_and_recorded_as_retryable(aws, ports, context, photo, monkeypatch):
+    # GIVEN a thumbnailed image and a labeler with a bug
+    third_event = _until_thumbnailed(aws, context, photo)
+
+    class Broken:
+        def detect(self, image):
+            raise KeyError("Labels")
+
+    monkeypatch.setattr(config, "aws_ports", lambda: replace(ports, labeler=Broken()))
+    # WHEN categorize runs THEN the fault propagates and the record can resume later
+    with pytest.raises(KeyError, match="Labels"):
+        categorize.handler(third_event, context)
+    failure = ports.metadata.get(IMAGE_ID).failure
+    assert (failure.code, failure.retryable) == ("Pipeline.InternalError", True)

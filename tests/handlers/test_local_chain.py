@@ -1,0 +1,71 @@
+"""The same steps over the local adapters: data directory, SQLite, JSONL events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambdas import steps
+from lambdas.adapters.local.events import JsonlEventSink
+from lambdas.adapters.local.files import FileObjectStore
+from lambdas.adapters.local.sqlite import SqliteMetadataStore
+from lambdas.domain.queries import ImageQuery
+from lambdas.domain.states import ImageState
+from tests.fakes import FakeClock, FakeLabeler
+
+KEY = "uploads/alice/img-0004/photo.jpg"
+
+
+@pytest.fixture
+def local(tmp_path):
+    store = SqliteMetadataStore(tmp_path / "meta.sqlite3")
+    ports = steps.Ports(
+        objects=FileObjectStore(tmp_path / "data"),
+        metadata=store,
+        labeler=FakeLabeler(),
+        events=JsonlEventSink(tmp_path / "events"),
+        clock=FakeClock(tick_seconds=1),
+    )
+    yield ports
+    store.close()
+
+
+def _chain(ports):
+    first = steps.compress(ports, KEY)
+    second = steps.run_step(ports, steps.THUMBNAIL, first.to_payload())
+    third = steps.run_step(ports, steps.CATEGORIZE, second.to_payload())
+    return first, second, third
+
+
+def test_the_chain_makes_the_image_ready_and_findable(local, photo, tmp_path):
+    # GIVEN a photo in the data directory
+    local.objects.put(KEY, photo, content_type="image/jpeg")
+    # WHEN the three steps run in turn
+    results = _chain(local)
+    # THEN it is ready, its renditions are files, and it is found by category and counted
+    assert [r.outcome for r in results] == [steps.Outcome.DONE] * 3
+    record = local.metadata.get("img-0004")
+    assert record.state is ImageState.READY
+    assert all(local.objects.head(r.key) is not None for r in record.renditions)
+    assert [r.image_id for r in local.metadata.query(ImageQuery(category="Animals and Pets")).items] == ["img-0004"]
+    assert local.metadata.category_counts("alice") == {"Animals and Pets": 1, "Furniture and Furnishings": 1}
+    lines = (tmp_path / "events" / "dt=2026-01-31" / "events.jsonl").read_text().splitlines()
+    assert [json.loads(line)["event_type"] for line in lines] == ["upload", "processed"]
+
+
+def test_the_chain_twice_changes_nothing_the_second_time(local, photo):
+    # GIVEN the chain run once
+    local.objects.put(KEY, photo, content_type="image/jpeg")
+    _chain(local)
+    before = (local.metadata.get("img-0004"), local.metadata.usage(), local.metadata.category_counts())
+    # WHEN it runs again THEN every step skips and nothing changed
+    assert [r.outcome for r in _chain(local)] == [steps.Outcome.SKIPPED] * 3
+    assert (local.metadata.get("img-0004"), local.metadata.usage(), local.metadata.category_counts()) == before
+
+
+def test_a_bad_image_fails_locally_too(local):
+    # GIVEN bytes that are no image WHEN compressed THEN the record is failed with the imaging code
+    local.objects.put(KEY, b"%PDF-1.7 not an image", content_type="application/pdf")
+    result = steps.compress(local, KEY)
+    assert (result.outcome, result.code) == (steps.Outcome.FAILED, "Image.NotAnImage")
