@@ -1,4 +1,7 @@
-"""``create_app``: the FastAPI app over ``ApiServices``, with the web page at ``/``."""
+"""``create_app``: the FastAPI app over ``ApiServices``, with the web page at ``/`` and its files under ``/static``.
+
+API Gateway routes ``/`` and ``/static/{proxy+}`` without a key (``constructs_lib/pipeline_api.py``).
+"""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def create_app(services: ApiServices, *, routers: tuple[APIRouter, ...] = (), ti
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path == "/" or request.url.path.startswith("/web/"):
+        if request.url.path == "/" or request.url.path.startswith("/static/"):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
 
@@ -52,5 +55,5 @@ def create_app(services: ApiServices, *, routers: tuple[APIRouter, ...] = (), ti
     def index() -> HTMLResponse:
         return HTMLResponse((WEB_DIR / "index.html").read_text(encoding="utf-8"))
 
-    app.mount("/web", StaticFiles(directory=str(WEB_DIR)), name="web")
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR)), name="static")
     return app

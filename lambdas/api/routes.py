@@ -29,7 +29,7 @@ from lambdas.api.services import ApiServices
 from lambdas.api.views import image_out
 from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.domain.queries import MAX_PAGE_SIZE, ImageQuery
-from lambdas.domain.records import RENDITIONS_PREFIX, ImageRecord, new_record, timestamp
+from lambdas.domain.records import ImageRecord, new_record, timestamp
 from lambdas.domain.states import ImageState
 
 IMAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$"
@@ -130,8 +130,8 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
             declared_sha256=sha256,
             expires_at=now + ABANDONED_UPLOAD_TTL,
         )
+        # The "upload" event is the compress step's, once the bytes have arrived.
         record = services.metadata.create(replace(record, extra={"original_filename": name}))
-        _event(services, EventType.UPLOAD, owner, image_id=record.image_id, bytes_in=body.size)
     post = services.presigner.presign_post(
         record.original_key,
         content_type=record.declared_mime or content_type,
@@ -214,10 +214,13 @@ def delete_image(image_id: str, owner: Owner, services: Services) -> Response:
     """Remove the image: original, renditions, record and its share of the counters. Repeating it is safe."""
     record = _owned(services, owner, image_id, deleted_ok=True)
     now = services.clock.now()
-    # The tombstone first: a pipeline step still in flight can no longer move the record forward.
-    services.metadata.delete(image_id, at=now, retain_seconds=services.limits.deleted_retain_seconds)
-    services.objects.delete(record.original_key)
-    for key in list(services.objects.list(f"{RENDITIONS_PREFIX}{image_id}/")):
+    # The tombstone first: a pipeline step still in flight can no longer move the record forward. Its
+    # renditions name every object to remove (the API never lists the bucket: it has no right to).
+    tombstone = services.metadata.delete(image_id, at=now, retain_seconds=services.limits.deleted_retain_seconds)
+    keys = {record.original_key, *(r.key for r in record.renditions)}
+    if tombstone is not None:
+        keys.update(r.key for r in tombstone.renditions)
+    for key in sorted(keys):
         services.objects.delete(key)
     if record.state is not ImageState.DELETED:
         _event(services, EventType.DELETE, owner, image_id=image_id, bytes_out=record.usage().bytes_stored)

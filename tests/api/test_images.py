@@ -192,10 +192,10 @@ def test_openapi_documents_the_routes_and_the_key(client):
 
 def test_web_page_is_served_with_a_strict_content_security_policy(client):
     page = client.get("/")
-    script = client.get("/web/app.js")
+    script = client.get("/static/app.js")
     assert page.status_code == 200
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="web/app.js"' in page.text
+    assert '<script src="static/app.js"' in page.text
     assert not any(sink in script.text for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"))
 
 

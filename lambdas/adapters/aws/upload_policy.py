@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import translate
@@ -19,12 +20,16 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 
+#: Presign with SigV4 on the bucket's virtual host: what every region accepts (SigV2 only some).
+PRESIGN_CONFIG = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+
+
 class S3Presigner:
-    """Presigned S3 POSTs and GETs on ``bucket``; ``client`` defaults to a new boto3 S3 client (SigV4)."""
+    """Presigned S3 POSTs and GETs on ``bucket``; ``client`` defaults to a boto3 S3 client with ``PRESIGN_CONFIG``."""
 
     def __init__(self, bucket: str, *, client: S3Client | None = None) -> None:
         self.bucket = bucket
-        self.client: S3Client = client if client is not None else boto3.client("s3")
+        self.client: S3Client = client if client is not None else boto3.client("s3", config=PRESIGN_CONFIG)
 
     def presign_post(
         self, key: str, *, content_type: str, max_bytes: int, expires_in: int, base_url: str = ""

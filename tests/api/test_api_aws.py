@@ -1,0 +1,129 @@
+"""The same app in Lambda: Mangum behind API Gateway (REST proxy events), over moto's S3 and DynamoDB."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambdas import config, steps
+from lambdas.adapters.aws.dynamodb import create_table_kwargs
+from lambdas.handlers import api as api_handler
+from tests.api.conftest import CHELSEA
+from tests.fakes import FakeLabeler, FakeLambdaContext
+
+EVENT = Path(__file__).resolve().parents[1] / "events" / "api_gateway_rest_request.json"
+BUCKET = "imgmgr-api-test-bucket"
+TABLE = "imgmgr-api-test-table"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        boto3.client("dynamodb", region_name="us-east-1").create_table(**create_table_kwargs(TABLE))
+        monkeypatch.setenv("IMGMGR_BUCKET", BUCKET)
+        monkeypatch.setenv("IMGMGR_TABLE", TABLE)
+        monkeypatch.setenv("IMGMGR_MAX_UPLOAD_BYTES", "5000000")
+        monkeypatch.setenv("IMGMGR_CURSOR_SECRET", "a-test-secret-of-enough-length")
+        config.reset()
+        api_handler.app.cache_clear()
+        api_handler._mangum.cache_clear()
+        yield s3
+        config.reset()
+        api_handler.app.cache_clear()
+        api_handler._mangum.cache_clear()
+
+
+def call(
+    method: str, path: str, *, key_id: str | None = "alice-key", body: dict | None = None, query: dict | None = None
+):
+    """Invoke the API function with a REST proxy event; the decoded response (status, headers, JSON body)."""
+    event = json.loads(EVENT.read_text())
+    event = copy.deepcopy(event)
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = method
+    event["path"] = path
+    event["requestContext"]["path"] = "/prod" + path
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = None if query is None else {k: [v] for k, v in query.items()}
+    if key_id is None:
+        event["requestContext"]["identity"]["apiKeyId"] = None
+    else:
+        event["requestContext"]["identity"]["apiKeyId"] = key_id
+    if body is not None:
+        event["body"] = json.dumps(body)
+        event["headers"]["Content-Type"] = "application/json"
+        event["multiValueHeaders"]["Content-Type"] = ["application/json"]
+    response = api_handler.handler(event, FakeLambdaContext("imgmgr-api"))
+    text = response.get("body") or ""
+    return response["statusCode"], response.get("headers") or {}, json.loads(text) if text else None
+
+
+def declare(key_id: str = "alice-key"):
+    data = CHELSEA.read_bytes()
+    body = {
+        "filename": "chelsea.png",
+        "content_type": "image/png",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    return call("POST", "/v1/uploads", key_id=key_id, body=body)
+
+
+def test_upload_is_a_presigned_s3_post_pinning_key_type_and_size(aws):
+    # WHEN declaring an upload through API Gateway
+    status, _headers, body = declare()
+    # THEN the presigned POST's policy pins the bucket, the key, the content type and the size range
+    assert status == 201
+    fields = body["upload"]["fields"]
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert {"bucket": BUCKET} in policy["conditions"]
+    assert {"key": fields["key"]} in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    assert ["content-length-range", 1, 5_000_000] in policy["conditions"]
+    assert fields["key"].startswith("uploads/alice-key/")
+
+
+def test_a_request_without_api_gateway_identity_is_refused(aws):
+    status, headers, body = call("GET", "/v1/images", key_id=None)
+    assert (status, body["code"]) == (401, "Auth.MissingKey")
+    assert headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_whole_life_of_an_image_over_s3_and_dynamodb(aws):
+    # GIVEN an upload declared by alice, its bytes put in S3, and the three steps run (moto runs no Lambda)
+    _status, _headers, body = declare()
+    key, image_id = body["upload"]["fields"]["key"], body["image"]["id"]
+    aws.put_object(Bucket=BUCKET, Key=key, Body=CHELSEA.read_bytes(), ContentType="image/png")
+    ports = replace(config.aws_ports(), labeler=FakeLabeler())
+    steps.compress(ports, key)
+    steps.thumbnail(ports, image_id)
+    steps.categorize(ports, image_id)
+    # WHEN alice looks for it by category, opens it; bob tries to
+    _s, _h, page = call("GET", "/v1/images", query={"category": "Animals and Pets"})
+    _s, _h, image = call("GET", f"/v1/images/{image_id}")
+    bob_status, _h, _b = call("GET", f"/v1/images/{image_id}", key_id="bob-key")
+    # THEN alice finds it with presigned S3 URLs, bob does not
+    assert [item["id"] for item in page["items"]] == [image_id]
+    assert image["status"] == "ready"
+    assert all("X-Amz-Signature=" in r["url"] for r in image["renditions"])
+    assert bob_status == 404
+    # WHEN alice deletes it THEN the original and every rendition are gone from the bucket
+    delete_status, _h, _b = call("DELETE", f"/v1/images/{image_id}")
+    assert delete_status == 204
+    assert aws.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    _s, _h, stats = call("GET", "/v1/stats")
+    assert stats == {"images": 0, "bytes_stored": 0, "bytes_saved": 0}
+
+
+def test_health_answers_without_identity(aws):
+    status, _headers, body = call("GET", "/v1/health", key_id=None)
+    assert (status, body) == (200, {"status": "ok"})
