@@ -515,6 +515,10 @@ OVERRIDES: dict[int, Override] = {
     787: _o(None, ("Armor",), WEAPONS),
     847: _o(None, ("Military Vehicle", "Vehicle", "Transportation"), WEAPONS, VEHICLES),
     895: _o(None, ("Aircraft", "Military Vehicle", "Vehicle", "Transportation"), WEAPONS, VEHICLES),
+    # names without their disambiguation
+    548: _o("Entertainment Center"),
+    914: _o("Yawl"),
+    956: _o("Cherimoya"),
     # classes WordNet files outside the artifact tree
     919: _o("Road Sign", ("Sign", "Symbol"), SYMBOLS),
     920: _o("Traffic Light", ("Light",), SAFETY),

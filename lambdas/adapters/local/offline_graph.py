@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -90,7 +91,7 @@ def _param(state: Mapping[str, np.ndarray], name: str) -> np.ndarray:
 class _GraphBuilder:
     """Accumulates ONNX nodes and initializers while tracking the spatial size for static padding."""
 
-    def __init__(self, onnx_module: object, state: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, onnx_module: ModuleType, state: Mapping[str, np.ndarray]) -> None:
         self._onnx = onnx_module
         self._state = state
         self.nodes: list = []

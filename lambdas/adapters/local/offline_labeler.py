@@ -22,6 +22,8 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -40,6 +42,9 @@ from lambdas.adapters.local.offline_vocabulary import Vocabulary
 from lambdas.domain.errors import PermanentError
 from lambdas.domain.labels import Labeling
 
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
+
 #: Training-time normalization of the EfficientNet-Lite family ("inception style", for quantization).
 MEAN_RGB = 127.0
 STDDEV_RGB = 128.0
@@ -55,7 +60,7 @@ FACE_LABELS = ("Person", "Face")
 
 @dataclass(frozen=True, slots=True)
 class _Model:
-    session: object  # onnxruntime.InferenceSession
+    session: InferenceSession
     vocabulary: Vocabulary
     name: str
     path: Path
@@ -169,7 +174,7 @@ class OfflineLabeler:
         return _Model(session=session, vocabulary=Vocabulary.load(), name=f"{MODEL_NAME}@{digest[:12]}", path=path)
 
 
-def _open_session(onnxruntime, path: Path):  # -> onnxruntime.InferenceSession | None
+def _open_session(onnxruntime: ModuleType, path: Path) -> InferenceSession | None:
     """A one-thread inference session over ``path``, or None when onnxruntime cannot read the file."""
     from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, InvalidGraph, InvalidProtobuf
 
@@ -218,7 +223,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def _decode(image: bytes) -> Image.Image:
     """Decode once into RGB (alpha flattened onto white, EXIF orientation applied)."""
     try:
-        picture = Image.open(io.BytesIO(image))
+        picture: Image.Image = Image.open(io.BytesIO(image))
         width, height = picture.size
         if width * height > MAX_PIXELS:
             raise PermanentError(
