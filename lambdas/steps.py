@@ -40,7 +40,7 @@ from lambdas.domain.errors import (
     UploadTooLargeError,
 )
 from lambdas.domain.events import AnalyticsEvent, EventType, pipeline_event_id
-from lambdas.domain.records import ImageRecord, StoredRendition, UploadKey, new_record, rendition_key
+from lambdas.domain.records import RENDITIONS_PREFIX, ImageRecord, StoredRendition, UploadKey, new_record, rendition_key
 from lambdas.domain.states import ImageState, rank
 from lambdas.ports import Clock, EventSink, Labeler, MetadataStore, ObjectStore
 
@@ -321,10 +321,19 @@ def _commit(
             return ports.metadata.transition(current, change(current))
         except StaleRecordError:
             latest = ports.metadata.get(record.image_id)
+            if latest is not None and latest.state is ImageState.DELETED:
+                # Deleted while this step worked: what it wrote would be orphaned.
+                _purge_renditions(ports, record.image_id)
+                return None
             if latest is None or _done_or_final(latest, target):
                 return None
             current = latest
     raise StaleRecordError(f"image {record.image_id} kept changing while moving to {target}")
+
+
+def _purge_renditions(ports: Ports, image_id: str) -> None:
+    for key in list(ports.objects.list(f"{RENDITIONS_PREFIX}{image_id}/")):
+        ports.objects.delete(key)
 
 
 def _reread(ports: Ports, record: ImageRecord) -> ImageRecord:
@@ -421,6 +430,8 @@ def _guard(ports: Ports, step: str, image_id: str, started: float, work: Callabl
         record = failed or ports.metadata.get(image_id)
         if record is None:
             raise
+        if record.state is ImageState.DELETED:
+            return _result(step, record, Outcome.SKIPPED, started, code=exc.code)
         return _result(step, record, Outcome.FAILED, started, code=exc.code)
     except TransientError as exc:
         _record_failure(ports, step, image_id, exc, retryable=True)

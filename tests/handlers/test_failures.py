@@ -210,3 +210,22 @@ def test_an_unexpected_fault_is_raised_and_recorded_as_retryable(aws, ports, con
         categorize.handler(third_event, context)
     failure = ports.metadata.get(IMAGE_ID).failure
     assert (failure.code, failure.retryable) == ("Pipeline.InternalError", True)
+
+
+def test_an_image_deleted_while_compressing_leaves_no_rendition_behind(aws, ports, context, photo, monkeypatch):
+    # GIVEN an upload that the owner deletes while compress is encoding it
+    store = ports.metadata
+    real_transition = store.transition
+
+    def delete_first(current, updated):
+        if updated.state is ImageState.COMPRESSED:
+            real_delete(IMAGE_ID, at=ports.clock.now())
+        return real_transition(current, updated)
+
+    real_delete = store.delete
+    monkeypatch.setattr(store, "transition", delete_first)
+    # WHEN compress finishes THEN it skips, the tombstone stays and its rendition was removed
+    _, result = _compress(aws, context, photo)
+    assert _outcome(result)[0] == "skipped"
+    assert ports.metadata.get(IMAGE_ID).state is ImageState.DELETED
+    assert list(ports.objects.list(f"renditions/{IMAGE_ID}/")) == []
