@@ -116,7 +116,8 @@ def client(service: str):  # type: ignore[no-untyped-def]
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"mode": "adaptive", "max_attempts": 4}))
+    # The service name is a runtime string here, so the typed overloads of boto3.client do not apply.
+    return boto3.client(service, config=Config(retries={"mode": "adaptive", "max_attempts": 4}))  # type: ignore[call-overload]
 
 
 @functools.cache

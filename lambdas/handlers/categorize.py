@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -30,7 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 logger,
                 metrics,
                 steps.CATEGORIZE,
-                lambda image_id=image_id: steps.categorize(ports, image_id),
+                functools.partial(steps.categorize, ports, image_id),
                 image_id=image_id,
             )
         )

@@ -29,11 +29,11 @@ class DestinationEnvelope(DictWrapper):
     @property
     def condition(self) -> str:
         """``"Success"`` for an on-success destination, ``"RetriesExhausted"``/``"EventAgeExceeded"`` else."""
-        return str(self.get("requestContext", {}).get("condition", ""))
+        return str((self.get("requestContext") or {}).get("condition", ""))
 
     @property
     def function_arn(self) -> str:
-        return str(self.get("requestContext", {}).get("functionArn", ""))
+        return str((self.get("requestContext") or {}).get("functionArn", ""))
 
     @property
     def request_payload(self) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -27,7 +28,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         key = unquote_plus(record.s3.get_object.key)
         image_id = _image_id(key)
         results.append(
-            run(logger, metrics, steps.COMPRESS, lambda key=key: steps.compress(ports, key), image_id=image_id)
+            run(logger, metrics, steps.COMPRESS, functools.partial(steps.compress, ports, key), image_id=image_id)
         )
     return {"images": [result.to_payload() for result in results]}
 
