@@ -27,7 +27,7 @@ MIN_FACE_FRACTION = 1 / 8
 SCALE_FACTOR = 1.2
 MIN_NEIGHBORS = 5
 #: Cascade weight that maps to 50% confidence, and how steeply confidence rises around it.
-WEIGHT_AT_HALF = 3.0
+WEIGHT_AT_HALF = 3.5
 WEIGHT_SLOPE = 1.3
 
 

@@ -74,3 +74,14 @@ def test_a_real_photo_gets_a_sensible_label_and_category(
     names = [found.name for found in labeling.labels]
     assert label in names, f"{content}: got {names}"
     assert category in labeling.categories, f"{content}: got {labeling.categories}"
+
+
+@pytest.mark.parametrize("name", [photo[0] for photo in PHOTOS], ids=[photo[0].split("_by_")[0] for photo in PHOTOS])
+def test_a_photo_without_people_gets_no_person(labeler: OfflineLabeler, name: str) -> None:
+    # GIVEN a photograph with no one in it (foliage and textures are the face cascade's usual false positives)
+    path = BACKGROUNDS / name
+    if not path.exists():
+        pytest.skip(f"{name} comes with a lomiri-wallpapers Debian package, which is not installed")
+    # WHEN it is labeled with the defaults THEN no Person label appears
+    names = [label.name for label in labeler.detect(_analysis_rendition(path)).labels]
+    assert "Person" not in names
