@@ -165,6 +165,11 @@ class ImagePipelineProps:
     """Extra origins (``https://host[:port]``) allowed to POST uploads to the bucket from a browser; the
     API's own origin (which serves the web page) is always allowed. Default: none."""
 
+    manage_api_gateway_account: bool = True
+    """Set the account-wide API Gateway CloudWatch role (``aws_api_gateway_account``, one per account and
+    region), which access and execution logs need. Turn it off when another stack of the account already
+    manages it. Default: ``True``."""
+
     api_stage_name: str = "prod"
     """Name of the API Gateway stage (the first segment of the API URL's path). Default: ``"prod"``."""
 

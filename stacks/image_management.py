@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
+from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from constructs_lib.image_pipeline import ImagePipeline, outputs_of
+from constructs_lib.props import ImagePipelineProps
 from stacks.settings import Settings
 
 
@@ -35,3 +37,7 @@ class ImageManagementStack(TerraformStack):
                 self.add_override("terraform.backend.s3.use_lockfile", True)
         else:
             LocalBackend(self, path=f"terraform.{id}.tfstate")
+        self.pipeline = ImagePipeline(self, "pipeline", props=ImagePipelineProps(name_prefix=settings.name_prefix))
+        for name, value in outputs_of(self.pipeline).items():
+            output = TerraformOutput(self, name, value=value)
+            output.override_logical_id(name)

@@ -1,0 +1,639 @@
+"""``ImagePipeline``: every AWS resource of the image pipeline, least privilege, reproducible packaging.
+
+Upload -> S3 ``uploads/`` -> compress --on success--> thumbnail --on success--> categorize; a failure of
+any step after its retries goes to the dead-letter queue, which the redrive function replays. The API
+function (behind API Gateway) presigns uploads and answers queries from the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from cdktf import AssetType, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTableGlobalSecondaryIndex,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableTtl,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionEnvironment,
+    LambdaFunctionLoggingConfig,
+    LambdaFunctionTracingConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
+    LambdaFunctionEventInvokeConfig,
+    LambdaFunctionEventInvokeConfigDestinationConfig,
+    LambdaFunctionEventInvokeConfigDestinationConfigOnFailure,
+    LambdaFunctionEventInvokeConfigDestinationConfigOnSuccess,
+)
+from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_cors_configuration import (
+    S3BucketCorsConfiguration,
+    S3BucketCorsConfigurationCorsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+    S3BucketLifecycleConfigurationRuleTransition,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_notification import (
+    S3BucketNotification,
+    S3BucketNotificationLambdaFunction,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from constructs import Construct
+
+from constructs_lib import grants
+from constructs_lib.grants import Statement
+from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, runtime_requirements
+from constructs_lib.pipeline_api import PipelineApi
+from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
+from lambdas.adapters.aws.dynamodb import (
+    ATTRIBUTE_DEFINITIONS,
+    GSI_KEYS,
+    GSI_NAMES,
+    GSI_PROJECTION,
+    TABLE_KEY_SCHEMA,
+    TTL_ATTRIBUTE,
+)
+
+#: Object-key prefixes of the bucket (shared with the handlers).
+UPLOADS_PREFIX = "uploads/"
+RENDITIONS_PREFIX = "renditions/"
+ANALYTICS_PREFIX = "analytics/"
+
+#: Key design of the table, owned by the DynamoDB adapter (one place to change it): string keys
+#: ``pk``/``sk``, indexes ``gsiN`` on ``gsiNpk``/``gsiNsk``, TTL on ``expires_at`` (epoch seconds).
+TABLE_HASH_KEY = next(name for name, kind in TABLE_KEY_SCHEMA if kind == "HASH")
+TABLE_RANGE_KEY = next(name for name, kind in TABLE_KEY_SCHEMA if kind == "RANGE")
+
+#: Lambda runtime and architecture (the layer is built for exactly these).
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+
+#: The pipeline's functions, in the order an image goes through them, then the others.
+STEP_FUNCTIONS = ("compress", "thumbnail", "categorize")
+FUNCTION_NAMES = (*STEP_FUNCTIONS, "api", "redrive")
+
+#: Handler entry point of each function inside the function zip.
+HANDLERS = {name: f"lambdas.handlers.{name}.handler" for name in FUNCTION_NAMES}
+
+_DESCRIPTIONS = {
+    "compress": "Sniffs, orients and compresses an uploaded original into its compressed rendition",
+    "thumbnail": "Derives thumbnails and previews from the smallest sufficient rendition",
+    "categorize": "Labels the analysis preview with Rekognition and records categories",
+    "api": "HTTP API and web page (presigned uploads, queries, deletes)",
+    "redrive": "Replays failed pipeline events from the dead-letter queue",
+}
+
+
+class ImagePipeline(Construct):
+    """Bucket, table, functions, dead-letter queue and REST API of the image pipeline.
+
+    Children are typed attributes (``bucket``, ``table``, ``functions``, ``roles``, ``log_groups``,
+    ``dead_letter_queue``, ``layer``, ``api``); ``grant_*`` methods give another construct's role access
+    without hand-written policies. The construct creates no provider: the stack does.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: ImagePipelineProps | None = None) -> None:
+        super().__init__(scope, id)
+        self.props = props = props or ImagePipelineProps()
+        self._prefix = props.name_prefix
+        self._pending: dict[str, list[Statement]] = {}
+
+        self.partition = DataAwsPartition(self, "partition")
+        self.region = DataAwsRegion(self, "region")
+        self.caller = DataAwsCallerIdentity(self, "caller")
+
+        self.function_archive, self.layer_archive = self._build_archives()
+        self.dead_letter_queue = SqsQueue(
+            self,
+            "dead-letters",
+            name=f"{self._prefix}-dead-letters",
+            message_retention_seconds=props.dead_letter_retention_seconds,
+            sqs_managed_sse_enabled=True,
+            # A message being replayed stays hidden for as long as one redrive may run.
+            visibility_timeout_seconds=props.redrive_size.timeout_seconds,
+        )
+        self.table = self._table()
+        self.bucket = self._bucket()
+        self.layer = self._layer()
+        # FILE assets are copied as they are: cdktf would re-zip a directory with the current timestamps.
+        self._code_asset = TerraformAsset(self, "code-asset", path=str(self.function_archive.path), type=AssetType.FILE)
+        self.roles: dict[str, IamRole] = {}
+        self.log_groups: dict[str, CloudwatchLogGroup] = {}
+        self.functions: dict[str, LambdaFunction] = {}
+        self._policies: dict[str, IamRolePolicy] = {}
+        for name in FUNCTION_NAMES:
+            self._function(name)
+        self._grant_pipeline_permissions()
+        self._wire_destinations()
+        self._notify_compress_on_upload()
+        self.api = PipelineApi(
+            self, "api", props=props, function=self.functions["api"], partition=self.partition.partition
+        )
+        self._cors()
+        self._materialize_policies()
+
+    # ----------------------------------------------------------------------------------------- grants
+
+    def grant_read_uploads(self, role: IamRole) -> None:
+        """Let ``role`` read the originals (``uploads/*``)."""
+        self._grant(role, grants.read_objects(self.bucket.arn, [UPLOADS_PREFIX], sid="ReadUploads"))
+
+    def grant_write_uploads(self, role: IamRole) -> None:
+        """Let ``role`` write originals (``uploads/*``): needed to sign presigned POST uploads."""
+        self._grant(role, grants.write_objects(self.bucket.arn, [UPLOADS_PREFIX], sid="WriteUploads"))
+
+    def grant_read_renditions(self, role: IamRole) -> None:
+        """Let ``role`` read the renditions (``renditions/*``)."""
+        self._grant(role, grants.read_objects(self.bucket.arn, [RENDITIONS_PREFIX], sid="ReadRenditions"))
+
+    def grant_write_renditions(self, role: IamRole) -> None:
+        """Let ``role`` write renditions (``renditions/*``)."""
+        self._grant(role, grants.write_objects(self.bucket.arn, [RENDITIONS_PREFIX], sid="WriteRenditions"))
+
+    def grant_delete_images(self, role: IamRole) -> None:
+        """Let ``role`` delete originals and renditions."""
+        prefixes = [UPLOADS_PREFIX, RENDITIONS_PREFIX]
+        self._grant(role, grants.delete_objects(self.bucket.arn, prefixes, sid="DeleteImages"))
+
+    def grant_read_analytics(self, role: IamRole) -> None:
+        """Let ``role`` read the analytics objects (``analytics/*``)."""
+        self._grant(role, grants.read_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="ReadAnalytics"))
+
+    def grant_write_analytics(self, role: IamRole) -> None:
+        """Let ``role`` write analytics objects (``analytics/*``)."""
+        self._grant(role, grants.write_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="WriteAnalytics"))
+
+    def grant_read_table(self, role: IamRole) -> None:
+        """Let ``role`` get and query items of the table and its indexes."""
+        self._grant(role, grants.read_table(self.table.arn, GSI_NAMES))
+
+    def grant_read_write_table(self, role: IamRole) -> None:
+        """Let ``role`` read and write items of the table."""
+        self._grant(role, grants.read_table(self.table.arn, GSI_NAMES), grants.write_table(self.table.arn))
+
+    def grant_send_to_dead_letter_queue(self, role: IamRole) -> None:
+        """Let ``role`` send messages to the dead-letter queue."""
+        self._grant(role, grants.send_to_queue(self.dead_letter_queue.arn, sid="SendToDeadLetterQueue"))
+
+    def grant_invoke(self, role: IamRole, function_names: Sequence[str]) -> None:
+        """Let ``role`` invoke the named functions of the pipeline (``"compress"``, ...)."""
+        unknown = sorted(set(function_names) - set(FUNCTION_NAMES))
+        if unknown:
+            raise ValueError(f"function_names: unknown function(s) {', '.join(unknown)}")
+        arns = [self.functions[name].arn for name in function_names]
+        self._grant(role, grants.invoke_functions(arns))
+
+    def _grant(self, role: IamRole, *statements: Statement) -> None:
+        """Routes every grant: the pipeline's own roles collect statements into one policy each; any other
+        role gets one inline policy per grant."""
+        key = self._role_key(role)
+        if key in self._pending:
+            self._pending[key].extend(statements)
+            return
+        # Stable ids: the role's address and the grant; granting the same thing twice fails loudly.
+        name = f"grant-{role.node.addr[:12]}-{statements[0].sid}"
+        document = _policy_document(self, f"{name}-document", statements)
+        IamRolePolicy(self, name, role=role.id, name=f"{self._prefix}-{statements[0].sid}", policy=document.json)
+
+    @staticmethod
+    def _role_key(role: IamRole) -> str:
+        return role.node.path
+
+    def _materialize_policies(self) -> None:
+        for name, role in self.roles.items():
+            statements = self._pending.pop(self._role_key(role))
+            document = _policy_document(self, f"{name}-policy-document", _merge(statements))
+            self._policies[name].policy = document.json
+
+    # ---------------------------------------------------------------------------------------- storage
+
+    def _table(self) -> DynamodbTable:
+        props = self.props
+        provisioned = props.billing_mode == "PROVISIONED"
+        capacity = {"read_capacity": props.read_capacity, "write_capacity": props.write_capacity}
+        indexes = [
+            DynamodbTableGlobalSecondaryIndex(
+                name=index,
+                hash_key=GSI_KEYS[index][0],
+                range_key=GSI_KEYS[index][1],
+                projection_type=GSI_PROJECTION,
+                **(capacity if provisioned else {}),
+            )
+            for index in GSI_NAMES
+        ]
+        return DynamodbTable(
+            self,
+            "table",
+            name=f"{self._prefix}-images",
+            billing_mode=props.billing_mode,
+            hash_key=TABLE_HASH_KEY,
+            range_key=TABLE_RANGE_KEY,
+            attribute=[DynamodbTableAttribute(name=name, type=kind) for name, kind in ATTRIBUTE_DEFINITIONS],
+            global_secondary_index=indexes,
+            ttl=DynamodbTableTtl(attribute_name=TTL_ATTRIBUTE, enabled=True),
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=props.point_in_time_recovery),
+            **(capacity if provisioned else {}),
+        )
+
+    def _bucket(self) -> S3Bucket:
+        props = self.props
+        bucket = S3Bucket(self, "bucket", bucket_prefix=f"{self._prefix}-images-", force_destroy=props.force_destroy)
+        S3BucketPublicAccessBlock(
+            self,
+            "bucket-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            "bucket-ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        # SSE-KMS with the AWS managed key aws/s3: no key to pay for, and its key policy lets every
+        # principal of the account that may use S3 use it through S3, so no kms:* grant is needed.
+        # The bucket key cuts KMS requests (20,000 free a month) to about one per object batch.
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "bucket-encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms"
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketVersioningA(
+            self,
+            "bucket-versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketLifecycleConfiguration(self, "bucket-lifecycle", bucket=bucket.id, rule=self._lifecycle_rules())
+        deny_insecure = DataAwsIamPolicyDocument(
+            self,
+            "bucket-policy-document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="DenyInsecureTransport",
+                    effect="Deny",
+                    actions=["s3:*"],
+                    resources=[bucket.arn, f"{bucket.arn}/*"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="Bool", variable="aws:SecureTransport", values=["false"]
+                        )
+                    ],
+                ),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="DenyOutdatedTls",
+                    effect="Deny",
+                    actions=["s3:*"],
+                    resources=[bucket.arn, f"{bucket.arn}/*"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="NumericLessThan", variable="s3:TlsVersion", values=["1.2"]
+                        )
+                    ],
+                ),
+            ],
+        )
+        S3BucketPolicy(self, "bucket-policy", bucket=bucket.id, policy=deny_insecure.json)
+        return bucket
+
+    def _lifecycle_rules(self) -> list[S3BucketLifecycleConfigurationRule]:
+        props = self.props
+        rules = [
+            S3BucketLifecycleConfigurationRule(
+                id="abort-incomplete-multipart-uploads",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+                ],
+            ),
+            S3BucketLifecycleConfigurationRule(
+                id="expire-noncurrent-versions",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=props.noncurrent_version_expiration_days
+                    )
+                ],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(expired_object_delete_marker=True)],
+            ),
+        ]
+        if props.originals_transition_days is not None or props.originals_expiration_days is not None:
+            transition = (
+                [
+                    S3BucketLifecycleConfigurationRuleTransition(
+                        days=props.originals_transition_days, storage_class="STANDARD_IA"
+                    )
+                ]
+                if props.originals_transition_days is not None
+                else None
+            )
+            expiration = (
+                [S3BucketLifecycleConfigurationRuleExpiration(days=props.originals_expiration_days)]
+                if props.originals_expiration_days is not None
+                else None
+            )
+            rules.append(
+                S3BucketLifecycleConfigurationRule(
+                    id="originals",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=UPLOADS_PREFIX)],
+                    transition=transition,
+                    expiration=expiration,
+                )
+            )
+        return rules
+
+    def _cors(self) -> None:
+        """Browsers may POST presigned uploads from the API's own origin (the web page) and the extra origins."""
+        api_origin = f"https://{self.api.rest_api.id}.execute-api.{self.region.region}.{self.partition.dns_suffix}"
+        S3BucketCorsConfiguration(
+            self,
+            "bucket-cors",
+            bucket=self.bucket.id,
+            cors_rule=[
+                S3BucketCorsConfigurationCorsRule(
+                    id="presigned-post",
+                    allowed_methods=["POST"],
+                    allowed_origins=[api_origin, *self.props.cors_allowed_origins],
+                    allowed_headers=["*"],
+                    expose_headers=["ETag", "Location"],
+                    max_age_seconds=3600,
+                )
+            ],
+        )
+
+    # -------------------------------------------------------------------------------------- functions
+
+    def _build_archives(self) -> tuple[Archive, Archive]:
+        props = self.props
+        requirements = props.layer_requirements or runtime_requirements(PROJECT_DIR / "pyproject.toml")
+        function_archive = build_function_zip(props.lambda_source_dir, props.build_cache_dir / "lambda-function")
+        layer_archive = build_layer(LayerSpec(requirements=tuple(requirements)), props.build_cache_dir / "lambda-layer")
+        return function_archive, layer_archive
+
+    def _layer(self) -> LambdaLayerVersion:
+        asset = TerraformAsset(self, "layer-asset", path=str(self.layer_archive.path), type=AssetType.FILE)
+        return LambdaLayerVersion(
+            self,
+            "layer",
+            layer_name=f"{self._prefix}-dependencies",
+            description="Runtime dependencies of the image pipeline (Pillow, Powertools, FastAPI, Mangum)",
+            filename=asset.path,
+            source_code_hash=self.layer_archive.sha256_base64,
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+
+    def _function(self, name: str) -> LambdaFunction:
+        props = self.props
+        size = props.function_sizes[name]
+        function_name = f"{self._prefix}-{name}"
+        log_group = CloudwatchLogGroup(
+            self, f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=props.log_retention_days
+        )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            f"{name}-trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["lambda.amazonaws.com"]
+                        )
+                    ],
+                )
+            ],
+        )
+        role = IamRole(
+            self,
+            f"{name}-role",
+            name=function_name,
+            description=f"Execution role of {function_name}: only what it does",
+            assume_role_policy=trust.json,
+        )
+        # The document is attached once every grant is known (_materialize_policies).
+        policy = IamRolePolicy(self, f"{name}-policy", role=role.id, name=f"{function_name}-permissions", policy="{}")
+        self._pending[self._role_key(role)] = [grants.write_logs(log_group.arn), grants.write_traces()]
+        function = LambdaFunction(
+            self,
+            f"{name}-function",
+            function_name=function_name,
+            description=_DESCRIPTIONS[name],
+            role=role.arn,
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=HANDLERS[name],
+            filename=self._code_asset.path,
+            source_code_hash=self.function_archive.sha256_base64,
+            layers=[self.layer.arn],
+            memory_size=size.memory_mb,
+            timeout=size.timeout_seconds,
+            environment=LambdaFunctionEnvironment(variables=self._environment()),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            logging_config=LambdaFunctionLoggingConfig(log_format="Text", log_group=log_group.name),
+            # The log group exists (with its retention) before the function can write to it, and the
+            # permissions before the first invocation.
+            depends_on=[log_group, policy],
+        )
+        self.roles[name] = role
+        self.log_groups[name] = log_group
+        self.functions[name] = function
+        self._policies[name] = policy
+        return function
+
+    def _environment(self) -> dict[str, str]:
+        props = self.props
+        return {
+            "IMGMGR_BUCKET": self.bucket.bucket,
+            "IMGMGR_TABLE": self.table.name,
+            "IMGMGR_DLQ_URL": self.dead_letter_queue.url,
+            "IMGMGR_MAX_PIXELS": str(props.max_pixels),
+            "IMGMGR_MAX_UPLOAD_BYTES": str(props.max_upload_bytes),
+            "IMGMGR_COMPRESSED_FORMAT": props.compressed_format,
+            "IMGMGR_MIN_CONFIDENCE": f"{props.min_confidence:g}",
+            "IMGMGR_MAX_LABELS": str(props.max_labels),
+            "POWERTOOLS_SERVICE_NAME": self._prefix,
+            "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
+            "POWERTOOLS_LOG_LEVEL": props.log_level,
+        }
+
+    def _grant_pipeline_permissions(self) -> None:
+        roles = self.roles
+        # compress: original in, compressed rendition out, record updated.
+        self.grant_read_uploads(roles["compress"])
+        self.grant_write_renditions(roles["compress"])
+        # thumbnail: derives from the original or the compressed rendition.
+        self.grant_read_uploads(roles["thumbnail"])
+        self.grant_read_renditions(roles["thumbnail"])
+        self.grant_write_renditions(roles["thumbnail"])
+        # categorize: sends the analysis preview to Rekognition (the only role that may).
+        self.grant_read_renditions(roles["categorize"])
+        self._grant(roles["categorize"], grants.detect_labels())
+        for name in STEP_FUNCTIONS:
+            self.grant_read_write_table(roles[name])
+            self.grant_send_to_dead_letter_queue(roles[name])
+        # api: presigns POST uploads and GET URLs, deletes images; never lists the bucket.
+        self.grant_write_uploads(roles["api"])
+        self._grant(
+            roles["api"],
+            grants.read_objects(self.bucket.arn, [UPLOADS_PREFIX, RENDITIONS_PREFIX], sid="ReadImages"),
+        )
+        self.grant_delete_images(roles["api"])
+        self.grant_read_write_table(roles["api"])
+        # redrive: drains the dead-letter queue into the step that failed.
+        self._grant(roles["redrive"], grants.consume_queue(self.dead_letter_queue.arn, sid="ConsumeDeadLetterQueue"))
+        self.grant_invoke(roles["redrive"], STEP_FUNCTIONS)
+
+    def _wire_destinations(self) -> None:
+        """compress -> thumbnail -> categorize on success; every step -> the dead-letter queue on failure.
+
+        Lambda sends to a destination with the invoking function's role, hence the grants.
+        """
+        for index, name in enumerate(STEP_FUNCTIONS):
+            following = STEP_FUNCTIONS[index + 1] if index + 1 < len(STEP_FUNCTIONS) else None
+            on_success = None
+            if following is not None:
+                self.grant_invoke(self.roles[name], [following])
+                on_success = LambdaFunctionEventInvokeConfigDestinationConfigOnSuccess(
+                    destination=self.functions[following].arn
+                )
+            LambdaFunctionEventInvokeConfig(
+                self,
+                f"{name}-async",
+                function_name=self.functions[name].function_name,
+                maximum_retry_attempts=self.props.max_retry_attempts,
+                maximum_event_age_in_seconds=self.props.max_event_age_seconds,
+                destination_config=LambdaFunctionEventInvokeConfigDestinationConfig(
+                    on_success=on_success,
+                    on_failure=LambdaFunctionEventInvokeConfigDestinationConfigOnFailure(
+                        destination=self.dead_letter_queue.arn
+                    ),
+                ),
+                depends_on=[self._policies[name]],
+            )
+
+    def _notify_compress_on_upload(self) -> None:
+        compress = self.functions["compress"]
+        permission = LambdaPermission(
+            self,
+            "compress-s3-permission",
+            statement_id="AllowS3Uploads",
+            action="lambda:InvokeFunction",
+            function_name=compress.function_name,
+            principal="s3.amazonaws.com",
+            source_arn=self.bucket.arn,
+            source_account=self.caller.account_id,
+        )
+        S3BucketNotification(
+            self,
+            "bucket-notification",
+            bucket=self.bucket.id,
+            lambda_function=[
+                S3BucketNotificationLambdaFunction(
+                    id="compress-uploads",
+                    lambda_function_arn=compress.arn,
+                    events=["s3:ObjectCreated:*"],
+                    filter_prefix=UPLOADS_PREFIX,
+                )
+            ],
+            depends_on=[permission],
+        )
+
+
+def _merge(statements: Iterable[Statement]) -> list[Statement]:
+    """Statements in grant order, each once; one sid granted again on more resources gets them added
+    (only when its actions are the same, so that a merge never widens an action to other resources)."""
+    merged: dict[str, Statement] = {}
+    for statement in statements:
+        known = merged.get(statement.sid)
+        if known is None:
+            merged[statement.sid] = statement
+        elif known.actions == statement.actions:
+            resources = tuple(dict.fromkeys(known.resources + statement.resources))
+            merged[statement.sid] = Statement(statement.sid, known.actions, resources)
+        else:
+            raise ValueError(f"sid: {statement.sid!r} is granted with different actions")
+    return list(merged.values())
+
+
+def _policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
+    return DataAwsIamPolicyDocument(
+        scope,
+        id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                sid=statement.sid, effect="Allow", actions=list(statement.actions), resources=list(statement.resources)
+            )
+            for statement in statements
+        ],
+    )
+
+
+def outputs_of(pipeline: ImagePipeline) -> Mapping[str, str]:
+    """Values worth printing after a deploy, by output name (``<thing>_<attr>``)."""
+    values = {
+        "api_url": pipeline.api.url,
+        "api_key_id": pipeline.api.api_key.id,
+        "bucket_name": pipeline.bucket.bucket,
+        "table_name": pipeline.table.name,
+        "dead_letter_queue_url": pipeline.dead_letter_queue.url,
+    }
+    for name, function in pipeline.functions.items():
+        values[f"{name}_function_name"] = function.function_name
+    return values

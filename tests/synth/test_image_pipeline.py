@@ -1,0 +1,435 @@
+"""ImagePipeline in the ready stack: security properties, the destination chain and the API's keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import cdktf
+import pytest
+from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
+from cdktf_cdktf_provider_aws.api_gateway_usage_plan import ApiGatewayUsagePlan
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+)
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+
+from tests.synth.support import Synthesized
+
+_REFERENCE = re.compile(r"^\$\{(?P<kind>data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
+
+
+def _ref(value: str) -> tuple[str, str, str]:
+    """``${aws_x.name.attr}`` (or ``${data.aws_x.name.attr}``) -> (type, name, attr)."""
+    match = _REFERENCE.match(value)
+    assert match, f"not a reference: {value!r}"
+    return match["type"], match["name"], match["attr"]
+
+
+def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """Functions by short name (``compress``...), from ``<prefix>-<name>``."""
+    return {f["function_name"].split("-", 1)[1]: f for f in synthesized.resources("aws_lambda_function").values()}
+
+
+def _function_name_of(synthesized: Synthesized, reference: str) -> str:
+    type_, name, _ = _ref(reference)
+    assert type_ == "aws_lambda_function"
+    return synthesized.resources(type_)[name]["function_name"].split("-", 1)[1]
+
+
+def _only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    assert len(resources) == 1, sorted(resources)
+    return next(iter(resources.values()))
+
+
+# ------------------------------------------------------------------------------------------------ S3
+
+
+def test_bucket_blocks_every_kind_of_public_access(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text,
+        S3BucketPublicAccessBlock.TF_RESOURCE_TYPE,
+        {
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        },
+    )
+
+
+def test_bucket_owner_owns_every_object_and_acls_are_disabled(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text,
+        S3BucketOwnershipControls.TF_RESOURCE_TYPE,
+        {"rule": {"object_ownership": "BucketOwnerEnforced"}},
+    )
+
+
+def test_bucket_encrypts_by_default_with_kms_and_a_bucket_key(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text,
+        S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE,
+        {
+            "rule": [
+                {"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"}, "bucket_key_enabled": True}
+            ]
+        },
+    )
+
+
+def test_bucket_policy_denies_requests_without_tls(synthesized: Synthesized) -> None:
+    # GIVEN the bucket policy and the document it is made from
+    policy = _only(synthesized.resources("aws_s3_bucket_policy"))
+    _, document_name, _ = _ref(policy["policy"])
+    statements = synthesized.document["data"]["aws_iam_policy_document"][document_name]["statement"]
+    # WHEN its statements are read / THEN one denies every S3 action over plain HTTP on bucket and objects
+    insecure = next(s for s in statements if s["sid"] == "DenyInsecureTransport")
+    assert insecure["effect"] == "Deny"
+    assert insecure["actions"] == ["s3:*"]
+    assert insecure["principals"] == [{"identifiers": ["*"], "type": "*"}]
+    assert insecure["condition"] == [{"test": "Bool", "values": ["false"], "variable": "aws:SecureTransport"}]
+    assert len(insecure["resources"]) == 2
+    assert insecure["resources"][1] == insecure["resources"][0] + "/*"
+
+
+def test_bucket_cors_allows_only_post_from_the_api_origin(synthesized: Synthesized) -> None:
+    cors = _only(synthesized.resources("aws_s3_bucket_cors_configuration"))
+    (rule,) = cors["cors_rule"]
+    assert rule["allowed_methods"] == ["POST"]
+    assert len(rule["allowed_origins"]) == 1
+    assert re.fullmatch(
+        r"https://\$\{aws_api_gateway_rest_api\.[^}]+\.id\}\.execute-api\.\$\{data\.aws_region\.[^}]+\.region\}\."
+        r"\$\{data\.aws_partition\.[^}]+\.dns_suffix\}",
+        rule["allowed_origins"][0],
+    )
+
+
+def test_bucket_lifecycle_aborts_incomplete_multipart_uploads(synthesized: Synthesized) -> None:
+    lifecycle = _only(synthesized.resources("aws_s3_bucket_lifecycle_configuration"))
+    rules = {rule["id"]: rule for rule in lifecycle["rule"]}
+    abort = rules["abort-incomplete-multipart-uploads"]
+    assert abort["status"] == "Enabled"
+    assert abort["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
+    assert abort["filter"] == [{"prefix": ""}]
+
+
+def test_bucket_keeps_deleted_versions_for_a_week_only(synthesized: Synthesized) -> None:
+    versioning = _only(synthesized.resources("aws_s3_bucket_versioning"))
+    lifecycle = _only(synthesized.resources("aws_s3_bucket_lifecycle_configuration"))
+    rule = {rule["id"]: rule for rule in lifecycle["rule"]}["expire-noncurrent-versions"]
+    assert versioning["versioning_configuration"] == {"status": "Enabled"}
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 7}]
+
+
+def test_uploads_notify_the_compress_function_only(synthesized: Synthesized) -> None:
+    # GIVEN the bucket notification
+    notification = _only(synthesized.resources("aws_s3_bucket_notification"))
+    # WHEN its Lambda targets are read
+    (target,) = notification["lambda_function"]
+    # THEN objects created under uploads/ invoke compress, after the permission exists
+    assert target["events"] == ["s3:ObjectCreated:*"]
+    assert target["filter_prefix"] == "uploads/"
+    assert _function_name_of(synthesized, target["lambda_function_arn"]) == "compress"
+    assert any(d.startswith("aws_lambda_permission.") for d in notification["depends_on"])
+
+
+def test_s3_may_invoke_compress_only_from_this_bucket_and_account(synthesized: Synthesized) -> None:
+    permissions = [
+        p for p in synthesized.resources("aws_lambda_permission").values() if p["principal"] == "s3.amazonaws.com"
+    ]
+    (permission,) = permissions
+    assert _ref(permission["source_arn"])[0::2] == ("aws_s3_bucket", "arn")
+    assert _ref(permission["source_account"])[0::2] == ("aws_caller_identity", "account_id")
+    assert _ref(permission["function_name"])[0] == "aws_lambda_function"
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text, LambdaPermission.TF_RESOURCE_TYPE, {"action": "lambda:InvokeFunction"}
+    )
+
+
+# ------------------------------------------------------------------------------------------ DynamoDB
+
+
+def test_table_has_the_key_design_of_the_adapter(synthesized: Synthesized) -> None:
+    from lambdas.adapters.aws.dynamodb import GSI_KEYS
+
+    table = _only(synthesized.resources(DynamodbTable.TF_RESOURCE_TYPE))
+    assert (table["hash_key"], table["range_key"]) == ("pk", "sk")
+    assert {a["name"]: a["type"] for a in table["attribute"]} == {
+        "pk": "S",
+        "sk": "S",
+        **{key: "S" for keys in GSI_KEYS.values() for key in keys},
+    }
+    indexes = {
+        i["name"]: (i["hash_key"], i["range_key"], i["projection_type"]) for i in table["global_secondary_index"]
+    }
+    assert indexes == {
+        "gsi1": ("gsi1pk", "gsi1sk", "ALL"),
+        "gsi2": ("gsi2pk", "gsi2sk", "ALL"),
+        "gsi3": ("gsi3pk", "gsi3sk", "ALL"),
+    }
+
+
+def test_table_expires_items_on_expires_at(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text,
+        DynamodbTable.TF_RESOURCE_TYPE,
+        {"ttl": {"attribute_name": "expires_at", "enabled": True}},
+    )
+
+
+def test_table_capacity_fits_the_always_free_tier(synthesized: Synthesized) -> None:
+    # GIVEN the provisioned table
+    table = _only(synthesized.resources(DynamodbTable.TF_RESOURCE_TYPE))
+    # WHEN the capacity of the table and its indexes is added up
+    parts = [table, *table["global_secondary_index"]]
+    # THEN it is within 25 RCU and 25 WCU
+    assert table["billing_mode"] == "PROVISIONED"
+    assert sum(p["read_capacity"] for p in parts) <= 25
+    assert sum(p["write_capacity"] for p in parts) <= 25
+
+
+def test_table_has_point_in_time_recovery(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text, DynamodbTable.TF_RESOURCE_TYPE, {"point_in_time_recovery": {"enabled": True}}
+    )
+
+
+# -------------------------------------------------------------------------------------------- Lambda
+
+
+def test_every_function_runs_python_312_on_arm64_with_its_handler(synthesized: Synthesized) -> None:
+    functions = _functions(synthesized)
+    assert sorted(functions) == ["api", "categorize", "compress", "redrive", "thumbnail"]
+    for name, function in functions.items():
+        assert function["runtime"] == "python3.12", name
+        assert function["architectures"] == ["arm64"], name
+        assert function["handler"] == f"lambdas.handlers.{name}.handler"
+
+
+def test_function_memory_and_timeout_are_the_documented_defaults(synthesized: Synthesized) -> None:
+    sizes = {name: (f["memory_size"], f["timeout"]) for name, f in _functions(synthesized).items()}
+    assert sizes == {
+        "compress": (1769, 120),
+        "thumbnail": (1024, 60),
+        "categorize": (512, 30),
+        "api": (512, 15),
+        "redrive": (256, 300),
+    }
+
+
+def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
+    expected = {
+        "IMGMGR_BUCKET",
+        "IMGMGR_TABLE",
+        "IMGMGR_DLQ_URL",
+        "IMGMGR_MAX_PIXELS",
+        "IMGMGR_MAX_UPLOAD_BYTES",
+        "IMGMGR_COMPRESSED_FORMAT",
+        "IMGMGR_MIN_CONFIDENCE",
+        "IMGMGR_MAX_LABELS",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_LOG_LEVEL",
+    }
+    for name, function in _functions(synthesized).items():
+        variables = function["environment"]["variables"]
+        assert set(variables) == expected, name
+        assert _ref(variables["IMGMGR_BUCKET"])[0::2] == ("aws_s3_bucket", "bucket")
+        assert _ref(variables["IMGMGR_DLQ_URL"])[0::2] == ("aws_sqs_queue", "url")
+
+
+def test_every_function_has_its_own_log_group_with_retention_created_first(synthesized: Synthesized) -> None:
+    groups = synthesized.resources("aws_cloudwatch_log_group")
+    for name, function in _functions(synthesized).items():
+        (group_ref,) = [d for d in function["depends_on"] if d.startswith("aws_cloudwatch_log_group.")]
+        group = groups[group_ref.split(".")[1]]
+        assert group["name"] == f"/aws/lambda/{function['function_name']}", name
+        assert group["retention_in_days"] == 30, name
+        assert function["logging_config"]["log_group"] == f"${{{group_ref}.name}}", name
+
+
+def test_every_function_traces_with_xray(synthesized: Synthesized) -> None:
+    for name, function in _functions(synthesized).items():
+        assert function["tracing_config"] == {"mode": "Active"}, name
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text, LambdaFunction.TF_RESOURCE_TYPE, {"tracing_config": {"mode": "Active"}}
+    )
+
+
+def test_no_function_reserves_concurrency(synthesized: Synthesized) -> None:
+    for name, function in _functions(synthesized).items():
+        assert "reserved_concurrent_executions" not in function, name
+
+
+def test_every_function_uses_the_dependency_layer_built_for_its_platform(synthesized: Synthesized) -> None:
+    layer_name, layer = next(iter(synthesized.resources("aws_lambda_layer_version").items()))
+    assert layer["compatible_runtimes"] == ["python3.12"]
+    assert layer["compatible_architectures"] == ["arm64"]
+    for name, function in _functions(synthesized).items():
+        assert function["layers"] == [f"${{aws_lambda_layer_version.{layer_name}.arn}}"], name
+
+
+def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
+    roles = [function["role"] for function in _functions(synthesized).values()]
+    assert len(set(roles)) == len(roles) == 5
+    assert all(_ref(role)[0::2] == ("aws_iam_role", "arn") for role in roles)
+
+
+def test_steps_chain_on_success_and_fail_to_the_dead_letter_queue(synthesized: Synthesized) -> None:
+    # GIVEN the asynchronous invocation configs
+    configs = synthesized.resources(LambdaFunctionEventInvokeConfig.TF_RESOURCE_TYPE).values()
+    # WHEN each is read as "function -> on success / on failure"
+    chain = {}
+    for config in configs:
+        _, name, _ = _ref(config["function_name"])
+        function = synthesized.resources("aws_lambda_function")[name]["function_name"].split("-", 1)[1]
+        destinations = config["destination_config"]
+        on_success = destinations.get("on_success", {}).get("destination")
+        chain[function] = (
+            _function_name_of(synthesized, on_success) if on_success else None,
+            _ref(destinations["on_failure"]["destination"])[0::2],
+        )
+    # THEN compress -> thumbnail -> categorize, and every failure goes to the queue's ARN
+    assert chain == {
+        "compress": ("thumbnail", ("aws_sqs_queue", "arn")),
+        "thumbnail": ("categorize", ("aws_sqs_queue", "arn")),
+        "categorize": (None, ("aws_sqs_queue", "arn")),
+    }
+
+
+def test_async_invocations_retry_twice_within_an_hour(synthesized: Synthesized) -> None:
+    configs = list(synthesized.resources(LambdaFunctionEventInvokeConfig.TF_RESOURCE_TYPE).values())
+    assert len(configs) == 3
+    assert {(c["maximum_retry_attempts"], c["maximum_event_age_in_seconds"]) for c in configs} == {(2, 3600)}
+
+
+def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text,
+        SqsQueue.TF_RESOURCE_TYPE,
+        {"sqs_managed_sse_enabled": True, "message_retention_seconds": 1_209_600},
+    )
+
+
+# --------------------------------------------------------------------------------------- API Gateway
+
+
+def _method_paths(synthesized: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    """API methods by (path, HTTP method), the path rebuilt from the resource tree."""
+    resources = synthesized.resources("aws_api_gateway_resource")
+
+    def path_of(reference: str) -> str:
+        type_, name, attr = _ref(reference)
+        if type_ == "aws_api_gateway_rest_api":
+            assert attr == "root_resource_id"
+            return ""
+        resource = resources[name]
+        return path_of(resource["parent_id"]) + "/" + resource["path_part"]
+
+    return {
+        (path_of(m["resource_id"]) or "/", m["http_method"]): m
+        for m in synthesized.resources("aws_api_gateway_method").values()
+    }
+
+
+def test_only_the_page_its_assets_and_health_answer_without_an_api_key(synthesized: Synthesized) -> None:
+    # GIVEN every method of the REST API
+    methods = _method_paths(synthesized)
+    # WHEN the key requirement of each is read
+    keyless = {route for route, method in methods.items() if not method["api_key_required"]}
+    keyed = {route for route, method in methods.items() if method["api_key_required"]}
+    # THEN exactly the static page, its assets and health are open; every other route needs a key
+    assert keyless == {("/", "GET"), ("/static/{proxy+}", "GET"), ("/v1/health", "GET")}
+    assert keyed == {("/v1/{proxy+}", "ANY"), ("/{proxy+}", "ANY")}
+
+
+def test_every_method_validates_its_request_parameters(synthesized: Synthesized) -> None:
+    validator_name, validator = next(iter(synthesized.resources("aws_api_gateway_request_validator").items()))
+    assert validator["validate_request_parameters"] is True
+    for route, method in _method_paths(synthesized).items():
+        assert method["request_validator_id"] == f"${{aws_api_gateway_request_validator.{validator_name}.id}}", route
+
+
+def test_every_method_is_proxied_to_the_api_function(synthesized: Synthesized) -> None:
+    integrations = list(synthesized.resources("aws_api_gateway_integration").values())
+    assert len(integrations) == len(_method_paths(synthesized))
+    for integration in integrations:
+        assert integration["type"] == "AWS_PROXY"
+        assert integration["integration_http_method"] == "POST"
+        _, name, attr = _ref(integration["uri"])
+        assert attr == "invoke_arn"
+        assert synthesized.resources("aws_lambda_function")[name]["function_name"].endswith("-api")
+
+
+def test_api_gateway_may_invoke_the_api_function_only_through_the_stage(synthesized: Synthesized) -> None:
+    (permission,) = [
+        p
+        for p in synthesized.resources("aws_lambda_permission").values()
+        if p["principal"] == "apigateway.amazonaws.com"
+    ]
+    assert re.fullmatch(r"\$\{aws_api_gateway_rest_api\.[^}]+\.execution_arn\}/prod/\*/\*", permission["source_arn"])
+
+
+def test_stage_traces_and_writes_json_access_logs_to_a_retained_group(synthesized: Synthesized) -> None:
+    stage = _only(synthesized.resources(ApiGatewayStage.TF_RESOURCE_TYPE))
+    assert stage["xray_tracing_enabled"] is True
+    _, group_name, attr = _ref(stage["access_log_settings"]["destination_arn"])
+    assert attr == "arn"
+    assert synthesized.resources("aws_cloudwatch_log_group")[group_name]["retention_in_days"] == 30
+    assert '"requestId":"$context.requestId"' in stage["access_log_settings"]["format"]
+
+
+def test_stage_publishes_metrics_and_error_logs(synthesized: Synthesized) -> None:
+    settings = _only(synthesized.resources("aws_api_gateway_method_settings"))
+    assert settings["method_path"] == "*/*"
+    assert settings["settings"]["metrics_enabled"] is True
+    assert settings["settings"]["logging_level"] == "ERROR"
+    assert settings["settings"]["data_trace_enabled"] is False
+
+
+def test_usage_plan_throttles_and_sets_a_daily_quota(synthesized: Synthesized) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        synthesized.json_text,
+        ApiGatewayUsagePlan.TF_RESOURCE_TYPE,
+        {
+            "throttle_settings": {"rate_limit": 10, "burst_limit": 20},
+            "quota_settings": {"limit": 5000, "period": "DAY"},
+        },
+    )
+
+
+def test_a_first_api_key_belongs_to_the_usage_plan(synthesized: Synthesized) -> None:
+    plan_key = _only(synthesized.resources("aws_api_gateway_usage_plan_key"))
+    assert plan_key["key_type"] == "API_KEY"
+    assert _ref(plan_key["key_id"])[0] == "aws_api_gateway_api_key"
+    assert _ref(plan_key["usage_plan_id"])[0] == "aws_api_gateway_usage_plan"
+
+
+# ------------------------------------------------------------------------------------------- outputs
+
+
+@pytest.mark.parametrize(
+    ("output", "reference"),
+    [
+        ("api_url", ("aws_api_gateway_stage", "invoke_url")),
+        ("bucket_name", ("aws_s3_bucket", "bucket")),
+        ("table_name", ("aws_dynamodb_table", "name")),
+        ("dead_letter_queue_url", ("aws_sqs_queue", "url")),
+        ("compress_function_name", ("aws_lambda_function", "function_name")),
+        ("thumbnail_function_name", ("aws_lambda_function", "function_name")),
+        ("categorize_function_name", ("aws_lambda_function", "function_name")),
+        ("api_function_name", ("aws_lambda_function", "function_name")),
+        ("redrive_function_name", ("aws_lambda_function", "function_name")),
+        ("api_key_id", ("aws_api_gateway_api_key", "id")),
+    ],
+)
+def test_stack_outputs_are_named_thing_attr(synthesized: Synthesized, output: str, reference: tuple[str, str]) -> None:
+    value = synthesized.document["output"][output]["value"]
+    assert _ref(value)[0::2] == reference
