@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from lambdas.domain.errors import PermanentError
 
@@ -56,8 +57,9 @@ class Job:
     token: str
 
 
-@dataclass(frozen=True, slots=True)
-class QueueCounts:
+class QueueCounts(NamedTuple):
+    """Rows waiting, being worked on, and parked as dead."""
+
     pending: int
     leased: int
     dead: int
