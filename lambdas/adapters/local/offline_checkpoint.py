@@ -167,6 +167,8 @@ def _load_zip(file: IO[bytes]) -> dict[str, np.ndarray]:
         if len(pickles) != 1:
             raise MalformedCheckpointError("zip checkpoint must hold exactly one data.pkl")
         prefix = pickles[0][: -len("data.pkl")]
+        if f"{prefix}byteorder" in archive.namelist() and archive.read(f"{prefix}byteorder") != b"little":
+            raise MalformedCheckpointError("zip checkpoint was written on a big-endian host")
         storages: dict[str, _Storage] = {}
         with archive.open(pickles[0]) as pickled:
             result = _unpickle(io.BytesIO(pickled.read()), storages)

@@ -84,3 +84,14 @@ def test_refuses_a_file_that_is_no_checkpoint(tmp_path: Path) -> None:
     # WHEN it is read THEN it is refused as malformed
     with pytest.raises(MalformedCheckpointError, match="not a torch checkpoint"):
         load_state_dict(path)
+
+
+def test_refuses_a_big_endian_zip_checkpoint(tmp_path: Path) -> None:
+    # GIVEN a zip checkpoint that declares big-endian storages
+    path = tmp_path / "big.pth"
+    write_torch_checkpoint(path, TENSORS)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("archive/byteorder", "big")
+    # WHEN it is read THEN it is refused rather than read with swapped bytes
+    with pytest.raises(MalformedCheckpointError, match="big-endian"):
+        load_state_dict(path)
