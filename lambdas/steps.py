@@ -199,15 +199,15 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
     _require(record, ImageState.COMPRESSED, THUMBNAIL)
 
     def work() -> StepResult:
-        source = record.rendition("compressed")
         data = None
-        if source is not None:
+        for key in _thumbnail_sources(record):
             try:
-                data = ports.objects.get(source.key)
+                data = ports.objects.get(key)
+                break
             except NotFoundError:
-                data = None
+                continue
         if data is None:
-            data = ports.objects.get(record.original_key)
+            raise NotFoundError(f"image {image_id} has neither its compressed rendition nor its original")
         result = imaging.derive(data, ports.imaging)
         stored = tuple(_store(ports, record, output) for output in result.renditions)
         moved = _commit(
@@ -277,6 +277,22 @@ def run_step(ports: Ports, step: str, payload: dict[str, Any]) -> StepResult:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _thumbnail_sources(record: ImageRecord) -> list[str]:
+    """Keys to derive thumbnails from, best first: the cheapest input that is large enough.
+
+    A JPEG decodes at 1/2..1/8 scale almost for free (DCT scaling), so a JPEG is preferred: the compressed
+    rendition (fewer bytes, already oriented) when it is one, else the original when that is a JPEG
+    (decoding a full-size WebP/AVIF rendition would cost far more), else whatever exists.
+    """
+    compressed = record.rendition("compressed")
+    original = record.original_key
+    if compressed is None:
+        return [original]
+    if compressed.format == "jpeg" or record.sniffed_format != "jpeg":
+        return [compressed.key, original]
+    return [original, compressed.key]
 
 
 def _effective_state(record: ImageRecord) -> ImageState:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lambdas import steps
 from lambdas.adapters.local.events import JsonlEventSink
 from lambdas.adapters.local.files import FileObjectStore
 from lambdas.adapters.local.sqlite import SqliteMetadataStore
+from lambdas.domain.errors import NotReadyError
 from lambdas.domain.queries import ImageQuery
+from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
-from tests.fakes import FakeClock, FakeLabeler
+from lambdas.imaging import ImagingOptions
+from tests.fakes import FakeClock, FakeLabeler, RecordingEventSink
 
 KEY = "uploads/alice/img-0004/photo.jpg"
 
@@ -69,3 +77,59 @@ def test_a_bad_image_fails_locally_too(local):
     local.objects.put(KEY, b"%PDF-1.7 not an image", content_type="application/pdf")
     result = steps.compress(local, KEY)
     assert (result.outcome, result.code) == (steps.Outcome.FAILED, "Image.NotAnImage")
+
+
+def test_thumbnails_come_from_the_jpeg_original_when_the_compressed_rendition_is_webp(local, photo, monkeypatch):
+    # GIVEN WebP as the compressed format and a JPEG original, compressed already
+    ports = replace(local, imaging=ImagingOptions(compressed_format="webp"))
+    ports.objects.put(KEY, photo, content_type="image/jpeg")
+    steps.compress(ports, KEY)
+    read = []
+    real_get = ports.objects.get
+    monkeypatch.setattr(ports.objects, "get", lambda key: read.append(key) or real_get(key))
+    # WHEN thumbnails are derived THEN they were decoded from the JPEG original (DCT scaling), not the WebP
+    assert steps.thumbnail(ports, "img-0004").outcome is steps.Outcome.DONE
+    assert read == [KEY]
+
+
+DELIVERIES = [steps.COMPRESS, steps.THUMBNAIL, steps.CATEGORIZE] * 2
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(DELIVERIES))
+def test_any_order_of_duplicated_deliveries_ends_ready_and_counted_once(photo, order):
+    # GIVEN the API's record and every step's event delivered twice, in any order; an event that comes
+    # too early is retried later (as Lambda does with the NotReadyError it raises)
+    with tempfile.TemporaryDirectory() as directory:
+        labeler, events = FakeLabeler(), RecordingEventSink()
+        store = SqliteMetadataStore(Path(directory) / "meta.sqlite3")
+        ports = steps.Ports(
+            objects=FileObjectStore(Path(directory) / "data"),
+            metadata=store,
+            labeler=labeler,
+            events=events,
+            clock=FakeClock(tick_seconds=1),
+        )
+        # The API creates the record before the client uploads.
+        store.create(new_record(image_id="img-0004", owner="alice", filename="photo.jpg", at=ports.clock.now()))
+        ports.objects.put(KEY, photo, content_type="image/jpeg")
+        pending = list(order)
+        for _turn in range(50):
+            if not pending:
+                break
+            step = pending.pop(0)
+            try:
+                if step == steps.COMPRESS:
+                    steps.compress(ports, KEY)
+                else:
+                    getattr(steps, step)(ports, "img-0004")
+            except NotReadyError:
+                pending.append(step)
+        # THEN the image is ready, labeled once, counted once, with one event of each kind
+        record = store.get("img-0004")
+        assert record.state is ImageState.READY
+        assert len(labeler.calls) == 1
+        assert store.category_counts() == {"Animals and Pets": 1, "Furniture and Furnishings": 1}
+        assert store.usage().images == 1
+        assert sorted(e.event_type.value for e in events.events) == ["processed", "upload"]
+        store.close()
