@@ -153,6 +153,7 @@ def compress(ports: Ports, key: str) -> StepResult:
                 lambda r: r.uploaded(
                     at=ports.clock.now(), size=len(data), sha256=digest, sniffed_format=None, sniffed_mime=None
                 ),
+                wrote_renditions=False,
             )
             if moved is None:
                 return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
@@ -245,6 +246,7 @@ def categorize(ports: Ports, image_id: str) -> StepResult:
             record,
             ImageState.READY,
             lambda r: _timed(r.categorized(at=ports.clock.now(), labeling=labeling), CATEGORIZE, started),
+            wrote_renditions=False,
         )
         if moved is None:
             return _result(CATEGORIZE, _reread(ports, record), Outcome.SKIPPED, started)
@@ -328,9 +330,18 @@ def _record_for_upload(ports: Ports, upload: UploadKey) -> ImageRecord:
 
 
 def _commit(
-    ports: Ports, record: ImageRecord, target: ImageState, change: Callable[[ImageRecord], ImageRecord]
+    ports: Ports,
+    record: ImageRecord,
+    target: ImageState,
+    change: Callable[[ImageRecord], ImageRecord],
+    *,
+    wrote_renditions: bool = True,
 ) -> ImageRecord | None:
-    """Write ``change(record)``; ``None`` when another run already moved the record to ``target`` or past."""
+    """Write ``change(record)``; ``None`` when another run already moved the record to ``target`` or past.
+
+    When the image was deleted meanwhile, the renditions this step wrote are removed again
+    (``wrote_renditions``), or they would outlive the image.
+    """
     current = record
     for _attempt in range(_WRITE_ATTEMPTS):
         try:
@@ -338,8 +349,8 @@ def _commit(
         except StaleRecordError:
             latest = ports.metadata.get(record.image_id)
             if latest is not None and latest.state is ImageState.DELETED:
-                # Deleted while this step worked: what it wrote would be orphaned.
-                _purge_renditions(ports, record.image_id)
+                if wrote_renditions:
+                    _purge_renditions(ports, record.image_id)
                 return None
             if latest is None or _done_or_final(latest, target):
                 return None
