@@ -155,3 +155,19 @@ def write_traces(*, sid: str = "WriteTraces") -> Statement:
 def detect_labels(*, sid: str = "DetectLabels") -> Statement:
     """Call Rekognition ``DetectLabels`` on image bytes (no resource-level permissions exist)."""
     return Statement(sid, LABEL_DETECT_ACTIONS, (ALL_RESOURCES,))
+
+
+def merge(statements: Iterable[Statement]) -> list[Statement]:
+    """Statements in grant order, each once; one sid granted again on more resources gets them added
+    (only when its actions are the same, so that a merge never widens an action to other resources)."""
+    merged: dict[str, Statement] = {}
+    for statement in statements:
+        known = merged.get(statement.sid)
+        if known is None:
+            merged[statement.sid] = statement
+        elif known.actions == statement.actions:
+            resources = tuple(dict.fromkeys(known.resources + statement.resources))
+            merged[statement.sid] = Statement(statement.sid, known.actions, resources)
+        else:
+            raise ValueError(f"sid: {statement.sid!r} is granted with different actions")
+    return list(merged.values())

@@ -241,7 +241,7 @@ class ImagePipeline(Construct):
     def _materialize_policies(self) -> None:
         for name, role in self.roles.items():
             statements = self._pending.pop(self._role_key(role))
-            document = _policy_document(self, f"{name}-policy-document", _merge(statements))
+            document = _policy_document(self, f"{name}-policy-document", grants.merge(statements))
             self._policies[name].policy = document.json
 
     # ---------------------------------------------------------------------------------------- storage
@@ -594,22 +594,6 @@ class ImagePipeline(Construct):
             ],
             depends_on=[permission],
         )
-
-
-def _merge(statements: Iterable[Statement]) -> list[Statement]:
-    """Statements in grant order, each once; one sid granted again on more resources gets them added
-    (only when its actions are the same, so that a merge never widens an action to other resources)."""
-    merged: dict[str, Statement] = {}
-    for statement in statements:
-        known = merged.get(statement.sid)
-        if known is None:
-            merged[statement.sid] = statement
-        elif known.actions == statement.actions:
-            resources = tuple(dict.fromkeys(known.resources + statement.resources))
-            merged[statement.sid] = Statement(statement.sid, known.actions, resources)
-        else:
-            raise ValueError(f"sid: {statement.sid!r} is granted with different actions")
-    return list(merged.values())
 
 
 def _policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:

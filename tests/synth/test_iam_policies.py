@@ -1,0 +1,234 @@
+"""Walks every IAM policy of the synthesized stack: least privilege by construction.
+
+No wildcard action in any Allow statement; a ``*`` resource only for the actions AWS authorizes on
+``*`` alone (X-Ray, Rekognition DetectLabels); Rekognition only for categorize; S3 only on the prefixes
+each function works on, and never the bucket itself (nobody lists it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.synth.support import Synthesized
+
+_REFERENCE = re.compile(r"^\$\{(?:data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
+_STAR_ONLY_ACTIONS = {"rekognition:DetectLabels", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+STEPS = ("compress", "thumbnail", "categorize")
+
+
+def _ref(value: str) -> tuple[str, str, str]:
+    match = _REFERENCE.match(value)
+    assert match, f"not a reference: {value!r}"
+    return match["type"], match["name"], match["attr"]
+
+
+def _documents(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return synthesized.document["data"]["aws_iam_policy_document"]
+
+
+def _allow_statements(synthesized: Synthesized) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, document in _documents(synthesized).items():
+        for statement in document["statement"]:
+            if statement.get("effect", "Allow") == "Allow":
+                yield name, statement
+
+
+def _function_statements(synthesized: Synthesized) -> dict[str, list[dict[str, Any]]]:
+    """Allow statements of each function's role, by function short name (``compress``...)."""
+    documents = _documents(synthesized)
+    by_role: dict[str, list[dict[str, Any]]] = {}
+    for policy in synthesized.resources("aws_iam_role_policy").values():
+        _, role, _ = _ref(policy["role"])
+        _, document, _ = _ref(policy["policy"])
+        by_role.setdefault(role, []).extend(documents[document]["statement"])
+    result = {}
+    for function in synthesized.resources("aws_lambda_function").values():
+        _, role, _ = _ref(function["role"])
+        result[function["function_name"].split("-", 1)[1]] = by_role[role]
+    return result
+
+
+def _object_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(S3 action, key prefix) pairs granted on objects of the bucket."""
+    pairs = set()
+    for statement in statements:
+        for action in statement["actions"]:
+            if action.startswith("s3:"):
+                for resource in statement["resources"]:
+                    match = re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}/(?P<prefix>[a-z]+/)\*", resource)
+                    assert match, f"S3 grant on {resource!r} is not an object prefix"
+                    pairs.add((action, match["prefix"]))
+    return pairs
+
+
+def _actions(statements: list[dict[str, Any]], service: str) -> set[str]:
+    return {a for s in statements for a in s["actions"] if a.startswith(service + ":")}
+
+
+def test_every_role_policy_is_built_from_a_policy_document(synthesized: Synthesized) -> None:
+    # GIVEN every inline role policy and role trust policy
+    policies = [p["policy"] for p in synthesized.resources("aws_iam_role_policy").values()]
+    trusts = [r["assume_role_policy"] for r in synthesized.resources("aws_iam_role").values()]
+    # WHEN each is read / THEN it is the JSON of a data.aws_iam_policy_document, never a hand-built string
+    assert policies and trusts
+    for policy in policies + trusts:
+        assert re.fullmatch(r"\$\{data\.aws_iam_policy_document\.[^}]+\.json\}", policy), policy
+
+
+def test_no_allow_statement_has_a_wildcard_action(synthesized: Synthesized) -> None:
+    for document, statement in _allow_statements(synthesized):
+        assert "not_actions" not in statement, document
+        for action in statement["actions"]:
+            assert "*" not in action, f"{document}: {action}"
+
+
+def test_star_resources_only_for_actions_without_resource_level_permissions(synthesized: Synthesized) -> None:
+    # GIVEN every Allow statement that names resources
+    star_actions = set()
+    for document, statement in _allow_statements(synthesized):
+        if "resources" not in statement:  # trust policies name principals instead
+            assert statement["actions"] == ["sts:AssumeRole"], document
+            continue
+        assert "not_resources" not in statement, document
+        # WHEN a statement grants on '*'
+        if "*" in statement["resources"]:
+            assert statement["resources"] == ["*"], document
+            star_actions.update(statement["actions"])
+    # THEN those are exactly X-Ray's and Rekognition DetectLabels
+    assert star_actions == _STAR_ONLY_ACTIONS
+
+
+def test_only_categorize_may_call_rekognition(synthesized: Synthesized) -> None:
+    callers = {
+        name for name, statements in _function_statements(synthesized).items() if _actions(statements, "rekognition")
+    }
+    assert callers == {"categorize"}
+    assert _actions(_function_statements(synthesized)["categorize"], "rekognition") == {"rekognition:DetectLabels"}
+
+
+def test_no_role_may_list_or_administer_the_bucket(synthesized: Synthesized) -> None:
+    for name, statements in _function_statements(synthesized).items():
+        assert _actions(statements, "s3") <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, name
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        ("compress", {("s3:GetObject", "uploads/"), ("s3:PutObject", "renditions/")}),
+        (
+            "thumbnail",
+            {("s3:GetObject", "uploads/"), ("s3:GetObject", "renditions/"), ("s3:PutObject", "renditions/")},
+        ),
+        ("categorize", {("s3:GetObject", "renditions/")}),
+        (
+            "api",
+            {
+                ("s3:PutObject", "uploads/"),
+                ("s3:GetObject", "uploads/"),
+                ("s3:GetObject", "renditions/"),
+                ("s3:DeleteObject", "uploads/"),
+                ("s3:DeleteObject", "renditions/"),
+            },
+        ),
+        ("redrive", set()),
+    ],
+)
+def test_each_function_reaches_only_its_prefixes(
+    synthesized: Synthesized, function: str, expected: set[tuple[str, str]]
+) -> None:
+    assert _object_grants(_function_statements(synthesized)[function]) == expected
+
+
+def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized: Synthesized) -> None:
+    # GIVEN the DynamoDB statements of every function
+    for name, statements in _function_statements(synthesized).items():
+        for statement in statements:
+            if not _actions([statement], "dynamodb"):
+                continue
+            # THEN each names only the table ARN or one of its index ARNs, and no Scan
+            for resource in statement["resources"]:
+                assert re.fullmatch(r"\$\{aws_dynamodb_table\.[^}]+\.arn\}(/index/gsi[123])?", resource), (
+                    name,
+                    resource,
+                )
+            assert "dynamodb:Scan" not in statement["actions"], name
+
+
+def test_redrive_drains_the_queue_but_touches_no_data(synthesized: Synthesized) -> None:
+    statements = _function_statements(synthesized)["redrive"]
+    assert _actions(statements, "sqs") == {
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+    }
+    assert not _actions(statements, "s3") | _actions(statements, "dynamodb")
+
+
+@pytest.mark.parametrize(
+    ("function", "targets"),
+    [
+        ("compress", {"thumbnail"}),
+        ("thumbnail", {"categorize"}),
+        ("categorize", set()),
+        ("api", set()),
+        ("redrive", set(STEPS)),
+    ],
+)
+def test_functions_invoke_only_their_destination_or_replay_targets(
+    synthesized: Synthesized, function: str, targets: set[str]
+) -> None:
+    functions = synthesized.resources("aws_lambda_function")
+    invoked = set()
+    for statement in _function_statements(synthesized)[function]:
+        if "lambda:InvokeFunction" in statement["actions"]:
+            assert statement["actions"] == ["lambda:InvokeFunction"]
+            for resource in statement["resources"]:
+                type_, name, attr = _ref(resource)
+                assert (type_, attr) == ("aws_lambda_function", "arn")
+                invoked.add(functions[name]["function_name"].split("-", 1)[1])
+    assert invoked == targets
+
+
+def test_only_the_pipeline_steps_may_send_to_the_dead_letter_queue(synthesized: Synthesized) -> None:
+    senders = {
+        name
+        for name, statements in _function_statements(synthesized).items()
+        if "sqs:SendMessage" in _actions(statements, "sqs")
+    }
+    assert senders == set(STEPS)
+
+
+def test_each_function_writes_only_its_own_log_group(synthesized: Synthesized) -> None:
+    groups = synthesized.resources("aws_cloudwatch_log_group")
+    for name, statements in _function_statements(synthesized).items():
+        resources = [r for s in statements if _actions([s], "logs") for r in s["resources"]]
+        assert len(resources) == 1, name
+        _, group, _ = _ref(resources[0])
+        assert resources[0].endswith(".arn}:*")
+        assert groups[group]["name"].endswith(f"-{name}"), name
+
+
+def test_function_roles_trust_only_lambda(synthesized: Synthesized) -> None:
+    documents = _documents(synthesized)
+    for function in synthesized.resources("aws_lambda_function").values():
+        _, role, _ = _ref(function["role"])
+        _, trust, _ = _ref(synthesized.resources("aws_iam_role")[role]["assume_role_policy"])
+        (statement,) = documents[trust]["statement"]
+        assert statement["principals"] == [{"identifiers": ["lambda.amazonaws.com"], "type": "Service"}]
+
+
+def test_the_only_managed_policy_lets_api_gateway_write_its_logs(synthesized: Synthesized) -> None:
+    # GIVEN the managed policy attachments (AWS-owned documents, not walked above)
+    attachments = list(synthesized.resources("aws_iam_role_policy_attachment").values())
+    # WHEN each is read / THEN the one attachment is API Gateway's account-wide logging role
+    assert len(attachments) == 1
+    assert attachments[0]["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+    _, role, _ = _ref(attachments[0]["role"])
+    _, trust, _ = _ref(synthesized.resources("aws_iam_role")[role]["assume_role_policy"])
+    (statement,) = _documents(synthesized)[trust]["statement"]
+    assert statement["principals"] == [{"identifiers": ["apigateway.amazonaws.com"], "type": "Service"}]
