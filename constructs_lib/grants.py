@@ -20,6 +20,10 @@ OBJECT_WRITE_ACTIONS = ("s3:PutObject",)
 #: Delete an object (deleting an image deletes its original and renditions).
 OBJECT_DELETE_ACTIONS = ("s3:DeleteObject",)
 
+#: List object keys; always granted with an ``s3:prefix`` condition (a step that wrote the renditions of
+#: an image deleted meanwhile lists ``renditions/<id>/`` to remove them).
+OBJECT_LIST_ACTIONS = ("s3:ListBucket",)
+
 #: Read items and query the table and its indexes.
 TABLE_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
@@ -67,12 +71,22 @@ ALL_RESOURCES = "*"
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One condition of a statement (``StringLike`` ``s3:prefix`` ``renditions/*``)."""
+
+    test: str
+    variable: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Statement:
-    """One ``Allow`` statement: a statement id, named actions and scoped resources."""
+    """One ``Allow`` statement: a statement id, named actions, scoped resources and conditions."""
 
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    conditions: tuple[Condition, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sid.isalnum():
@@ -110,6 +124,12 @@ def write_objects(bucket_arn: str, prefixes: Sequence[str], *, sid: str = "Write
 def delete_objects(bucket_arn: str, prefixes: Sequence[str], *, sid: str = "DeleteObjects") -> Statement:
     """Delete objects under ``prefixes``."""
     return Statement(sid, OBJECT_DELETE_ACTIONS, object_arns(bucket_arn, prefixes))
+
+
+def list_objects(bucket_arn: str, prefixes: Sequence[str], *, sid: str = "ListObjects") -> Statement:
+    """List the keys under ``prefixes`` only (the bucket ARN with an ``s3:prefix`` condition)."""
+    patterns = tuple(arn.removeprefix(f"{bucket_arn}/") for arn in object_arns(bucket_arn, prefixes))
+    return Statement(sid, OBJECT_LIST_ACTIONS, (bucket_arn,), (Condition("StringLike", "s3:prefix", patterns),))
 
 
 def table_arns(table_arn: str, index_names: Iterable[str]) -> tuple[str, ...]:
@@ -159,15 +179,15 @@ def detect_labels(*, sid: str = "DetectLabels") -> Statement:
 
 def merge(statements: Iterable[Statement]) -> list[Statement]:
     """Statements in grant order, each once; one sid granted again on more resources gets them added
-    (only when its actions are the same, so that a merge never widens an action to other resources)."""
+    (only when its actions and conditions are the same, so that a merge never widens an action to other resources)."""
     merged: dict[str, Statement] = {}
     for statement in statements:
         known = merged.get(statement.sid)
         if known is None:
             merged[statement.sid] = statement
-        elif known.actions == statement.actions:
+        elif known.actions == statement.actions and known.conditions == statement.conditions:
             resources = tuple(dict.fromkeys(known.resources + statement.resources))
-            merged[statement.sid] = Statement(statement.sid, known.actions, resources)
+            merged[statement.sid] = Statement(statement.sid, known.actions, resources, known.conditions)
         else:
-            raise ValueError(f"sid: {statement.sid!r} is granted with different actions")
+            raise ValueError(f"sid: {statement.sid!r} is granted with different actions or conditions")
     return list(merged.values())

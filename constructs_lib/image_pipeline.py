@@ -194,6 +194,14 @@ class ImagePipeline(Construct):
         prefixes = [UPLOADS_PREFIX, RENDITIONS_PREFIX]
         self._grant(role, grants.delete_objects(self.bucket.arn, prefixes, sid="DeleteImages"))
 
+    def grant_purge_renditions(self, role: IamRole) -> None:
+        """Let ``role`` list and delete renditions (``renditions/*``), never the originals."""
+        self._grant(
+            role,
+            grants.list_objects(self.bucket.arn, [RENDITIONS_PREFIX], sid="ListRenditions"),
+            grants.delete_objects(self.bucket.arn, [RENDITIONS_PREFIX], sid="DeleteRenditions"),
+        )
+
     def grant_read_analytics(self, role: IamRole) -> None:
         """Let ``role`` read the analytics objects (``analytics/*``)."""
         self._grant(role, grants.read_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="ReadAnalytics"))
@@ -522,6 +530,10 @@ class ImagePipeline(Construct):
         self.grant_read_uploads(roles["thumbnail"])
         self.grant_read_renditions(roles["thumbnail"])
         self.grant_write_renditions(roles["thumbnail"])
+        # The steps that write renditions remove them again when the image was deleted meanwhile
+        # (lambdas.steps._purge_renditions lists renditions/<id>/).
+        self.grant_purge_renditions(roles["compress"])
+        self.grant_purge_renditions(roles["thumbnail"])
         # categorize: sends the analysis preview to Rekognition (the only role that may).
         self.grant_read_renditions(roles["categorize"])
         self._grant(roles["categorize"], grants.detect_labels())
@@ -602,7 +614,17 @@ def _policy_document(scope: Construct, id: str, statements: Iterable[Statement])
         id,
         statement=[
             DataAwsIamPolicyDocumentStatement(
-                sid=statement.sid, effect="Allow", actions=list(statement.actions), resources=list(statement.resources)
+                sid=statement.sid,
+                effect="Allow",
+                actions=list(statement.actions),
+                resources=list(statement.resources),
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test=condition.test, variable=condition.variable, values=list(condition.values)
+                    )
+                    for condition in statement.conditions
+                ]
+                or None,
             )
             for statement in statements
         ],

@@ -20,6 +20,13 @@ def test_a_prefix_that_is_not_a_key_prefix_is_refused(prefix: str) -> None:
         grants.object_arns("arn:aws:s3:::b", [prefix])
 
 
+def test_listing_is_granted_on_the_bucket_only_under_the_prefixes() -> None:
+    statement = grants.list_objects("arn:aws:s3:::b", ["renditions/"])
+    assert statement.actions == ("s3:ListBucket",)
+    assert statement.resources == ("arn:aws:s3:::b",)
+    assert statement.conditions == (grants.Condition("StringLike", "s3:prefix", ("renditions/*",)),)
+
+
 def test_table_grants_cover_the_table_and_each_named_index() -> None:
     statement = grants.read_table("arn:t", ["gsi1", "gsi2"])
     assert statement.resources == ("arn:t", "arn:t/index/gsi1", "arn:t/index/gsi2")
