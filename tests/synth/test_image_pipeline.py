@@ -433,3 +433,102 @@ def test_a_first_api_key_belongs_to_the_usage_plan(synthesized: Synthesized) -> 
 def test_stack_outputs_are_named_thing_attr(synthesized: Synthesized, output: str, reference: tuple[str, str]) -> None:
     value = synthesized.document["output"][output]["value"]
     assert _ref(value)[0::2] == reference
+
+
+# ------------------------------------------------------------------ the construct with other props
+
+
+@pytest.fixture(scope="module")
+def variant() -> dict[str, Any]:
+    """ImagePipeline alone in a bare stack with non-default props and a grant to a foreign role."""
+    import json
+
+    from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+        DataAwsIamPolicyDocument,
+        DataAwsIamPolicyDocumentStatement,
+        DataAwsIamPolicyDocumentStatementPrincipals,
+    )
+    from cdktf_cdktf_provider_aws.iam_role import IamRole
+
+    from constructs_lib.image_pipeline import ImagePipeline
+    from constructs_lib.props import ImagePipelineProps
+
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "variant")
+    pipeline = ImagePipeline(
+        stack,
+        "pipeline",
+        props=ImagePipelineProps(
+            name_prefix="variant",
+            billing_mode="PAY_PER_REQUEST",
+            point_in_time_recovery=False,
+            originals_transition_days=30,
+            originals_expiration_days=365,
+            cors_allowed_origins=("https://app.example.com",),
+            manage_api_gateway_account=False,
+        ),
+    )
+    trust = DataAwsIamPolicyDocument(
+        stack,
+        "analyst-trust",
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                actions=["sts:AssumeRole"],
+                principals=[
+                    DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=["glue.amazonaws.com"])
+                ],
+            )
+        ],
+    )
+    analyst = IamRole(stack, "analyst", name="analyst", assume_role_policy=trust.json)
+    pipeline.grant_read_renditions(analyst)
+    return json.loads(cdktf.Testing.synth(stack))
+
+
+def test_on_demand_table_sets_no_capacity(variant: dict[str, Any]) -> None:
+    (table,) = variant["resource"]["aws_dynamodb_table"].values()
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    for part in [table, *table["global_secondary_index"]]:
+        assert "read_capacity" not in part
+        assert "write_capacity" not in part
+
+
+def test_point_in_time_recovery_can_be_turned_off(variant: dict[str, Any]) -> None:
+    (table,) = variant["resource"]["aws_dynamodb_table"].values()
+    assert table["point_in_time_recovery"] == {"enabled": False}
+
+
+def test_originals_move_to_infrequent_access_then_expire_when_asked(variant: dict[str, Any]) -> None:
+    (lifecycle,) = variant["resource"]["aws_s3_bucket_lifecycle_configuration"].values()
+    originals = {rule["id"]: rule for rule in lifecycle["rule"]}["originals"]
+    assert originals["filter"] == [{"prefix": "uploads/"}]
+    assert originals["transition"] == [{"days": 30, "storage_class": "STANDARD_IA"}]
+    assert originals["expiration"] == [{"days": 365}]
+
+
+def test_extra_cors_origins_are_added_to_the_api_origin(variant: dict[str, Any]) -> None:
+    (cors,) = variant["resource"]["aws_s3_bucket_cors_configuration"].values()
+    origins = cors["cors_rule"][0]["allowed_origins"]
+    assert len(origins) == 2
+    assert origins[1] == "https://app.example.com"
+
+
+def test_the_account_wide_api_gateway_setting_can_be_left_to_another_stack(variant: dict[str, Any]) -> None:
+    assert "aws_api_gateway_account" not in variant["resource"]
+    assert "aws_iam_role_policy_attachment" not in variant["resource"]
+
+
+def test_a_foreign_role_gets_one_policy_document_per_grant(variant: dict[str, Any]) -> None:
+    # GIVEN the inline policies attached to the analyst role
+    policies = [
+        p
+        for p in variant["resource"]["aws_iam_role_policy"].values()
+        if p["role"].startswith("${aws_iam_role.analyst.")
+    ]
+    # WHEN the one grant is read
+    (policy,) = policies
+    _, document, _ = _ref(policy["policy"])
+    (statement,) = variant["data"]["aws_iam_policy_document"][document]["statement"]
+    # THEN it reads renditions only
+    assert statement["actions"] == ["s3:GetObject"]
+    assert re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}/renditions/\*", statement["resources"][0])
+    assert len(statement["resources"]) == 1
