@@ -77,9 +77,8 @@ class LocalPipeline:
             result = steps.categorize(self.ports, image_id)
         else:
             raise ValueError(f"no step {step!r}")
-        logger.info(
-            "image %s: %s %s%s", image_id, step, result.outcome.value, f" ({result.code})" if result.code else ""
-        )
+        if result.outcome is not steps.Outcome.DONE:
+            logger.info("image %s: %s %s (%s)", image_id, step, result.outcome.value, result.code or result.state)
         if result.outcome is steps.Outcome.FAILED:
             return False
         if result.outcome is steps.Outcome.SKIPPED:

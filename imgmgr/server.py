@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 import uvicorn
@@ -57,6 +58,9 @@ class Runtime:
     def start(self) -> None:
         """Own the data directory, resume every unfinished step, start the workers."""
         self._lock = _lock(self.data)
+        swept = sweep_partial_writes(self.data.objects)
+        if swept:
+            logger.info("removed %d partial write(s) left by a killed process", swept)
         released = self.queue.release_all()
         if released:
             logger.info("resuming %d image(s) left unfinished by the last run", released)
@@ -68,6 +72,21 @@ class Runtime:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+
+def sweep_partial_writes(objects_root: Path) -> int:
+    """Remove the temporary files of writes a killed process never finished; how many.
+
+    ``FileObjectStore`` writes ``.tmp-*`` files and renames them into place; a SIGKILL in between leaves
+    one behind. Only call this while holding the data directory's lock (no writer can be running).
+    """
+    count = 0
+    if objects_root.is_dir():
+        for path in objects_root.rglob(".tmp-*"):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                count += 1
+    return count
 
 
 def _lock(data: DataDir) -> IO[str]:

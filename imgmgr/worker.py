@@ -133,7 +133,8 @@ class Queue:
             row = db.execute(
                 "SELECT image_id, object_key, step, attempts FROM jobs WHERE status = 'pending'"
                 " AND available_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
-                " ORDER BY available_at, enqueued_at LIMIT 1",
+                # Oldest image first: an image in progress finishes before the next one starts.
+                " ORDER BY enqueued_at, image_id LIMIT 1",
                 (now, now),
             ).fetchone()
             if row is not None:
