@@ -45,7 +45,10 @@ class RedriveReport:
 def redrive(
     sqs: Any, lambda_client: Any, queue_url: str, *, function_prefix: str, max_messages: int, dry_run: bool
 ) -> RedriveReport:
-    """Replay up to ``max_messages`` messages of ``queue_url`` on functions whose ARN starts with ``function_prefix``."""
+    """Replay up to ``max_messages`` messages of ``queue_url``.
+
+    Only on functions whose ARN starts with ``function_prefix``; other messages stay, with the reason.
+    """
     report = RedriveReport()
     handled: set[str] = set()
     while report.seen < max_messages:

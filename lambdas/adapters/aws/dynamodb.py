@@ -1,13 +1,20 @@
 """``MetadataStore`` over one DynamoDB table (single-table design, every read a ``GetItem``/``Query``).
 
-Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time, so keys sort by time)::
+Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time, so keys sort by time;
+``<sk>`` below is ``<ts>#<id>``)::
 
-    item             pk                     sk                       gsi1pk / gsi1sk                            gsi2pk / gsi2sk                  gsi3pk / gsi3sk
-    image record     IMG#<id>               IMG                      OWNER#<owner> / <ts>#<id>                  HASH#<owner>#<sha256> / <ts>#<id> OWNER#<owner>#STATE#<state> / <ts>#<id>
-    category term    IMG#<id>               TERM#CAT#<category>      OWNER#<owner>#CAT#<category> / <ts>#<id>   CAT#<category> / <ts>#<id>        -
-    label term       IMG#<id>               TERM#LABEL#<label>       OWNER#<owner>#LABEL#<label> / <ts>#<id>    LABEL#<label> / <ts>#<id>         -
-    usage            OWNER#<owner> | ALL    USAGE                    -                                          -                                 -
-    category count   OWNER#<owner> | ALL    COUNT#CAT#<category>     -                                          -                                 -
+    image record    pk IMG#<id>                   sk IMG
+                    gsi1 OWNER#<owner>                          / <sk>
+                    gsi2 HASH#<owner>#<sha256>                  / <sk>   (once a hash is known)
+                    gsi3 OWNER#<owner>#STATE#<state>            / <sk>
+    category term   pk IMG#<id>                   sk TERM#CAT#<category>
+                    gsi1 OWNER#<owner>#CAT#<category>           / <sk>
+                    gsi2 CAT#<category>                         / <sk>
+    label term      pk IMG#<id>                   sk TERM#LABEL#<label>
+                    gsi1 OWNER#<owner>#LABEL#<label>            / <sk>
+                    gsi2 LABEL#<label>                          / <sk>
+    usage           pk OWNER#<owner> | ALL        sk USAGE                   images, bytes_stored, bytes_saved
+    category count  pk OWNER#<owner> | ALL        sk COUNT#CAT#<category>    count
 
 Access patterns:
 
