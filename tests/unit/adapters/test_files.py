@@ -55,3 +55,16 @@ def test_no_key_resolves_outside_the_data_directory(tmp_path_factory, key):
         return
     assert path.resolve().is_relative_to(root.resolve())
     assert path.resolve() != root.resolve()
+
+
+def test_concurrent_writers_of_one_key_leave_one_whole_object(tmp_path):
+    # GIVEN eight threads writing different bytes under the same key at once
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = FileObjectStore(tmp_path / "data")
+    payloads = [bytes([i]) * 100_000 for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda data: store.put("renditions/img-1/a.jpg", data, content_type="image/jpeg"), payloads))
+    # THEN the object is exactly one of them, and no temporary file is left
+    assert store.get("renditions/img-1/a.jpg") in payloads
+    assert list(store.list("renditions/")) == ["renditions/img-1/a.jpg"]
