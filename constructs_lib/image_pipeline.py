@@ -81,7 +81,7 @@ from constructs import Construct
 
 from constructs_lib import grants
 from constructs_lib.grants import Statement
-from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, runtime_requirements
+from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, project_requirements
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
 from lambdas.adapters.aws.dynamodb import (
@@ -428,7 +428,7 @@ class ImagePipeline(Construct):
 
     def _build_archives(self) -> tuple[Archive, Archive]:
         props = self.props
-        requirements = props.layer_requirements or runtime_requirements(PROJECT_DIR / "pyproject.toml")
+        requirements = props.layer_requirements or project_requirements(PROJECT_DIR)
         function_archive = build_function_zip(props.lambda_source_dir, props.build_cache_dir / "lambda-function")
         layer_archive = build_layer(LayerSpec(requirements=tuple(requirements)), props.build_cache_dir / "lambda-layer")
         return function_archive, layer_archive

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -98,6 +99,25 @@ def runtime_requirements(pyproject: Path, *, exclude: Iterable[str] = RUNTIME_PR
     dependencies = document.get("project", {}).get("dependencies", [])
     excluded = {normalize_name(name) for name in exclude}
     return tuple(req for req in dependencies if requirement_name(req) not in excluded)
+
+
+def project_requirements(project_dir: Path, distribution: str = "imgmgr") -> tuple[str, ...]:
+    """Runtime requirements from ``project_dir/pyproject.toml``; when the project is installed rather than
+    checked out (no ``pyproject.toml``), from the installed distribution's metadata (extras left out)."""
+    pyproject = project_dir / "pyproject.toml"
+    if pyproject.is_file():
+        return runtime_requirements(pyproject)
+    try:
+        declared = importlib.metadata.requires(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise PackagingError(
+            f"requirements: no pyproject.toml in {project_dir.name}/ and {distribution!r} is not installed; "
+            "pass layer_requirements"
+        ) from None
+    excluded = {normalize_name(name) for name in RUNTIME_PROVIDED}
+    return tuple(
+        req for req in declared if "extra ==" not in req.replace('"', "'") and requirement_name(req) not in excluded
+    )
 
 
 def write_deterministic_zip(entries: Iterable[tuple[str, Path]], destination: Path) -> Archive:

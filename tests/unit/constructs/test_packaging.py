@@ -16,6 +16,8 @@ from constructs_lib.packaging import (
     PackagingError,
     build_function_zip,
     build_layer,
+    project_requirements,
+    requirement_name,
     runtime_requirements,
     write_deterministic_zip,
 )
@@ -116,6 +118,21 @@ def test_runtime_requirements_leave_out_what_lambda_provides(tmp_path: Path) -> 
     requirements = runtime_requirements(pyproject)
     # THEN boto3 is left out, whatever its spelling
     assert requirements == ("pillow>=12,<14", "mangum")
+
+
+def test_installed_distribution_metadata_gives_the_requirements_without_a_pyproject(tmp_path: Path) -> None:
+    # GIVEN a directory without pyproject.toml (the project installed, not checked out)
+    # WHEN the requirements are read from the installed distribution's metadata
+    requirements = project_requirements(tmp_path)
+    # THEN they are the runtime ones: Pillow in, extras (pytest) and boto3 out
+    names = {requirement_name(req) for req in requirements}
+    assert "pillow" in names
+    assert not names & {"pytest", "boto3", "uvicorn"}
+
+
+def test_missing_pyproject_and_distribution_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match=r"^requirements: no pyproject.toml .* pass layer_requirements"):
+        project_requirements(tmp_path, distribution="no-such-distribution-here")
 
 
 def test_project_runtime_requirements_build_the_layer_for_lambda_arm64() -> None:
