@@ -38,8 +38,10 @@ TRANSIENT_CODES = frozenset(
 )
 
 #: Access denied is transient here: the cost brake denies the pipeline roles until the operator lifts
-#: it, and the events wait in the dead-letter queue for a redrive.
-DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+#: it, and the events wait in the dead-letter queue for a redrive. ``"403"``/``"Forbidden"`` are what
+#: botocore reports for a ``HeadObject`` refusal (a HEAD response has no body; S3 also answers a HEAD of a
+#: missing key with 403 when the caller may not list the bucket).
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"})
 
 
 def error_code(exc: ClientError) -> str:

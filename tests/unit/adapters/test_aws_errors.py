@@ -20,6 +20,7 @@ def _client_error(code: str, status: int) -> ClientError:
         ("SlowDown", 503, ThrottledError),
         ("InternalServerError", 500, DependencyError),
         ("AccessDeniedException", 400, TransientError),
+        ("403", 403, TransientError),
         ("ValidationException", 400, PermanentError),
     ],
 )
