@@ -257,14 +257,17 @@ class ImagePipeline(Construct):
     def _table(self) -> DynamodbTable:
         props = self.props
         provisioned = props.billing_mode == "PROVISIONED"
-        capacity = {"read_capacity": props.read_capacity, "write_capacity": props.write_capacity}
+        # On-demand tables and indexes take no capacity (None leaves the argument out).
+        read_capacity = props.read_capacity if provisioned else None
+        write_capacity = props.write_capacity if provisioned else None
         indexes = [
             DynamodbTableGlobalSecondaryIndex(
                 name=index,
                 hash_key=GSI_KEYS[index][0],
                 range_key=GSI_KEYS[index][1],
                 projection_type=GSI_PROJECTION,
-                **(capacity if provisioned else {}),
+                read_capacity=read_capacity,
+                write_capacity=write_capacity,
             )
             for index in GSI_NAMES
         ]
@@ -279,7 +282,8 @@ class ImagePipeline(Construct):
             global_secondary_index=indexes,
             ttl=DynamodbTableTtl(attribute_name=TTL_ATTRIBUTE, enabled=True),
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=props.point_in_time_recovery),
-            **(capacity if provisioned else {}),
+            read_capacity=read_capacity,
+            write_capacity=write_capacity,
         )
 
     def _bucket(self) -> S3Bucket:
