@@ -54,6 +54,8 @@ function showKeyForm(reason) {
   $("app").hidden = true;
   $("key-forget").hidden = true;
   $("key-input").hidden = false;
+  $("key-label").hidden = false;
+  $("key-use").hidden = false;
   $("who").textContent = reason || "Enter your API key (imgmgr serve prints one on its first run).";
 }
 
@@ -65,8 +67,10 @@ async function useKey(key) {
     localStorage.setItem(KEY_STORAGE, state.key);
     $("key-input").value = "";
     $("key-input").hidden = true;
+    $("key-label").hidden = true;
+    $("key-use").hidden = true;
     $("key-forget").hidden = false;
-    $("who").textContent = "";
+    $("who").textContent = "Using key " + state.key.split("_").slice(0, 2).join("_") + "_…";
     $("app").hidden = false;
     showTotals(totals);
     await loadCategories();
@@ -150,6 +154,7 @@ async function loadCategories() {
   select.replaceChildren(el("option", { value: "", text: "All" }));
   for (const c of categories) select.append(el("option", { value: c.name, text: `${c.name} (${c.count})` }));
   if (chosen && categories.some((c) => c.name === chosen)) select.value = chosen;
+  else if (chosen) await loadGallery(true); // the chosen category has no images left: show them all
 }
 
 function card(image) {
@@ -175,7 +180,11 @@ async function loadGallery(reset) {
   if (state.cursor) params.set("cursor", state.cursor);
   try {
     const page = await api("GET", "v1/images?" + params);
-    for (const image of page.items) $("gallery").append(card(image));
+    for (const image of page.items) {
+      $("gallery").append(card(image));
+      const row = document.querySelector(`#uploads li[data-image-id="${CSS.escape(image.id)}"] .status`);
+      if (row && FINAL.has(image.status)) row.textContent = image.status === "ready" ? "ready" : "failed: " + (image.failure ? image.failure.code : "");
+    }
     state.cursor = page.next_cursor;
     $("more").hidden = !page.next_cursor;
     if (!page.items.length && reset) $("gallery").append(el("li", { class: "placeholder", text: "No images here yet." }));
@@ -252,8 +261,13 @@ document.addEventListener("DOMContentLoaded", () => {
   drop.addEventListener("drop", (event) => { event.preventDefault(); drop.classList.remove("over"); uploadAll(event.dataTransfer.files); });
   drop.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") $("file-input").click(); });
   $("file-input").addEventListener("change", (event) => { uploadAll(event.target.files); event.target.value = ""; });
-  $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadGallery(true); });
-  $("category").addEventListener("change", () => loadGallery(true));
+  // A query is by category or by label (one index each): choosing one clears the other.
+  $("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if ($("label").value.trim()) $("category").value = "";
+    loadGallery(true);
+  });
+  $("category").addEventListener("change", () => { if ($("category").value) $("label").value = ""; loadGallery(true); });
   $("more").addEventListener("click", () => loadGallery(false));
   $("v-delete").addEventListener("click", deleteCurrent);
   if (state.key) useKey(state.key); else showKeyForm();

@@ -1,0 +1,68 @@
+"""A person in a browser: key from the URL, upload real photos, find one under its category, open, delete."""
+
+from __future__ import annotations
+
+import shutil
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.browser.conftest import ARTIFACTS
+from tests.e2e.support import CHELSEA, PHOTOS
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>.png"
+
+
+def titles(driver) -> list[str]:
+    """The gallery's titles, read in one go (the gallery re-renders while it polls)."""
+    return driver.execute_script("return [...document.querySelectorAll('#gallery .title')].map(e => e.textContent)")
+
+
+def test_upload_find_by_category_open_and_delete(server, api_key, browser, tmp_path):
+    wait = WebDriverWait(browser, 60)
+    hostile = tmp_path / HOSTILE_NAME
+    shutil.copy(PHOTOS / "coffee.png", hostile)
+    # GIVEN the page opened with the key in the fragment, as imgmgr serve prints it
+    browser.get(f"{server.url}/#key={api_key}")
+    wait.until(ec.visibility_of_element_located((By.ID, "drop")))
+    assert "key=" not in browser.current_url
+    # WHEN two photos are chosen at once (one with markup in its name)
+    browser.find_element(By.ID, "file-input").send_keys(f"{CHELSEA}\n{hostile}")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#gallery li[data-status=ready]")) == 2)
+    # THEN the markup is shown as text, never run
+    assert HOSTILE_NAME in titles(browser)
+    assert browser.find_elements(By.CSS_SELECTOR, "#gallery .caption img") == []
+    # WHEN filtering by the category the offline labeler gave the cat
+    wait.until(
+        lambda d: any("Animals and Pets" in o.text for o in d.find_elements(By.CSS_SELECTOR, "#category option"))
+    )
+    Select(browser.find_element(By.ID, "category")).select_by_value("Animals and Pets")
+    wait.until(lambda d: titles(d) == ["chelsea.png"])
+    # AND opening it
+    browser.find_element(By.CSS_SELECTOR, "#gallery li[data-status=ready]").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "viewer")))
+    wait.until(
+        lambda d: (
+            d.execute_script(
+                "return document.getElementById('v-image').complete && document.getElementById('v-image').naturalWidth"
+            )
+            > 0
+        )
+    )
+    labels = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#v-labels tbody tr")]
+    renditions = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#v-renditions tbody tr")]
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "browser-image-view.png"))
+    # THEN it shows its labels and renditions
+    assert browser.find_element(By.ID, "v-name").text == "chelsea.png"
+    assert any(label.startswith("Cat ") for label in labels)
+    assert any(r.startswith("compressed jpeg") for r in renditions)
+    # WHEN deleting it (and confirming)
+    browser.find_element(By.ID, "v-delete").click()
+    wait.until(ec.alert_is_present()).accept()
+    # THEN it is gone from the gallery and the category
+    wait.until(lambda d: "chelsea.png" not in titles(d))
+    Select(browser.find_element(By.ID, "category")).select_by_value("")
+    wait.until(lambda d: titles(d) == [HOSTILE_NAME])
+    browser.save_screenshot(str(ARTIFACTS / "browser-after-delete.png"))
