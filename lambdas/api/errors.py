@@ -82,14 +82,21 @@ _FRAMEWORK_CODES = {
     413: "Request.TooLarge",
 }
 
+
+def problem_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response documented as problem+json (and only that)."""
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}}}
+
+
 #: Responses every authenticated route may give, for the OpenAPI document.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+    status: problem_response(description)
     for status, description in (
         (400, "Invalid request"),
         (401, "No API key"),
         (403, "API key unknown or revoked"),
         (422, "Request does not match the schema"),
+        (500, "Unexpected error"),
         (503, "A dependency is unavailable: retry later"),
     )
 }

@@ -6,7 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lambdas.api.services import DEFAULT_CONTENT_TYPES
+
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+#: No control characters; must not end in a separator or white space (the name is what follows the last one).
+FILENAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f/\\\s]$"
 
 
 class UploadRequest(BaseModel):
@@ -14,8 +18,15 @@ class UploadRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    filename: str = Field(min_length=1, max_length=255, description="The file's name, as the user knows it.")
-    content_type: str = Field(min_length=1, max_length=100, description="Declared media type, e.g. image/jpeg.")
+    filename: str = Field(
+        min_length=1, max_length=255, pattern=FILENAME_PATTERN, description="The file's name, as the user knows it."
+    )
+    content_type: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Declared media type; a deployment may allow fewer than these.",
+        json_schema_extra={"enum": sorted(DEFAULT_CONTENT_TYPES)},
+    )
     size: int = Field(ge=1, description="Size of the file in bytes.")
     sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the file's bytes, hex.")
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
 from lambdas.api.cursor import CursorSigner
-from lambdas.api.errors import COMMON_RESPONSES, ApiError, Problem
+from lambdas.api.errors import COMMON_RESPONSES, ApiError, problem_response
 from lambdas.api.models import (
     CategoryCount,
     CategoryCounts,
@@ -52,7 +52,7 @@ Owner = Annotated[str, Depends(current_owner)]
 Services = Annotated[ApiServices, Depends(services_of)]
 
 router = APIRouter(prefix="/v1")
-_not_found = {404: {"model": Problem, "description": "No such image for this key"}}
+_not_found = {404: problem_response("No such image for this key")}
 
 
 def _base_url(request: Request) -> str:
@@ -93,8 +93,8 @@ def health() -> Health:
     responses={
         **COMMON_RESPONSES,
         200: {"model": UploadResponse, "description": "An exact duplicate: the existing image, nothing to upload"},
-        413: {"model": Problem, "description": "Declared size above the limit"},
-        415: {"model": Problem, "description": "Content type not allowed"},
+        413: problem_response("Declared size above the limit"),
+        415: problem_response("Content type not allowed"),
     },
 )
 def create_upload(body: UploadRequest, request: Request, response: Response, owner: Owner, services: Services):
