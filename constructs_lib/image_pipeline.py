@@ -289,7 +289,7 @@ class ImagePipeline(Construct):
     def _bucket(self) -> S3Bucket:
         props = self.props
         bucket = S3Bucket(self, "bucket", bucket_prefix=f"{self._prefix}-images-", force_destroy=props.force_destroy)
-        S3BucketPublicAccessBlock(
+        public_access = S3BucketPublicAccessBlock(
             self,
             "bucket-public-access",
             bucket=bucket.id,
@@ -357,7 +357,8 @@ class ImagePipeline(Construct):
                 ),
             ],
         )
-        S3BucketPolicy(self, "bucket-policy", bucket=bucket.id, policy=deny_insecure.json)
+        # S3 refuses concurrent changes of a bucket's access settings (OperationAborted): one after the other.
+        S3BucketPolicy(self, "bucket-policy", bucket=bucket.id, policy=deny_insecure.json, depends_on=[public_access])
         return bucket
 
     def _lifecycle_rules(self) -> list[S3BucketLifecycleConfigurationRule]:

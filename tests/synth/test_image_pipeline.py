@@ -99,6 +99,11 @@ def test_bucket_policy_denies_requests_without_tls(synthesized: Synthesized) -> 
     assert insecure["resources"][1] == insecure["resources"][0] + "/*"
 
 
+def test_bucket_policy_is_applied_after_the_public_access_block(synthesized: Synthesized) -> None:
+    policy = _only(synthesized.resources("aws_s3_bucket_policy"))
+    assert [d.split(".")[0] for d in policy["depends_on"]] == ["aws_s3_bucket_public_access_block"]
+
+
 def test_bucket_cors_allows_only_post_from_the_api_origin(synthesized: Synthesized) -> None:
     cors = _only(synthesized.resources("aws_s3_bucket_cors_configuration"))
     (rule,) = cors["cors_rule"]
