@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -196,7 +197,21 @@ def build_function_zip(source_dir: Path, output_dir: Path) -> Archive:
     destination = output_dir / f"function-{digest.hexdigest()[:16]}.zip"
     if destination.is_file():
         return describe(destination)
-    return write_deterministic_zip(entries, destination)
+    archive = write_deterministic_zip(entries, destination)
+    _prune(output_dir, "function-*.zip", keep=destination)
+    return archive
+
+
+#: Archives of earlier sources older than this are removed; younger ones may still be copied by another
+#: synthesis running at the same time.
+STALE_ARCHIVE_SECONDS = 24 * 3600
+
+
+def _prune(directory: Path, pattern: str, *, keep: Path) -> None:
+    cutoff = time.time() - STALE_ARCHIVE_SECONDS
+    for path in directory.glob(pattern):
+        if path != keep and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

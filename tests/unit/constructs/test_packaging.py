@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -95,6 +96,20 @@ def test_a_changed_source_changes_the_archive(tmp_path: Path) -> None:
     after = build_function_zip(source, tmp_path / "out")
     assert after.path != before.path
     assert after.sha256_base64 != before.sha256_base64
+
+
+def test_archives_of_earlier_sources_are_pruned_after_a_day(tmp_path: Path) -> None:
+    # GIVEN an archive from two days ago and one from a minute ago in the output directory
+    out = tmp_path / "out"
+    out.mkdir()
+    old, recent = out / "function-old.zip", out / "function-recent.zip"
+    for path, age in ((old, 2 * 86400), (recent, 60)):
+        path.write_bytes(b"zip")
+        os.utime(path, (time.time() - age, time.time() - age))
+    # WHEN a new source is zipped there
+    archive = build_function_zip(_package(tmp_path / "src"), out)
+    # THEN the day-old archive is gone, the recent one (maybe being copied) and the new one stay
+    assert sorted(p.name for p in out.iterdir()) == sorted([archive.path.name, "function-recent.zip"])
 
 
 def test_source_without_init_is_refused(tmp_path: Path) -> None:
