@@ -1,0 +1,124 @@
+"""``imgmgr stats``: the saved queries of the analytics lake, run by DuckDB over the local events.
+
+The local runtime writes events as JSON lines under ``<data>/events/dt=YYYY-MM-DD/events.jsonl``
+(``lambdas.adapters.local.events``), the layout the exporter writes to ``analytics/events/`` in AWS.
+:func:`run_queries` reads them with the same SQL files that Athena runs (``lambdas.analytics.queries``),
+typed like the Glue table, and :func:`render` prints each result as a rich table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from lambdas.analytics.queries import NAMES, SavedQuery, load
+
+#: Name of the relation the queries read in DuckDB.
+EVENTS_VIEW = "events"
+
+#: The events' columns, typed like the Glue table (``constructs_lib.analytics_lake.EVENT_COLUMNS``);
+#: ``dt`` comes from the directory name, as a string like the projected partition.
+EVENT_COLUMNS = {
+    "schema": "INTEGER",
+    "event_id": "VARCHAR",
+    "event_type": "VARCHAR",
+    "occurred_at": "VARCHAR",
+    "owner": "VARCHAR",
+    "image_id": "VARCHAR",
+    "format": "VARCHAR",
+    "bytes_in": "BIGINT",
+    "bytes_out": "BIGINT",
+    "categories": "VARCHAR[]",
+    "labels": "VARCHAR[]",
+    "code": "VARCHAR",
+    "duration_ms": "BIGINT",
+    "detail": "JSON",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """The rows of one saved query, with its column names."""
+
+    query: SavedQuery
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+#: The local sink's files; the exporter's in S3 are ``dt=*/*.json.gz`` (DuckDB reads both, gzip or not).
+LOCAL_PATTERN = "dt=*/events.jsonl"
+
+
+def connect(events_dir: str | os.PathLike[str], pattern: str = LOCAL_PATTERN) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose view :data:`EVENTS_VIEW` holds the events of the files ``pattern`` matches
+    under ``events_dir`` (maybe none)."""
+    connection = duckdb.connect(":memory:")
+    files = sorted(Path(events_dir).glob(pattern))
+    if not files:
+        columns = ", ".join(f'"{name}" {kind}' for name, kind in EVENT_COLUMNS.items())
+        connection.execute(f"CREATE TABLE {EVENTS_VIEW} ({columns}, dt VARCHAR)")
+        return connection
+    # A view cannot take prepared parameters: the file names and types go in as quoted literals.
+    paths = ", ".join(_literal(str(path)) for path in files)
+    columns = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in EVENT_COLUMNS.items())
+    source = (
+        f"read_json([{paths}], format = 'newline_delimited', hive_partitioning = true, "
+        f"hive_types = {{'dt': 'VARCHAR'}}, columns = {{{columns}}})"
+    )
+    connection.execute(f"CREATE VIEW {EVENTS_VIEW} AS SELECT * FROM {source}")  # noqa: S608 (quoted literals)
+    return connection
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal of ``text``."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def run_queries(
+    events_dir: str | os.PathLike[str], names: tuple[str, ...] = NAMES, *, pattern: str = LOCAL_PATTERN
+) -> list[QueryResult]:
+    """Each named saved query run over the events of the files ``pattern`` matches under ``events_dir``."""
+    connection = connect(events_dir, pattern)
+    try:
+        results = []
+        for name in names:
+            query = load(name)
+            cursor = connection.execute(query.render(EVENTS_VIEW))
+            columns = tuple(column[0] for column in cursor.description or ())
+            results.append(QueryResult(query=query, columns=columns, rows=tuple(cursor.fetchall())))
+        return results
+    finally:
+        connection.close()
+
+
+def render(results: list[QueryResult], console: Console) -> None:
+    """One rich table per query, titled with its description."""
+    for result in results:
+        table = Table(title=result.query.description, title_justify="left")
+        for column in result.columns:
+            table.add_column(column.replace("_", " "), justify="left" if column in _TEXT_COLUMNS else "right")
+        for row in result.rows:
+            table.add_row(*(_cell(value) for value in row))
+        if not result.rows:
+            console.print(f"[bold]{result.query.description}[/bold]\n  no events yet")
+        else:
+            console.print(table)
+
+
+_TEXT_COLUMNS = frozenset({"day", "category", "code", "last_seen"})
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

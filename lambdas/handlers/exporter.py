@@ -1,0 +1,35 @@
+"""Exporter: invoked by the CloudWatch Logs subscriptions of the pipeline's log groups.
+
+Writes the analytics events of each payload to ``analytics/events/`` (``lambdas.analytics.exporter``).
+A payload that is not a subscription payload is refused loudly and not retried; a transient S3 fault is
+raised so that Lambda retries (and, after the retries, sends the payload to the dead-letter queue that
+``imgmgr redrive`` replays: exporting again is idempotent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambdas import config
+from lambdas.adapters.aws.s3 import S3ObjectStore
+from lambdas.analytics.errors import PayloadError
+from lambdas.analytics.exporter import export_event
+
+logger = Logger()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    store = S3ObjectStore(config.settings().bucket, client=config.client("s3"))
+    try:
+        result = export_event(event, store)
+    except PayloadError as exc:
+        logger.error("payload refused", extra={"code": exc.code, "reason": exc.message})
+        return {"refused": exc.code, "reason": exc.message}
+    if result.rejected:
+        logger.warning("event lines refused", extra={"rejected": result.rejected, "reasons": list(result.reasons)})
+    logger.info("payload exported", extra=result.to_dict())
+    return result.to_dict()

@@ -1,0 +1,132 @@
+"""Every saved query run by DuckDB over generated events, with the answers worked out by hand.
+
+The events are written by the local JSONL sink (the layout ``imgmgr stats`` reads) and, for the lake's
+layout, by the exporter (gzip JSON lines under ``analytics/events/dt=.../``): the same SQL answers the
+same on both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from imgmgr.stats import run_queries
+from lambdas.adapters.local.events import JsonlEventSink
+from lambdas.adapters.local.files import FileObjectStore
+from lambdas.analytics.exporter import export_event
+from lambdas.analytics.queries import NAMES, PLACEHOLDER, load, saved_queries
+from lambdas.domain.events import AnalyticsEvent, EventType
+from tests.unit.analytics.support import event, log_line, with_messages
+
+DAY1 = datetime(2026, 1, 30, 9, 0, tzinfo=UTC)
+DAY2 = datetime(2026, 1, 31, 18, 30, tzinfo=UTC)
+
+
+def _corpus() -> list[AnalyticsEvent]:
+    """Two days of activity by alice, bob and carol, with one duplicated delivery."""
+    processed_1 = event(
+        "img-1:processed",
+        EventType.PROCESSED,
+        at=DAY1,
+        image_id="img-1",
+        bytes_in=1000,
+        bytes_out=400,
+        categories=("Animals and Pets", "Nature and Outdoors"),
+    )
+    return [
+        event("img-1:upload", at=DAY1, image_id="img-1", bytes_in=1000),
+        event("img-2:upload", at=DAY1, owner="bob", image_id="img-2", bytes_in=3000),
+        processed_1,
+        processed_1,  # delivered twice: must count once everywhere
+        event(
+            "img-2:processed",
+            EventType.PROCESSED,
+            at=DAY1,
+            owner="bob",
+            image_id="img-2",
+            bytes_in=3000,
+            bytes_out=3000,
+            categories=("Animals and Pets",),
+        ),
+        event("img-3:upload", at=DAY2, owner="bob", image_id="img-3", bytes_in=500),
+        event("img-3:failed", EventType.FAILED, at=DAY2, owner="bob", image_id="img-3", code="Image.TooManyPixels"),
+        event("img-4:upload", at=DAY2, owner="carol", image_id="img-4", bytes_in=200),
+        event("img-4:failed", EventType.FAILED, at=DAY2, owner="carol", image_id="img-4", code="Image.TooManyPixels"),
+        event("img-5:failed", EventType.FAILED, at=DAY2, owner="carol", code="Image.Unsupported"),
+        event("search-1", EventType.SEARCH, at=DAY2, detail={"category": "Animals and Pets"}),
+        event("view-1", EventType.VIEW, at=DAY2, owner="dave", image_id="img-1"),
+    ]
+
+
+EXPECTED = {
+    "uploads_per_day": [("2026-01-30", 2, 2, 4000), ("2026-01-31", 2, 2, 700)],
+    "popular_categories": [("Animals and Pets", 2, 2), ("Nature and Outdoors", 1, 1)],
+    "active_users": [("2026-01-30", 2, 4), ("2026-01-31", 4, 7)],
+    "bytes_saved": [("2026-01-30", 2, 4000, 3400, 600, 0.85)],
+    "failures_by_code": [
+        ("Image.TooManyPixels", 2, 2, "2026-01-31T18:30:00.000000Z"),
+        ("Image.Unsupported", 1, 1, "2026-01-31T18:30:00.000000Z"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def local_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("events")
+    sink = JsonlEventSink(directory)
+    for item in _corpus():
+        sink.emit(item)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def lake_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = FileObjectStore(tmp_path_factory.mktemp("bucket"))
+    corpus = _corpus()
+    # Two payloads, the second delivered twice, as CloudWatch Logs may.
+    first, second = corpus[:5], corpus[5:]
+    export_event(with_messages([log_line(item) for item in first], first_id=1), store)
+    for _ in range(2):
+        export_event(with_messages([log_line(item) for item in second], first_id=100), store)
+    return store.root / "analytics" / "events"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_answers_over_the_local_events(local_events: Path, name: str) -> None:
+    # GIVEN the corpus written by the local sink
+    # WHEN the saved query runs in DuckDB
+    [result] = run_queries(local_events, (name,))
+    # THEN it answers what was worked out by hand
+    assert list(result.rows) == EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_answers_the_same_over_the_exported_lake_files(lake_events: Path, name: str) -> None:
+    # GIVEN the same corpus exported to gzip JSON lines (one payload delivered twice)
+    # WHEN the saved query runs over the lake's files
+    [result] = run_queries(lake_events, (name,), pattern="dt=*/*.json.gz")
+    # THEN the answer is the same as locally
+    assert list(result.rows) == EXPECTED[name]
+
+
+def test_queries_answer_nothing_when_there_are_no_events(tmp_path: Path) -> None:
+    # GIVEN an empty events directory
+    # WHEN every query runs
+    results = run_queries(tmp_path)
+    # THEN each answers with its columns and no rows
+    assert [result.rows for result in results] == [()] * len(NAMES)
+    assert results[0].columns == ("day", "uploads", "uploaders", "bytes_uploaded")
+
+
+def test_every_query_file_has_a_description_and_one_placeholder() -> None:
+    for query in saved_queries():
+        assert query.description and not query.description.startswith("--")
+        assert query.sql.count(PLACEHOLDER) == 1
+        assert PLACEHOLDER not in query.render('"imgmgr_analytics"."events"')
+
+
+def test_an_unknown_query_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="name: 'top_secret' is not a saved query"):
+        load("top_secret")
