@@ -1,0 +1,496 @@
+"""``CostGuard``: keeps a deployment inside its budget. Alerts, usage budgets, alarms, a dashboard, and
+the brake.
+
+- **Topic**: one SNS topic receives every budget notification and alarm; ``alert_emails`` subscribe to
+  it (each confirms once by e-mail). It is not encrypted: AWS Budgets and CloudWatch alarms cannot
+  publish to a topic under the AWS managed key ``alias/aws/sns`` (its key policy cannot be changed to
+  let them), and a customer-managed key costs 1 USD a month, a fifth of the default budget. The topic
+  carries only alert texts (amounts, alarm names), never image data.
+- **Budgets**: a monthly COST budget of the account, alerting at ``actual_alert_percent`` actual and
+  ``forecast_alert_percent`` forecast (to the topic and, directly, to the e-mails: Budgets needs no
+  subscription confirmation), and USAGE budgets against free-tier allowances (Lambda GB-seconds,
+  Rekognition images).
+- **The brake**: at ``brake_percent`` of the budget, actual, AWS Budgets attaches the managed policy
+  ``<prefix>-cost-brake`` to every pipeline role, automatically. It denies what costs and keeps the data
+  readable: ``rekognition:DetectLabels``; ``s3:PutObject`` under ``uploads/`` and ``renditions/`` (no
+  presigned upload can succeed, no rendition is written); and the replays of the redrive function.
+  Reads, deletes and the table stay allowed, so users still see and delete their images. A step that
+  is denied fails transiently (``Dependency.AccessDenied``) and its event waits in the dead-letter queue.
+  Function invocations by S3 and by Lambda destinations are not denied (a denied destination would drop
+  the event); without new uploads there are none.
+
+  The operator lifts it: raise ``monthly_budget_usd`` (or wait for the next month), then reverse the
+  action, which detaches the policy::
+
+      aws budgets describe-budget-actions-for-budget --account-id <account> --budget-name <prefix>-monthly-cost
+      aws budgets execute-budget-action --account-id <account> --budget-name <prefix>-monthly-cost \\
+          --action-id <action id> --execution-type REVERSE_BUDGET_ACTION
+
+  and replays what waited with ``imgmgr redrive``. ``imgmgr`` has no command for it on purpose: lifting
+  a cost brake is a decision to spend, taken with the account's own credentials.
+- **Alarms** (to the topic, standard resolution), 9 alarm metrics of the 10 free, metric-math metrics
+  counted one by one (``alarm_metric_counts``): dead-letter queue depth above 0 (1); API 5xx above
+  ``api_5xx_threshold`` (1); Lambda errors and throttles of the account and region (1 each: the
+  aggregate metric without dimensions covers every function for the price of one, and the concurrency
+  that throttles is the account's); the longest run of each function over ``near_timeout_ratio`` of its
+  timeout, one metric-math alarm over 5 duration metrics (5).
+- **Dashboard**: one (3 are free). No custom metric is created (10 are free).
+
+The construct creates no provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget, BudgetsBudgetCostFilter, BudgetsBudgetNotification
+from cdktf_cdktf_provider_aws.budgets_budget_action import (
+    BudgetsBudgetAction,
+    BudgetsBudgetActionActionThreshold,
+    BudgetsBudgetActionDefinition,
+    BudgetsBudgetActionDefinitionIamActionDefinition,
+    BudgetsBudgetActionSubscriber,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from constructs_lib import grants
+from constructs_lib.cost_guard_props import CostGuardProps, UsageBudget
+
+#: Publish a notification to the alert topic (Budgets and CloudWatch, on this account's behalf only).
+TOPIC_PUBLISH_ACTIONS = ("sns:Publish",)
+
+#: Attach and detach the brake policy: all the budget action's execution role may do.
+BRAKE_ATTACH_ACTIONS = ("iam:AttachRolePolicy", "iam:DetachRolePolicy")
+
+#: Services that publish to the alert topic.
+PUBLISHING_SERVICES = ("budgets.amazonaws.com", "cloudwatch.amazonaws.com")
+
+#: Lambda's aggregate metrics (no dimension) that the account-wide alarms watch.
+ACCOUNT_WIDE_LAMBDA_METRICS = ("Errors", "Throttles")
+
+
+class CostGuard(Construct):
+    """Alert topic, cost and usage budgets, the brake, alarms and a dashboard for one pipeline.
+
+    Children are typed attributes: ``topic``, ``subscriptions``, ``budget``, ``usage_budgets``,
+    ``brake_policy``, ``brake_role``, ``brake`` (``None`` when ``brake_enabled`` is off), ``alarms``,
+    ``dashboard``; ``alarm_metric_counts`` says how many alarm metrics each alarm is billed for.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, props: CostGuardProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self._prefix = props.name_prefix
+        self.caller = DataAwsCallerIdentity(self, "caller")
+        self.region = DataAwsRegion(self, "region")
+
+        self.topic = SnsTopic(
+            self,
+            "alerts",
+            name=f"{self._prefix}-alerts",
+            display_name=f"{self._prefix} cost and health alerts",
+        )
+        self.topic_policy = self._topic_policy()
+        self.subscriptions = [
+            SnsTopicSubscription(
+                self,
+                # Keyed by the address, not its position: removing one address replaces nothing else.
+                f"alert-email-{hashlib.sha256(email.lower().encode()).hexdigest()[:10]}",
+                topic_arn=self.topic.arn,
+                protocol="email",
+                endpoint=email,
+            )
+            for email in props.alert_emails
+        ]
+        self.budget = BudgetsBudget(
+            self,
+            "monthly-cost",
+            name=f"{self._prefix}-monthly-cost",
+            budget_type="COST",
+            limit_amount=f"{props.monthly_budget_usd:.2f}",
+            limit_unit="USD",
+            time_unit="MONTHLY",
+            notification=self._notifications(emails=list(props.alert_emails)),
+            # Budgets checks that it may publish to the topic when the budget is created.
+            depends_on=[self.topic_policy],
+        )
+        self.usage_budgets = {budget.name: self._usage_budget(budget) for budget in props.usage_budgets}
+        self.brake_policy: IamPolicy | None = None
+        self.brake_role: IamRole | None = None
+        self.brake: BudgetsBudgetAction | None = None
+        if props.brake_enabled:
+            self._brake()
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        self.alarm_metric_counts: dict[str, int] = {}
+        self._alarms()
+        self.dashboard = self._dashboard() if props.dashboard else None
+
+    @property
+    def alarm_metric_count(self) -> int:
+        """Alarm metrics billed for every alarm of this construct (10 are free each month)."""
+        return sum(self.alarm_metric_counts.values())
+
+    # ------------------------------------------------------------------------------------------ topic
+
+    def _topic_policy(self) -> SnsTopicPolicy:
+        document = DataAwsIamPolicyDocument(
+            self,
+            "alerts-policy-document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="PublishAlertsOfThisAccount",
+                    effect="Allow",
+                    actions=list(TOPIC_PUBLISH_ACTIONS),
+                    resources=[self.topic.arn],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=list(PUBLISHING_SERVICES)
+                        )
+                    ],
+                    # The confused-deputy guard: only this account's budgets and alarms.
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[self.caller.account_id]
+                        )
+                    ],
+                )
+            ],
+        )
+        return SnsTopicPolicy(self, "alerts-policy", arn=self.topic.arn, policy=document.json)
+
+    # ---------------------------------------------------------------------------------------- budgets
+
+    def _notifications(self, *, emails: list[str]) -> list[BudgetsBudgetNotification]:
+        props = self.props
+        return [
+            BudgetsBudgetNotification(
+                notification_type=kind,
+                comparison_operator="GREATER_THAN",
+                threshold=threshold,
+                threshold_type="PERCENTAGE",
+                subscriber_sns_topic_arns=[self.topic.arn],
+                subscriber_email_addresses=emails or None,
+            )
+            for kind, threshold in (
+                ("ACTUAL", props.actual_alert_percent),
+                ("FORECASTED", props.forecast_alert_percent),
+            )
+        ]
+
+    def _usage_budget(self, budget: UsageBudget) -> BudgetsBudget:
+        return BudgetsBudget(
+            self,
+            f"usage-{budget.name}",
+            name=f"{self._prefix}-{budget.name}",
+            budget_type="USAGE",
+            limit_amount=f"{budget.limit:g}",
+            limit_unit=budget.unit,
+            time_unit="MONTHLY",
+            cost_filter=[BudgetsBudgetCostFilter(name="UsageType", values=list(budget.usage_types))],
+            notification=self._notifications(emails=[]),
+            depends_on=[self.topic_policy],
+        )
+
+    # ------------------------------------------------------------------------------------------ brake
+
+    def _brake(self) -> None:
+        props = self.props
+        pipeline = props.pipeline
+        statements = [
+            DataAwsIamPolicyDocumentStatement(
+                sid="DenyLabelDetection",
+                effect="Deny",
+                actions=list(grants.LABEL_DETECT_ACTIONS),
+                resources=[grants.ALL_RESOURCES],
+            ),
+            DataAwsIamPolicyDocumentStatement(
+                sid="DenyNewObjects",
+                effect="Deny",
+                actions=list(grants.OBJECT_WRITE_ACTIONS),
+                resources=list(grants.object_arns(pipeline.bucket_arn, pipeline.paid_write_prefixes)),
+            ),
+        ]
+        if pipeline.replay_role is not None:
+            statements.append(
+                DataAwsIamPolicyDocumentStatement(
+                    sid="DenyReplays",
+                    effect="Deny",
+                    actions=list(grants.FUNCTION_INVOKE_ACTIONS),
+                    resources=[pipeline.functions[name].arn for name in pipeline.replay_targets],
+                    # Only the replaying role: a step's own destination invocation uses the same action,
+                    # and a denied destination would drop the event instead of queueing it.
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnEquals",
+                            variable="aws:PrincipalArn",
+                            values=[pipeline.roles[pipeline.replay_role].arn],
+                        )
+                    ],
+                )
+            )
+        deny = DataAwsIamPolicyDocument(self, "brake-document", statement=statements)
+        self.brake_policy = IamPolicy(
+            self,
+            "brake-policy",
+            name=f"{self._prefix}-cost-brake",
+            description="Attached by the budget action at the monthly limit: stops spending, keeps data readable",
+            policy=deny.json,
+        )
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "brake-trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRole"],
+                    principals=[
+                        DataAwsIamPolicyDocumentStatementPrincipals(
+                            type="Service", identifiers=["budgets.amazonaws.com"]
+                        )
+                    ],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable="aws:SourceAccount", values=[self.caller.account_id]
+                        )
+                    ],
+                )
+            ],
+        )
+        self.brake_role = IamRole(
+            self,
+            "brake-role",
+            name=f"{self._prefix}-cost-brake",
+            description="Assumed by AWS Budgets to attach and detach the cost brake on the pipeline roles",
+            assume_role_policy=trust.json,
+        )
+        roles = list(pipeline.roles.values())
+        attach = DataAwsIamPolicyDocument(
+            self,
+            "brake-role-document",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid="AttachTheBrakeOnly",
+                    effect="Allow",
+                    actions=list(BRAKE_ATTACH_ACTIONS),
+                    resources=[role.arn for role in roles],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="ArnEquals", variable="iam:PolicyARN", values=[self.brake_policy.arn]
+                        )
+                    ],
+                )
+            ],
+        )
+        role_policy = IamRolePolicy(
+            self,
+            "brake-role-policy",
+            role=self.brake_role.id,
+            name=f"{self._prefix}-cost-brake",
+            policy=attach.json,
+        )
+        subscribers = [BudgetsBudgetActionSubscriber(subscription_type="SNS", address=self.topic.arn)]
+        subscribers += [
+            BudgetsBudgetActionSubscriber(subscription_type="EMAIL", address=email) for email in props.alert_emails
+        ]
+        self.brake = BudgetsBudgetAction(
+            self,
+            "brake",
+            budget_name=self.budget.name,
+            action_type="APPLY_IAM_POLICY",
+            approval_model="AUTOMATIC",
+            notification_type="ACTUAL",
+            action_threshold=BudgetsBudgetActionActionThreshold(
+                action_threshold_type="PERCENTAGE", action_threshold_value=props.brake_percent
+            ),
+            definition=BudgetsBudgetActionDefinition(
+                iam_action_definition=BudgetsBudgetActionDefinitionIamActionDefinition(
+                    policy_arn=self.brake_policy.arn, roles=[role.name for role in roles]
+                )
+            ),
+            execution_role_arn=self.brake_role.arn,
+            subscriber=subscribers,
+            depends_on=[role_policy],
+        )
+
+    # ----------------------------------------------------------------------------------------- alarms
+
+    def _alarm(self, name: str, description: str, metric_count: int, **settings: Any) -> None:
+        topic = [self.topic.arn]
+        self.alarms[name] = CloudwatchMetricAlarm(
+            self,
+            f"alarm-{name}",
+            alarm_name=f"{self._prefix}-{name}",
+            alarm_description=description,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=topic,
+            ok_actions=topic,
+            **settings,
+        )
+        self.alarm_metric_counts[name] = metric_count
+
+    def _alarms(self) -> None:
+        props = self.props
+        pipeline = props.pipeline
+        period = props.alarm_period_seconds
+        self._alarm(
+            "dead-letters",
+            "A pipeline step failed after its retries: its event waits in the dead-letter queue (imgmgr redrive)",
+            1,
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": pipeline.dead_letter_queue.name},
+            statistic="Maximum",
+            period=period,
+            comparison_operator="GreaterThanThreshold",
+            threshold=0,
+        )
+        self._alarm(
+            "api-5xx",
+            "The API answered with server errors",
+            1,
+            namespace="AWS/ApiGateway",
+            metric_name="5XXError",
+            dimensions={"ApiName": pipeline.rest_api_name, "Stage": pipeline.api_stage_name},
+            statistic="Sum",
+            period=period,
+            comparison_operator="GreaterThanThreshold",
+            threshold=props.api_5xx_threshold,
+        )
+        for metric in ACCOUNT_WIDE_LAMBDA_METRICS:
+            self._alarm(
+                f"lambda-{metric.lower()}",
+                f"Lambda {metric.lower()} in this account and region (every function: one metric for all)",
+                1,
+                namespace="AWS/Lambda",
+                metric_name=metric,
+                statistic="Sum",
+                period=period,
+                comparison_operator="GreaterThanThreshold",
+                threshold=0,
+            )
+        queries = []
+        ratios = []
+        for index, (name, function) in enumerate(sorted(pipeline.functions.items())):
+            queries.append(
+                CloudwatchMetricAlarmMetricQuery(
+                    id=f"d{index}",
+                    return_data=False,
+                    metric=CloudwatchMetricAlarmMetricQueryMetric(
+                        namespace="AWS/Lambda",
+                        metric_name="Duration",
+                        dimensions={"FunctionName": function.function_name},
+                        stat="Maximum",
+                        period=period,
+                    ),
+                )
+            )
+            # Duration is in milliseconds: the share of the timeout used by the longest run.
+            ratios.append(f"d{index} / {pipeline.timeouts_seconds[name] * 1000}")
+        queries.append(
+            CloudwatchMetricAlarmMetricQuery(
+                id="worst",
+                expression=f"MAX([{', '.join(ratios)}])",
+                label="Longest run as a share of its timeout",
+                return_data=True,
+            )
+        )
+        self._alarm(
+            "near-timeout",
+            f"A function ran longer than {props.near_timeout_ratio:.0%} of its timeout: raise its memory or timeout",
+            len(pipeline.functions),
+            metric_query=queries,
+            comparison_operator="GreaterThanThreshold",
+            threshold=props.near_timeout_ratio,
+        )
+
+    # -------------------------------------------------------------------------------------- dashboard
+
+    def _dashboard(self) -> CloudwatchDashboard:
+        pipeline = self.props.pipeline
+        region = self.region.region
+        functions = sorted(pipeline.functions.items())
+
+        def lambda_metrics(metric: str, stat: str) -> list[list[Any]]:
+            return [
+                ["AWS/Lambda", metric, "FunctionName", function.function_name, {"stat": stat, "label": name}]
+                for name, function in functions
+            ]
+
+        def widget(title: str, metrics: list[list[Any]], x: int, y: int) -> dict[str, Any]:
+            return {
+                "type": "metric",
+                "x": x,
+                "y": y,
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": title,
+                    "region": region,
+                    "view": "timeSeries",
+                    "period": 300,
+                    "metrics": metrics,
+                },
+            }
+
+        api = ["AWS/ApiGateway"]
+        api_dimensions = ["ApiName", pipeline.rest_api_name, "Stage", pipeline.api_stage_name]
+        body = {
+            "widgets": [
+                widget("Invocations", lambda_metrics("Invocations", "Sum"), 0, 0),
+                widget("Errors", lambda_metrics("Errors", "Sum"), 12, 0),
+                widget("Longest run (ms)", lambda_metrics("Duration", "Maximum"), 0, 6),
+                widget("Throttles", lambda_metrics("Throttles", "Sum"), 12, 6),
+                widget(
+                    "API requests and errors",
+                    [
+                        [*api, "Count", *api_dimensions, {"stat": "Sum"}],
+                        [*api, "4XXError", *api_dimensions, {"stat": "Sum"}],
+                        [*api, "5XXError", *api_dimensions, {"stat": "Sum"}],
+                    ],
+                    0,
+                    12,
+                ),
+                widget(
+                    "Dead-letter queue and Rekognition",
+                    [
+                        [
+                            "AWS/SQS",
+                            "ApproximateNumberOfMessagesVisible",
+                            "QueueName",
+                            pipeline.dead_letter_queue.name,
+                            {"stat": "Maximum"},
+                        ],
+                        ["AWS/Rekognition", "SuccessfulRequestCount", "Operation", "DetectLabels", {"stat": "Sum"}],
+                    ],
+                    12,
+                    12,
+                ),
+            ]
+        }
+        # Resource names inside the body are Terraform references, resolved at apply time.
+        return CloudwatchDashboard(
+            self, "dashboard", dashboard_name=f"{self._prefix}-overview", dashboard_body=json.dumps(body)
+        )
