@@ -69,6 +69,10 @@ class Opened:
     reader: io.BytesIO
     transpose_orientation: int
     """Orientation still to apply to the decoded pixels (1 when the decoder already applied it)."""
+    stored_mode: str = ""
+    """Pixel mode of the stored image (``"CMYK"``, ``"RGB"``...), as decoded."""
+    exif: Image.Exif | None = None
+    """The input's EXIF, read at decode time (before the stored pixels are released)."""
 
 
 def _image_class(fmt: str) -> Callable[[io.BytesIO], ImageFile.ImageFile]:
@@ -165,13 +169,21 @@ def decode(opened: Opened, *, draft_size: tuple[int, int] | None = None) -> Imag
     if fmt == "png" and opened.transpose_orientation == 1:
         # An eXIf chunk after the image data is only seen once the data has been read.
         opened.transpose_orientation = _orientation(image, fmt)[1]
+    opened.stored_mode = image.mode
+    try:
+        opened.exif = image.getexif()
+    except DECODER_ERRORS:
+        opened.exif = Image.Exif()
     method = TRANSPOSE.get(opened.transpose_orientation)
     if method is None:
         return image
     try:
-        return image.transpose(method)
+        upright = image.transpose(method)
     except DECODER_ERRORS as exc:
         raise Corrupt(f"orient: cannot apply orientation {opened.transpose_orientation}") from exc
+    # Release the stored pixels now: holding both copies of a large image doubles the peak memory.
+    image.close()
+    return upright
 
 
 def _orientation(image: ImageFile.ImageFile, fmt: str) -> tuple[int, int]:

@@ -90,3 +90,26 @@ def strip_jpeg(data: bytes, exif: bytes | None) -> bytes | None:
 
 def _app1(exif: bytes) -> bytes:
     return b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+
+
+# PNG chunks a viewer needs to show the pixels right; text, EXIF, time stamps and private chunks go.
+_PNG_KEPT = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT"})
+
+
+def strip_png(data: bytes) -> bytes | None:
+    """``data`` without its metadata chunks; the image chunks are copied untouched. None if malformed."""
+    out = [data[:8]]
+    pos = 8
+    end = len(data)
+    while pos + 12 <= end:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        stop = pos + 12 + length
+        if stop > end:
+            return None
+        if kind in _PNG_KEPT:
+            out.append(data[pos:stop])
+        if kind == b"IEND":
+            return b"".join(out)
+        pos = stop
+    return None

@@ -6,6 +6,7 @@ import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 from PIL import Image
@@ -18,19 +19,22 @@ from lambdas.imaging.options import ImagingOptions
 from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition, RenditionReport
 from lambdas.imaging.resize import draft_request, fit
 
-THUMBNAIL_QUALITY = 82
-"""Quality of thumbnails and of the analysis JPEG (small images: a fixed quality costs nothing)."""
-ANALYSIS_QUALITY = 85
-"""Quality of the analysis JPEG sent to the labeler."""
+DERIVED_QUALITY = 82
+"""Quality of the thumbnails and of the analysis JPEG: fixed, since targeting small images saves little."""
 
-OPTIMIZE_FULL_SIZE = False
-"""Huffman optimisation of the full-size JPEG: about 4% fewer bytes for 2.5x the encode CPU (measured on
-the benchmark corpus); off, because the encode then dominates the pipeline. Small renditions use it."""
+OPTIMIZE_MAX_PIXELS = 24_000_000
+"""Largest image whose JPEG gets optimised Huffman tables: 5-40% fewer bytes at the same pixels
+(measured on the benchmark corpus) for about 2x the encode CPU. libjpeg then buffers every DCT
+coefficient (3 bytes per pixel), which above this size would push a 50 MP image past 400 MB."""
+
+KEEP_MARGIN = 1.1
+"""When the sample predicts a re-encode at least this much larger than the original, the original is
+kept without encoding the full image (a wrong prediction only forgoes a small saving)."""
 
 # Formats whose original bytes may stand in for the compressed rendition: shown by every browser.
 _KEEPABLE = frozenset({"jpeg", "png", "webp", "avif"})
-# Chunk names that carry metadata in PNG / WebP / AVIF files; originals holding any are not kept.
-_METADATA_MARKERS = (b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"EXIF", b"XMP ", b"Exif", b"mime")
+# Chunk names that carry metadata in WebP / AVIF files; originals holding any are not kept.
+_METADATA_MARKERS = (b"EXIF", b"XMP ", b"Exif", b"mime")
 
 
 class _Timer:
@@ -137,28 +141,43 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
             image = colour.flatten(image)
     with timer.stage("metadata"):
         exif = metadata.kept_exif(_source_exif(opened), options.keep_metadata)
-    score: float | None = None
-    if options.fixed_quality is not None:
-        chosen = options.fixed_quality
-    else:
-        assert options.target_ssim is not None
-        with timer.stage("quality"):
-            chosen, score = quality.choose_quality(
-                quality.sample(image),
-                options.target_ssim,
-                lambda im, q: encode(im, fmt, q, optimize=False),
-                _luma_decoder(fmt),
-            )
+    optimize = image.width * image.height <= OPTIMIZE_MAX_PIXELS
+    sample = quality.sample(image)
+    sample_encode = partial(_sample_encode, fmt=fmt, optimize=optimize)
+    with timer.stage("quality"):
+        if options.fixed_quality is not None:
+            choice = quality.measure(sample, options.fixed_quality, sample_encode)
+        else:
+            assert options.target_ssim is not None
+            choice = quality.choose_quality(sample, options.target_ssim, sample_encode, _luma_decoder(fmt))
+    predicted = choice.predicted_bytes(image.width * image.height)
+    if predicted >= KEEP_MARGIN * len(opened.data):
+        # Re-encoding is bound to come out larger: keep the original without paying for the encode.
+        with timer.stage("keep_original"):
+            kept = _kept_original_rendition(opened, options)
+        if kept is not None:
+            return kept
     with timer.stage("encode.compressed"):
-        data = encode(image, fmt, chosen, exif=exif, optimize=OPTIMIZE_FULL_SIZE)
-    rendition = Rendition("compressed", data, fmt, MIME[fmt], image.width, image.height, chosen, _rounded(score), False)
+        data = encode(image, fmt, choice.quality, exif=exif, optimize=optimize)
     if len(data) >= len(opened.data):
         with timer.stage("keep_original"):
-            kept = _kept_original(opened, options)
-        if kept is not None and len(kept) < len(data):
-            info = opened.info
-            rendition = Rendition("compressed", kept, info.format, info.mime, info.width, info.height, None, None, True)
-    return rendition
+            kept = _kept_original_rendition(opened, options)
+        if kept is not None and len(kept.data) < len(data):
+            return kept
+    score = None if choice.ssim is None else round(choice.ssim, 5)
+    return Rendition("compressed", data, fmt, MIME[fmt], image.width, image.height, choice.quality, score, False)
+
+
+def _sample_encode(image: Image.Image, quality: int, *, fmt: str, optimize: bool) -> bytes:
+    return encode(image, fmt, quality, optimize=optimize)
+
+
+def _kept_original_rendition(opened: Opened, options: ImagingOptions) -> Rendition | None:
+    kept = _kept_original(opened, options)
+    if kept is None:
+        return None
+    info = opened.info
+    return Rendition("compressed", kept, info.format, info.mime, info.width, info.height, None, None, True)
 
 
 def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> list[Rendition]:
@@ -171,39 +190,42 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
         for edge in edges:
             scaled[edge] = source = fit(source, edge)
     renditions: list[Rendition] = []
-    encoded: dict[tuple[int, str, int], bytes] = {}
+    jpeg_by_edge: dict[int, bytes] = {}
     with timer.stage("encode.derived"):
         for size in options.thumbnail_sizes:
             image = scaled[size]
             fmt = "webp" if alpha else "jpeg"
-            key = (size, fmt, THUMBNAIL_QUALITY)
-            encoded[key] = encode(image, fmt, THUMBNAIL_QUALITY)
+            data = encode(image, fmt, DERIVED_QUALITY)
+            if fmt == "jpeg":
+                jpeg_by_edge[size] = data
             renditions.append(
-                Rendition(f"thumb-{size}", encoded[key], fmt, MIME[fmt], *image.size, THUMBNAIL_QUALITY, None, False)
+                Rendition(f"thumb-{size}", data, fmt, MIME[fmt], *image.size, DERIVED_QUALITY, None, False)
             )
         image = colour.flatten(scaled[options.analysis_edge])
-        data = encode(image, "jpeg", ANALYSIS_QUALITY, optimize=True)
-        renditions.append(Rendition("analysis", data, "jpeg", MIME["jpeg"], *image.size, ANALYSIS_QUALITY, None, False))
+        # The analysis JPEG has the pixels of the thumbnail of the same edge: reuse its bytes.
+        data = jpeg_by_edge.get(options.analysis_edge) or encode(image, "jpeg", DERIVED_QUALITY)
+        renditions.append(Rendition("analysis", data, "jpeg", MIME["jpeg"], *image.size, DERIVED_QUALITY, None, False))
     return renditions
 
 
 def _source_exif(opened: Opened) -> Image.Exif:
-    try:
-        return opened.image.getexif()
-    except DECODER_ERRORS:
-        return Image.Exif()
+    return opened.exif if opened.exif is not None else Image.Exif()
 
 
 def _kept_original(opened: Opened, options: ImagingOptions) -> bytes | None:
     """The original's bytes as the compressed rendition, if they can be served without leaking metadata."""
     info = opened.info
-    if info.format not in _KEEPABLE or info.animated or opened.image.mode == "CMYK":
+    if info.format not in _KEEPABLE or info.animated or opened.stored_mode == "CMYK":
         return None
     if info.format == "jpeg":
         exif = metadata.kept_exif(_source_exif(opened), options.keep_metadata, orientation=info.orientation)
         return metadata.strip_jpeg(opened.data, exif)
-    if info.orientation != 1 or any(marker in opened.data for marker in _METADATA_MARKERS):
+    if info.orientation != 1:
         return None
+    if info.format == "png":
+        return metadata.strip_png(opened.data)
+    if any(marker in opened.data for marker in _METADATA_MARKERS):
+        return None  # WebP / AVIF metadata is not rewritten: such originals are re-encoded instead
     return opened.data
 
 
@@ -218,7 +240,3 @@ def _luma_decoder(fmt: str):  # type: ignore[no-untyped-def]
         return quality.luma(colour.flatten(image_class(io.BytesIO(data)).convert("RGBA")))
 
     return decode_luma
-
-
-def _rounded(score: float | None) -> float | None:
-    return None if score is None else round(score, 5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -156,43 +157,67 @@ def luma(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """The quality chosen on a sample, the SSIM it reached and the bytes it took on that sample."""
+
+    quality: int
+    ssim: float | None
+    sample_bytes: int
+    sample_pixels: int
+
+    def predicted_bytes(self, pixels: int) -> float:
+        """Bytes the full image is expected to take at ``quality`` (the sample's bytes per pixel)."""
+        return self.sample_bytes / self.sample_pixels * pixels
+
+
+def measure(mosaic: Image.Image, quality: int, encode: Callable[[Image.Image, int], bytes]) -> Choice:
+    """A fixed ``quality`` with its bytes on ``mosaic`` (no SSIM: nothing is targeted)."""
+    return Choice(quality, None, len(encode(mosaic, quality)), mosaic.width * mosaic.height)
+
+
 def choose_quality(
     mosaic: Image.Image,
     target: float,
     encode: Callable[[Image.Image, int], bytes],
     decode_luma: Callable[[bytes], np.ndarray],
-) -> tuple[int, float]:
-    """The lowest quality in ``QUALITY_RANGE`` whose SSIM on ``mosaic`` reaches ``target``, and that SSIM.
+) -> Choice:
+    """The lowest quality in ``QUALITY_RANGE`` whose SSIM on ``mosaic`` reaches ``target``.
 
     SSIM grows with quality, and ``log(1 - SSIM)`` almost linearly: the search interpolates on that
     line inside a bracket that always holds the answer (about four encodes instead of seven for a
     plain bisection). When even the top quality misses the target, the top is returned.
     """
     reference = SsimReference(luma(mosaic))
-    scores: dict[int, float] = {}
+    scores: dict[int, tuple[float, int]] = {}
 
     def score(quality: int) -> float:
         if quality not in scores:
-            scores[quality] = reference.score(decode_luma(encode(mosaic, quality)))
-        return scores[quality]
+            encoded = encode(mosaic, quality)
+            scores[quality] = (reference.score(decode_luma(encoded)), len(encoded))
+        return scores[quality][0]
+
+    def choice(quality: int) -> Choice:
+        ssim_reached, size = scores[quality]
+        return Choice(quality, ssim_reached, size, mosaic.width * mosaic.height)
 
     low, high = QUALITY_RANGE  # invariant: answer in (low, high]; low fails (or is the floor), high passes
     probe = FIRST_PROBE
     if score(probe) >= target:
         high = probe
         if score(low) >= target:
-            return low, score(low)
+            return choice(low)
     else:
         low = probe
         if score(high) < target:
-            return high, score(high)
+            return choice(high)
     while high - low > 1:
         probe = _interpolate(low, score(low), high, score(high), target)
         if score(probe) >= target:
             high = probe
         else:
             low = probe
-    return high, score(high)
+    return choice(high)
 
 
 FIRST_PROBE = 80

@@ -1,4 +1,4 @@
-"""Scale images down to a longest edge: integer ``reduce`` first, then a Lanczos resize."""
+"""Scale images down to a longest edge: integer ``reduce`` first, then a bicubic resize."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PIL import Image
 
 REDUCING_GAP = 1.0
 """Pillow first reduces by the integer part of the scale factor (a box filter, one cheap pass), leaving
-at most 2x for the Lanczos resize; a gap of 2.0 costs about 4x the CPU for no visible gain at 1024 px."""
+at most 2x for the bicubic resize (a gap of 2.0 with Lanczos cost 3x the CPU, measured on the benchmark)."""
 
 
 def fitted_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
@@ -26,7 +26,7 @@ def fit(image: Image.Image, edge: int) -> Image.Image:
     size = fitted_size(image.size, edge)
     if size == image.size:
         return image
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    return image.resize(size, Image.Resampling.BICUBIC, reducing_gap=REDUCING_GAP)
 
 
 def draft_request(stored: tuple[int, int], edge: int) -> tuple[int, int] | None:

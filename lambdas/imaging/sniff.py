@@ -18,6 +18,7 @@ MIME_TYPES: dict[str, str] = {
 
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 
 # Image formats that are recognised but deliberately not decoded: a clear "unsupported" beats "not an image".
 _UNSUPPORTED_PREFIXES: tuple[tuple[bytes, str], ...] = (
@@ -56,7 +57,7 @@ def sniff(data: bytes) -> str:
         return "tiff"
     if head.startswith((b"II+\x00", b"MM\x00+")):
         raise UnsupportedFormat("format: BigTIFF is not supported")
-    if head.startswith(b"BM") and len(head) >= 26:
+    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
         return "bmp"
     if head[4:8] == b"ftyp":
         return _sniff_isobmff(data)

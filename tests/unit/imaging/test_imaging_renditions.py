@@ -170,7 +170,7 @@ def test_report_is_json_and_complete() -> None:
     assert report["orientation"] == 3
     assert report["renditions"]["compressed"]["bytes"] == len(result.rendition("compressed").data)
     assert report["renditions"]["compressed"]["quality"] == result.rendition("compressed").quality
-    assert {"decode", "quality", "encode.compressed", "encode.derived"} <= report["timings_ms"].keys()
+    assert {"probe", "decode", "colour", "quality", "resize.derived", "encode.derived"} <= report["timings_ms"].keys()
 
 
 def test_rendition_lookup_names_what_exists() -> None:
@@ -193,3 +193,60 @@ def test_processing_is_thread_safe_and_deterministic() -> None:
         results = list(pool.map(lambda d: [r.data for r in process(d, OPTIONS).renditions], inputs * 2))
     # THEN every result equals the sequential one
     assert results == expected * 2
+
+
+def test_derive_accepts_the_compressed_rendition_as_input() -> None:
+    # GIVEN the compressed rendition of a large PNG (pipeline step 2 output)
+    compressed = compress(samples.save(samples.photo(1800, 1200), "PNG"), OPTIONS).rendition("compressed")
+    # WHEN the thumbnails are derived from it (pipeline step 3)
+    result = derive(compressed.data, OPTIONS)
+    # THEN they have the sizes derived from the original's
+    assert [(r.name, r.width, r.height) for r in result.renditions] == [
+        ("thumb-256", 256, 171),
+        ("thumb-1024", 1024, 683),
+        ("analysis", 1024, 683),
+    ]
+
+
+def sharp_graphic() -> Image.Image:
+    """A black and white pixel checkerboard: a few hundred bytes as PNG, hard for JPEG."""
+    return Image.fromarray(((np.indices((300, 400)).sum(axis=0) % 2) * 255).astype(np.uint8), "L")
+
+
+def test_a_sharp_png_graphic_is_kept_when_a_jpeg_would_be_larger() -> None:
+    # GIVEN a sharp graphic, tiny as PNG
+    data = samples.save(sharp_graphic(), "PNG")
+    # WHEN compressed
+    rendition = compress(data, OPTIONS).rendition("compressed")
+    # THEN the PNG bytes are the compressed rendition, and say so
+    assert (rendition.kept_original, rendition.format, rendition.mime, rendition.data) == (
+        True,
+        "png",
+        "image/png",
+        data,
+    )
+
+
+def test_a_kept_png_loses_its_text_and_exif_chunks() -> None:
+    # GIVEN the same graphic with a text chunk and EXIF with GPS (which may hold anything private)
+    from PIL import PngImagePlugin
+
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Location", "48.85N 2.29E")
+    data = samples.save(sharp_graphic(), "PNG", pnginfo=text, exif=samples.exif_with(gps=True))
+    # WHEN compressed
+    rendition = compress(data, OPTIONS).rendition("compressed")
+    # THEN the original pixels are kept without the metadata
+    kept = decoded(rendition.data)
+    assert (rendition.kept_original, rendition.format) == (True, "png")
+    assert b"48.85N" not in rendition.data and "exif" not in kept.info
+    np.testing.assert_array_equal(np.asarray(kept), np.asarray(sharp_graphic()))
+
+
+def test_heic_is_never_kept_since_browsers_cannot_show_it() -> None:
+    import pillow_heif
+
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (256, 256), (90, 90, 90))).save(buffer, quality=30)
+    rendition = compress(buffer.getvalue(), OPTIONS).rendition("compressed")
+    assert (rendition.kept_original, rendition.format) == (False, "jpeg")

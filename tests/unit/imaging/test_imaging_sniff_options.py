@@ -42,11 +42,12 @@ def test_sniff_tells_heic_from_avif_by_brand() -> None:
     [
         b"",
         b"hello, this is text named photo.jpg",
+        b"BMW and other words that start like a bitmap",
         b"%PDF-1.7\n",
         b"PK\x03\x04zipzip",
         b"\0\0\0\x18ftypisom" + b"\0" * 12,
     ],
-    ids=["empty", "text", "pdf", "zip", "mp4"],
+    ids=["empty", "text", "text-bm", "pdf", "zip", "mp4"],
 )
 def test_sniff_refuses_what_is_not_an_image(data: bytes) -> None:
     # GIVEN bytes that are no image / WHEN sniffed / THEN NotAnImage
