@@ -17,6 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
+from imgmgr.cost import cost_command
 
 app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the local server (stored hashed in the data directory).", no_args_is_help=True)
@@ -434,6 +435,9 @@ def usage(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None
     console.print(
         f"{totals['images']} image(s), {_size(totals['bytes_stored'])} stored, {_size(totals['bytes_saved'])} saved"
     )
+
+
+app.command("cost")(cost_command)
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m imgmgr

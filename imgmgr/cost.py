@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -350,3 +352,19 @@ def print_estimate(result: Estimate, console: Console | None = None) -> None:
         "Not included: data transfer out beyond the free 100 GB a month, KMS requests of the bucket key, "
         "point-in-time recovery of the table, QuickSight, Athena scans."
     )
+
+
+def cost_command(
+    images: Annotated[int, typer.Option("--images", min=0, help="Images uploaded a month.")] = 1000,
+    megapixels: Annotated[float, typer.Option("--megapixels", min=0.01, help="Average megapixels of an image.")] = 12.0,
+    retained_months: Annotated[int, typer.Option(min=1, help="Months of uploads kept in S3.")] = 1,
+    twelve_month_free_tier: Annotated[
+        bool,
+        typer.Option(help="Count the 12-month free-tier offers (accounts created before 2025-07-15, first year)."),
+    ] = True,
+) -> None:
+    """AWS prices and free tier (us-east-1, with sources and date) and the monthly bill for a volume of images."""
+    result = estimate(
+        images, megapixels, retained_months=retained_months, twelve_month_free_tier=twelve_month_free_tier
+    )
+    print_estimate(result)

@@ -103,3 +103,18 @@ def test_printed_estimate_shows_the_prices_date_and_the_total() -> None:
     assert f"as of {PRICES_AS_OF}" in text
     assert "total beyond the free tier" in text
     assert f"{result.total_usd:,.2f}" in text
+
+
+def test_imgmgr_cost_prints_the_estimate_for_the_volume_asked() -> None:
+    # GIVEN the command line
+    from typer.testing import CliRunner
+
+    from imgmgr.cli import app
+
+    # WHEN `imgmgr cost` is asked for 100 images of 12 MP without the 12-month offers
+    result = CliRunner().invoke(app, ["cost", "--images", "100", "--megapixels", "12", "--no-twelve-month-free-tier"])
+    # THEN it exits 0 and prints the date of the prices and the same total as the estimate
+    assert result.exit_code == 0, result.output
+    total = estimate(100, 12, twelve_month_free_tier=False).total_usd
+    assert f"{total:,.2f}" in result.output
+    assert PRICES_AS_OF in result.output
