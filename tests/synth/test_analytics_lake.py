@@ -1,0 +1,359 @@
+"""AnalyticsLake beside an ImagePipeline in a small stack: exporter, subscriptions, catalog, Athena, options."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cdktf
+import pytest
+from cdktf_cdktf_provider_aws.athena_workgroup import AthenaWorkgroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_subscription_filter import CloudwatchLogSubscriptionFilter
+from cdktf_cdktf_provider_aws.glue_catalog_database import GlueCatalogDatabase
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs_lib.analytics_lake import EVENT_COLUMNS, AnalyticsLake, AnalyticsLakeProps
+from constructs_lib.image_pipeline import ImagePipeline
+from constructs_lib.props import FunctionSize, ImagePipelineProps, PropsError
+from imgmgr import stats
+from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
+from lambdas.analytics.queries import NAMES, load
+from lambdas.domain.events import AnalyticsEvent, EventType
+from tests.synth.test_checkov import read_skips, run_checkov
+
+QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:123456789012:user/default/analyst"
+_NOON = datetime(2026, 1, 31, 12, tzinfo=UTC)
+_REFERENCE = re.compile(r"^\$\{(?:data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class LakeStack:
+    """One synthesized test stack: its pipeline, its JSON text, the parsed document and the file."""
+
+    pipeline: ImagePipeline
+    lake: AnalyticsLake
+    json_text: str
+    document: dict[str, Any]
+    path: Path
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return self.document.get("resource", {}).get(resource_type, {})
+
+    def only(self, resource_type: str) -> dict[str, Any]:
+        found = self.resources(resource_type)
+        assert len(found) == 1, sorted(found)
+        return next(iter(found.values()))
+
+
+def _synth(tmp_path: Path, **options: Any) -> LakeStack:
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "lake")
+    AwsProvider(stack, "aws", region="us-east-1")
+    pipeline = ImagePipeline(stack, "pipeline", props=ImagePipelineProps(name_prefix="lake"))
+    lake = AnalyticsLake(stack, "analytics", props=AnalyticsLakeProps(pipeline=pipeline, **options))
+    json_text = cdktf.Testing.synth(stack)
+    path = tmp_path / "cdk.tf.json"
+    path.write_text(json_text)
+    return LakeStack(pipeline=pipeline, lake=lake, json_text=json_text, document=json.loads(json_text), path=path)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> LakeStack:
+    """The lake with its defaults (nothing optional)."""
+    return _synth(tmp_path_factory.mktemp("lake"))
+
+
+@pytest.fixture(scope="module")
+def full_lake(tmp_path_factory: pytest.TempPathFactory) -> LakeStack:
+    """The lake with every option on."""
+    return _synth(
+        tmp_path_factory.mktemp("full-lake"),
+        enable_crawler=True,
+        crawler_schedule="cron(0 3 * * ? *)",
+        enable_parquet_job=True,
+        enable_quicksight=True,
+        quicksight_principal_arn=QUICKSIGHT_USER,
+        bytes_scanned_cutoff_per_query=100 * 1024 * 1024,
+        database_name="usage_lake",
+    )
+
+
+def _ref(value: str) -> tuple[str, str, str]:
+    match = _REFERENCE.match(value)
+    assert match, f"not a reference: {value!r}"
+    return match["type"], match["name"], match["attr"]
+
+
+def _exporter(stack: LakeStack) -> tuple[str, dict[str, Any]]:
+    [(name, function)] = [
+        (name, function)
+        for name, function in stack.resources("aws_lambda_function").items()
+        if function["function_name"] == "lake-exporter"
+    ]
+    return name, function
+
+
+def _policy_of_role(stack: LakeStack, role_name: str) -> list[dict[str, Any]]:
+    """The statements of the inline policy of the role called ``role_name``."""
+    [role_id] = [name for name, role in stack.resources("aws_iam_role").items() if role["name"] == role_name]
+    [policy] = [
+        p for p in stack.resources("aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{role_id}.id}}"
+    ]
+    _, document, _ = _ref(policy["policy"])
+    return stack.document["data"]["aws_iam_policy_document"][document]["statement"]
+
+
+# -------------------------------------------------------------------------------------------- exporter
+
+
+def test_exporter_runs_the_pipeline_archive_and_layer_on_arm64(lake: LakeStack) -> None:
+    # GIVEN the pipeline's functions and the exporter
+    _, exporter = _exporter(lake)
+    compress = next(f for f in lake.resources("aws_lambda_function").values() if f["function_name"] == "lake-compress")
+    # THEN the exporter runs the same code archive and layer, on the same runtime
+    assert exporter["handler"] == "lambdas.handlers.exporter.handler"
+    assert exporter["source_code_hash"] == compress["source_code_hash"]
+    assert exporter["layers"] == compress["layers"]
+    assert cdktf.Testing.to_have_resource_with_properties(
+        lake.json_text,
+        LambdaFunction.TF_RESOURCE_TYPE,
+        {"function_name": "lake-exporter", "runtime": "python3.12", "architectures": ["arm64"], "memory_size": 256},
+    )
+
+
+def test_exporter_writes_only_its_own_prefixes(lake: LakeStack) -> None:
+    # GIVEN the exporter's inline policy
+    statements = {s["sid"]: s for s in _policy_of_role(lake, "lake-exporter")}
+    # THEN it writes, reads and lists analytics/events/ and analytics/rejected/ and nothing else of the bucket
+    bucket = "${aws_s3_bucket.pipeline_bucket_731EBE2F.arn}"
+    own = [f"{bucket}/analytics/events/*", f"{bucket}/analytics/rejected/*"]
+    assert statements["WriteEvents"]["actions"] == ["s3:PutObject"] and statements["WriteEvents"]["resources"] == own
+    assert statements["ReadEvents"]["actions"] == ["s3:GetObject"] and statements["ReadEvents"]["resources"] == own
+    assert statements["ListEvents"]["resources"] == [bucket]
+    assert statements["ListEvents"]["condition"][0]["values"] == ["analytics/events/*", "analytics/rejected/*"]
+    assert set(statements) == {
+        "WriteLogs",
+        "WriteTraces",
+        "WriteEvents",
+        "ReadEvents",
+        "ListEvents",
+        "SendToDeadLetterQueue",
+    }
+    for statement in statements.values():
+        assert not any("*" in action for action in statement["actions"])
+
+
+def test_failed_payloads_go_to_the_pipelines_dead_letter_queue(lake: LakeStack) -> None:
+    exporter_id, _ = _exporter(lake)
+    [config] = [
+        c
+        for c in lake.resources(LambdaFunctionEventInvokeConfig.TF_RESOURCE_TYPE).values()
+        if c["function_name"] == f"${{aws_lambda_function.{exporter_id}.function_name}}"
+    ]
+    assert _ref(config["destination_config"]["on_failure"]["destination"])[0] == "aws_sqs_queue"
+
+
+def test_exporter_gets_the_bucket_it_writes_to(lake: LakeStack) -> None:
+    _, exporter = _exporter(lake)
+    variables = exporter["environment"]["variables"]
+    assert _ref(variables["IMGMGR_BUCKET"])[0::2] == ("aws_s3_bucket", "bucket")
+
+
+# --------------------------------------------------------------------------------------- subscriptions
+
+
+def test_every_event_source_log_group_is_subscribed_with_the_sinks_pattern(lake: LakeStack) -> None:
+    # GIVEN the subscription filters
+    filters = lake.resources(CloudwatchLogSubscriptionFilter.TF_RESOURCE_TYPE)
+    exporter_id, _ = _exporter(lake)
+    groups = {
+        _ref(f["log_group_name"])[1]: f
+        for f in filters.values()
+        if f["destination_arn"] == f"${{aws_lambda_function.{exporter_id}.arn}}"
+    }
+    # THEN the steps and the API (the functions that emit events) send exactly the event lines
+    names = sorted(lake.resources("aws_cloudwatch_log_group")[group]["name"] for group in groups)
+    assert names == [f"/aws/lambda/lake-{name}" for name in ("api", "categorize", "compress", "thumbnail")]
+    assert {f["filter_pattern"] for f in filters.values()} == {SUBSCRIPTION_FILTER_PATTERN}
+
+
+def test_logs_may_invoke_the_exporter_only_from_the_subscribed_groups(lake: LakeStack) -> None:
+    # GIVEN the permissions given to CloudWatch Logs
+    permissions = [
+        p for p in lake.resources("aws_lambda_permission").values() if p["principal"] == "logs.amazonaws.com"
+    ]
+    # THEN there is one per subscribed log group, scoped to that group's streams and to this account
+    assert len(permissions) == 4
+    for permission in permissions:
+        assert re.fullmatch(r"\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}:\*", permission["source_arn"])
+        assert permission["source_account"].startswith("${data.aws_caller_identity.")
+
+
+def test_each_subscription_waits_for_its_permission(lake: LakeStack) -> None:
+    for subscription in lake.resources(CloudwatchLogSubscriptionFilter.TF_RESOURCE_TYPE).values():
+        [dependency] = subscription["depends_on"]
+        assert dependency.startswith("aws_lambda_permission.")
+
+
+# ----------------------------------------------------------------------------------------- catalog
+
+
+def test_database_is_named_after_the_prefix_without_dashes(lake: LakeStack) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        lake.json_text, GlueCatalogDatabase.TF_RESOURCE_TYPE, {"name": "lake_analytics"}
+    )
+
+
+def test_events_table_projects_daily_partitions_over_the_exporters_prefix(lake: LakeStack) -> None:
+    table = lake.only("aws_glue_catalog_table")
+    parameters = table["parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.dt.type"] == "date"
+    assert parameters["projection.dt.format"] == "yyyy-MM-dd"
+    assert parameters["projection.dt.range"] == "2026-01-01,NOW"
+    assert parameters["projection.dt.interval.unit"] == "DAYS"
+    assert table["partition_keys"] == [{"name": "dt", "type": "string", "comment": "UTC day"}]
+    descriptor = table["storage_descriptor"]
+    assert descriptor["location"] == "s3://${aws_s3_bucket.pipeline_bucket_731EBE2F.bucket}/analytics/events/"
+    assert descriptor["ser_de_info"]["serialization_library"] == "org.openx.data.jsonserde.JsonSerDe"
+
+
+def test_table_columns_are_the_event_fields_and_the_local_duckdb_columns() -> None:
+    # GIVEN the JSON form of an event and the columns DuckDB reads locally
+    fields = list(AnalyticsEvent(event_id="e", event_type=EventType.VIEW, occurred_at=_NOON, owner="o").to_dict())
+    # THEN the Glue table has exactly those columns, in that order
+    assert [name for name, _, _ in EVENT_COLUMNS] == fields == list(stats.EVENT_COLUMNS)
+
+
+def test_no_crawler_job_or_quicksight_by_default(lake: LakeStack) -> None:
+    for kind in ("aws_glue_crawler", "aws_glue_job", "aws_quicksight_data_source", "aws_quicksight_data_set"):
+        assert lake.resources(kind) == {}, kind
+
+
+# ------------------------------------------------------------------------------------------- athena
+
+
+def test_workgroup_enforces_an_encrypted_result_location_and_a_cutoff(lake: LakeStack) -> None:
+    assert cdktf.Testing.to_have_resource_with_properties(
+        lake.json_text,
+        AthenaWorkgroup.TF_RESOURCE_TYPE,
+        {
+            "name": "lake-analytics",
+            "configuration": {
+                "enforce_workgroup_configuration": True,
+                "bytes_scanned_cutoff_per_query": 1024**3,
+                "result_configuration": {
+                    "output_location": "s3://${aws_s3_bucket.pipeline_bucket_731EBE2F.bucket}/athena-results/",
+                    "encryption_configuration": {"encryption_option": "SSE_S3"},
+                },
+            },
+        },
+    )
+
+
+def test_every_saved_query_is_a_named_query_over_the_events_table(lake: LakeStack) -> None:
+    # GIVEN the named queries
+    queries = {q["name"]: q for q in lake.resources("aws_athena_named_query").values()}
+    # THEN each SQL file is one, reading the catalog table, in the lake's workgroup and database
+    assert sorted(queries) == sorted(NAMES)
+    for name, query in queries.items():
+        assert query["query"] == load(name).render('"lake_analytics"."events"')
+        assert query["description"] == load(name).description
+        assert _ref(query["workgroup"])[0] == "aws_athena_workgroup"
+        assert _ref(query["database"])[0] == "aws_glue_catalog_database"
+
+
+def test_the_default_stack_passes_checkov(lake: LakeStack) -> None:
+    # GIVEN the test stack and the project's reviewed skips
+    # WHEN checkov scans it
+    report = run_checkov(lake.path, read_skips())
+    # THEN nothing fails
+    failed = report["results"].get("failed_checks", [])
+    assert report["summary"]["parsing_errors"] == 0
+    assert not failed, "\n".join(f"{c['check_id']} {c['resource']}" for c in failed)
+
+
+# ------------------------------------------------------------------------------------------ options
+
+
+def test_options_set_the_cutoff_and_database_name(full_lake: LakeStack) -> None:
+    workgroup = full_lake.only("aws_athena_workgroup")
+    assert workgroup["configuration"]["bytes_scanned_cutoff_per_query"] == 100 * 1024 * 1024
+    assert full_lake.only("aws_glue_catalog_database")["name"] == "usage_lake"
+    query = next(iter(full_lake.resources("aws_athena_named_query").values()))
+    assert '"usage_lake"."events"' in query["query"]
+
+
+def test_crawler_only_records_partitions_of_the_events_table(full_lake: LakeStack) -> None:
+    crawler = full_lake.only("aws_glue_crawler")
+    assert crawler["catalog_target"] == [
+        {"database_name": "${aws_glue_catalog_database.analytics_database_BEC7AB95.name}", "tables": ["events"]}
+    ]
+    assert crawler["schema_change_policy"] == {"delete_behavior": "LOG", "update_behavior": "LOG"}
+    assert crawler["schedule"] == "cron(0 3 * * ? *)"
+    assert _ref(crawler["security_configuration"])[0] == "aws_glue_security_configuration"
+    statements = {s["sid"]: s for s in _policy_of_role(full_lake, "lake-crawler")}
+    assert statements["UpdateEventsTable"]["resources"][-1].endswith(":table/usage_lake/events")
+    assert statements["ReadEvents"]["resources"] == ["${aws_s3_bucket.pipeline_bucket_731EBE2F.arn}/analytics/events/*"]
+
+
+def test_parquet_job_reads_the_events_and_writes_only_the_parquet_prefix(full_lake: LakeStack) -> None:
+    job = full_lake.only("aws_glue_job")
+    bucket = "s3://${aws_s3_bucket.pipeline_bucket_731EBE2F.bucket}"
+    assert job["default_arguments"]["--source"] == f"{bucket}/analytics/events/"
+    assert job["default_arguments"]["--target"] == f"{bucket}/analytics/parquet/"
+    script = full_lake.only("aws_s3_object")
+    assert re.fullmatch(rf"{re.escape(bucket)}/\$\{{aws_s3_object\.[^.]+\.key\}}", job["command"]["script_location"])
+    assert 'partitionBy("dt")' in script["content"]
+    statements = {s["sid"]: s for s in _policy_of_role(full_lake, "lake-prepare-job")}
+    assert statements["WriteParquet"]["resources"] == [
+        "${aws_s3_bucket.pipeline_bucket_731EBE2F.arn}/analytics/parquet/*"
+    ]
+    tables = {t["name"]: t for t in full_lake.resources("aws_glue_catalog_table").values()}
+    assert tables["events_parquet"]["storage_descriptor"]["location"] == f"{bucket}/analytics/parquet/"
+
+
+def test_quicksight_reads_the_events_through_the_workgroup(full_lake: LakeStack) -> None:
+    source = full_lake.only("aws_quicksight_data_source")
+    assert source["type"] == "ATHENA"
+    assert _ref(source["parameters"]["athena"]["work_group"])[0] == "aws_athena_workgroup"
+    assert source["permission"][0]["principal"] == QUICKSIGHT_USER
+    data_set = full_lake.only("aws_quicksight_data_set")
+    assert data_set["import_mode"] == "DIRECT_QUERY"
+    table = data_set["physical_table_map"][0]["relational_table"]
+    assert (table["schema"], table["name"]) == ("usage_lake", "events")
+    assert {column["name"] for column in table["input_columns"]} >= {"event_type", "owner", "bytes_in", "dt"}
+
+
+# -------------------------------------------------------------------------------------------- props
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"bytes_scanned_cutoff_per_query": 1024},
+            "bytes_scanned_cutoff_per_query: 1024 must be an integer of at least",
+        ),
+        ({"database_name": "my-lake"}, "database_name: 'my-lake' must be lowercase"),
+        ({"projection_start_date": "2026-13-01"}, "projection_start_date: '2026-13-01' must be a date"),
+        ({"crawler_schedule": "cron(0 3 * * ? *)"}, "crawler_schedule: set only with enable_crawler=True"),
+        ({"enable_crawler": True, "crawler_schedule": "daily"}, "crawler_schedule: 'daily' must look like"),
+        ({"enable_quicksight": True}, "quicksight_principal_arn: required with enable_quicksight=True"),
+        ({"quicksight_principal_arn": "analyst"}, "quicksight_principal_arn: 'analyst' must be a QuickSight"),
+        ({"exporter_size": FunctionSize(memory_mb=64, timeout_seconds=60)}, r"exporter_size\.memory_mb: 64"),
+    ],
+)
+def test_bad_props_are_refused_naming_the_prop(lake: LakeStack, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(PropsError, match=message):
+        AnalyticsLakeProps(pipeline=lake.pipeline, **options)
+
+
+def test_props_need_a_pipeline() -> None:
+    with pytest.raises(PropsError, match="pipeline: expected an ImagePipeline, got str"):
+        AnalyticsLakeProps(pipeline="imgmgr")  # type: ignore[arg-type]
