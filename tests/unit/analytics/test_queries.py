@@ -130,3 +130,20 @@ def test_every_query_file_has_a_description_and_one_placeholder() -> None:
 def test_an_unknown_query_name_is_refused() -> None:
     with pytest.raises(ValueError, match="name: 'top_secret' is not a saved query"):
         load("top_secret")
+
+
+#: Functions every saved query may call: those Trino (Athena engine v3) and DuckDB both define alike.
+COMMON_FUNCTIONS = frozenset({"Cast", "Coalesce", "Count", "Greatest", "Max", "Nullif", "Round", "RowNumber", "Sum"})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_parses_as_trino_and_calls_only_functions_both_engines_share(name: str) -> None:
+    sqlglot = pytest.importorskip("sqlglot")
+    # GIVEN the query as Athena receives it
+    sql = load(name).render('"imgmgr_analytics"."events"')
+    # WHEN it is parsed with the Trino grammar (a syntax Trino lacks, such as QUALIFY, raises)
+    tree = sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
+    # THEN it calls only functions that DuckDB (which answered the tests above) and Trino share
+    functions = tree.find_all(sqlglot.exp.Func)
+    called = {type(node).__name__ for node in functions if not isinstance(node, sqlglot.exp.Connector)} - {"Unnest"}
+    assert called <= COMMON_FUNCTIONS, called - COMMON_FUNCTIONS
