@@ -382,6 +382,18 @@ class AnalyticsLake(Construct):
             ),
             depends_on=[policy],
         )
+        # The redrive function replays each dead-letter message on the function that failed it.
+        IamRolePolicy(
+            self,
+            "redrive-exporter-policy",
+            role=pipeline.roles["redrive"].id,
+            name=f"{function_name}-redrive",
+            policy=_policy_document(
+                self,
+                "redrive-exporter-policy-document",
+                [grants.invoke_functions([function.arn], sid="ReplayExporter")],
+            ).json,
+        )
         return function
 
     def _subscriptions(self) -> dict[str, CloudwatchLogSubscriptionFilter]:

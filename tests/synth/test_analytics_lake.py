@@ -98,14 +98,17 @@ def _exporter(stack: LakeStack) -> tuple[str, dict[str, Any]]:
     return name, function
 
 
-def _policy_of_role(stack: LakeStack, role_name: str) -> list[dict[str, Any]]:
-    """The statements of the inline policy of the role called ``role_name``."""
+def _policy_of_role(stack: LakeStack, role_name: str, *, single: bool = True) -> list[dict[str, Any]]:
+    """The statements of the inline policies of the role called ``role_name`` (exactly one unless
+    ``single`` is false)."""
     [role_id] = [name for name, role in stack.resources("aws_iam_role").items() if role["name"] == role_name]
-    [policy] = [
+    policies = [
         p for p in stack.resources("aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{role_id}.id}}"
     ]
-    _, document, _ = _ref(policy["policy"])
-    return stack.document["data"]["aws_iam_policy_document"][document]["statement"]
+    if single:
+        assert len(policies) == 1, policies
+    documents = stack.document["data"]["aws_iam_policy_document"]
+    return [statement for p in policies for statement in documents[_ref(p["policy"])[1]]["statement"]]
 
 
 # -------------------------------------------------------------------------------------------- exporter
@@ -357,3 +360,12 @@ def test_bad_props_are_refused_naming_the_prop(lake: LakeStack, options: dict[st
 def test_props_need_a_pipeline() -> None:
     with pytest.raises(PropsError, match="pipeline: expected an ImagePipeline, got str"):
         AnalyticsLakeProps(pipeline="imgmgr")  # type: ignore[arg-type]
+
+
+def test_redrive_may_replay_failed_payloads_on_the_exporter(lake: LakeStack) -> None:
+    # GIVEN the statements of the redrive function's role
+    exporter_id, _ = _exporter(lake)
+    statements = {s["sid"]: s for s in _policy_of_role(lake, "lake-redrive", single=False)}
+    # THEN it may invoke the exporter, which sends its failed payloads to the queue that redrive drains
+    assert statements["ReplayExporter"]["actions"] == ["lambda:InvokeFunction"]
+    assert statements["ReplayExporter"]["resources"] == [f"${{aws_lambda_function.{exporter_id}.arn}}"]
