@@ -56,3 +56,16 @@ def test_synthesizing_twice_gives_identical_bytes(synthesized: Synthesized, tmp_
     assert our_files == their_files
     for name in our_files:
         assert (ours / name).read_bytes() == (theirs / name).read_bytes(), f"{name} differs between syntheses"
+
+
+def test_ready_stack_guards_the_budget_from_settings(synthesized: Synthesized) -> None:
+    # GIVEN the ready stack synthesized with the project settings and an alert subscriber
+    budgets = synthesized.resources("aws_budgets_budget")
+    subscriptions = synthesized.resources("aws_sns_topic_subscription")
+    # THEN a monthly cost budget holds the configured amount and the subscriber gets the alerts
+    cost = [b for b in budgets.values() if b["budget_type"] == "COST"]
+    assert len(cost) == 1
+    assert float(cost[0]["limit_amount"]) == 5.0
+    assert cost[0]["time_unit"] == "MONTHLY"
+    assert [s["endpoint"] for s in subscriptions.values() if s["protocol"] == "email"] == ["ops@example.com"]
+    assert "alert_topic_arn" in synthesized.document["output"]
