@@ -129,7 +129,7 @@ def _vips() -> Callable[[bytes], dict]:
             full = full.colourspace("srgb")
         outputs = {"compressed": full.jpegsave_buffer(Q=82, keep=0)}
         for name, edge, quality in (("thumb-256", 256, 82), ("thumb-1024", 1024, 82), ("analysis", 1024, 85)):
-            thumb = pyvips.Image.thumbnail_buffer(data, edge, export_profile="srgb")
+            thumb = pyvips.Image.thumbnail_buffer(data, edge)
             outputs[name] = thumb.jpegsave_buffer(Q=quality, keep=0)
         return {"compressed": outputs["compressed"], "bytes": {k: len(v) for k, v in outputs.items()}}
 

@@ -144,12 +144,17 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
     optimize = image.width * image.height <= OPTIMIZE_MAX_PIXELS
     sample = quality.sample(image)
     sample_encode = partial(_sample_encode, fmt=fmt, optimize=optimize)
+    # Huffman optimisation changes bytes, not pixels: the SSIM search encodes without it.
+    search_encode = partial(_sample_encode, fmt=fmt, optimize=False)
     with timer.stage("quality"):
         if options.fixed_quality is not None:
             choice = quality.measure(sample, options.fixed_quality, sample_encode)
         else:
             assert options.target_ssim is not None
-            choice = quality.choose_quality(sample, options.target_ssim, sample_encode, _luma_decoder(fmt))
+            choice = quality.choose_quality(sample, options.target_ssim, search_encode, _luma_decoder(fmt))
+            if optimize:
+                sized = quality.measure(sample, choice.quality, sample_encode)
+                choice = quality.Choice(choice.quality, choice.ssim, sized.sample_bytes, sized.sample_pixels)
     predicted = choice.predicted_bytes(image.width * image.height)
     if predicted >= KEEP_MARGIN * len(opened.data):
         # Re-encoding is bound to come out larger: keep the original without paying for the encode.

@@ -17,7 +17,7 @@ from PIL import Image
 
 TILE = 64
 """Edge of a sampled tile, in pixels (a multiple of the JPEG MCU and of WebP's macroblock)."""
-SAMPLE_PIXELS = 96 * 1024
+SAMPLE_PIXELS = 64 * 1024
 """Pixels sampled from an image for the search: enough for a stable mean SSIM, cheap to encode."""
 QUALITY_RANGE = (30, 95)
 """The search never goes below or above these qualities."""
