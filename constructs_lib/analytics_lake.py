@@ -170,9 +170,11 @@ from awsglue.utils import getResolvedOptions
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
+SCHEMA = "{schema}"  # the columns of the events table, so that Parquet holds the same types
+
 args = getResolvedOptions(sys.argv, ["source", "target"])
 spark = SparkSession.builder.config("spark.sql.sources.partitionOverwriteMode", "dynamic").getOrCreate()
-events = spark.read.json(args["source"])  # dt=YYYY-MM-DD directories become the dt column
+events = spark.read.schema(SCHEMA).json(args["source"])  # dt=YYYY-MM-DD directories fill the dt column
 first = Window.partitionBy("event_id").orderBy("occurred_at")
 events = events.withColumn("delivery", F.row_number().over(first)).where("delivery = 1").drop("delivery")
 events.write.mode("overwrite").partitionBy("dt").parquet(args["target"])
@@ -220,8 +222,8 @@ class AnalyticsLakeProps:
     free (a subscription per author) and must be signed up for in the account. Default: ``False``."""
 
     quicksight_principal_arn: str | None = None
-    """QuickSight user or group ARN given access to the data source and data set; required with
-    ``enable_quicksight``. Default: ``None``."""
+    """QuickSight user or group ARN given access to the data source and the data set; ``None`` gives
+    nobody access (a QuickSight administrator shares them). Default: ``None``."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.pipeline, ImagePipeline):
@@ -253,8 +255,6 @@ class AnalyticsLakeProps:
                 raise PropsError("crawler_schedule: set only with enable_crawler=True")
             if not _SCHEDULE.match(self.crawler_schedule):
                 raise PropsError(f"crawler_schedule: {self.crawler_schedule!r} must look like 'cron(0 3 * * ? *)'")
-        if self.enable_quicksight and not self.quicksight_principal_arn:
-            raise PropsError("quicksight_principal_arn: required with enable_quicksight=True")
         if self.quicksight_principal_arn is not None and not _QUICKSIGHT_PRINCIPAL.match(self.quicksight_principal_arn):
             raise PropsError(
                 f"quicksight_principal_arn: {self.quicksight_principal_arn!r} must be a QuickSight user or group ARN"
@@ -607,7 +607,7 @@ class AnalyticsLake(Construct):
             "prepare-script",
             bucket=self.pipeline.bucket.bucket,
             key=f"{GLUE_SCRIPTS_PREFIX}prepare_events.py",
-            content=PREPARE_SCRIPT,
+            content=PREPARE_SCRIPT.replace("{schema}", _spark_schema()),
             content_type="text/x-python",
         )
         self.parquet_table = self._table("events_parquet", PARQUET_PREFIX, json_lines=False)
@@ -651,7 +651,6 @@ class AnalyticsLake(Construct):
 
     def _quicksight(self) -> None:
         principal = self.props.quicksight_principal_arn
-        assert principal is not None  # validated by the props
         source_id = f"{self._prefix}-analytics"
         self.quicksight_data_source = QuicksightDataSource(
             self,
@@ -664,7 +663,9 @@ class AnalyticsLake(Construct):
             ),
             permission=[
                 QuicksightDataSourcePermission(principal=principal, actions=list(QUICKSIGHT_DATA_SOURCE_ACTIONS))
-            ],
+            ]
+            if principal
+            else None,
         )
         self.quicksight_data_set = QuicksightDataSet(
             self,
@@ -691,12 +692,20 @@ class AnalyticsLake(Construct):
                     ),
                 )
             ],
-            permissions=[QuicksightDataSetPermissions(principal=principal, actions=list(QUICKSIGHT_DATA_SET_ACTIONS))],
+            permissions=[QuicksightDataSetPermissions(principal=principal, actions=list(QUICKSIGHT_DATA_SET_ACTIONS))]
+            if principal
+            else None,
         )
 
 
 #: QuickSight input column types of the scalar columns (arrays and maps are left out of the data set).
 _QUICKSIGHT_TYPES = {"string": "STRING", "int": "INTEGER", "bigint": "INTEGER"}
+
+
+def _spark_schema() -> str:
+    """The events table's columns (and ``dt``) as a Spark DDL schema string."""
+    columns = [*((name, kind) for name, kind, _ in EVENT_COLUMNS), (PARTITION_COLUMN, "string")]
+    return ", ".join(f"`{name}` {kind.upper()}" for name, kind in columns)
 
 
 def _trust(scope: Construct, id: str, service: str) -> DataAwsIamPolicyDocument:

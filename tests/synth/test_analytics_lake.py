@@ -347,7 +347,6 @@ def test_quicksight_reads_the_events_through_the_workgroup(full_lake: LakeStack)
         ({"projection_start_date": "2026-13-01"}, "projection_start_date: '2026-13-01' must be a date"),
         ({"crawler_schedule": "cron(0 3 * * ? *)"}, "crawler_schedule: set only with enable_crawler=True"),
         ({"enable_crawler": True, "crawler_schedule": "daily"}, "crawler_schedule: 'daily' must look like"),
-        ({"enable_quicksight": True}, "quicksight_principal_arn: required with enable_quicksight=True"),
         ({"quicksight_principal_arn": "analyst"}, "quicksight_principal_arn: 'analyst' must be a QuickSight"),
         ({"exporter_size": FunctionSize(memory_mb=64, timeout_seconds=60)}, r"exporter_size\.memory_mb: 64"),
     ],
