@@ -67,13 +67,19 @@ def prepare(paths: list[Path]) -> tuple[list[Path], list[Path], Path]:
             with Image.open(path) as image:
                 image.convert("RGB").save(target, "JPEG", quality=95)
         q95.append(target)
-    big = WORK_DIR / f"big-{BIG_MEGAPIXELS}mp.jpg"
+    big = WORK_DIR / f"big-{BIG_MEGAPIXELS}mp-grain.jpg"
     if not big.exists():
+        from PIL import ImageChops
+
         largest = max(paths, key=lambda p: Image.open(p).size[0] * Image.open(p).size[1])
         with Image.open(largest) as image:
             scale = (BIG_MEGAPIXELS * 1e6 / (image.width * image.height)) ** 0.5
             size = (round(image.width * scale), round(image.height * scale))
-            image.convert("RGB").resize(size, Image.Resampling.BICUBIC).save(big, "JPEG", quality=92)
+            upscaled = image.convert("RGB").resize(size, Image.Resampling.BICUBIC)
+        # Sensor-like grain: an upscaled photo alone is so smooth that any re-encode loses to it.
+        grain = Image.effect_noise(size, 6)
+        channels = [ImageChops.add(channel, grain, offset=-128) for channel in upscaled.split()]
+        Image.merge("RGB", channels).save(big, "JPEG", quality=92)
     return paths, q95, big
 
 
@@ -355,7 +361,11 @@ def main(argv: list[str]) -> int:
         print(_verdict("median bytes ours / ours at fixed q82", r["bytes_vs_q82"], TARGETS["bytes_vs_q82"]) +
               f" (median SSIM delta {r['ssim_delta']:+.4f}, must be >= 0; same encoder: targeting alone)")  # fmt: skip
         print(f"  naive Pillow / ours CPU: {r['naive_vs_ours']:.2f}x")
-    print(_verdict(f"peak RSS ours, {BIG_MEGAPIXELS} MP JPEG (MB)", big_rss["ours"], RSS_TARGET_MB, unit=""))
+    # "ours" may keep the original (no full-size encode); "ours-q82" always encodes: the worse of the two counts.
+    worst = max(big_rss["ours"], big_rss["ours-q82"])
+    print(
+        _verdict(f"peak RSS ours, {BIG_MEGAPIXELS} MP JPEG (MB, worst of targeted/q82)", worst, RSS_TARGET_MB, unit="")
+    )
     return 0
 
 
