@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -35,6 +36,9 @@ kept without encoding the full image (a wrong prediction only forgoes a small sa
 _KEEPABLE = frozenset({"jpeg", "png", "webp", "avif"})
 # Chunk names that carry metadata in WebP / AVIF files; originals holding any are not kept.
 _METADATA_MARKERS = (b"EXIF", b"XMP ", b"Exif", b"mime")
+
+
+_T = TypeVar("_T")
 
 
 class _Timer:
@@ -78,7 +82,7 @@ def process(data: bytes, options: ImagingOptions) -> ProcessResult:
     return _guarded(lambda: _run(data, options, want_compressed=True, want_derived=True))
 
 
-def _guarded(call):  # type: ignore[no-untyped-def]
+def _guarded(call: Callable[[], _T]) -> _T:
     """Run ``call``; any decoder fault that escaped the finer handling becomes ``Corrupt``."""
     try:
         return call()
@@ -234,7 +238,7 @@ def _kept_original(opened: Opened, options: ImagingOptions) -> bytes | None:
     return opened.data
 
 
-def _luma_decoder(fmt: str):  # type: ignore[no-untyped-def]
+def _luma_decoder(fmt: str) -> Callable[[bytes], np.ndarray]:
     if fmt == "jpeg":
         return quality.jpeg_luma
 
