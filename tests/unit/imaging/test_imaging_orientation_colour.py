@@ -179,3 +179,23 @@ def test_avif_made_by_the_encoder_is_decoded_and_can_be_the_output() -> None:
     # THEN it decodes and re-encodes
     assert (result.info.format, result.info.mime) == ("avif", "image/avif")
     assert decoded(result.rendition("compressed").data).size == (64, 48)
+
+
+@pytest.mark.parametrize(
+    ("label", "make"),
+    [
+        ("progressive jpeg", lambda: samples.save(samples.photo(80, 60), "JPEG", quality=90, progressive=True)),
+        ("grey jpeg", lambda: samples.save(samples.photo(80, 60).convert("L"), "JPEG", quality=90)),
+        ("1-bit png", lambda: samples.save(samples.photo(80, 60).convert("1"), "PNG")),
+        ("grey+alpha png", lambda: samples.save(samples.photo(80, 60).convert("LA"), "PNG")),
+    ],
+)
+def test_other_common_inputs_are_processed(label: str, make) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN a common variant of an input format
+    data = make()
+    # WHEN processed
+    result = process(data, OPTIONS)
+    # THEN every rendition decodes at the input's size
+    assert (result.info.width, result.info.height) == (80, 60), label
+    for rendition in result.renditions:
+        assert decoded(rendition.data).size == (80, 60), rendition.name
