@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.athena_named_query import AthenaNamedQuery
 from cdktf_cdktf_provider_aws.athena_workgroup import (
     AthenaWorkgroup,
@@ -338,8 +337,8 @@ class AnalyticsLake(Construct):
             name=f"{function_name}-permissions",
             policy=_policy_document(self, "exporter-policy-document", statements).json,
         )
-        # The same reproducible archive as the pipeline's functions (one zip of lambdas/), as a FILE asset.
-        code = TerraformAsset(self, "code-asset", path=str(pipeline.function_archive.path), type=AssetType.FILE)
+        # The pipeline's own code asset: every function of the stack deploys one archive of lambdas/.
+        code = pipeline._code_asset
         function = LambdaFunction(
             self,
             "exporter-function",
