@@ -8,6 +8,7 @@ typed like the Glue table, and :func:`render` prints each result as a rich table
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,3 +123,34 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def show(
+    events_dir: str | os.PathLike[str],
+    *,
+    names: tuple[str, ...] = (),
+    as_json: bool = False,
+    console: Console | None = None,
+    errors: Console | None = None,
+) -> int:
+    """What ``imgmgr stats`` does: run ``names`` (default: every saved query) and print tables or JSON.
+
+    Returns the exit status: 0, or 2 for an unknown query name (said on ``errors``).
+    """
+    console = console or Console()
+    unknown = [name for name in names if name not in NAMES]
+    if unknown:
+        (errors or Console(stderr=True)).print(
+            f"unknown query {', '.join(unknown)}; saved queries: {', '.join(NAMES)}", markup=False, highlight=False
+        )
+        return 2
+    results = run_queries(events_dir, names or NAMES)
+    if as_json:
+        document = {
+            result.query.name: [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+            for result in results
+        }
+        console.print_json(json.dumps(document))
+    else:
+        render(results, console)
+    return 0

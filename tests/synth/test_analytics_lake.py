@@ -120,6 +120,7 @@ def test_exporter_runs_the_pipeline_archive_and_layer_on_arm64(lake: LakeStack) 
     compress = next(f for f in lake.resources("aws_lambda_function").values() if f["function_name"] == "lake-compress")
     # THEN the exporter runs the same code archive and layer, on the same runtime
     assert exporter["handler"] == "lambdas.handlers.exporter.handler"
+    assert exporter["filename"] == compress["filename"]
     assert exporter["source_code_hash"] == compress["source_code_hash"]
     assert exporter["layers"] == compress["layers"]
     assert cdktf.Testing.to_have_resource_with_properties(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.console import Console
 
-from imgmgr.stats import render, run_queries
+from imgmgr.stats import render, run_queries, show
 from lambdas.adapters.local.events import JsonlEventSink
 from lambdas.domain.events import EventType
 from tests.unit.analytics.support import event
@@ -30,3 +31,23 @@ def test_says_so_when_a_query_has_no_rows(tmp_path: Path) -> None:
     console = Console(record=True, width=120)
     render(run_queries(tmp_path), console)
     assert console.export_text().count("no events yet") == 5
+
+
+def test_json_output_has_one_list_of_rows_per_query(tmp_path: Path) -> None:
+    # GIVEN one upload
+    JsonlEventSink(tmp_path).emit(event("img-1:upload", bytes_in=1234))
+    console = Console(record=True, width=200)
+    # WHEN only uploads per day are asked for, as JSON
+    status = show(tmp_path, names=("uploads_per_day",), as_json=True, console=console)
+    # THEN the rows come keyed by column
+    assert status == 0
+    assert json.loads(console.export_text()) == {
+        "uploads_per_day": [{"day": "2026-01-31", "uploads": 1, "uploaders": 1, "bytes_uploaded": 1234}]
+    }
+
+
+def test_an_unknown_query_name_is_an_error(tmp_path: Path) -> None:
+    errors = Console(record=True, width=200)
+    status = show(tmp_path, names=("revenue",), console=Console(record=True), errors=errors)
+    assert status == 2
+    assert "unknown query revenue; saved queries: uploads_per_day" in errors.export_text()
