@@ -135,7 +135,8 @@ def show(
 ) -> int:
     """What ``imgmgr stats`` does: run ``names`` (default: every saved query) and print tables or JSON.
 
-    Returns the exit status: 0, or 2 for an unknown query name (said on ``errors``).
+    Returns the exit status: 0; 1 when an events file cannot be read; 2 for an unknown query name (both
+    said on ``errors``).
     """
     console = console or Console()
     unknown = [name for name in names if name not in NAMES]
@@ -144,7 +145,12 @@ def show(
             f"unknown query {', '.join(unknown)}; saved queries: {', '.join(NAMES)}", markup=False, highlight=False
         )
         return 2
-    results = run_queries(events_dir, names or NAMES)
+    try:
+        results = run_queries(events_dir, names or NAMES)
+    except duckdb.Error as exc:
+        # A line that is not an event (a file edited by hand, a disk that filled up): say which, count nothing.
+        (errors or Console(stderr=True)).print(f"cannot read the events: {exc}", markup=False, highlight=False)
+        return 1
     if as_json:
         document = {
             result.query.name: [dict(zip(result.columns, row, strict=True)) for row in result.rows]

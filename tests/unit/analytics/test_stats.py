@@ -51,3 +51,17 @@ def test_an_unknown_query_name_is_an_error(tmp_path: Path) -> None:
     status = show(tmp_path, names=("revenue",), console=Console(record=True), errors=errors)
     assert status == 2
     assert "unknown query revenue; saved queries: uploads_per_day" in errors.export_text()
+
+
+def test_a_broken_events_file_is_reported_not_counted(tmp_path: Path) -> None:
+    # GIVEN an events file whose last line was cut short
+    JsonlEventSink(tmp_path).emit(event("img-1:upload"))
+    path = tmp_path / "dt=2026-01-31" / "events.jsonl"
+    path.write_text(path.read_text() + '{"schema":1,"event_id":"img-2:up\n')
+    errors = Console(record=True, width=300)
+    # WHEN the stats are shown
+    status = show(tmp_path, console=Console(record=True), errors=errors)
+    # THEN the command fails and names the file
+    said = errors.export_text()
+    assert status == 1
+    assert said.startswith("cannot read the events") and "dt=2026-01-31/events.jsonl" in said
