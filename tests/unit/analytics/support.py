@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lambdas.adapters.aws.events import RECORD_TYPE
+from lambdas.adapters.aws.events import LogEventSink
 from lambdas.domain.events import AnalyticsEvent, EventType
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
@@ -43,8 +44,13 @@ def event(
 
 
 def log_line(item: AnalyticsEvent, **overrides: Any) -> str:
-    """The log line ``LogEventSink`` prints for ``item``, with fields overridden."""
-    return json.dumps({"record_type": RECORD_TYPE, **item.to_dict(), **overrides}, separators=(",", ":"))
+    """The log line ``LogEventSink`` prints for ``item`` (with fields overridden, when asked)."""
+    stream = io.StringIO()
+    LogEventSink(stream).emit(item)
+    line = stream.getvalue().rstrip("\n")
+    if not overrides:
+        return line
+    return json.dumps({**json.loads(line), **overrides}, separators=(",", ":"))
 
 
 def with_messages(messages: list[str], *, first_id: int = 1000) -> dict[str, Any]:
