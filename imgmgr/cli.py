@@ -253,10 +253,14 @@ def _wait_final(client: ApiClient, image_ids: list[str], timeout: float) -> dict
         while pending and time.monotonic() < deadline:
             for image_id in list(pending):
                 try:
-                    states[image_id] = client.get_image(image_id)["status"]
+                    image = client.get_image(image_id)
+                    states[image_id] = image["status"]
+                    # A retryable failure is retried by the pipeline: not final yet.
+                    final = image["status"] in FINAL_STATES and not (image.get("failure") or {}).get("retryable")
                 except ApiClientError as exc:
                     states[image_id] = exc.code
-                if states[image_id] in FINAL_STATES or states[image_id].startswith(("Image.", "Auth.")):
+                    final = exc.status in (401, 403, 404)
+                if final:
                     pending.remove(image_id)
             status.update(f"waiting for the pipeline... {len(image_ids) - len(pending)}/{len(image_ids)} done")
             if pending:

@@ -8,9 +8,11 @@ never invents labels).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from lambdas import steps
+from lambdas.domain.errors import ImgMgrError
 from lambdas.domain.labels import Labeling
 from lambdas.domain.states import ImageState
 from lambdas.imaging import ImagingOptions
@@ -63,6 +65,22 @@ class LocalPipeline:
             clock=clock,
             imaging=imaging or ImagingOptions(),
         )
+
+    def warm_up(self) -> None:
+        """Load the labeler's model now, in this thread, before any worker needs it.
+
+        Loading once up front keeps the first image fast and keeps worker threads from importing the
+        model's libraries concurrently. A labeler that cannot load is replaced by none (and the log says so).
+        """
+        load = getattr(self.ports.labeler, "load", None)
+        if load is None:
+            return
+        try:
+            load()
+        except (ImgMgrError, ImportError, OSError, RuntimeError) as exc:
+            logger.warning("the labeler cannot load (%s): images will have no labels or categories", exc)
+            self.ports = replace(self.ports, labeler=NoLabeler())
+            self.labeler_name = "none (the offline labeler failed to load)"
 
     def run_step(self, step: str, image_id: str, object_key: str) -> bool:
         """Run ``step`` for the image; whether a next step should follow (False: the image is finished).

@@ -61,6 +61,7 @@ class Runtime:
         swept = sweep_partial_writes(self.data.objects)
         if swept:
             logger.info("removed %d partial write(s) left by a killed process", swept)
+        self.pipeline.warm_up()
         released = self.queue.release_all()
         if released:
             logger.info("resuming %d image(s) left unfinished by the last run", released)

@@ -8,6 +8,9 @@ const $ = (id) => document.getElementById(id);
 
 const state = { key: localStorage.getItem(KEY_STORAGE) || "", cursor: null, polling: null, current: null };
 
+// A retryable failure is retried by the pipeline: keep watching it.
+const isFinal = (image) => FINAL.has(image.status) && !(image.failure && image.failure.retryable);
+
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
@@ -183,12 +186,12 @@ async function loadGallery(reset) {
     for (const image of page.items) {
       $("gallery").append(card(image));
       const row = document.querySelector(`#uploads li[data-image-id="${CSS.escape(image.id)}"] .status`);
-      if (row && FINAL.has(image.status)) row.textContent = image.status === "ready" ? "ready" : "failed: " + (image.failure ? image.failure.code : "");
+      if (row && isFinal(image)) row.textContent = image.status === "ready" ? "ready" : "failed: " + (image.failure ? image.failure.code : "");
     }
     state.cursor = page.next_cursor;
     $("more").hidden = !page.next_cursor;
     if (!page.items.length && reset) $("gallery").append(el("li", { class: "placeholder", text: "No images here yet." }));
-    schedulePoll(page.items.some((image) => !FINAL.has(image.status)));
+    schedulePoll(page.items.some((image) => !isFinal(image)));
   } catch (error) {
     say("Error: " + error.message);
   }
