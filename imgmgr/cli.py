@@ -155,17 +155,16 @@ def redrive(
         raise typer.Exit(1)
 
 
-def _redrive_aws(queue_url: str, *, max_messages: int, dry_run: bool):  # type: ignore[no-untyped-def]
+def _redrive_aws(queue_url: str, *, max_messages: int, dry_run: bool, session=None):  # type: ignore[no-untyped-def]
     """The redrive function's own loop, run with the caller's credentials on their account's functions."""
     import boto3  # boto3 only when asked
 
     from lambdas.handlers.redrive import redrive as run
 
-    session = boto3.session.Session()
+    session = session or boto3.session.Session()
+    region = session.region_name
     account = session.client("sts").get_caller_identity()["Account"]
-    prefix = (
-        f"arn:{session.get_partition_for_region(session.region_name)}:lambda:{session.region_name}:{account}:function:"
-    )
+    prefix = f"arn:{session.get_partition_for_region(region)}:lambda:{region}:{account}:function:"
     return run(
         session.client("sqs"),
         session.client("lambda"),
