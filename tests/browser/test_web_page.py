@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
 
 from selenium.webdriver.common.by import By
@@ -66,3 +68,16 @@ def test_upload_find_by_category_open_and_delete(server, api_key, browser, tmp_p
     Select(browser.find_element(By.ID, "category")).select_by_value("")
     wait.until(lambda d: titles(d) == [HOSTILE_NAME])
     browser.save_screenshot(str(ARTIFACTS / "browser-after-delete.png"))
+
+
+def test_page_hashes_files_without_webcrypto_too(server, browser):
+    # GIVEN the page (over plain http to another machine, crypto.subtle does not exist)
+    browser.get(f"{server.url}/")
+    data = CHELSEA.read_bytes()
+    # WHEN its fallback hashes a real photo
+    digest = browser.execute_script(
+        "const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0)); return sha256Fallback(bytes);",
+        base64.b64encode(data).decode(),
+    )
+    # THEN it is the file's SHA-256, which the API compares with the bytes that arrive
+    assert digest == hashlib.sha256(data).hexdigest()
