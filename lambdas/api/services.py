@@ -31,8 +31,9 @@ DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset(
 class ApiLimits:
     """Limits on every input of the API."""
 
-    max_upload_bytes: int = 50 * 1024 * 1024
-    """Largest original a client may declare and upload, in bytes. Default: 50 MiB."""
+    max_upload_bytes: int = 100 * 1024 * 1024
+    """Largest original a client may declare and upload, in bytes (the Lambdas' ``IMGMGR_MAX_UPLOAD_BYTES``
+    default too). Default: 100 MiB."""
 
     content_types: frozenset[str] = DEFAULT_CONTENT_TYPES
     """Content types an upload may declare. Default: ``DEFAULT_CONTENT_TYPES``."""

@@ -81,3 +81,24 @@ def test_page_hashes_files_without_webcrypto_too(server, browser):
     )
     # THEN it is the file's SHA-256, which the API compares with the bytes that arrive
     assert digest == hashlib.sha256(data).hexdigest()
+
+
+def test_files_dropped_on_the_page_are_uploaded_with_progress(server, api_key, browser):
+    wait = WebDriverWait(browser, 60)
+    browser.get(f"{server.url}/#key={api_key}")
+    wait.until(ec.visibility_of_element_located((By.ID, "drop")))
+    # WHEN a photo is dropped on the drop zone (a real DragEvent carrying a File)
+    browser.execute_script(
+        """
+        const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], "dropped cat.png", { type: "image/png" }));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        """,
+        base64.b64encode(CHELSEA.read_bytes()).decode(),
+    )
+    # THEN its row fills its progress bar and the image appears in the gallery, processed
+    wait.until(lambda d: d.execute_script("return document.querySelector('#uploads progress')?.value") == 1)
+    wait.until(lambda d: titles(d) == ["dropped cat.png"])
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#gallery li[data-status=ready]"))
+    wait.until(lambda d: d.execute_script("return document.querySelector('#uploads .status').textContent") == "ready")
