@@ -154,6 +154,18 @@ function postForm(target, file, onProgress) {
   });
 }
 
+// Browsers leave the type empty for formats they do not know (HEIC, often AVIF): use the extension then.
+const TYPES_BY_EXTENSION = {
+  jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp", gif: "image/gif", tif: "image/tiff",
+  tiff: "image/tiff", bmp: "image/bmp", heic: "image/heic", heif: "image/heif", avif: "image/avif",
+};
+
+function contentType(file) {
+  if (file.type) return file.type;
+  const extension = file.name.includes(".") ? file.name.split(".").pop().toLowerCase() : "";
+  return TYPES_BY_EXTENSION[extension] || "application/octet-stream";
+}
+
 async function uploadOne(file) {
   const bar = el("progress", { max: "1", value: "0" });
   const status = el("span", { class: "status", text: "hashing…" });
@@ -163,7 +175,7 @@ async function uploadOne(file) {
     const sha256 = await sha256Hex(file);
     status.textContent = "requesting…";
     const answer = await api("POST", "v1/uploads", {
-      filename: file.name, content_type: file.type || "application/octet-stream", size: file.size, sha256,
+      filename: file.name, content_type: contentType(file), size: file.size, sha256,
     });
     if (answer.duplicate) {
       bar.value = 1;
