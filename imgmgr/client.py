@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import httpx
 
@@ -67,20 +68,32 @@ def image_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-class _ProgressReader:
+class _ProgressReader(io.RawIOBase):
     """A file whose reads report how many bytes went out."""
 
     def __init__(self, file: IO[bytes], on_bytes: Callable[[int], None]) -> None:
         self._file = file
         self._on_bytes = on_bytes
 
-    def read(self, size: int = -1) -> bytes:
-        data = self._file.read(size)
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._file.read(-1 if size is None else size)
         self._on_bytes(len(data))
         return data
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._file, name)
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._file.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
 
 
 @dataclass
@@ -114,7 +127,8 @@ class ApiClient:
     def send(self, target: dict[str, Any], path: Path, on_bytes: Callable[[int], None] = lambda _n: None) -> None:
         """POST the file to a presigned ``target`` (S3 or the local upload endpoint), fields first."""
         with path.open("rb") as file:
-            files = {"file": (path.name, _ProgressReader(file, on_bytes), target["fields"].get("Content-Type"))}
+            reader = cast(IO[bytes], _ProgressReader(file, on_bytes))
+            files = {"file": (path.name, reader, target["fields"].get("Content-Type"))}
             try:
                 # No API key here: the presigned policy is the authorization (and S3 must not see the key).
                 response = httpx.post(target["url"], data=target["fields"], files=files, timeout=self.timeout)

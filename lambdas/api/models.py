@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from lambdas.api.services import DEFAULT_CONTENT_TYPES
 
@@ -25,7 +25,7 @@ class UploadRequest(BaseModel):
         min_length=1,
         max_length=100,
         description="Declared media type; a deployment may allow fewer than these.",
-        json_schema_extra={"enum": sorted(DEFAULT_CONTENT_TYPES)},
+        json_schema_extra={"enum": list[JsonValue](sorted(DEFAULT_CONTENT_TYPES))},
     )
     size: int = Field(ge=1, description="Size of the file in bytes.")
     sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the file's bytes, hex.")

@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
@@ -52,7 +52,7 @@ Owner = Annotated[str, Depends(current_owner)]
 Services = Annotated[ApiServices, Depends(services_of)]
 
 router = APIRouter(prefix="/v1")
-_not_found = {404: problem_response("No such image for this key")}
+_not_found: dict[int | str, dict[str, Any]] = {404: problem_response("No such image for this key")}
 
 
 def _base_url(request: Request) -> str:

@@ -72,4 +72,5 @@ def _mangum() -> Mangum:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _mangum()(event, context)
+    # The same context object, typed by two libraries.
+    return _mangum()(event, context)  # type: ignore[arg-type]
