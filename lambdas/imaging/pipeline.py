@@ -24,9 +24,13 @@ DERIVED_QUALITY = 82
 """Quality of the thumbnails and of the analysis JPEG: fixed, since targeting small images saves little."""
 
 OPTIMIZE_MAX_PIXELS = 24_000_000
-"""Largest image whose JPEG gets optimised Huffman tables: 5-40% fewer bytes at the same pixels
-(measured on the benchmark corpus) for about 2x the encode CPU. libjpeg then buffers every DCT
+"""Largest image whose JPEG may get optimised Huffman tables. libjpeg then buffers every DCT
 coefficient (3 bytes per pixel), which above this size would push a 50 MP image past 400 MB."""
+
+OPTIMIZE_MIN_GAIN = 0.92
+"""Optimised Huffman tables cost about 2x the full-size encode CPU; they save 2-5% on most photos but
+15-45% on smooth ones (measured on the benchmark corpus). They are used when the sample shrinks to at
+most this fraction of its plain size."""
 
 KEEP_MARGIN = 1.1
 """When the sample predicts a re-encode at least this much larger than the original, the original is
@@ -145,20 +149,21 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
             image = colour.flatten(image)
     with timer.stage("metadata"):
         exif = metadata.kept_exif(_source_exif(opened), options.keep_metadata)
-    optimize = image.width * image.height <= OPTIMIZE_MAX_PIXELS
     sample = quality.sample(image)
-    sample_encode = partial(_sample_encode, fmt=fmt, optimize=optimize)
     # Huffman optimisation changes bytes, not pixels: the SSIM search encodes without it.
-    search_encode = partial(_sample_encode, fmt=fmt, optimize=False)
+    plain_encode = partial(_sample_encode, fmt=fmt, optimize=False)
     with timer.stage("quality"):
         if options.fixed_quality is not None:
-            choice = quality.measure(sample, options.fixed_quality, sample_encode)
+            choice = quality.measure(sample, options.fixed_quality, plain_encode)
         else:
             assert options.target_ssim is not None
-            choice = quality.choose_quality(sample, options.target_ssim, search_encode, _luma_decoder(fmt))
-            if optimize:
-                sized = quality.measure(sample, choice.quality, sample_encode)
-                choice = quality.Choice(choice.quality, choice.ssim, sized.sample_bytes, sized.sample_pixels)
+            choice = quality.choose_quality(sample, options.target_ssim, plain_encode, _luma_decoder(fmt))
+        optimize = False
+        if fmt == "jpeg" and image.width * image.height <= OPTIMIZE_MAX_PIXELS:
+            optimized = quality.measure(sample, choice.quality, partial(_sample_encode, fmt=fmt, optimize=True))
+            if optimized.sample_bytes <= OPTIMIZE_MIN_GAIN * choice.sample_bytes:
+                optimize = True
+                choice = quality.Choice(choice.quality, choice.ssim, optimized.sample_bytes, optimized.sample_pixels)
     predicted = choice.predicted_bytes(image.width * image.height)
     if predicted >= KEEP_MARGIN * len(opened.data):
         # Re-encoding is bound to come out larger: keep the original without paying for the encode.
