@@ -54,6 +54,10 @@ def local_router(
                 return problem(exc.status, exc.code, exc.message)
             except InvalidKeyError as exc:
                 return problem(400, exc.code, exc.message)
+            if objects.head(key) is not None:
+                # An original is written once: a second POST with a still-valid policy must not swap the bytes
+                # of an image that may already be processed.
+                return problem(409, "Upload.AlreadyUploaded", "this upload has already been received")
             data = await file.read()
             objects.put(key, data, content_type=content_type)
         finally:

@@ -104,3 +104,13 @@ def test_check_post_refuses_a_file_below_the_range():
     )
     with pytest.raises(PolicyError, match="smaller than 1 bytes"):
         presigner.check_post(post.fields, 0)
+
+
+def test_a_second_post_cannot_replace_the_original(client, runtime, target):
+    # GIVEN the original received
+    assert send(client, target, CHELSEA.read_bytes()).status_code == 204
+    # WHEN the same still-valid policy is used again with other bytes
+    response = send(client, target, b"\x89PNG other bytes")
+    # THEN it is refused and the original is unchanged
+    assert (response.status_code, response.json()["code"]) == (409, "Upload.AlreadyUploaded")
+    assert runtime.pipeline.ports.objects.get(target["fields"]["key"]) == CHELSEA.read_bytes()
