@@ -112,7 +112,11 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
     base_url = _base_url(request)
 
     existing = services.metadata.find_by_hash(owner, sha256)
-    if existing is not None and existing.state is not ImageState.AWAITING_UPLOAD:
+    # Bytes that arrived but wait for the pipeline are a duplicate too (the record moves on shortly).
+    arrived = existing is not None and (
+        existing.state is not ImageState.AWAITING_UPLOAD or services.objects.head(existing.original_key) is not None
+    )
+    if existing is not None and arrived:
         response.status_code = 200
         return UploadResponse(image=image_out(existing, services, base_url), duplicate=True, upload=None)
     if existing is not None:

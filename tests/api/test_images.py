@@ -206,3 +206,15 @@ def test_upload_endpoint_stores_the_file_and_queues_compress(client, runtime, al
     assert response.status_code == 204
     assert runtime.pipeline.ports.objects.get(answer["upload"]["fields"]["key"]) == CHELSEA.read_bytes()
     assert runtime.queue.counts().pending == 1
+
+
+def test_bytes_that_arrived_but_wait_for_the_pipeline_are_a_duplicate(client, alice):
+    # GIVEN an upload received and not yet processed (no worker runs here)
+    first = declare(client, alice).json()
+    send(client, first["upload"], CHELSEA.read_bytes())
+    # WHEN the same bytes are declared again
+    response = declare(client, alice)
+    # THEN nothing is to be uploaded
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is True
+    assert response.json()["image"]["id"] == first["image"]["id"]
