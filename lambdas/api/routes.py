@@ -27,6 +27,7 @@ from lambdas.api.models import (
 from lambdas.api.naming import display_name, key_segment
 from lambdas.api.services import ApiServices
 from lambdas.api.views import image_out
+from lambdas.domain.errors import ImgMgrError
 from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.domain.queries import MAX_PAGE_SIZE, ImageQuery
 from lambdas.domain.records import ImageRecord, new_record, timestamp
@@ -79,6 +80,17 @@ def _owned(services: ApiServices, owner: str, image_id: str, *, deleted_ok: bool
     return record
 
 
+def _arrived(services: ApiServices, record: ImageRecord) -> bool:
+    """Whether the original of a record still awaiting its upload is in the store (waiting for the pipeline).
+
+    Best effort: without ``s3:ListBucket`` S3 answers a missing object with 403, which says nothing.
+    """
+    try:
+        return services.objects.head(record.original_key) is not None
+    except ImgMgrError:
+        return False
+
+
 @router.get("/health", response_model=Health, tags=["meta"])
 def health() -> Health:
     """Liveness; the only route without a key."""
@@ -112,11 +124,7 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
     base_url = _base_url(request)
 
     existing = services.metadata.find_by_hash(owner, sha256)
-    # Bytes that arrived but wait for the pipeline are a duplicate too (the record moves on shortly).
-    arrived = existing is not None and (
-        existing.state is not ImageState.AWAITING_UPLOAD or services.objects.head(existing.original_key) is not None
-    )
-    if existing is not None and arrived:
+    if existing is not None and (existing.state is not ImageState.AWAITING_UPLOAD or _arrived(services, existing)):
         response.status_code = 200
         return UploadResponse(image=image_out(existing, services, base_url), duplicate=True, upload=None)
     if existing is not None:
