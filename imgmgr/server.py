@@ -167,6 +167,10 @@ def serve(data: DataDir, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, 
         else:
             print(f"imgmgr: open {url} (make a key with: imgmgr keys create)", flush=True)
         print(f"imgmgr: data in {data.root}; {workers} worker(s); labeler: {runtime.pipeline.labeler_name}", flush=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"imgmgr: WARNING: listening on {host} over plain HTTP: keys and images cross the network unencrypted"
+            )
         config = uvicorn.Config(runtime.app, host=host, port=port, log_level="info", access_log=False, lifespan="off")
         # uvicorn handles SIGINT/SIGTERM while it runs, then re-raises them: with these no-op handlers in
         # place that re-raise returns here, so the workers finish their steps and the lock is released.
