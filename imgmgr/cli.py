@@ -18,6 +18,7 @@ from rich.table import Table
 
 from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
 from imgmgr.cost import cost_command
+from imgmgr.stats import stats_command
 
 app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the local server (stored hashed in the data directory).", no_args_is_help=True)
@@ -441,6 +442,7 @@ def usage(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None
 
 
 app.command("cost")(cost_command)
+app.command("stats")(stats_command)
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m imgmgr

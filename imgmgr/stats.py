@@ -12,13 +12,16 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from lambdas.analytics.queries import NAMES, SavedQuery, load
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: Name of the relation the queries read in DuckDB.
 EVENTS_VIEW = "events"
@@ -59,6 +62,8 @@ LOCAL_PATTERN = "dt=*/events.jsonl"
 def connect(events_dir: str | os.PathLike[str], pattern: str = LOCAL_PATTERN) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose view :data:`EVENTS_VIEW` holds the events of the files ``pattern`` matches
     under ``events_dir`` (maybe none)."""
+    import duckdb  # imported when used: every other CLI command starts faster without it
+
     connection = duckdb.connect(":memory:")
     files = sorted(Path(events_dir).glob(pattern))
     if not files:
@@ -138,6 +143,8 @@ def show(
     Returns the exit status: 0; 1 when an events file cannot be read; 2 for an unknown query name (both
     said on ``errors``).
     """
+    import duckdb
+
     console = console or Console()
     unknown = [name for name in names if name not in NAMES]
     if unknown:
@@ -160,3 +167,24 @@ def show(
     else:
         render(results, console)
     return 0
+
+
+def stats_command(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="IMGMGR_DATA_DIR", help="Data directory. Default: .data in the current directory."
+        ),
+    ] = None,
+    query: Annotated[
+        list[str] | None,
+        typer.Option("--query", "-q", help=f"Only this saved query (repeatable): {', '.join(NAMES)}."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Usage analytics of the local system: the analytics lake's saved queries, run by DuckDB."""
+    from imgmgr.config import DataDir
+
+    status = show(DataDir.resolve(data_dir).events, names=tuple(query or ()), as_json=as_json)
+    if status:
+        raise typer.Exit(status)

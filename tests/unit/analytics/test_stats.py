@@ -1,4 +1,4 @@
-"""``imgmgr stats`` rendering: one table per saved query."""
+"""``imgmgr stats``: one table (or JSON list) per saved query over the local events."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 from rich.console import Console
+from typer.testing import CliRunner
 
+from imgmgr import cli
 from imgmgr.stats import render, run_queries, show
 from lambdas.adapters.local.events import JsonlEventSink
 from lambdas.domain.events import EventType
@@ -65,3 +67,20 @@ def test_a_broken_events_file_is_reported_not_counted(tmp_path: Path) -> None:
     said = errors.export_text()
     assert status == 1
     assert said.startswith("cannot read the events") and "dt=2026-01-31/events.jsonl" in said
+
+
+def test_the_stats_command_reads_the_data_directorys_events(tmp_path: Path) -> None:
+    # GIVEN a data directory where the local server recorded one upload
+    JsonlEventSink(tmp_path / "events").emit(event("img-1:upload", bytes_in=4096))
+    # WHEN `imgmgr stats --json -q uploads_per_day` runs on it
+    result = CliRunner().invoke(
+        cli.app, ["stats", "--data-dir", str(tmp_path), "--json", "-q", "uploads_per_day"], catch_exceptions=False
+    )
+    # THEN it prints that day's upload
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["uploads_per_day"][0]["bytes_uploaded"] == 4096
+
+
+def test_the_stats_command_exits_2_for_an_unknown_query(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli.app, ["stats", "--data-dir", str(tmp_path), "-q", "revenue"])
+    assert result.exit_code == 2
