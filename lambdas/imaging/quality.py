@@ -184,9 +184,10 @@ def choose_quality(
 ) -> Choice:
     """The lowest quality in ``QUALITY_RANGE`` whose SSIM on ``mosaic`` reaches ``target``.
 
-    SSIM grows with quality, and ``log(1 - SSIM)`` almost linearly: the search interpolates on that
-    line inside a bracket that always holds the answer (about four encodes instead of seven for a
-    plain bisection). When even the top quality misses the target, the top is returned.
+    SSIM grows with quality, and ``log(1 - SSIM)`` almost linearly: the search brackets the target by
+    galloping away from a first guess, then interpolates on that line inside the bracket (about four
+    encodes instead of seven for a plain bisection). When even the top quality misses the target, the
+    top is returned; when even the floor reaches it, the floor.
     """
     reference = SsimReference(luma(mosaic))
     scores: dict[int, tuple[float, int]] = {}
@@ -201,16 +202,31 @@ def choose_quality(
         ssim_reached, size = scores[quality]
         return Choice(quality, ssim_reached, size, mosaic.width * mosaic.height)
 
-    low, high = QUALITY_RANGE  # invariant: answer in (low, high]; low fails (or is the floor), high passes
-    probe = FIRST_PROBE
-    if score(probe) >= target:
-        high = probe
-        if score(low) >= target:
-            return choice(low)
+    floor, top = QUALITY_RANGE
+    # Gallop from the first probe, doubling the step, until the target is bracketed: (low fails, high passes].
+    step = FIRST_STEP
+    if score(FIRST_PROBE) >= target:
+        high = FIRST_PROBE
+        while True:
+            if high == floor:
+                return choice(high)
+            probe = max(floor, high - step)
+            if score(probe) < target:
+                low = probe
+                break
+            high = probe
+            step *= 2
     else:
-        low = probe
-        if score(high) < target:
-            return choice(high)
+        low = FIRST_PROBE
+        while True:
+            probe = min(top, low + step)
+            if score(probe) >= target:
+                high = probe
+                break
+            if probe == top:
+                return choice(top)
+            low = probe
+            step *= 2
     while high - low > 1:
         probe = _interpolate(low, score(low), high, score(high), target)
         if score(probe) >= target:
@@ -220,8 +236,10 @@ def choose_quality(
     return choice(high)
 
 
-FIRST_PROBE = 80
-"""The first quality tried: near where most photographs land."""
+FIRST_PROBE = 82
+"""The first quality tried: near where most photographs land at the default target."""
+FIRST_STEP = 5
+"""The first step away from ``FIRST_PROBE`` while bracketing the target; it doubles after each miss."""
 
 
 def _interpolate(low: int, s_low: float, high: int, s_high: float, target: float) -> int:
