@@ -83,14 +83,15 @@ from constructs import Construct
 
 from constructs_lib import grants
 from constructs_lib.grants import Statement
-from constructs_lib.image_pipeline import ARCHITECTURE, RUNTIME, STEP_FUNCTIONS, ImagePipeline, _policy_document
+from constructs_lib.image_pipeline import ARCHITECTURE, ATHENA_RESULTS_PREFIX, RUNTIME, STEP_FUNCTIONS, ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
 from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.analytics.exporter import EVENTS_PREFIX, REJECTED_PREFIX
 from lambdas.analytics.queries import saved_queries
 
-#: Where Athena writes query results, and where the optional Glue job writes Parquet.
-RESULTS_PREFIX = "athena-results/"
+#: Where Athena writes query results (the pipeline's bucket expires them), and where the optional Glue
+#: job writes Parquet.
+RESULTS_PREFIX = ATHENA_RESULTS_PREFIX
 PARQUET_PREFIX = "analytics/parquet/"
 GLUE_SCRIPTS_PREFIX = "analytics/glue-scripts/"
 
@@ -335,10 +336,10 @@ class AnalyticsLake(Construct):
             "exporter-policy",
             role=self.exporter_role.id,
             name=f"{function_name}-permissions",
-            policy=_policy_document(self, "exporter-policy-document", statements).json,
+            policy=pipeline.policy_document(self, "exporter-policy-document", statements).json,
         )
         # The pipeline's own code asset: every function of the stack deploys one archive of lambdas/.
-        code = pipeline._code_asset
+        code = pipeline.code_asset
         function = LambdaFunction(
             self,
             "exporter-function",
@@ -387,7 +388,7 @@ class AnalyticsLake(Construct):
             "redrive-exporter-policy",
             role=pipeline.roles["redrive"].id,
             name=f"{function_name}-redrive",
-            policy=_policy_document(
+            policy=pipeline.policy_document(
                 self,
                 "redrive-exporter-policy-document",
                 [grants.invoke_functions([function.arn], sid="ReplayExporter")],
@@ -528,7 +529,7 @@ class AnalyticsLake(Construct):
             f"{name}-policy",
             role=role.id,
             name=f"{self._prefix}-{name}-permissions",
-            policy=_policy_document(self, f"{name}-policy-document", statements).json,
+            policy=self.pipeline.policy_document(self, f"{name}-policy-document", statements).json,
         )
         return role
 

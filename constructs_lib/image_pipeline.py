@@ -92,11 +92,16 @@ from lambdas.adapters.aws.dynamodb import (
     TABLE_KEY_SCHEMA,
     TTL_ATTRIBUTE,
 )
+from lambdas.analytics.exporter import REJECTED_PREFIX
 
 #: Object-key prefixes of the bucket (shared with the handlers).
 UPLOADS_PREFIX = "uploads/"
 RENDITIONS_PREFIX = "renditions/"
 ANALYTICS_PREFIX = "analytics/"
+#: Where Athena writes the results of the analytics queries (``AnalyticsLake``'s workgroup), expired
+#: after ``athena_results_expiration_days``; refused analytics lines go to ``REJECTED_PREFIX``, expired
+#: after ``rejected_events_expiration_days``.
+ATHENA_RESULTS_PREFIX = "athena-results/"
 
 #: Key design of the table, owned by the DynamoDB adapter (one place to change it): string keys
 #: ``pk``/``sk``, indexes ``gsiN`` on ``gsiNpk``/``gsiNsk``, TTL on ``expires_at`` (epoch seconds).
@@ -128,7 +133,10 @@ class ImagePipeline(Construct):
 
     Children are typed attributes (``bucket``, ``table``, ``functions``, ``roles``, ``log_groups``,
     ``dead_letter_queue``, ``layer``, ``api``); ``grant_*`` methods give another construct's role access
-    without hand-written policies. The construct creates no provider: the stack does.
+    without hand-written policies. Another construct's function deploys the same code: ``code_asset`` is
+    the function archive as a Terraform asset (``filename=code_asset.path``, hash
+    ``function_archive.sha256_base64``), and ``policy_document`` builds its role's policy the way the
+    pipeline builds its own. The construct creates no provider: the stack does.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: ImagePipelineProps | None = None) -> None:
@@ -155,7 +163,7 @@ class ImagePipeline(Construct):
         self.bucket = self._bucket()
         self.layer = self._layer()
         # FILE assets are copied as they are: cdktf would re-zip a directory with the current timestamps.
-        self._code_asset = TerraformAsset(self, "code-asset", path=str(self.function_archive.path), type=AssetType.FILE)
+        self.code_asset = TerraformAsset(self, "code-asset", path=str(self.function_archive.path), type=AssetType.FILE)
         self.roles: dict[str, IamRole] = {}
         self.log_groups: dict[str, CloudwatchLogGroup] = {}
         self.functions: dict[str, LambdaFunction] = {}
@@ -230,6 +238,32 @@ class ImagePipeline(Construct):
         arns = [self.functions[name].arn for name in function_names]
         self._grant(role, grants.invoke_functions(arns))
 
+    @staticmethod
+    def policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
+        """An IAM policy document (``data.aws_iam_policy_document``, child ``id`` of ``scope``) that allows
+        ``statements``, as every role policy of the pipeline is built; another construct uses it for its
+        own roles' policies (``IamRolePolicy(..., policy=document.json)``)."""
+        return DataAwsIamPolicyDocument(
+            scope,
+            id,
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    sid=statement.sid,
+                    effect="Allow",
+                    actions=list(statement.actions),
+                    resources=list(statement.resources),
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test=condition.test, variable=condition.variable, values=list(condition.values)
+                        )
+                        for condition in statement.conditions
+                    ]
+                    or None,
+                )
+                for statement in statements
+            ],
+        )
+
     def _grant(self, role: IamRole, *statements: Statement) -> None:
         """Routes every grant: the pipeline's own roles collect statements into one policy each; any other
         role gets one inline policy per grant."""
@@ -239,7 +273,7 @@ class ImagePipeline(Construct):
             return
         # Stable ids: the role's address and the grant; granting the same thing twice fails loudly.
         name = f"grant-{role.node.addr[:12]}-{statements[0].sid}"
-        document = _policy_document(self, f"{name}-document", statements)
+        document = self.policy_document(self, f"{name}-document", statements)
         IamRolePolicy(self, name, role=role.id, name=f"{self._prefix}-{statements[0].sid}", policy=document.json)
 
     @staticmethod
@@ -249,7 +283,7 @@ class ImagePipeline(Construct):
     def _materialize_policies(self) -> None:
         for name, role in self.roles.items():
             statements = self._pending.pop(self._role_key(role))
-            document = _policy_document(self, f"{name}-policy-document", grants.merge(statements))
+            document = self.policy_document(self, f"{name}-policy-document", grants.merge(statements))
             self._policies[name].policy = document.json
 
     # ---------------------------------------------------------------------------------------- storage
@@ -408,6 +442,20 @@ class ImagePipeline(Construct):
                     expiration=expiration,
                 )
             )
+        # Query results are read once by whoever ran the query; refused lines are kept to be looked at.
+        for rule_id, prefix, days in (
+            ("expire-athena-results", ATHENA_RESULTS_PREFIX, props.athena_results_expiration_days),
+            ("expire-rejected-events", REJECTED_PREFIX, props.rejected_events_expiration_days),
+        ):
+            if days is not None:
+                rules.append(
+                    S3BucketLifecycleConfigurationRule(
+                        id=rule_id,
+                        status="Enabled",
+                        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=prefix)],
+                        expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=days)],
+                    )
+                )
         return rules
 
     def _cors(self) -> None:
@@ -492,7 +540,7 @@ class ImagePipeline(Construct):
             runtime=RUNTIME,
             architectures=[ARCHITECTURE],
             handler=HANDLERS[name],
-            filename=self._code_asset.path,
+            filename=self.code_asset.path,
             source_code_hash=self.function_archive.sha256_base64,
             layers=[self.layer.arn],
             memory_size=size.memory_mb,
@@ -611,29 +659,6 @@ class ImagePipeline(Construct):
             ],
             depends_on=[permission],
         )
-
-
-def _policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
-    return DataAwsIamPolicyDocument(
-        scope,
-        id,
-        statement=[
-            DataAwsIamPolicyDocumentStatement(
-                sid=statement.sid,
-                effect="Allow",
-                actions=list(statement.actions),
-                resources=list(statement.resources),
-                condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test=condition.test, variable=condition.variable, values=list(condition.values)
-                    )
-                    for condition in statement.conditions
-                ]
-                or None,
-            )
-            for statement in statements
-        ],
-    )
 
 
 def outputs_of(pipeline: ImagePipeline) -> Mapping[str, str]:

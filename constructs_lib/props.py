@@ -158,6 +158,14 @@ class ImagePipelineProps:
     """The bucket is versioned (a deleted or overwritten object can be recovered): days a noncurrent
     version is kept before S3 deletes it for good. Default: 7."""
 
+    athena_results_expiration_days: int | None = 7
+    """Days after which the results of analytics queries (``athena-results/``, where ``AnalyticsLake``'s
+    workgroup writes them) are deleted; ``None`` keeps them forever. Default: 7."""
+
+    rejected_events_expiration_days: int | None = 30
+    """Days after which analytics lines the exporter refused (``analytics/rejected/``, kept aside with
+    the reason) are deleted; ``None`` keeps them forever. Default: 30."""
+
     force_destroy: bool = False
     """Let ``terraform destroy`` delete a bucket that still holds images. Default: ``False``."""
 
@@ -246,6 +254,9 @@ class ImagePipelineProps:
                     f"originals_transition_days ({self.originals_transition_days})"
                 )
         _integer("noncurrent_version_expiration_days", self.noncurrent_version_expiration_days, 1, 36_500)
+        for name in ("athena_results_expiration_days", "rejected_events_expiration_days"):
+            if getattr(self, name) is not None:
+                _integer(name, getattr(self, name), 1, 36_500)
         for origin in self.cors_allowed_origins:
             if not isinstance(origin, str) or not _ORIGIN.match(origin):
                 raise PropsError(f"cors_allowed_origins: {origin!r} must look like 'https://host[:port]'")

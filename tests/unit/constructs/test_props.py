@@ -32,6 +32,17 @@ def test_default_function_sizes_are_the_benchmark_ones() -> None:
     }
 
 
+def test_analytics_objects_expire_after_a_week_and_a_month_by_default() -> None:
+    props = ImagePipelineProps()
+    assert (props.athena_results_expiration_days, props.rejected_events_expiration_days) == (7, 30)
+
+
+def test_analytics_objects_may_be_kept_forever() -> None:
+    # GIVEN / WHEN props that turn both expirations off / THEN they are accepted as None
+    props = ImagePipelineProps(athena_results_expiration_days=None, rejected_events_expiration_days=None)
+    assert (props.athena_results_expiration_days, props.rejected_events_expiration_days) == (None, None)
+
+
 def test_props_are_frozen() -> None:
     props = ImagePipelineProps()
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -62,6 +73,10 @@ def test_props_are_frozen() -> None:
             r"^originals_expiration_days: 60 must be later than originals_transition_days \(60\)",
         ),
         ({"noncurrent_version_expiration_days": 0}, r"^noncurrent_version_expiration_days: 0"),
+        ({"athena_results_expiration_days": 0}, r"^athena_results_expiration_days: 0 must be an integer from 1"),
+        ({"athena_results_expiration_days": 7.5}, r"^athena_results_expiration_days: 7.5"),
+        ({"rejected_events_expiration_days": True}, r"^rejected_events_expiration_days: True"),
+        ({"rejected_events_expiration_days": 36_501}, r"^rejected_events_expiration_days: 36501"),
         ({"cors_allowed_origins": ("example.com",)}, r"^cors_allowed_origins: 'example.com'"),
         ({"api_stage_name": "prod-1"}, r"^api_stage_name: 'prod-1'"),
         ({"api_throttle_rate_limit": 0}, r"^api_throttle_rate_limit: 0"),
