@@ -17,7 +17,11 @@ the brake.
   Reads, deletes and the table stay allowed, so users still see and delete their images. A step that
   is denied fails transiently (``Dependency.AccessDenied``) and its event waits in the dead-letter queue.
   Function invocations by S3 and by Lambda destinations are not denied (a denied destination would drop
-  the event); without new uploads there are none.
+  the event); without new uploads there are none. Extra roles (``GuardedPipeline.of(pipeline,
+  extra_roles=...)``, the ready stack passes the analytics exporter's) get the same policy; the
+  exporter's own writes under ``analytics/`` stay allowed on purpose: CloudWatch Logs invokes it
+  whatever its role may do, so a denied write would only add two retries and a dead-letter message to
+  each invocation, while the events it writes cost a fraction of a cent.
 
   The operator lifts it: raise ``monthly_budget_usd`` (or wait for the next month), then reverse the
   action, which detaches the policy::

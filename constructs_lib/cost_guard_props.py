@@ -105,7 +105,9 @@ class GuardedPipeline:
     Default: none (required, same keys as ``functions``)."""
 
     roles: Mapping[str, IamRole]
-    """Roles the brake attaches its deny policy to, by short name. Default: none (required)."""
+    """Roles the brake attaches its deny policy to, by short name: the pipeline's, and the roles of
+    other functions of the stack (``GuardedPipeline.of(pipeline, extra_roles=...)``). Default: none
+    (required)."""
 
     dead_letter_queue: SqsQueue
     """Queue whose depth above zero raises an alarm. Default: none (required)."""
@@ -132,14 +134,21 @@ class GuardedPipeline:
     """Functions ``replay_role`` may not invoke while braked. Default: the three pipeline steps."""
 
     @classmethod
-    def of(cls, pipeline: ImagePipeline) -> GuardedPipeline:
-        """The functions, roles, queue, API and bucket of an ``ImagePipeline``."""
+    def of(cls, pipeline: ImagePipeline, *, extra_roles: Mapping[str, IamRole] | None = None) -> GuardedPipeline:
+        """The functions, roles, queue, API and bucket of an ``ImagePipeline``, and ``extra_roles`` (by short
+        name) that the brake covers as well: the roles of other constructs' functions that work for the
+        pipeline, such as ``{"exporter": analytics_lake.exporter_role}``. Raises ``PropsError`` when an
+        extra role takes the name of a pipeline role."""
         from constructs_lib.image_pipeline import RENDITIONS_PREFIX, STEP_FUNCTIONS, UPLOADS_PREFIX
 
+        extra_roles = dict(extra_roles or {})
+        taken = sorted(set(extra_roles) & set(pipeline.roles))
+        if taken:
+            raise PropsError(f"extra_roles: {taken} already name roles of the pipeline")
         return cls(
             functions=dict(pipeline.functions),
             timeouts_seconds={name: size.timeout_seconds for name, size in pipeline.props.function_sizes.items()},
-            roles=dict(pipeline.roles),
+            roles={**pipeline.roles, **extra_roles},
             dead_letter_queue=pipeline.dead_letter_queue,
             rest_api_name=pipeline.api.rest_api.name,
             api_stage_name=pipeline.props.api_stage_name,

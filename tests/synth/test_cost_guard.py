@@ -19,7 +19,7 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs_lib.cost_guard import CostGuard
 from constructs_lib.cost_guard_props import CostGuardProps, GuardedPipeline
 from constructs_lib.image_pipeline import ImagePipeline
-from constructs_lib.props import ImagePipelineProps
+from constructs_lib.props import ImagePipelineProps, PropsError
 from tests.synth.test_checkov import read_skips, run_checkov
 
 EMAILS = ("ops@example.com", "finance@example.com")
@@ -249,6 +249,20 @@ def test_the_brake_role_may_only_attach_and_detach_the_brake_on_the_pipeline_rol
     (condition,) = statement["condition"]
     assert (condition["test"], condition["variable"]) == ("ArnEquals", "iam:PolicyARN")
     assert _ref(condition["values"][0])[0] == "aws_iam_policy"
+
+
+def test_extra_roles_join_the_pipeline_roles_under_the_brake(guarded: GuardedStack) -> None:
+    # GIVEN a role of another construct that works for the pipeline (a stand-in here)
+    other = guarded.pipeline.roles["api"]
+    # WHEN the guarded resources are taken from the pipeline with it
+    roles = GuardedPipeline.of(guarded.pipeline, extra_roles={"exporter": other}).roles
+    # THEN the brake covers the pipeline's five roles and the extra one
+    assert roles == {**guarded.pipeline.roles, "exporter": other}
+
+
+def test_an_extra_role_may_not_take_the_name_of_a_pipeline_role(guarded: GuardedStack) -> None:
+    with pytest.raises(PropsError, match=r"^extra_roles: \['redrive'\] already name roles of the pipeline"):
+        GuardedPipeline.of(guarded.pipeline, extra_roles={"redrive": guarded.pipeline.roles["api"]})
 
 
 def test_without_the_brake_there_is_no_action_policy_or_role(unbraked: GuardedStack) -> None:
