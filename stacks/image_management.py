@@ -6,6 +6,8 @@ from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from constructs_lib.analytics_lake import AnalyticsLake, AnalyticsLakeProps
+from constructs_lib.analytics_lake import outputs_of as analytics_outputs_of
 from constructs_lib.cost_guard import CostGuard
 from constructs_lib.cost_guard_props import CostGuardProps, GuardedPipeline
 from constructs_lib.image_pipeline import ImagePipeline, outputs_of
@@ -40,17 +42,27 @@ class ImageManagementStack(TerraformStack):
         else:
             LocalBackend(self, path=f"terraform.{id}.tfstate")
         self.pipeline = ImagePipeline(self, "pipeline", props=ImagePipelineProps(name_prefix=settings.name_prefix))
+        self.analytics = AnalyticsLake(
+            self,
+            "analytics",
+            props=AnalyticsLakeProps(pipeline=self.pipeline, enable_quicksight=settings.enable_quicksight),
+        )
         self.cost_guard = CostGuard(
             self,
             "cost",
             props=CostGuardProps(
-                pipeline=GuardedPipeline.of(self.pipeline),
+                # The exporter works for the pipeline: the brake covers its role too.
+                pipeline=GuardedPipeline.of(self.pipeline, extra_roles={"exporter": self.analytics.exporter_role}),
                 name_prefix=settings.name_prefix,
                 monthly_budget_usd=settings.monthly_budget_usd,
                 alert_emails=settings.alert_emails,
             ),
         )
-        outputs = {**outputs_of(self.pipeline), "alert_topic_arn": self.cost_guard.topic.arn}
+        outputs = {
+            **outputs_of(self.pipeline),
+            **analytics_outputs_of(self.analytics),
+            "alert_topic_arn": self.cost_guard.topic.arn,
+        }
         for name, value in outputs.items():
             output = TerraformOutput(self, name, value=value)
             output.override_logical_id(name)

@@ -2,7 +2,8 @@
 
 No wildcard action in any Allow statement; a ``*`` resource only for the actions AWS authorizes on
 ``*`` alone (X-Ray, Rekognition DetectLabels); Rekognition only for categorize; S3 only on the prefixes
-each function works on, and never the bucket itself (nobody lists it).
+each function works on (the pipeline's functions and the analytics exporter), and the bucket itself
+only to list those prefixes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from tests.synth.support import Synthesized
 _REFERENCE = re.compile(r"^\$\{(?:data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
 _STAR_ONLY_ACTIONS = {"rekognition:DetectLabels", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 STEPS = ("compress", "thumbnail", "categorize")
+#: Where the analytics exporter writes events, and the lines it refuses.
+EXPORTER_PREFIXES = ("analytics/events/", "analytics/rejected/")
 
 
 def _ref(value: str) -> tuple[str, str, str]:
@@ -67,7 +70,7 @@ def _object_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
                     assert (condition["test"], condition["variable"]) == ("StringLike", "s3:prefix")
                     pairs.update((action, value.removesuffix("*")) for value in condition["values"])
                     continue
-                match = re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}/(?P<prefix>[a-z]+/)\*", resource)
+                match = re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}/(?P<prefix>(?:[a-z-]+/)+)\*", resource)
                 assert match, f"S3 grant on {resource!r} is not an object prefix"
                 pairs.add((action, match["prefix"]))
     return pairs
@@ -123,17 +126,28 @@ def test_no_role_may_administer_the_bucket(synthesized: Synthesized) -> None:
         assert _actions(statements, "s3") <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}, name
 
 
-def test_only_steps_that_write_renditions_may_list_and_only_renditions(synthesized: Synthesized) -> None:
+def test_only_steps_that_write_renditions_and_the_exporter_may_list_and_only_their_prefixes(
+    synthesized: Synthesized,
+) -> None:
     # GIVEN the listing grants of every function (the api presigns but never lists)
     listers = {
         name: {prefix for action, prefix in _object_grants(statements) if action == "s3:ListBucket"}
         for name, statements in _function_statements(synthesized).items()
     }
-    # THEN compress and thumbnail may list renditions/ (to purge those of a deleted image), nobody else anything
+    # THEN compress and thumbnail may list renditions/ (to purge those of a deleted image), the exporter
+    # its own two prefixes (to tell a missing object from a refusal), nobody else anything
     assert {name: prefixes for name, prefixes in listers.items() if prefixes} == {
         "compress": {"renditions/"},
         "thumbnail": {"renditions/"},
+        "exporter": set(EXPORTER_PREFIXES),
     }
+
+
+def test_object_grants_read_nested_prefixes() -> None:
+    # GIVEN a statement on a nested prefix of the bucket
+    statement = {"actions": ["s3:PutObject"], "resources": ["${aws_s3_bucket.b.arn}/analytics/events/*"]}
+    # WHEN its grants are read / THEN the whole prefix is kept
+    assert _object_grants([statement]) == {("s3:PutObject", "analytics/events/")}
 
 
 @pytest.mark.parametrize(
@@ -170,6 +184,14 @@ def test_only_steps_that_write_renditions_may_list_and_only_renditions(synthesiz
             },
         ),
         ("redrive", set()),
+        (
+            "exporter",
+            {
+                (action, prefix)
+                for action in ("s3:PutObject", "s3:GetObject", "s3:ListBucket")
+                for prefix in EXPORTER_PREFIXES
+            },
+        ),
     ],
 )
 def test_each_function_reaches_only_its_prefixes(
@@ -211,7 +233,8 @@ def test_redrive_drains_the_queue_but_touches_no_data(synthesized: Synthesized) 
         ("thumbnail", {"categorize"}),
         ("categorize", set()),
         ("api", set()),
-        ("redrive", set(STEPS)),
+        ("redrive", {*STEPS, "exporter"}),
+        ("exporter", set()),
     ],
 )
 def test_functions_invoke_only_their_destination_or_replay_targets(
@@ -229,13 +252,20 @@ def test_functions_invoke_only_their_destination_or_replay_targets(
     assert invoked == targets
 
 
-def test_only_the_pipeline_steps_may_send_to_the_dead_letter_queue(synthesized: Synthesized) -> None:
+def test_only_the_pipeline_steps_and_the_exporter_may_send_to_the_dead_letter_queue(synthesized: Synthesized) -> None:
+    # GIVEN the functions whose roles may send messages to a queue
     senders = {
         name
         for name, statements in _function_statements(synthesized).items()
         if "sqs:SendMessage" in _actions(statements, "sqs")
     }
-    assert senders == set(STEPS)
+    # THEN they are the functions with an on-failure destination: the steps and the exporter, to the queue only
+    assert senders == {*STEPS, "exporter"}
+    for name in senders:
+        for statement in _function_statements(synthesized)[name]:
+            if _actions([statement], "sqs"):
+                assert set(statement["actions"]) == {"sqs:GetQueueAttributes", "sqs:SendMessage"}, name
+                assert [_ref(r)[0::2] for r in statement["resources"]] == [("aws_sqs_queue", "arn")], name
 
 
 def test_each_function_writes_only_its_own_log_group(synthesized: Synthesized) -> None:

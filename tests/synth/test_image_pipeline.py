@@ -20,6 +20,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 )
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
+from constructs_lib.image_pipeline import STEP_FUNCTIONS
 from tests.synth.support import Synthesized
 
 _REFERENCE = re.compile(r"^\$\{(?P<kind>data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
@@ -33,8 +34,32 @@ def _ref(value: str) -> tuple[str, str, str]:
 
 
 def _functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
-    """Functions by short name (``compress``...), from ``<prefix>-<name>``."""
+    """The pipeline's own functions by short name (``compress``...), from ``<prefix>-<name>``."""
+    pipeline = {function.friendly_unique_id for function in synthesized.stack.pipeline.functions.values()}
+    return {
+        f["function_name"].split("-", 1)[1]: f
+        for logical_id, f in synthesized.resources("aws_lambda_function").items()
+        if logical_id in pipeline
+    }
+
+
+def _stack_functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """Every function of the stack (the pipeline's and the analytics exporter) by short name."""
     return {f["function_name"].split("-", 1)[1]: f for f in synthesized.resources("aws_lambda_function").values()}
+
+
+def _exporter(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    """The analytics lake's exporter function: its logical id and its resource."""
+    logical_id = synthesized.stack.analytics.exporter.friendly_unique_id
+    return logical_id, synthesized.resources("aws_lambda_function")[logical_id]
+
+
+def _async_configs(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """Asynchronous invocation configs by the logical id of their function."""
+    return {
+        _ref(config["function_name"])[1]: config
+        for config in synthesized.resources(LambdaFunctionEventInvokeConfig.TF_RESOURCE_TYPE).values()
+    }
 
 
 def _function_name_of(synthesized: Synthesized, reference: str) -> str:
@@ -133,6 +158,27 @@ def test_bucket_keeps_deleted_versions_for_a_week_only(synthesized: Synthesized)
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 7}]
 
 
+def test_bucket_expires_query_results_after_a_week_and_refused_events_after_a_month(
+    synthesized: Synthesized,
+) -> None:
+    # GIVEN the bucket's lifecycle rules by id
+    lifecycle = _only(synthesized.resources("aws_s3_bucket_lifecycle_configuration"))
+    rules = {rule["id"]: rule for rule in lifecycle["rule"]}
+    # THEN Athena's results expire after 7 days and the exporter's refused lines after 30, nothing else there
+    results, rejected = rules["expire-athena-results"], rules["expire-rejected-events"]
+    assert (results["status"], results["filter"], results["expiration"]) == (
+        "Enabled",
+        [{"prefix": "athena-results/"}],
+        [{"days": 7}],
+    )
+    assert (rejected["status"], rejected["filter"], rejected["expiration"]) == (
+        "Enabled",
+        [{"prefix": "analytics/rejected/"}],
+        [{"days": 30}],
+    )
+    assert "transition" not in results and "transition" not in rejected
+
+
 def test_uploads_notify_the_compress_function_only(synthesized: Synthesized) -> None:
     # GIVEN the bucket notification
     notification = _only(synthesized.resources("aws_s3_bucket_notification"))
@@ -209,6 +255,14 @@ def test_table_has_point_in_time_recovery(synthesized: Synthesized) -> None:
 # -------------------------------------------------------------------------------------------- Lambda
 
 
+def test_the_stack_deploys_the_five_pipeline_functions_and_the_exporter(synthesized: Synthesized) -> None:
+    # GIVEN every function of the stack
+    names = sorted(f["function_name"] for f in synthesized.resources("aws_lambda_function").values())
+    # THEN they are the pipeline's and the analytics exporter, nothing the tests below leave out
+    assert sorted(_functions(synthesized)) == ["api", "categorize", "compress", "redrive", "thumbnail"]
+    assert names == [f"imgmgr-{name}" for name in ("api", "categorize", "compress", "exporter", "redrive", "thumbnail")]
+
+
 def test_every_function_runs_python_312_on_arm64_with_its_handler(synthesized: Synthesized) -> None:
     functions = _functions(synthesized)
     assert sorted(functions) == ["api", "categorize", "compress", "redrive", "thumbnail"]
@@ -216,6 +270,13 @@ def test_every_function_runs_python_312_on_arm64_with_its_handler(synthesized: S
         assert function["runtime"] == "python3.12", name
         assert function["architectures"] == ["arm64"], name
         assert function["handler"] == f"lambdas.handlers.{name}.handler"
+
+
+def test_the_exporter_runs_python_312_on_arm64_with_its_handler(synthesized: Synthesized) -> None:
+    _, exporter = _exporter(synthesized)
+    assert exporter["runtime"] == "python3.12"
+    assert exporter["architectures"] == ["arm64"]
+    assert exporter["handler"] == "lambdas.handlers.exporter.handler"
 
 
 def test_function_memory_and_timeout_are_the_documented_defaults(synthesized: Synthesized) -> None:
@@ -227,6 +288,8 @@ def test_function_memory_and_timeout_are_the_documented_defaults(synthesized: Sy
         "api": (512, 15),
         "redrive": (256, 300),
     }
+    _, exporter = _exporter(synthesized)
+    assert (exporter["memory_size"], exporter["timeout"]) == (256, 60)
 
 
 def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
@@ -250,9 +313,19 @@ def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
         assert _ref(variables["IMGMGR_DLQ_URL"])[0::2] == ("aws_sqs_queue", "url")
 
 
+def test_the_exporter_gets_the_bucket_table_and_logging_environment(synthesized: Synthesized) -> None:
+    # GIVEN the exporter's environment (lambdas.config requires the table of every function)
+    _, exporter = _exporter(synthesized)
+    variables = exporter["environment"]["variables"]
+    # THEN it names the pipeline's bucket and table and the Powertools settings, and no pipeline limit
+    assert set(variables) == {"IMGMGR_BUCKET", "IMGMGR_TABLE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"}
+    assert _ref(variables["IMGMGR_BUCKET"])[0::2] == ("aws_s3_bucket", "bucket")
+    assert _ref(variables["IMGMGR_TABLE"])[0::2] == ("aws_dynamodb_table", "name")
+
+
 def test_every_function_has_its_own_log_group_with_retention_created_first(synthesized: Synthesized) -> None:
     groups = synthesized.resources("aws_cloudwatch_log_group")
-    for name, function in _functions(synthesized).items():
+    for name, function in _stack_functions(synthesized).items():
         (group_ref,) = [d for d in function["depends_on"] if d.startswith("aws_cloudwatch_log_group.")]
         group = groups[group_ref.split(".")[1]]
         assert group["name"] == f"/aws/lambda/{function['function_name']}", name
@@ -261,7 +334,7 @@ def test_every_function_has_its_own_log_group_with_retention_created_first(synth
 
 
 def test_every_function_traces_with_xray(synthesized: Synthesized) -> None:
-    for name, function in _functions(synthesized).items():
+    for name, function in _stack_functions(synthesized).items():
         assert function["tracing_config"] == {"mode": "Active"}, name
     assert cdktf.Testing.to_have_resource_with_properties(
         synthesized.json_text, LambdaFunction.TF_RESOURCE_TYPE, {"tracing_config": {"mode": "Active"}}
@@ -269,7 +342,7 @@ def test_every_function_traces_with_xray(synthesized: Synthesized) -> None:
 
 
 def test_no_function_reserves_concurrency(synthesized: Synthesized) -> None:
-    for name, function in _functions(synthesized).items():
+    for name, function in _stack_functions(synthesized).items():
         assert "reserved_concurrent_executions" not in function, name
 
 
@@ -277,7 +350,7 @@ def test_every_function_uses_the_dependency_layer_built_for_its_platform(synthes
     layer_name, layer = next(iter(synthesized.resources("aws_lambda_layer_version").items()))
     assert layer["compatible_runtimes"] == ["python3.12"]
     assert layer["compatible_architectures"] == ["arm64"]
-    for name, function in _functions(synthesized).items():
+    for name, function in _stack_functions(synthesized).items():
         assert function["layers"] == [f"${{aws_lambda_layer_version.{layer_name}.arn}}"], name
 
 
@@ -287,9 +360,20 @@ def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
     assert all(_ref(role)[0::2] == ("aws_iam_role", "arn") for role in roles)
 
 
+def test_the_exporter_has_a_role_of_its_own(synthesized: Synthesized) -> None:
+    # GIVEN the roles of the pipeline's functions and the exporter's
+    pipeline_roles = {function["role"] for function in _functions(synthesized).values()}
+    _, exporter = _exporter(synthesized)
+    # THEN the exporter's is an IAM role that no pipeline function shares
+    assert _ref(exporter["role"])[0::2] == ("aws_iam_role", "arn")
+    assert exporter["role"] not in pipeline_roles
+    assert synthesized.resources("aws_iam_role")[_ref(exporter["role"])[1]]["name"] == "imgmgr-exporter"
+
+
 def test_steps_chain_on_success_and_fail_to_the_dead_letter_queue(synthesized: Synthesized) -> None:
-    # GIVEN the asynchronous invocation configs
-    configs = synthesized.resources(LambdaFunctionEventInvokeConfig.TF_RESOURCE_TYPE).values()
+    # GIVEN the asynchronous invocation configs of the pipeline's functions
+    pipeline = {function.friendly_unique_id for function in synthesized.stack.pipeline.functions.values()}
+    configs = [config for name, config in _async_configs(synthesized).items() if name in pipeline]
     # WHEN each is read as "function -> on success / on failure"
     chain = {}
     for config in configs:
@@ -309,10 +393,24 @@ def test_steps_chain_on_success_and_fail_to_the_dead_letter_queue(synthesized: S
     }
 
 
+def test_the_exporter_sends_failed_payloads_to_the_pipelines_dead_letter_queue(synthesized: Synthesized) -> None:
+    # GIVEN the exporter's asynchronous invocation config (CloudWatch Logs invokes it asynchronously)
+    exporter_id, _ = _exporter(synthesized)
+    destinations = _async_configs(synthesized)[exporter_id]["destination_config"]
+    # THEN it chains to nothing and fails to the same queue as the pipeline's steps (redrive replays it)
+    queue_id = synthesized.stack.pipeline.dead_letter_queue.friendly_unique_id
+    assert "on_success" not in destinations
+    assert destinations["on_failure"]["destination"] == f"${{aws_sqs_queue.{queue_id}.arn}}"
+
+
 def test_async_invocations_retry_twice_within_an_hour(synthesized: Synthesized) -> None:
-    configs = list(synthesized.resources(LambdaFunctionEventInvokeConfig.TF_RESOURCE_TYPE).values())
-    assert len(configs) == 3
-    assert {(c["maximum_retry_attempts"], c["maximum_event_age_in_seconds"]) for c in configs} == {(2, 3600)}
+    # GIVEN the asynchronous invocation configs: the three steps' and the exporter's
+    configs = _async_configs(synthesized)
+    steps = {synthesized.stack.pipeline.functions[name].friendly_unique_id for name in STEP_FUNCTIONS}
+    exporter_id, _ = _exporter(synthesized)
+    # THEN there is exactly one per function invoked asynchronously, each retrying twice within an hour
+    assert set(configs) == steps | {exporter_id}
+    assert {(c["maximum_retry_attempts"], c["maximum_event_age_in_seconds"]) for c in configs.values()} == {(2, 3600)}
 
 
 def test_dead_letter_queue_is_encrypted_and_keeps_messages_fourteen_days(synthesized: Synthesized) -> None:
@@ -433,6 +531,10 @@ def test_a_first_api_key_belongs_to_the_usage_plan(synthesized: Synthesized) -> 
         ("api_function_name", ("aws_lambda_function", "function_name")),
         ("redrive_function_name", ("aws_lambda_function", "function_name")),
         ("api_key_id", ("aws_api_gateway_api_key", "id")),
+        ("exporter_function_name", ("aws_lambda_function", "function_name")),
+        ("analytics_database_name", ("aws_glue_catalog_database", "name")),
+        ("analytics_workgroup_name", ("aws_athena_workgroup", "name")),
+        ("alert_topic_arn", ("aws_sns_topic", "arn")),
     ],
 )
 def test_stack_outputs_are_named_thing_attr(synthesized: Synthesized, output: str, reference: tuple[str, str]) -> None:
@@ -470,6 +572,8 @@ def variant() -> dict[str, Any]:
             originals_expiration_days=365,
             cors_allowed_origins=("https://app.example.com",),
             manage_api_gateway_account=False,
+            athena_results_expiration_days=1,
+            rejected_events_expiration_days=None,
         ),
     )
     trust = DataAwsIamPolicyDocument(
@@ -508,6 +612,15 @@ def test_originals_move_to_infrequent_access_then_expire_when_asked(variant: dic
     assert originals["filter"] == [{"prefix": "uploads/"}]
     assert originals["transition"] == [{"days": 30, "storage_class": "STANDARD_IA"}]
     assert originals["expiration"] == [{"days": 365}]
+
+
+def test_analytics_expirations_follow_the_props(variant: dict[str, Any]) -> None:
+    # GIVEN a pipeline that keeps query results one day and refused events forever
+    (lifecycle,) = variant["resource"]["aws_s3_bucket_lifecycle_configuration"].values()
+    rules = {rule["id"]: rule for rule in lifecycle["rule"]}
+    # THEN results expire after one day and there is no rule on refused events
+    assert rules["expire-athena-results"]["expiration"] == [{"days": 1}]
+    assert "expire-rejected-events" not in rules
 
 
 def test_extra_cors_origins_are_added_to_the_api_origin(variant: dict[str, Any]) -> None:

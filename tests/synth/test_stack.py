@@ -69,3 +69,51 @@ def test_ready_stack_guards_the_budget_from_settings(synthesized: Synthesized) -
     assert cost[0]["time_unit"] == "MONTHLY"
     assert [s["endpoint"] for s in subscriptions.values() if s["protocol"] == "email"] == ["ops@example.com"]
     assert "alert_topic_arn" in synthesized.document["output"]
+
+
+def _roles_named(synthesized: Synthesized, references: list[str]) -> set[str]:
+    """Names of the IAM roles that ``${aws_iam_role.<id>.<attr>}`` references point at."""
+    roles = synthesized.resources("aws_iam_role")
+    return {roles[reference.removeprefix("${aws_iam_role.").split(".")[0]]["name"] for reference in references}
+
+
+def test_the_brake_covers_the_exporter_role_with_the_pipeline_roles(synthesized: Synthesized) -> None:
+    # GIVEN the budget action that attaches the deny policy, and the policy of the role that executes it
+    (action,) = synthesized.resources("aws_budgets_budget_action").values()
+    attached = action["definition"]["iam_action_definition"]["roles"]
+    (brake_policy,) = [
+        p for p in synthesized.resources("aws_iam_role_policy").values() if p["name"] == "imgmgr-cost-brake"
+    ]
+    document = brake_policy["policy"].removeprefix("${data.aws_iam_policy_document.").split(".")[0]
+    (statement,) = synthesized.document["data"]["aws_iam_policy_document"][document]["statement"]
+    # THEN the action names the exporter's role beside the five pipeline roles, and may attach to each
+    expected = {f"imgmgr-{name}" for name in ("compress", "thumbnail", "categorize", "api", "redrive", "exporter")}
+    assert _roles_named(synthesized, attached) == expected
+    assert _roles_named(synthesized, statement["resources"]) == expected
+
+
+def test_the_ready_stack_has_the_events_table_with_projected_day_partitions(synthesized: Synthesized) -> None:
+    # GIVEN the Glue tables of the ready stack (no Parquet job by default: only the events table)
+    tables = synthesized.resources("aws_glue_catalog_table")
+    (table,) = [t for t in tables.values() if t["name"] == "events"]
+    # THEN its dt partitions are projected by day over the exporter's prefix: queryable without a crawler
+    parameters = table["parameters"]
+    assert table["partition_keys"] == [{"name": "dt", "type": "string", "comment": "UTC day"}]
+    assert parameters["projection.enabled"] == "true"
+    assert (parameters["projection.dt.type"], parameters["projection.dt.format"]) == ("date", "yyyy-MM-dd")
+    assert parameters["projection.dt.range"].endswith(",NOW")
+    assert table["storage_descriptor"]["location"].endswith("}/analytics/events/")
+    assert table["database_name"].startswith("${aws_glue_catalog_database.")
+
+
+def test_the_ready_stack_has_an_enforced_athena_workgroup_with_a_scan_cutoff(synthesized: Synthesized) -> None:
+    # GIVEN the Athena workgroup of the ready stack
+    (workgroup,) = synthesized.resources("aws_athena_workgroup").values()
+    configuration = workgroup["configuration"]
+    # THEN clients cannot override its settings, a query stops at 1 GiB scanned, results are encrypted
+    assert workgroup["name"] == "imgmgr-analytics"
+    assert configuration["enforce_workgroup_configuration"] is True
+    assert configuration["bytes_scanned_cutoff_per_query"] == 1024**3
+    assert configuration["result_configuration"]["output_location"].endswith("}/athena-results/")
+    assert configuration["result_configuration"]["encryption_configuration"] == {"encryption_option": "SSE_S3"}
+    assert synthesized.document["output"]["analytics_workgroup_name"]["value"].startswith("${aws_athena_workgroup.")
