@@ -426,26 +426,22 @@ class AnalyticsLake(Construct):
     def _table(self, name: str, prefix: str, *, json_lines: bool) -> GlueCatalogTable:
         """A table over ``prefix`` whose ``dt`` partitions are projected (no partition is ever stored)."""
         if json_lines:
-            formats = {
-                "input_format": "org.apache.hadoop.mapred.TextInputFormat",
-                "output_format": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                "ser_de_info": GlueCatalogTableStorageDescriptorSerDeInfo(
-                    name="json",
-                    serialization_library="org.openx.data.jsonserde.JsonSerDe",
-                    # A bad line fails the query loudly rather than reading as nulls.
-                    parameters={"ignore.malformed.json": "false"},
-                ),
-            }
+            input_format = "org.apache.hadoop.mapred.TextInputFormat"
+            output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+            ser_de_info = GlueCatalogTableStorageDescriptorSerDeInfo(
+                name="json",
+                serialization_library="org.openx.data.jsonserde.JsonSerDe",
+                # A bad line fails the query loudly rather than reading as nulls.
+                parameters={"ignore.malformed.json": "false"},
+            )
             classification = {"classification": "json", "compressionType": "gzip"}
         else:
-            formats = {
-                "input_format": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                "output_format": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                "ser_de_info": GlueCatalogTableStorageDescriptorSerDeInfo(
-                    name="parquet",
-                    serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-                ),
-            }
+            input_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+            output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+            ser_de_info = GlueCatalogTableStorageDescriptorSerDeInfo(
+                name="parquet",
+                serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+            )
             classification = {"classification": "parquet"}
         return GlueCatalogTable(
             self,
@@ -472,7 +468,9 @@ class AnalyticsLake(Construct):
                     GlueCatalogTableStorageDescriptorColumns(name=column, type=kind, comment=comment)
                     for column, kind, comment in EVENT_COLUMNS
                 ],
-                **formats,
+                input_format=input_format,
+                output_format=output_format,
+                ser_de_info=ser_de_info,
             ),
         )
 
