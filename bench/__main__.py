@@ -14,6 +14,8 @@ import time
 BENCHMARKS: dict[str, str] = {
     "imaging": "bench.imaging",
     "labeler": "bench.labeler",
+    "throughput": "bench.throughput",
+    "query_latency": "bench.query_latency",
 }
 
 
