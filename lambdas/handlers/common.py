@@ -7,6 +7,7 @@ Metrics (namespace ``POWERTOOLS_METRICS_NAMESPACE``, dimension ``step``; 8 custo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
 
 from lambdas.domain.errors import PermanentError, TransientError
-from lambdas.steps import CATEGORIZE, COMPRESS, Outcome, StepResult
+from lambdas.steps import CATEGORIZE, COMPRESS, Outcome, Ports, StepResult
 
 
 class DestinationEnvelope(DictWrapper):
@@ -96,3 +97,24 @@ def run(
     if step == CATEGORIZE and result.outcome is Outcome.DONE:
         metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
     return result
+
+
+def run_after_previous(
+    logger: Logger,
+    metrics: Metrics,
+    step: str,
+    step_function: Callable[[Ports, str], StepResult],
+    ports: Ports,
+    event: dict[str, Any],
+) -> dict[str, Any]:
+    """Runs ``step_function`` for every image the previous step's result envelope names (thumbnail, categorize)."""
+    metrics.add_dimension(name="step", value=step)
+    results = []
+    for previous in previous_results(event):
+        image_id = previous.get("image_id")
+        if not image_id:
+            logger.warning("previous result names no image", extra={"previous": previous})
+            continue
+        call = functools.partial(step_function, ports, image_id)
+        results.append(run(logger, metrics, step, call, image_id=image_id))
+    return {"images": [result.to_payload() for result in results]}
