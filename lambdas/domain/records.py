@@ -20,6 +20,9 @@ from lambdas.domain.states import ImageState, is_forward
 UPLOADS_PREFIX = "uploads/"
 RENDITIONS_PREFIX = "renditions/"
 
+#: The only states whose records may carry ``expires_at``: an upload never made, and a tombstone.
+EXPIRING_STATES = frozenset({ImageState.AWAITING_UPLOAD, ImageState.DELETED})
+
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$")
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif", "heif": "heic"}
 
@@ -200,6 +203,10 @@ class ImageRecord:
             raise InvalidTransitionError(f"image {self.image_id}: {self.state} -> {state} does not move forward")
         if state is not ImageState.FAILED:
             changes.setdefault("failure", None)
+        if state not in EXPIRING_STATES:
+            # Only an abandoned upload and a tombstone may expire (DynamoDB TTL): any other record may stand
+            # for an original in the bucket, which would outlive it, uncounted and undeletable.
+            changes.setdefault("expires_at", None)
         return replace(self, state=state, updated_at=at, **changes)
 
     def uploaded(
@@ -246,7 +253,8 @@ class ImageRecord:
         )
 
     def failed(self, *, at: datetime, code: str, message: str, step: str, retryable: bool) -> ImageRecord:
-        """The step failed; a retryable failure remembers the state to resume from."""
+        """The step failed; a retryable failure remembers the state to resume from. A failed record never
+        expires (its original may be in the bucket: only deleting the image removes both)."""
         if self.state is ImageState.FAILED and self.failure is not None:
             resume_state = self.failure.state
         else:

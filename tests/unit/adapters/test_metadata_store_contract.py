@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -173,6 +174,21 @@ def test_a_retryable_failure_resumes_where_it_failed(metadata_store):
     # WHEN the retry finishes the step THEN the record is thumbnailed and the failure is cleared
     resumed = metadata_store.transition(failed, failed.thumbnailed(at=T0, renditions=()))
     assert (resumed.state, resumed.failure) == (ImageState.THUMBNAILED, None)
+
+
+@pytest.mark.parametrize("retryable", [False, True])
+def test_a_failure_before_the_upload_keeps_the_record_for_good(metadata_store, retryable):
+    # GIVEN an upload declared with the abandoned-upload expiry (DynamoDB TTL) that the API sets
+    declared = metadata_store.create(replace(_awaiting("img-1"), expires_at=T0 + timedelta(days=1)))
+    assert metadata_store.get("img-1").expires_at == T0 + timedelta(days=1)
+    # WHEN compress fails before recording the upload (checksum mismatch, too large, object missing)
+    metadata_store.transition(
+        declared,
+        declared.failed(at=T0, code="Upload.ChecksumMismatch", message="x", step="compress", retryable=retryable),
+    )
+    # THEN the stored failed record carries no expiry: it stays until the image (and its original) is deleted
+    stored = metadata_store.get("img-1")
+    assert (stored.state, stored.expires_at) == (ImageState.FAILED, None)
 
 
 def test_owner_listing_is_newest_first_and_leaves_others_out(metadata_store):

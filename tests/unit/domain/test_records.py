@@ -100,6 +100,30 @@ def test_a_repeated_failure_keeps_the_state_to_resume_from():
     assert again.failure.state is ImageState.COMPRESSED
 
 
+@pytest.mark.parametrize("retryable", [False, True])
+def test_a_failure_before_the_upload_stops_the_abandoned_upload_ttl(retryable):
+    # GIVEN an upload the API declared, set to expire if its bytes never arrive
+    declared = new_record(image_id="img-1", owner="alice", filename="cat.jpg", at=T0, expires_at=T0 + timedelta(days=1))
+    # WHEN the upload fails before it was recorded (checksum mismatch, too large, object missing)
+    failed = declared.failed(at=T0, code="Upload.ChecksumMismatch", message="x", step="compress", retryable=retryable)
+    # THEN the record no longer expires: its original may be in the bucket until the image is deleted
+    assert failed.expires_at is None
+
+
+def test_only_awaiting_upload_and_deleted_records_keep_an_expiry():
+    # GIVEN a record that carries an expiry (an older failed record written before failures cleared it)
+    later = T0 + timedelta(days=1)
+    failed = new_record(image_id="img-1", owner="alice", filename="cat.jpg", at=T0, expires_at=later).failed(
+        at=T0, code="Dependency.Throttled", message="x", step="compress", retryable=True
+    )
+    stale = ImageRecord.from_dict({**failed.to_dict(), "expires_at": timestamp(later)})
+    # WHEN it fails again, resumes, or is deleted
+    # THEN only the tombstone expires
+    assert stale.failed(at=T0, code="X.Y", message="x", step="compress", retryable=True).expires_at is None
+    assert stale.uploaded(at=T0, size=1, sha256="a", sniffed_format=None, sniffed_mime=None).expires_at is None
+    assert stale.deleted(at=T0, expires_at=later).expires_at == later
+
+
 def test_check_transition_refuses_a_change_of_owner():
     record = _uploaded()
     other = ImageRecord.from_dict({**record.to_dict(), "owner": "mallory"})
