@@ -11,6 +11,9 @@ variable                       meaning                                          
 ``IMGMGR_COMPRESSED_FORMAT``   ``jpeg``, ``webp`` or ``avif``                        ``jpeg``
 ``IMGMGR_MIN_CONFIDENCE``      Rekognition ``MinConfidence``, percent                70
 ``IMGMGR_MAX_LABELS``          Rekognition ``MaxLabels``                             20
+``IMGMGR_CURSOR_SECRET``       key that signs the API's page cursors                 ``""``: a random
+                                                                                     one kept in the
+                                                                                     table
 =============================  ====================================================  ==================
 
 Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
@@ -22,7 +25,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lambdas.imaging import COMPRESSED_FORMATS, ImagingOptions
@@ -53,6 +56,10 @@ class Settings:
     """``IMGMGR_MIN_CONFIDENCE``: lowest label confidence kept, percent. Default: 70."""
     max_labels: int = 20
     """``IMGMGR_MAX_LABELS``: most labels asked for per image. Default: 20."""
+    cursor_secret: str = field(default="", repr=False)
+    """``IMGMGR_CURSOR_SECRET``: key that signs the API's page cursors, at least 16 bytes. Default: ``""``,
+    for a random key that the API creates once and keeps in the table
+    (``lambdas.adapters.aws.shared_secret``)."""
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -71,6 +78,8 @@ class Settings:
             raise ValueError(f"IMGMGR_MIN_CONFIDENCE must be 0..100, got {self.min_confidence}")
         if not 1 <= self.max_labels <= 1000:
             raise ValueError(f"IMGMGR_MAX_LABELS must be 1..1000, got {self.max_labels}")
+        if self.cursor_secret and len(self.cursor_secret.encode()) < 16:
+            raise ValueError("IMGMGR_CURSOR_SECRET must be at least 16 bytes when set")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +102,7 @@ class Settings:
             compressed_format=env.get("IMGMGR_COMPRESSED_FORMAT", "jpeg"),
             min_confidence=float(number("IMGMGR_MIN_CONFIDENCE", "70", float)),
             max_labels=int(number("IMGMGR_MAX_LABELS", "20", int)),
+            cursor_secret=env.get("IMGMGR_CURSOR_SECRET", ""),
         )
 
     def imaging_options(self) -> ImagingOptions:

@@ -8,8 +8,6 @@ POSTs and renditions presigned GETs.
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,27 +16,23 @@ from fastapi import FastAPI
 from mangum import Mangum
 
 from lambdas import config
+from lambdas.adapters.aws.shared_secret import CURSOR_SECRET_NAME, DynamoSharedSecret
 from lambdas.adapters.aws.upload_policy import S3Presigner
 from lambdas.api import ApiLimits, ApiServices, create_app
 from lambdas.api.auth import ApiGatewayAuthenticator
 
 logger = Logger()
 
-CURSOR_SECRET_ENV = "IMGMGR_CURSOR_SECRET"  # noqa: S105 - the name of the variable, not a secret
 
+def cursor_secret(settings: config.Settings) -> bytes:
+    """``IMGMGR_CURSOR_SECRET`` when set, else the deployment's random secret kept in its table.
 
-def cursor_secret(settings: config.Settings, environ: dict[str, str] | None = None) -> bytes:
-    """``IMGMGR_CURSOR_SECRET``, else one derived from the deployment's names.
-
-    The derived one is not secret, which costs little: every query is scoped to the caller's own images,
-    so a forged cursor can only skip within them; the signature just keeps cursors opaque.
+    The first container creates that one (32 random bytes, a conditional put: the first writer wins) and
+    every other reads it, so a cursor signed by one container opens in any other.
     """
-    env = os.environ if environ is None else environ
-    configured = env.get(CURSOR_SECRET_ENV, "")
-    if configured:
-        return configured.encode()
-    logger.warning(f"{CURSOR_SECRET_ENV} is not set: cursors are signed with a key derived from resource names")
-    return hashlib.sha256(f"imgmgr-cursor|{settings.bucket}|{settings.table}".encode()).digest()
+    if settings.cursor_secret:
+        return settings.cursor_secret.encode()
+    return DynamoSharedSecret(settings.table, CURSOR_SECRET_NAME, client=config.client("dynamodb")).get_or_create()
 
 
 @functools.cache
@@ -59,18 +53,42 @@ def app() -> FastAPI:
     return create_app(services)
 
 
+#: Response types Mangum returns as text. Anything else it base64-encodes, and API Gateway (no binary
+#: media types configured) would hand the client base64 text: the page (``text/html``), its script
+#: (``text/javascript`` from Python 3.12's mimetypes) and style, and problem+json errors must all be here.
+#: Mangum matches by substring of the content type, so ``text/`` covers every text type.
+TEXT_MIME_TYPES = ("text/", "application/json", "application/problem+json", "application/javascript")
+
+
 @functools.cache
 def _mangum() -> Mangum:
-    # problem+json is text: without it Mangum would base64 the errors, and API Gateway (no binary media
-    # types configured) would hand the client base64 text.
-    return Mangum(
-        app(),
-        lifespan="off",
-        text_mime_types=["application/json", "application/problem+json", "application/javascript", "text/css"],
-    )
+    return Mangum(app(), lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
+
+
+def stage_root_redirect(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A redirect of ``GET /<stage>`` to ``/<stage>/``, for a REST proxy event of the stage root without
+    its trailing slash; ``None`` for any other request.
+
+    API Gateway routes both to the root resource, but a browser resolves the page's relative links
+    (``static/app.js``, ``v1/images``) against ``/<stage>`` as if the stage were a file: outside the stage.
+    The ``Location`` is relative (``<stage>/``), so it holds behind any host name.
+    """
+    request = event.get("requestContext") or {}
+    stage = request.get("stage")
+    if (
+        not stage
+        or event.get("resource") != "/"
+        or event.get("httpMethod") not in ("GET", "HEAD")
+        or request.get("path") != f"/{stage}"
+    ):
+        return None
+    return {"statusCode": 301, "headers": {"Location": f"{stage}/"}, "body": ""}
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    redirect = stage_root_redirect(event)
+    if redirect is not None:
+        return redirect
     # The same context object, typed by two libraries.
     return _mangum()(event, context)  # type: ignore[arg-type]

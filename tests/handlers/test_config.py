@@ -27,8 +27,21 @@ def test_values_are_read_and_passed_to_the_image_core():
         ({**BASE, "IMGMGR_MAX_LABELS": "many"}, "IMGMGR_MAX_LABELS must be a number"),
         ({**BASE, "IMGMGR_MIN_CONFIDENCE": "101"}, "IMGMGR_MIN_CONFIDENCE must be 0..100"),
         ({**BASE, "IMGMGR_COMPRESSED_FORMAT": "bmp"}, "IMGMGR_COMPRESSED_FORMAT must be one of"),
+        ({**BASE, "IMGMGR_CURSOR_SECRET": "short"}, "IMGMGR_CURSOR_SECRET must be at least 16 bytes"),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env, message):
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)
+
+
+def test_the_cursor_secret_is_read_here_and_never_shown():
+    # GIVEN an operator-chosen cursor secret in the environment
+    settings = Settings.from_env({**BASE, "IMGMGR_CURSOR_SECRET": "an-operator-chosen-secret"})
+    # THEN the settings carry it, and their repr (in a log line or a traceback) does not
+    assert settings.cursor_secret == "an-operator-chosen-secret"
+    assert "an-operator-chosen-secret" not in repr(settings)
+
+
+def test_without_a_cursor_secret_the_settings_leave_it_empty():
+    assert Settings.from_env(BASE).cursor_secret == ""

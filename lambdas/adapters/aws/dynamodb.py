@@ -15,6 +15,7 @@ Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time,
                     gsi2 LABEL#<label>                          / <sk>
     usage           pk OWNER#<owner> | ALL        sk USAGE                   images, bytes_stored, bytes_saved
     category count  pk OWNER#<owner> | ALL        sk COUNT#CAT#<category>    count
+    shared secret   pk CONFIG#<name>              sk CONFIG                  secret  (lambdas.adapters.aws.shared_secret)
 
 Access patterns:
 

@@ -1,0 +1,111 @@
+"""The API function's own wiring over moto: its cursor secret, and the stage root without a slash."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+
+import boto3
+import pytest
+
+from lambdas import config
+from lambdas.adapters.aws.shared_secret import CURSOR_SECRET_NAME, SECRET_BYTES, secret_key
+from lambdas.domain.records import new_record
+from lambdas.handlers import api as api_handler
+from tests.fakes import FakeLambdaContext
+from tests.handlers.conftest import BUCKET, TABLE, load_event
+
+OWNER = "k1a2b3c4d5"
+
+
+def _new_container() -> None:
+    """Forget everything a container caches (settings, clients, the app), as a cold start does."""
+    config.reset()
+    api_handler.app.cache_clear()
+    api_handler._mangum.cache_clear()
+
+
+@pytest.fixture
+def container(aws):
+    """A cold API container over moto, without ``IMGMGR_CURSOR_SECRET`` (what the construct deploys)."""
+    _new_container()
+    yield
+    _new_container()
+
+
+def _call(path: str, *, query: dict | None = None, request_path: str | None = None, resource: str = "/v1/{proxy+}"):
+    event = copy.deepcopy(load_event("api_gateway_rest_request.json"))
+    event["path"] = path
+    event["resource"] = event["requestContext"]["resourcePath"] = resource
+    event["requestContext"]["path"] = request_path or f"/prod{path}"
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = None if query is None else {k: [v] for k, v in query.items()}
+    return api_handler.handler(event, FakeLambdaContext("imgmgr-api"))
+
+
+def _stored_secret() -> bytes | None:
+    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=TABLE, Key=secret_key(CURSOR_SECRET_NAME), ConsistentRead=True
+    )
+    return None if "Item" not in item else bytes(item["Item"]["secret"]["B"])
+
+
+def _warnings(caplog, capsys) -> list[str]:
+    """Warnings logged, whether Powertools printed them or handed them to logging."""
+    printed = [line for line in capsys.readouterr().out.splitlines() if '"level":"WARNING"' in line.replace(" ", "")]
+    return printed + [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def test_containers_share_one_random_cursor_secret_kept_in_the_table(container, caplog, capsys):
+    # GIVEN a deployment without IMGMGR_CURSOR_SECRET and two cold containers
+    first = api_handler.cursor_secret(config.settings())
+    _new_container()
+    second = api_handler.cursor_secret(config.settings())
+    # THEN both sign with the same random 32-byte secret, the one stored in the table
+    assert first == second == _stored_secret()
+    assert len(first) == SECRET_BYTES
+    assert first != hashlib.sha256(f"imgmgr-cursor|{BUCKET}|{TABLE}".encode()).digest()
+    # AND nothing warned about it
+    assert _warnings(caplog, capsys) == []
+
+
+def test_a_cursor_from_one_container_opens_in_another(container, caplog, capsys):
+    # GIVEN two images of the caller, and the first page (one image) listed by one container
+    metadata = config.aws_ports().metadata
+    for image_id in ("img-a", "img-b"):
+        metadata.create(new_record(image_id=image_id, owner=OWNER, filename="a.jpg", at=config.aws_ports().clock.now()))
+    first = _call("/v1/images", query={"limit": "1"})
+    cursor = json.loads(first["body"])["next_cursor"]
+    assert first["statusCode"] == 200 and cursor
+    # WHEN another (cold) container is asked for the next page with that cursor
+    _new_container()
+    second = _call("/v1/images", query={"limit": "1", "cursor": cursor})
+    # THEN it accepts the cursor and answers with the other image, and no container warned
+    assert second["statusCode"] == 200, second["body"]
+    ids = [item["id"] for page in (first, second) for item in json.loads(page["body"])["items"]]
+    assert sorted(ids) == ["img-a", "img-b"]
+    assert _warnings(caplog, capsys) == []
+
+
+def test_a_configured_cursor_secret_is_used_and_nothing_is_stored(container, monkeypatch):
+    # GIVEN IMGMGR_CURSOR_SECRET set by the operator
+    monkeypatch.setenv("IMGMGR_CURSOR_SECRET", "an-operator-chosen-secret")
+    _new_container()
+    # THEN the API signs with it and creates no secret in the table
+    assert api_handler.cursor_secret(config.settings()) == b"an-operator-chosen-secret"
+    assert _stored_secret() is None
+
+
+def test_the_stage_root_without_its_slash_redirects_into_the_stage(container):
+    # WHEN the deployed URL is opened without its trailing slash (API Gateway routes it to the root)
+    response = _call("/", request_path="/prod", resource="/")
+    # THEN the answer sends the browser to the stage's directory, where the page's relative links resolve
+    assert (response["statusCode"], response["headers"]["Location"]) == (301, "prod/")
+
+
+def test_the_stage_root_with_its_slash_serves_the_page(container):
+    response = _call("/", request_path="/prod/", resource="/")
+    assert response["statusCode"] == 200
+    assert 'src="static/app.js"' in response["body"]
