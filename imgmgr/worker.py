@@ -123,6 +123,23 @@ class Queue:
         with self._wakeup:
             self._wakeup.notify()
 
+    def enqueue_new(self, image_id: str, object_key: str) -> bool:
+        """Queue compress for an image that has no row yet (a row in progress or dead is kept); whether it did."""
+        now = self._now()
+        (cursor,) = self._transaction(
+            [
+                (
+                    "INSERT INTO jobs (image_id, object_key, step, available_at, enqueued_at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (image_id) DO NOTHING",
+                    (image_id, object_key, STEPS[0], now, now),
+                )
+            ]
+        )
+        if cursor.rowcount:
+            with self._wakeup:
+                self._wakeup.notify()
+        return cursor.rowcount > 0
+
     def lease(self) -> Job | None:
         """Take the next runnable job for ``lease_seconds``, or ``None`` when there is none."""
         now = self._now()
@@ -264,14 +281,15 @@ class Workers:
         while not self._stop.is_set():
             try:
                 job = self.queue.lease()
+                if job is None:
+                    self.queue.wait(self.poll_seconds)
+                    continue
+                self.run_one(job)
             except sqlite3.Error:
-                logger.exception("cannot read the queue")
+                # A locked or failing queue database must not end the thread: a job whose outcome could not
+                # be recorded stays leased and runs again when its lease expires (the steps are idempotent).
+                logger.exception("the queue failed; trying again in %.1f s", self.poll_seconds)
                 self._stop.wait(self.poll_seconds)
-                continue
-            if job is None:
-                self.queue.wait(self.poll_seconds)
-                continue
-            self.run_one(job)
 
     def run_one(self, job: Job) -> None:
         """Run ``job``'s step and record the outcome in the queue."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from imgmgr.worker import Queue, QueueCounts, Workers
@@ -145,3 +147,39 @@ def test_workers_drain_the_queue_and_stop(queue):
     assert sorted(done) == sorted(
         (f"img{n}", step) for n in range(3) for step in ("compress", "thumbnail", "categorize")
     )
+
+
+def test_a_worker_survives_a_queue_error_and_goes_on_with_the_next_image(queue):
+    # GIVEN a queue whose first advance fails (a locked database), and two images
+    advance = queue.advance
+    failures = []
+
+    def advance_failing_once(job):
+        if not failures:
+            failures.append(job.image_id)
+            raise sqlite3.OperationalError("database is locked")
+        advance(job)
+
+    queue.advance = advance_failing_once
+    done = []
+
+    def run(step, image_id, key):
+        done.append((image_id, step))
+        return True
+
+    queue.enqueue("img1", "k")
+    queue.enqueue("img2", "k")
+    # WHEN one worker drains the queue
+    workers = Workers(queue, run, count=1, poll_seconds=0.01)
+    workers.start()
+    try:
+        for _ in range(200):
+            if len(done) == 4:
+                break
+            queue.wait(0.05)
+    finally:
+        workers.stop(timeout=5)
+    # THEN the failed advance left img1 leased (its lease will expire) and the same thread finished img2
+    assert failures == ["img1"]
+    assert done == [("img1", "compress")] + [("img2", step) for step in ("compress", "thumbnail", "categorize")]
+    assert queue.counts() == QueueCounts(pending=0, leased=1, dead=0)
