@@ -3,6 +3,11 @@
 In AWS, S3 receives the POST and enforces its policy, then its ``ObjectCreated`` event starts the pipeline;
 here ``POST /local/uploads`` checks the same policy (signature, expiry, key, type, size), stores the object
 and queues the first step. ``GET /local/objects/<key>`` serves an object to whoever holds a URL signed for it.
+
+An original is stored only for a record still awaiting it (not for a deleted image), and stored before the
+step is queued: when queueing fails the original is taken back so that the client can retry, and an
+original a killed server stored but never queued is queued when the next server starts
+(``imgmgr.server.queue_arrived_uploads``).
 """
 
 from __future__ import annotations
@@ -17,16 +22,28 @@ from starlette.datastructures import UploadFile
 from lambdas.adapters.local.upload_policy import LocalPresigner, PolicyError
 from lambdas.api.errors import ApiError, problem
 from lambdas.domain.errors import InvalidKeyError, NotFoundError
-from lambdas.domain.records import UploadKey
-from lambdas.ports import ObjectStore
+from lambdas.domain.records import ImageRecord, UploadKey
+from lambdas.domain.states import ImageState
+from lambdas.ports import MetadataStore, ObjectStore
 
 #: Slack over the policy's size bound for the multipart envelope (boundaries, the other fields).
 _ENVELOPE_BYTES = 64 * 1024
+UPLOAD_PATH = "/local/uploads"
+
+
+def upload_body_bytes(max_upload_bytes: int) -> int:
+    """The most bytes the upload endpoint receives for a policy allowing ``max_upload_bytes``."""
+    return max_upload_bytes + _ENVELOPE_BYTES
+
+
+def _awaits_upload(record: ImageRecord | None, key: str) -> bool:
+    return record is not None and record.state is ImageState.AWAITING_UPLOAD and record.original_key == key
 
 
 def local_router(
     presigner: LocalPresigner,
     objects: ObjectStore,
+    metadata: MetadataStore,
     on_uploaded: Callable[[UploadKey], None],
     *,
     max_upload_bytes: int,
@@ -34,12 +51,12 @@ def local_router(
     """The local routes; ``on_uploaded`` is called with the key of each stored original (it queues a step)."""
     router = APIRouter(prefix="/local", include_in_schema=False)
 
-    @router.post("/uploads")
+    @router.post(UPLOAD_PATH.removeprefix("/local"))
     async def upload(request: Request) -> Response:
         declared = request.headers.get("content-length")
         if declared is None or not declared.isdigit():
             return problem(411, "Upload.LengthRequired", "Content-Length is required")
-        if int(declared) > max_upload_bytes + _ENVELOPE_BYTES:
+        if int(declared) > upload_body_bytes(max_upload_bytes):
             return problem(413, "Upload.TooLarge", f"the file is larger than {max_upload_bytes} bytes")
         form = await request.form(max_files=1, max_fields=20)
         try:
@@ -58,11 +75,23 @@ def local_router(
                 # An original is written once: a second POST with a still-valid policy must not swap the bytes
                 # of an image that may already be processed.
                 return problem(409, "Upload.AlreadyUploaded", "this upload has already been received")
+            if not _awaits_upload(metadata.get(parsed.image_id), key):
+                return _not_awaited(parsed.image_id)
             data = await file.read()
             objects.put(key, data, content_type=content_type)
         finally:
             await form.close()
-        on_uploaded(parsed)
+        record = metadata.get(parsed.image_id)
+        if record is None or record.state is ImageState.DELETED:
+            # Deleted while the bytes were arriving: the deletion removed what it knew of, so must this POST.
+            objects.delete(key)
+            return _not_awaited(parsed.image_id)
+        try:
+            on_uploaded(parsed)
+        except Exception:
+            # Not queued: take the original back, or the client's retry would be refused as already uploaded.
+            objects.delete(key)
+            raise
         return Response(status_code=204)
 
     @router.get("/objects/{key:path}")
@@ -94,3 +123,9 @@ def local_router(
         )
 
     return router
+
+
+def _not_awaited(image_id: str) -> Response:
+    return problem(
+        409, "Upload.NotAwaited", f"image {image_id!r} is not waiting for an upload (deleted or already received)"
+    )

@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -20,7 +21,7 @@ from fastapi import FastAPI
 
 from imgmgr.config import DataDir
 from imgmgr.keys import KeyStore, KeyStoreAuthenticator
-from imgmgr.local_routes import local_router
+from imgmgr.local_routes import UPLOAD_PATH, local_router, upload_body_bytes
 from imgmgr.pipeline import LocalPipeline
 from imgmgr.worker import Queue, Workers
 from lambdas.adapters.clock import SystemClock
@@ -29,8 +30,10 @@ from lambdas.adapters.local.files import FileObjectStore
 from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.adapters.local.upload_policy import LocalPresigner
 from lambdas.api import ApiLimits, ApiServices, create_app
-from lambdas.domain.records import UploadKey
-from lambdas.ports import Labeler
+from lambdas.domain.errors import InvalidKeyError, TransientError
+from lambdas.domain.records import UPLOADS_PREFIX, UploadKey
+from lambdas.domain.states import ImageState
+from lambdas.ports import Labeler, MetadataStore, ObjectStore
 
 logger = logging.getLogger("imgmgr.server")
 
@@ -65,6 +68,9 @@ class Runtime:
         released = self.queue.release_all()
         if released:
             logger.info("resuming %d image(s) left unfinished by the last run", released)
+        queued = queue_arrived_uploads(self.pipeline.ports.objects, self.pipeline.ports.metadata, self.queue)
+        if queued:
+            logger.info("queued %d upload(s) a killed process stored but never queued", queued)
         self.workers.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -87,6 +93,24 @@ def sweep_partial_writes(objects_root: Path) -> int:
             if path.is_file():
                 path.unlink(missing_ok=True)
                 count += 1
+    return count
+
+
+def queue_arrived_uploads(objects: ObjectStore, metadata: MetadataStore, queue: Queue) -> int:
+    """Queue compress for every stored original whose record still awaits it; how many were queued.
+
+    The upload endpoint stores the original, then queues its first step: a process killed in between
+    leaves an original no step will ever read. An image that has a row in the queue keeps it.
+    """
+    count = 0
+    for key in objects.list(UPLOADS_PREFIX):
+        try:
+            image_id = UploadKey.parse(key).image_id
+        except InvalidKeyError:
+            continue
+        record = metadata.get(image_id)
+        if record is not None and record.state is ImageState.AWAITING_UPLOAD and record.original_key == key:
+            count += queue.enqueue_new(image_id, key)
     return count
 
 
@@ -125,7 +149,10 @@ def build_runtime(
     )
 
     def on_uploaded(key: UploadKey) -> None:
-        queue.enqueue(key.image_id, key.key)
+        try:
+            queue.enqueue(key.image_id, key.key)
+        except sqlite3.Error as exc:
+            raise TransientError(f"the upload could not be queued: {exc}") from exc
 
     services = ApiServices(
         metadata=metadata,
@@ -137,8 +164,10 @@ def build_runtime(
         cursor_secret=secret,
         limits=limits,
     )
-    router = local_router(presigner, objects, on_uploaded, max_upload_bytes=limits.max_upload_bytes)
-    app = create_app(services, routers=(router,))
+    router = local_router(presigner, objects, metadata, on_uploaded, max_upload_bytes=limits.max_upload_bytes)
+    app = create_app(
+        services, routers=(router,), streamed_bodies={UPLOAD_PATH: upload_body_bytes(limits.max_upload_bytes)}
+    )
     return Runtime(
         data=data,
         app=app,

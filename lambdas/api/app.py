@@ -5,6 +5,7 @@ API Gateway routes ``/`` and ``/static/{proxy+}`` without a key (``constructs_li
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import files
 
 from fastapi import APIRouter, FastAPI
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lambdas.api import errors
+from lambdas.api.body_limit import BodyLimit
 from lambdas.api.routes import router
 from lambdas.api.services import ApiServices
 
@@ -26,8 +28,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def create_app(services: ApiServices, *, routers: tuple[APIRouter, ...] = (), title: str = "imgmgr") -> FastAPI:
-    """The API; ``routers`` are the host's own routes (the local host's upload endpoint)."""
+def create_app(
+    services: ApiServices,
+    *,
+    routers: tuple[APIRouter, ...] = (),
+    streamed_bodies: Mapping[str, int] | None = None,
+    title: str = "imgmgr",
+) -> FastAPI:
+    """The API; ``routers`` are the host's own routes (the local host's upload endpoint).
+
+    Request bodies are capped at ``services.limits.max_body_bytes`` except on the paths of
+    ``streamed_bodies``, which bound their own (see ``BodyLimit``). Default: no such path.
+    """
     app = FastAPI(
         title=title,
         version="1",
@@ -41,6 +53,8 @@ def create_app(services: ApiServices, *, routers: tuple[APIRouter, ...] = (), ti
     app.include_router(router)
     for extra in routers:
         app.include_router(extra)
+    # Added before the security headers so that its refusals carry them too (the last added runs first).
+    app.add_middleware(BodyLimit, max_bytes=services.limits.max_body_bytes, streamed=streamed_bodies)
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]

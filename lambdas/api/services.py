@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from starlette.requests import Request
 
+from lambdas.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore
 
 #: Content types an upload may declare (the formats the image core decodes).
@@ -50,9 +51,15 @@ class ApiLimits:
     deleted_retain_seconds: int = 7 * 86400
     """How long the tombstone of a deleted image is kept (it counts nowhere). Default: 7 days."""
 
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """Largest request body a route takes (the host's streamed upload endpoint has its own bound), in bytes.
+    Default: 64 KiB."""
+
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1:
             raise ValueError("max_upload_bytes must be positive")
+        if self.max_body_bytes < 1024:
+            raise ValueError("max_body_bytes must be at least 1024")
         if not self.content_types:
             raise ValueError("content_types must not be empty")
         if not 1 <= self.upload_expiry_minutes <= 60:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -114,3 +116,53 @@ def test_a_second_post_cannot_replace_the_original(client, runtime, target):
     # THEN it is refused and the original is unchanged
     assert (response.status_code, response.json()["code"]) == (409, "Upload.AlreadyUploaded")
     assert runtime.pipeline.ports.objects.get(target["fields"]["key"]) == CHELSEA.read_bytes()
+
+
+def test_an_upload_for_a_deleted_image_is_refused_and_not_stored(client, runtime, alice):
+    # GIVEN a declared image deleted before its bytes arrive
+    answer = declare(client, alice).json()
+    assert client.delete(f"/v1/images/{answer['image']['id']}", headers=alice).status_code == 204
+    # WHEN the still-valid policy is used THEN 409 and no orphan original is written
+    response = send(client, answer["upload"], CHELSEA.read_bytes())
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert (response.status_code, response.json()["code"]) == (409, "Upload.NotAwaited")
+    assert _stored(runtime) == []
+
+
+def test_an_upload_that_cannot_be_queued_is_taken_back_so_that_a_retry_succeeds(client, runtime, target, monkeypatch):
+    # GIVEN a queue database that fails once
+    enqueue = runtime.queue.enqueue
+
+    def locked(*args, **kwargs):
+        monkeypatch.setattr(runtime.queue, "enqueue", enqueue)
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(runtime.queue, "enqueue", locked)
+    # WHEN the original is posted THEN 503 (retry later) and it is not kept
+    failed = send(client, target, CHELSEA.read_bytes())
+    assert (failed.status_code, failed.json()["code"]) == (503, "ImgMgr.Transient")
+    assert failed.headers["retry-after"] == "1"
+    assert _stored(runtime) == []
+    # AND posting again stores and queues it
+    assert send(client, target, CHELSEA.read_bytes()).status_code == 204
+    assert _stored(runtime) == [target["fields"]["key"]]
+    assert runtime.queue.lease().step == "compress"
+
+
+def test_an_image_deleted_while_its_bytes_arrive_keeps_no_original(client, runtime, alice, monkeypatch):
+    # GIVEN an image deleted by another request while its original is being written
+    answer = declare(client, alice).json()
+    objects = runtime.pipeline.ports.objects
+    put = objects.put
+
+    def put_then_delete(key, data, *, content_type):
+        put(key, data, content_type=content_type)
+        # What DELETE /v1/images/<id> does, before the object it removes was written.
+        runtime.pipeline.ports.metadata.delete(answer["image"]["id"], at=datetime.now(UTC))
+
+    monkeypatch.setattr(objects, "put", put_then_delete)
+    # WHEN the POST finishes THEN 409, nothing stored and nothing queued
+    response = send(client, answer["upload"], CHELSEA.read_bytes())
+    assert (response.status_code, response.json()["code"]) == (409, "Upload.NotAwaited")
+    assert _stored(runtime) == []
+    assert runtime.queue.lease() is None
