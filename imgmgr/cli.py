@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
+from rich.text import Text
 
 from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
 from imgmgr.cost import cost_command
@@ -26,6 +27,8 @@ app.add_typer(keys_app, name="keys")
 
 console = Console()
 errors = Console(stderr=True)
+# Every value that comes from the API, a file name or an error is printed as ``Text`` (never as a str,
+# which rich would read as markup and emoji codes): "holiday[/].jpg" must print, "[link=...]" must not link.
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 Endpoint = Annotated[str, typer.Option("--endpoint", envvar="IMGMGR_ENDPOINT", help="API base URL.")]
@@ -51,7 +54,7 @@ def _client(endpoint: str, api_key: str | None) -> ApiClient:
 
 
 def _fail(exc: ApiClientError) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    errors.print(Text.assemble(("error:", "red"), " ", str(exc)), highlight=False)
     return typer.Exit(1)
 
 
@@ -80,7 +83,7 @@ def serve(
     try:
         run(DataDir.resolve(data_dir), host=host, port=port, workers=workers)
     except DataDirBusyError as exc:
-        errors.print(f"[red]{exc}[/red]")
+        errors.print(Text(str(exc), style="red"))
         raise typer.Exit(1) from exc
 
 
@@ -97,9 +100,9 @@ def keys_create(
     try:
         key, record = KeyStore(DataDir.resolve(data_dir).keys).create(owner, name=name)
     except KeyStoreError as exc:
-        errors.print(f"[red]{exc}[/red]")
+        errors.print(Text(str(exc), style="red"))
         raise typer.Exit(2) from exc
-    errors.print(f"created key {record.key_id} for owner {record.owner!r}; it is shown only once:")
+    errors.print(Text(f"created key {record.key_id} for owner {record.owner!r}; it is shown only once:"))
     print(key)
 
 
@@ -111,7 +114,7 @@ def keys_list(data_dir: DataDirOption = None) -> None:
 
     table = Table("key id", "owner", "name", "created", "revoked")
     for key in KeyStore(DataDir.resolve(data_dir).keys).list():
-        table.add_row(key.key_id, key.owner, key.name, key.created_at, key.revoked_at or "")
+        table.add_row(*(Text(cell) for cell in (key.key_id, key.owner, key.name, key.created_at, key.revoked_at or "")))
     console.print(table)
 
 
@@ -126,9 +129,9 @@ def keys_revoke(
     try:
         record = KeyStore(DataDir.resolve(data_dir).keys).revoke(key_id)
     except KeyStoreError as exc:
-        errors.print(f"[red]{exc}[/red]")
+        errors.print(Text(str(exc), style="red"))
         raise typer.Exit(1) from exc
-    console.print(f"revoked key {record.key_id} (owner {record.owner!r}) at {record.revoked_at}")
+    console.print(Text(f"revoked key {record.key_id} (owner {record.owner!r}) at {record.revoked_at}"))
 
 
 @app.command()
@@ -151,7 +154,7 @@ def redrive(
     result = _redrive_aws(queue_url, max_messages=max_messages, dry_run=dry_run)
     console.print(f"replayed {result.replayed} of {result.seen} message(s)")
     for kept in result.kept:
-        errors.print(f"kept {kept['message_id']}: {kept['reason']}")
+        errors.print(Text(f"kept {kept['message_id']}: {kept['reason']}"))
     if result.kept and not dry_run:
         raise typer.Exit(1)
 
@@ -275,7 +278,9 @@ def _summary(outcomes: list[_Outcome], final: dict[str, str]) -> None:
     for outcome in sorted(outcomes, key=lambda o: str(o.path)):
         style = {"uploaded": "green", "duplicate": "yellow", "failed": "red"}[outcome.status]
         last = final.get(outcome.image_id or "", outcome.detail) if final else outcome.detail
-        table.add_row(str(outcome.path), f"[{style}]{outcome.status}[/{style}]", outcome.image_id or "", last)
+        table.add_row(
+            Text(str(outcome.path)), Text(outcome.status, style=style), Text(outcome.image_id or ""), Text(last)
+        )
     console.print(table)
     counts = {status: sum(1 for o in outcomes if o.status == status) for status in ("uploaded", "duplicate", "failed")}
     console.print(
@@ -287,12 +292,12 @@ def _print_images(items: list[dict[str, Any]]) -> None:
     table = Table("id", "file", "status", "size", "categories", "uploaded")
     for item in items:
         table.add_row(
-            item["id"],
-            item["filename"],
-            item["status"],
+            Text(item["id"]),
+            Text(item["filename"]),
+            Text(item["status"]),
             _size(item["size"]) if item.get("size") is not None else "",
-            ", ".join(item["categories"]),
-            item["created_at"][:19].replace("T", " "),
+            Text(", ".join(item["categories"])),
+            Text(item["created_at"][:19].replace("T", " ")),
         )
     console.print(table)
 
@@ -376,21 +381,23 @@ def show(
     if as_json:
         print(json.dumps(image, indent=2))
         return
-    console.print(f"[bold]{image['filename']}[/bold]  {image['id']}")
+    console.print(Text.assemble((image["filename"], "bold"), f"  {image['id']}"))
     size = _size(image["size"]) if image.get("size") is not None else "?"
     dims = f"{image['width']}x{image['height']}" if image.get("width") else ""
-    console.print(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {size}")
+    console.print(Text(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {size}"))
     if image.get("failure"):
-        console.print(f"[red]failed: {image['failure']['code']}: {image['failure']['message']}[/red]")
+        console.print(Text(f"failed: {image['failure']['code']}: {image['failure']['message']}", style="red"))
     if image["categories"]:
-        console.print("categories: " + ", ".join(image["categories"]))
+        console.print(Text("categories: " + ", ".join(image["categories"])))
     if image["labels"]:
-        console.print("labels: " + ", ".join(f"{lb['name']} ({lb['confidence']:.0f}%)" for lb in image["labels"]))
+        labels = ", ".join(f"{lb['name']} ({lb['confidence']:.0f}%)" for lb in image["labels"])
+        console.print(Text("labels: " + labels))
     if image.get("renditions"):
         table = Table("rendition", "format", "size", "bytes", "saving")
         for r in image["renditions"]:
             saving = "" if r["saving"] is None else f"{r['saving']:.0%}"
-            table.add_row(r["name"], r["format"], f"{r['width']}x{r['height']}", _size(r["bytes"]), saving)
+            cells = (r["name"], r["format"], f"{r['width']}x{r['height']}", _size(r["bytes"]), saving)
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 
 
@@ -406,9 +413,9 @@ def remove(
     for image_id in image_ids:
         try:
             client.delete_image(image_id)
-            console.print(f"deleted {image_id}")
+            console.print(Text(f"deleted {image_id}"))
         except ApiClientError as exc:
-            errors.print(f"[red]{image_id}: {exc}[/red]")
+            errors.print(Text(f"{image_id}: {exc}", style="red"))
             failed = True
     if failed:
         raise typer.Exit(1)
@@ -424,7 +431,7 @@ def categories(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) ->
         raise _fail(exc) from exc
     table = Table("category", "images")
     for row in rows:
-        table.add_row(row["name"], str(row["count"]))
+        table.add_row(Text(row["name"]), str(row["count"]))
     console.print(table)
 
 

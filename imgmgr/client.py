@@ -6,7 +6,7 @@ import hashlib
 import io
 import mimetypes
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -103,10 +103,16 @@ class ApiClient:
     endpoint: str
     api_key: str | None
     timeout: float = 60.0
+    http: httpx.Client | None = field(default=None, repr=False)
+    """The HTTP client for the API calls (a test passes one over the app). Default: one built for ``endpoint``."""
 
     def __post_init__(self) -> None:
         headers = {"x-api-key": self.api_key} if self.api_key else {}
-        self._http = httpx.Client(base_url=self.endpoint.rstrip("/") + "/", headers=headers, timeout=self.timeout)
+        if self.http is not None:
+            self.http.headers.update(headers)
+        self._http = self.http or httpx.Client(
+            base_url=self.endpoint.rstrip("/") + "/", headers=headers, timeout=self.timeout
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -54,3 +54,12 @@ def test_client_commands_need_an_api_key(monkeypatch):
     result = CliRunner().invoke(app, ["ls"])
     assert result.exit_code == 2
     assert "API key is required" in result.output
+
+
+def test_keys_list_prints_a_name_that_breaks_markup(tmp_path):
+    # GIVEN a key whose note holds a closing tag that matches nothing
+    KeyStore(tmp_path / "keys.sqlite3").create("alice", name="trip[/]laptop")
+    # WHEN listing keys THEN the note is printed as it is
+    result = CliRunner().invoke(app, ["keys", "list", "--data-dir", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.exception
+    assert "trip[/]laptop" in result.output
