@@ -8,6 +8,11 @@ installed with apt-get when missing (never committed). Each photo is measured as
 at quality 95 (labelled "q95": closer to a camera original). A 50-megapixel JPEG is made by upscaling the
 largest photo, to measure peak memory. Every pipeline runs in its own subprocess (its peak RSS is its own)
 and is timed in CPU seconds (``time.process_time``, all threads), one core (``VIPS_CONCURRENCY=1``).
+
+Variants measured side by side: "ours+alloc" and "decode+alloc" run with the allocator settings the
+image functions ship with (``constructs_lib.props.DEFAULT_ALLOCATOR_ENV``, set before their worker starts;
+every other worker runs without them); "ours-opt" always optimises Huffman tables and "ours-prog" writes
+progressive JPEG (same pixels as "ours", fewer bytes, more CPU).
 """
 
 from __future__ import annotations
@@ -24,13 +29,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from constructs_lib.props import ALLOCATOR_VARIABLES, DEFAULT_ALLOCATOR_ENV
 
 PACKAGES = ("lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04")
 WORK_DIR = Path(tempfile.gettempdir()) / "imgmgr-bench-imaging"
 BIG_MEGAPIXELS = 50
 RSS_TARGET_MB = 400
 TARGETS = {"cpu_vs_vips": 0.8, "cpu_vs_decode": 1.6, "bytes_vs_q82": 0.9}
-COMPARED = ("ours", "ours-q82", "naive", "vips", "decode")
+COMPARED = ("ours", "ours-q82", "naive", "vips", "decode", "ours+alloc", "decode+alloc", "ours-opt", "ours-prog")
+BIG_COMPARED = ("ours", "ours-q82", "ours+alloc", "naive", "vips", "decode", "decode+alloc")
+ENCODED = ("ours", "ours-q82", "naive", "ours-opt", "ours-prog")
+"""Pipelines whose compressed output is kept and scored."""
+SAME_PIXELS_AS_OURS = ("ours-opt", "ours-prog")
+"""Variants that change only how the JPEG is coded: their SSIM is ours' when the decoded pixels match."""
+ENVIRONMENTS: dict[str, dict[str, str]] = {
+    "ours+alloc": dict(DEFAULT_ALLOCATOR_ENV),
+    "decode+alloc": dict(DEFAULT_ALLOCATOR_ENV),
+}
+"""Extra environment of a pipeline's worker process (read by Pillow and glibc at start-up)."""
 
 
 # --------------------------------------------------------------------------- corpus
@@ -158,6 +176,10 @@ PIPELINES: dict[str, Callable[[], Callable[[bytes], dict]]] = {
     "naive": _naive,
     "vips": _vips,
     "decode": _decode,
+    "ours+alloc": lambda: _ours({}),
+    "decode+alloc": _decode,
+    "ours-opt": lambda: _ours({"jpeg_optimize": "always"}),
+    "ours-prog": lambda: _ours({"jpeg_progressive": True}),
 }
 
 
@@ -199,7 +221,8 @@ def _warm_up_image() -> bytes:
 
 
 def run_worker(name: str, files: list[Path], out_dir: Path | None, repeat: int) -> tuple[dict[str, dict], float]:
-    env = {**os.environ, "VIPS_CONCURRENCY": "1", "OMP_NUM_THREADS": "1"}
+    env = {key: value for key, value in os.environ.items() if key not in ALLOCATOR_VARIABLES}
+    env.update({"VIPS_CONCURRENCY": "1", "OMP_NUM_THREADS": "1", **ENVIRONMENTS.get(name, {})})
     command = [sys.executable, "-m", "bench.imaging", "--worker", name, "--repeat", str(repeat),
                "--out-dir", str(out_dir or ""), "--files", *map(str, files)]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -244,11 +267,18 @@ def full_ssim(reference_data: bytes, candidate_data: bytes) -> float:
     return total / weight
 
 
+def _same_pixels(a: bytes, b: bytes) -> bool:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(a)) as first, Image.open(io.BytesIO(b)) as second:
+        return first.size == second.size and first.tobytes() == second.tobytes()
+
+
 # --------------------------------------------------------------------------- report
 
 
 def measure_set(label: str, files: list[Path], repeat: int) -> dict:
-    out_dirs = {name: WORK_DIR / "out" / label / name for name in ("ours", "ours-q82", "naive")}
+    out_dirs = {name: WORK_DIR / "out" / label / name for name in ENCODED}
     for directory in out_dirs.values():
         directory.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -271,31 +301,42 @@ def measure_set(label: str, files: list[Path], repeat: int) -> dict:
         row["quality"] = ours["quality"]
         row["ssim_sampled"] = ours["ssim_sampled"]
         row["kept"] = ours["kept_original"]
-        for name in ("ours", "ours-q82", "naive"):
+        ours_output = (out_dirs["ours"] / file.name).read_bytes()
+        for name in ENCODED:
             output = (out_dirs[name] / file.name).read_bytes()
-            row[f"{name}_ssim"] = 1.0 if output == original else full_ssim(original, output)
+            if output == original:
+                row[f"{name}_ssim"] = 1.0
+            elif name in SAME_PIXELS_AS_OURS and _same_pixels(output, ours_output):
+                row[f"{name}_ssim"] = row["ours_ssim"]
+            else:
+                row[f"{name}_ssim"] = full_ssim(original, output)
         rows.append(row)
     return {"label": label, "rows": rows, "rss": {name: results[name][1] for name in COMPARED}}
 
 
-def print_set(measured: dict) -> dict[str, float]:
+def print_set(measured: dict) -> dict[str, Any]:
     rows = measured["rows"]
     label = measured["label"]
     print(f"\n## {label}: {len(rows)} photos, CPU ms per image (one core), compressed bytes, SSIM on luma")
     header = (f"{'photo':34} {'MP':>5} {'decode':>7} {'ours':>7} {'q82':>7} {'vips':>7} {'naive':>7}"
-              f" {'in KB':>7} {'ours KB':>8} {'q82 KB':>7} {'q':>3} {'ssim':>6} {'q82ssim':>7}")  # fmt: skip
+              f" {'dec+a':>7} {'ours+a':>7} {'opt':>7} {'prog':>7}"
+              f" {'in KB':>7} {'ours KB':>8} {'q82 KB':>7} {'opt KB':>7} {'prog KB':>7} {'q':>3} {'ssim':>6} {'q82ssim':>7}")  # fmt: skip
     print(header)
     for r in rows:
-        kept = "k" if r["kept"] else " "
+        kept_mark = "k" if r["kept"] else " "
         print(
             f"{r['file'][:34]:34} {r['mp']:5.1f} {r['decode_cpu'] * 1e3:7.0f} {r['ours_cpu'] * 1e3:7.0f}"
             f" {r['ours-q82_cpu'] * 1e3:7.0f} {r['vips_cpu'] * 1e3:7.0f} {r['naive_cpu'] * 1e3:7.0f}"
+            f" {r['decode+alloc_cpu'] * 1e3:7.0f} {r['ours+alloc_cpu'] * 1e3:7.0f} {r['ours-opt_cpu'] * 1e3:7.0f}"
+            f" {r['ours-prog_cpu'] * 1e3:7.0f}"
             f" {r['in_bytes'] / 1024:7.0f} {r['ours_bytes'] / 1024:8.0f} {r['ours-q82_bytes'] / 1024:7.0f}"
-            f" {r['quality'] if r['quality'] else '-':>3}{kept}{r['ours_ssim']:6.4f} {r['ours-q82_ssim']:7.4f}"
+            f" {r['ours-opt_bytes'] / 1024:7.0f} {r['ours-prog_bytes'] / 1024:7.0f}"
+            f" {r['quality'] if r['quality'] else '-':>3}{kept_mark}{r['ours_ssim']:6.4f} {r['ours-q82_ssim']:7.4f}"
         )
     megapixels = sum(r["mp"] for r in rows)
     totals = {name: sum(r[f"{name}_cpu"] for r in rows) for name in COMPARED}
-    print(f"{'TOTAL CPU s':34} {megapixels:5.0f} " + " ".join(f"{totals[n]:7.2f}" for n in COMPARED))
+    order = ("decode", "ours", "ours-q82", "vips", "naive", "decode+alloc", "ours+alloc", "ours-opt", "ours-prog")
+    print(f"{'TOTAL CPU s':34} {megapixels:5.0f} " + " ".join(f"{totals[n]:7.2f}" for n in order))
     print("MP per CPU second: " + ", ".join(f"{n} {megapixels / totals[n]:.1f}" for n in COMPARED))
     print("peak RSS MB (whole run): " + ", ".join(f"{n} {measured['rss'][n]:.0f}" for n in COMPARED))
     byte_ratio = statistics.median(r["ours_bytes"] / r["ours-q82_bytes"] for r in rows)
@@ -312,7 +353,28 @@ def print_set(measured: dict) -> dict[str, float]:
     print(f"median bytes ours / ours at fixed q82: {byte_ratio:.3f}; ours / plain Pillow q82: {plain_ratio:.3f};"
           f" ours / input: {in_ratio:.3f}; kept originals {kept}")  # fmt: skip
     print(f"median SSIM ours {ssim_ours:.4f}, ours at fixed q82 {ssim_q82:.4f}, plain Pillow q82 {ssim_plain:.4f}")
+    print(f"{'variant':10} {'CPU s':>6} {'/vips':>6} {'/ours':>6} {'bytes/plain q82':>15} {'bytes/ours q82':>14}"
+          f" {'SSIM below plain q82 (of ' + str(len(rows)) + ')':>28} {'below ours q82':>14}")  # fmt: skip
+    variants: dict[str, dict[str, float]] = {}
+    for name in ("ours", "ours-opt", "ours-prog"):
+        variants[name] = {
+            "cpu_vs_vips": totals[name] / totals["vips"],
+            "cpu_vs_ours": totals[name] / totals["ours"],
+            "bytes_vs_plain_q82": statistics.median(r[f"{name}_bytes"] / r["naive_bytes"] for r in rows),
+            "bytes_vs_q82": statistics.median(r[f"{name}_bytes"] / r["ours-q82_bytes"] for r in rows),
+            "below_plain": sum(1 for r in rows if r[f"{name}_ssim"] < r["naive_ssim"]),
+            "below_q82": sum(1 for r in rows if r[f"{name}_ssim"] < r["ours-q82_ssim"]),
+        }
+        v = variants[name]
+        print(f"{name:10} {totals[name]:6.2f} {v['cpu_vs_vips']:6.2f} {v['cpu_vs_ours']:6.2f}"
+              f" {v['bytes_vs_plain_q82']:15.3f} {v['bytes_vs_q82']:14.3f} {v['below_plain']:28d} {v['below_q82']:14d}")  # fmt: skip
     return {
+        "variants": variants,
+        "alloc_vs_vips": totals["ours+alloc"] / totals["vips"],
+        "alloc_vs_decode": totals["ours+alloc"] / totals["decode"],
+        "alloc_vs_decode_alloc": totals["ours+alloc"] / totals["decode+alloc"],
+        "alloc_vs_ours": totals["ours+alloc"] / totals["ours"],
+        "decode_alloc_vs_decode": totals["decode+alloc"] / totals["decode"],
         "cpu_vs_vips": totals["ours"] / totals["vips"],
         "cpu_vs_decode": totals["ours"] / totals["decode"],
         "cpu_q82_vs_vips": totals["ours-q82"] / totals["vips"],
@@ -349,7 +411,7 @@ def main(argv: list[str]) -> int:
         ratios[label] = print_set(measure_set(label, files, args.repeat))
     print(f"\n## peak RSS for one {BIG_MEGAPIXELS} MP JPEG (fresh process per pipeline)")
     big_rss = {}
-    for name in COMPARED:
+    for name in BIG_COMPARED:
         rows, rss = run_worker(name, [big], None, 1)
         big_rss[name] = rss
         print(f"  {name:9} {rss:6.0f} MB  {rows[str(big)]['cpu'] * 1e3:7.0f} ms CPU")
@@ -366,10 +428,24 @@ def main(argv: list[str]) -> int:
         print(_verdict("median bytes ours / ours at fixed q82", r["bytes_vs_q82"], TARGETS["bytes_vs_q82"]) +
               f" (median SSIM delta {r['ssim_delta']:+.4f}, must be >= 0; same encoder: targeting alone)")  # fmt: skip
         print(f"  naive Pillow / ours CPU: {r['naive_vs_ours']:.2f}x")
+        print("  ours+alloc (allocator settings as shipped to the image functions):")
+        print(_verdict("  CPU ours+alloc / libvips", r["alloc_vs_vips"], TARGETS["cpu_vs_vips"]))
+        print(_verdict("  CPU ours+alloc / bare decode", r["alloc_vs_decode"], TARGETS["cpu_vs_decode"]))
+        print(_verdict("  CPU ours+alloc / bare decode+alloc", r["alloc_vs_decode_alloc"], TARGETS["cpu_vs_decode"]))
+        print(
+            f"    CPU ours+alloc / ours {r['alloc_vs_ours']:.3f}x; decode+alloc / decode {r['decode_alloc_vs_decode']:.3f}x"
+        )
+        for name, v in r["variants"].items():
+            print(_verdict(f"median bytes {name} / plain Pillow q82", v["bytes_vs_plain_q82"], TARGETS["bytes_vs_q82"])
+                  + f" (/ ours q82 {v['bytes_vs_q82']:.3f}x; CPU / ours {v['cpu_vs_ours']:.2f}x, / libvips"
+                  f" {v['cpu_vs_vips']:.2f}x; per-image SSIM below plain q82 on {v['below_plain']} photos)")  # fmt: skip
     # "ours" may keep the original (no full-size encode); "ours-q82" always encodes: the worse of the two counts.
     worst = max(big_rss["ours"], big_rss["ours-q82"])
     print(
         _verdict(f"peak RSS ours, {BIG_MEGAPIXELS} MP JPEG (MB, worst of targeted/q82)", worst, RSS_TARGET_MB, unit="")
+    )
+    print(
+        _verdict(f"peak RSS ours+alloc, {BIG_MEGAPIXELS} MP JPEG (MB)", big_rss["ours+alloc"], RSS_TARGET_MB, unit="")
     )
     return 0
 

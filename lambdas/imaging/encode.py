@@ -17,13 +17,24 @@ WEBP_METHOD = 4
 """libwebp effort (0-6); 4 is libwebp's default balance."""
 
 
-def encode(image: Image.Image, fmt: str, quality: int, *, exif: bytes | None = None, optimize: bool = True) -> bytes:
-    """``image`` as ``fmt`` bytes at ``quality``. JPEG gets Huffman optimisation when ``optimize``."""
+def encode(
+    image: Image.Image,
+    fmt: str,
+    quality: int,
+    *,
+    exif: bytes | None = None,
+    optimize: bool = True,
+    progressive: bool = False,
+) -> bytes:
+    """``image`` as ``fmt`` bytes at ``quality``. JPEG gets Huffman optimisation when ``optimize`` and is
+    written progressive when ``progressive``."""
     params: dict[str, object] = {"quality": quality}
     if exif:
         params["exif"] = exif
     if fmt == "jpeg":
         params["optimize"] = optimize
+        if progressive:
+            params["progressive"] = True
     elif fmt == "webp":
         params["method"] = WEBP_METHOD
     elif fmt == "avif":

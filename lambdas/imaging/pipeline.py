@@ -158,10 +158,17 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
         else:
             assert options.target_ssim is not None
             choice = quality.choose_quality(sample, options.target_ssim, plain_encode, _luma_decoder(fmt))
-        optimize = False
+        optimize = progressive = False
         if fmt == "jpeg" and image.width * image.height <= OPTIMIZE_MAX_PIXELS:
-            optimized = quality.measure(sample, choice.quality, partial(_sample_encode, fmt=fmt, optimize=True))
-            if optimized.sample_bytes <= OPTIMIZE_MIN_GAIN * choice.sample_bytes:
+            progressive = options.jpeg_progressive
+            optimized = quality.measure(
+                sample, choice.quality, partial(_sample_encode, fmt=fmt, optimize=True, progressive=progressive)
+            )
+            if (
+                progressive
+                or options.jpeg_optimize == "always"
+                or (optimized.sample_bytes <= OPTIMIZE_MIN_GAIN * choice.sample_bytes)
+            ):
                 optimize = True
                 choice = quality.Choice(choice.quality, choice.ssim, optimized.sample_bytes, optimized.sample_pixels)
     predicted = choice.predicted_bytes(image.width * image.height)
@@ -172,7 +179,7 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
         if kept is not None:
             return kept
     with timer.stage("encode.compressed"):
-        data = encode(image, fmt, choice.quality, exif=exif, optimize=optimize)
+        data = encode(image, fmt, choice.quality, exif=exif, optimize=optimize, progressive=progressive)
     if len(data) >= len(opened.data):
         with timer.stage("keep_original"):
             kept = _kept_original_rendition(opened, options)
@@ -182,8 +189,8 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
     return Rendition("compressed", data, fmt, MIME[fmt], image.width, image.height, choice.quality, score, False)
 
 
-def _sample_encode(image: Image.Image, quality: int, *, fmt: str, optimize: bool) -> bytes:
-    return encode(image, fmt, quality, optimize=optimize)
+def _sample_encode(image: Image.Image, quality: int, *, fmt: str, optimize: bool, progressive: bool = False) -> bytes:
+    return encode(image, fmt, quality, optimize=optimize, progressive=progressive)
 
 
 def _kept_original_rendition(opened: Opened, options: ImagingOptions) -> Rendition | None:

@@ -74,6 +74,31 @@ def test_fixed_quality_is_used_without_targeting() -> None:
     assert (rendition.quality, rendition.ssim) == (61, None)
 
 
+def test_progressive_jpeg_has_the_same_pixels_in_fewer_bytes_than_plain_coding() -> None:
+    # GIVEN a photo-like image (lossless, so the quality is the same either way)
+    data = samples.save(samples.photo(640, 480), "PNG")
+    options = ImagingOptions(fixed_quality=82)
+    # WHEN compressed with the default coding and progressive
+    plain = compress(data, options).rendition("compressed")
+    progressive = compress(data, ImagingOptions(fixed_quality=82, jpeg_progressive=True)).rendition("compressed")
+    # THEN the progressive file is progressive, smaller, and decodes to the same pixels
+    assert decoded(progressive.data).info.get("progressive") and not decoded(plain.data).info.get("progressive")
+    assert len(progressive.data) < len(plain.data)
+    assert decoded(progressive.data).tobytes() == decoded(plain.data).tobytes()
+
+
+def test_always_optimised_huffman_tables_save_bytes_where_sampling_declines_without_changing_pixels() -> None:
+    # GIVEN pure noise, where optimised tables save ~5%: too little for the sampled rule
+    noise = np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    data = samples.save(Image.fromarray(noise), "PNG")
+    # WHEN compressed with sampled and with always-on optimisation
+    sampled = compress(data, ImagingOptions(fixed_quality=82)).rendition("compressed")
+    always = compress(data, ImagingOptions(fixed_quality=82, jpeg_optimize="always")).rendition("compressed")
+    # THEN the optimised file is smaller and decodes to the same pixels
+    assert len(always.data) < len(sampled.data)
+    assert decoded(always.data).tobytes() == decoded(sampled.data).tobytes()
+
+
 def test_a_higher_ssim_target_chooses_a_higher_quality_and_reaches_it() -> None:
     # GIVEN a noisy photo-like image (made lossless, so the target is the limit)
     data = samples.save(samples.photo(640, 480), "PNG")

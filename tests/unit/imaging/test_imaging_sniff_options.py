@@ -84,7 +84,9 @@ def test_options_defaults_are_the_documented_ones() -> None:
         options.max_edge,
         options.thumbnail_sizes,
         options.analysis_edge,
-    ) == (100 * 1024 * 1024, 100_000_000, "jpeg", None, None, (256, 1024), 1024)
+        options.jpeg_optimize,
+        options.jpeg_progressive,
+    ) == (100 * 1024 * 1024, 100_000_000, "jpeg", None, None, (256, 1024), 1024, "sampled", False)
     assert {"Copyright", "Artist", "DateTimeOriginal"} <= options.keep_metadata
     assert "GPSInfo" not in options.keep_metadata
 
@@ -104,6 +106,8 @@ def test_options_defaults_are_the_documented_ones() -> None:
         ({"keep_metadata": frozenset({"NoSuchTag"})}, "^keep_metadata"),
         ({"keep_metadata": frozenset({"GPSInfo"})}, "^keep_metadata"),
         ({"target_ssim": None}, "^target_ssim"),
+        ({"jpeg_optimize": "never"}, "^jpeg_optimize"),
+        ({"jpeg_progressive": 1}, "^jpeg_progressive"),
     ],
 )
 def test_options_validation_names_the_field(kwargs: dict, message: str) -> None:
