@@ -36,7 +36,7 @@ venv: $(BIN)/.installed
 checkov: $(CHECKOV_VENV)/.installed
 
 run: venv
-	$(BIN)/imgmgr serve
+	PILLOW_BLOCKS_MAX=8 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=67108864 $(BIN)/imgmgr serve
 
 lint: venv
 	$(BIN)/ruff check .

@@ -114,6 +114,8 @@ ARCHITECTURE = "arm64"
 
 #: The pipeline's functions, in the order an image goes through them, then the others.
 STEP_FUNCTIONS = ("compress", "thumbnail", "categorize")
+#: The functions that decode images, whose environment gets ``ImagePipelineProps.allocator_env``.
+IMAGE_FUNCTIONS = ("compress", "thumbnail")
 FUNCTION_NAMES = (*STEP_FUNCTIONS, "api", "redrive")
 
 #: Handler entry point of each function inside the function zip.
@@ -545,7 +547,7 @@ class ImagePipeline(Construct):
             layers=[self.layer.arn],
             memory_size=size.memory_mb,
             timeout=size.timeout_seconds,
-            environment=LambdaFunctionEnvironment(variables=self._environment()),
+            environment=LambdaFunctionEnvironment(variables=self._environment(name)),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="Text", log_group=log_group.name),
             # The log group exists (with its retention) before the function can write to it, and the
@@ -558,9 +560,13 @@ class ImagePipeline(Construct):
         self._policies[name] = policy
         return function
 
-    def _environment(self) -> dict[str, str]:
+    def _environment(self, name: str) -> dict[str, str]:
         props = self.props
+        # The image functions decode full-resolution images: the allocator keeps freed memory for the next
+        # decode (props.allocator_env; glibc and Pillow read it at start-up, so it must be set here).
+        allocator = dict(props.allocator_env) if name in IMAGE_FUNCTIONS else {}
         return {
+            **allocator,
             "IMGMGR_BUCKET": self.bucket.bucket,
             "IMGMGR_TABLE": self.table.name,
             "IMGMGR_DLQ_URL": self.dead_letter_queue.url,

@@ -20,7 +20,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 )
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 
-from constructs_lib.image_pipeline import STEP_FUNCTIONS
+from constructs_lib.image_pipeline import IMAGE_FUNCTIONS, STEP_FUNCTIONS
+from constructs_lib.props import ALLOCATOR_VARIABLES, DEFAULT_ALLOCATOR_ENV
 from tests.synth.support import Synthesized
 
 _REFERENCE = re.compile(r"^\$\{(?P<kind>data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
@@ -308,9 +309,27 @@ def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
     }
     for name, function in _functions(synthesized).items():
         variables = function["environment"]["variables"]
-        assert set(variables) == expected, name
+        allocator = set(DEFAULT_ALLOCATOR_ENV) if name in IMAGE_FUNCTIONS else set()
+        assert set(variables) == expected | allocator, name
         assert _ref(variables["IMGMGR_BUCKET"])[0::2] == ("aws_s3_bucket", "bucket")
         assert _ref(variables["IMGMGR_DLQ_URL"])[0::2] == ("aws_sqs_queue", "url")
+
+
+def test_image_functions_keep_freed_memory_with_the_measured_allocator_settings(synthesized: Synthesized) -> None:
+    # GIVEN the functions of the default pipeline
+    functions = _functions(synthesized)
+    # THEN compress and thumbnail (they decode full-resolution images) get the measured allocator settings
+    for name in ("compress", "thumbnail"):
+        variables = functions[name]["environment"]["variables"]
+        assert {key: variables[key] for key in DEFAULT_ALLOCATOR_ENV} == {
+            "PILLOW_BLOCKS_MAX": "8",
+            "MALLOC_MMAP_THRESHOLD_": "33554432",
+            "MALLOC_TRIM_THRESHOLD_": "1073741824",
+            "MALLOC_TOP_PAD_": "67108864",
+        }, name
+    # AND the functions that decode nothing keep the runtime's allocator
+    for name in ("categorize", "api", "redrive"):
+        assert not set(functions[name]["environment"]["variables"]) & ALLOCATOR_VARIABLES, name
 
 
 def test_the_exporter_gets_the_bucket_table_and_logging_environment(synthesized: Synthesized) -> None:
@@ -574,6 +593,7 @@ def variant() -> dict[str, Any]:
             manage_api_gateway_account=False,
             athena_results_expiration_days=1,
             rejected_events_expiration_days=None,
+            allocator_env={"PILLOW_BLOCKS_MAX": "4"},
         ),
     )
     trust = DataAwsIamPolicyDocument(
@@ -591,6 +611,15 @@ def variant() -> dict[str, Any]:
     analyst = IamRole(stack, "analyst", name="analyst", assume_role_policy=trust.json)
     pipeline.grant_read_renditions(analyst)
     return json.loads(cdktf.Testing.synth(stack))
+
+
+def test_the_allocator_settings_follow_the_props(variant: dict[str, Any]) -> None:
+    # GIVEN props that set only Pillow's block cache
+    functions = {f["function_name"]: f for f in variant["resource"]["aws_lambda_function"].values()}
+    # THEN the image functions get exactly that, and no glibc setting
+    for name in ("variant-compress", "variant-thumbnail"):
+        variables = functions[name]["environment"]["variables"]
+        assert {key: variables[key] for key in set(variables) & ALLOCATOR_VARIABLES} == {"PILLOW_BLOCKS_MAX": "4"}
 
 
 def test_on_demand_table_sets_no_capacity(variant: dict[str, Any]) -> None:

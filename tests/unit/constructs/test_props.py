@@ -43,6 +43,17 @@ def test_analytics_objects_may_be_kept_forever() -> None:
     assert (props.athena_results_expiration_days, props.rejected_events_expiration_days) == (None, None)
 
 
+def test_image_functions_keep_freed_memory_by_default() -> None:
+    # GIVEN / WHEN default props / THEN the allocator settings are the measured ones, and can be turned off
+    assert dict(ImagePipelineProps().allocator_env) == {
+        "PILLOW_BLOCKS_MAX": "8",
+        "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
+        "MALLOC_TRIM_THRESHOLD_": str(1024 * 1024 * 1024),
+        "MALLOC_TOP_PAD_": str(64 * 1024 * 1024),
+    }
+    assert dict(ImagePipelineProps(allocator_env={}).allocator_env) == {}
+
+
 def test_props_are_frozen() -> None:
     props = ImagePipelineProps()
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -83,6 +94,10 @@ def test_props_are_frozen() -> None:
         ({"api_throttle_burst_limit": 0}, r"^api_throttle_burst_limit: 0"),
         ({"api_daily_quota": 0}, r"^api_daily_quota: 0"),
         ({"layer_requirements": ()}, r"^layer_requirements: must name at least one requirement"),
+        ({"allocator_env": {"LD_PRELOAD": "x.so"}}, r"^allocator_env: 'LD_PRELOAD' is not an allocator variable"),
+        ({"allocator_env": {"PILLOW_BLOCKS_MAX": 8}}, r"^allocator_env: PILLOW_BLOCKS_MAX=8 must be a non-negative"),
+        ({"allocator_env": {"MALLOC_TOP_PAD_": "-1"}}, r"^allocator_env: MALLOC_TOP_PAD_='-1' must be a non-negative"),
+        ({"allocator_env": [("PILLOW_BLOCKS_MAX", "8")]}, r"^allocator_env: expected a mapping"),
         ({"compress_size": FunctionSize(memory_mb=64, timeout_seconds=10)}, r"^compress_size.memory_mb: 64"),
         ({"api_size": FunctionSize(memory_mb=512, timeout_seconds=901)}, r"^api_size.timeout_seconds: 901"),
     ],
