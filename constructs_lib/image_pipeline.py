@@ -204,6 +204,10 @@ class ImagePipeline(Construct):
         prefixes = [UPLOADS_PREFIX, RENDITIONS_PREFIX]
         self._grant(role, grants.delete_objects(self.bucket.arn, prefixes, sid="DeleteImages"))
 
+    def grant_delete_uploads(self, role: IamRole) -> None:
+        """Let ``role`` delete originals (``uploads/*``), never the renditions."""
+        self._grant(role, grants.delete_objects(self.bucket.arn, [UPLOADS_PREFIX], sid="DeleteUploads"))
+
     def grant_purge_renditions(self, role: IamRole) -> None:
         """Let ``role`` list and delete renditions (``renditions/*``), never the originals."""
         self._grant(
@@ -585,6 +589,9 @@ class ImagePipeline(Construct):
         # compress: original in, compressed rendition out, record updated.
         self.grant_read_uploads(roles["compress"])
         self.grant_write_renditions(roles["compress"])
+        # An original that arrives after its image was deleted (a presigned POST outlives a DELETE) is
+        # deleted by compress (lambdas.steps.compress), or it would stay in the bucket out of reach.
+        self.grant_delete_uploads(roles["compress"])
         # thumbnail: derives from the original or the compressed rendition.
         self.grant_read_uploads(roles["thumbnail"])
         self.grant_read_renditions(roles["thumbnail"])

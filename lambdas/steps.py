@@ -124,13 +124,20 @@ def compress(ports: Ports, key: str) -> StepResult:
 
     Records the upload (size, SHA-256), checks it against the declared hash and the size limit, writes
     the compressed rendition and moves the record to ``compressed``. A record the API did not create
-    (an object put straight into the bucket) is adopted from the key.
+    (an object put straight into the bucket) is adopted from the key. An original that arrives for a
+    deleted image is deleted.
     """
     started = time.perf_counter()
     upload = UploadKey.parse(key)
     record = _record_for_upload(ports, upload)
     if record.owner != upload.owner or record.filename != upload.filename:
         return _result(COMPRESS, record, Outcome.SKIPPED, started, code="Upload.KeyMismatch")
+    if record.state is ImageState.DELETED:
+        # The bytes arrived after the image was deleted (its presigned POST stays valid for minutes): the
+        # delete removed what existed then, so this original goes now, or it would stay in the bucket
+        # uncounted and out of reach of the API. Deleting a missing object is a no-op: a repeat is safe.
+        ports.objects.delete(key)
+        return _result(COMPRESS, record, Outcome.SKIPPED, started)
     if _done_or_final(record, ImageState.COMPRESSED):
         return _result(COMPRESS, record, Outcome.SKIPPED, started)
 

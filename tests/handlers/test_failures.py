@@ -6,6 +6,7 @@ import hashlib
 import struct
 import zlib
 from dataclasses import replace
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -17,7 +18,7 @@ from lambdas.domain.errors import ThrottledError
 from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
 from lambdas.handlers import categorize, compress, thumbnail
-from tests.handlers.conftest import BUCKET, envelope, s3_event
+from tests.handlers.conftest import BUCKET, TABLE, envelope, s3_event
 
 OWNER = "alice"
 IMAGE_ID = "img-0002"
@@ -92,14 +93,20 @@ def test_a_missing_object_fails_the_record_for_good(aws, ports, context):
     assert ports.metadata.get(IMAGE_ID).failure.code == "Object.NotFound"
 
 
-def test_an_event_for_a_deleted_image_does_nothing(aws, ports, context, photo):
-    # GIVEN an image deleted before its event arrived
+def test_an_upload_after_the_delete_is_removed_and_the_tombstone_stays(aws, ports, context, photo):
+    # GIVEN an upload declared, then deleted through the API before its bytes arrived (the API found
+    # nothing to remove), then the bytes sent with the still-valid presigned POST
     _awaiting(ports)
     ports.metadata.delete(IMAGE_ID, at=ports.clock.now())
-    # WHEN compress handles the event THEN it skips and the tombstone stays
-    _, result = _compress(aws, context, photo)
+    # WHEN compress handles the event
+    event, result = _compress(aws, context, photo)
+    # THEN it skips, the tombstone stays, and the original is gone from the bucket (nothing is orphaned)
     assert _outcome(result)[0] == "skipped"
     assert ports.metadata.get(IMAGE_ID).state is ImageState.DELETED
+    assert list(ports.objects.list("uploads/")) == []
+    assert list(ports.objects.list(f"renditions/{IMAGE_ID}/")) == []
+    # AND a repeated event (S3 delivers at least once) skips again without an error
+    assert _outcome(compress.handler(event, context))[0] == "skipped"
 
 
 def test_bytes_that_differ_from_the_declared_hash_fail(aws, ports, context, photo):
@@ -108,6 +115,22 @@ def test_bytes_that_differ_from_the_declared_hash_fail(aws, ports, context, phot
     # WHEN the real bytes arrive THEN the record fails with Upload.ChecksumMismatch
     _, result = _compress(aws, context, photo)
     assert _outcome(result) == ("failed", "Upload.ChecksumMismatch")
+
+
+def test_a_failed_upload_no_longer_expires_while_its_original_is_kept(aws, ports, context, photo):
+    # GIVEN an upload declared as the API does it: with another file's hash and the abandoned-upload expiry
+    declared = _awaiting(ports, declared_sha256=hashlib.sha256(b"another file").hexdigest())
+    store = ports.metadata
+    store.transition(declared, replace(declared, expires_at=ports.clock.now() + timedelta(days=1)))
+    # WHEN the bytes arrive and fail the checksum
+    _, result = _compress(aws, context, photo)
+    # THEN the failed record has no TTL in DynamoDB: it stays as long as the original it stands for
+    assert _outcome(result) == ("failed", "Upload.ChecksumMismatch")
+    item = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=TABLE, Key={"pk": {"S": f"IMG#{IMAGE_ID}"}, "sk": {"S": "IMG"}}, ConsistentRead=True
+    )["Item"]
+    assert (item["state"]["S"], "expires_at" in item) == ("failed", False)
+    assert aws["s3"].head_object(Bucket=BUCKET, Key=KEY)["ContentLength"] == len(photo)
 
 
 def test_a_key_outside_the_layout_is_refused_loudly_without_a_record(aws, ports, context, photo):

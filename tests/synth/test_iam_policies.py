@@ -157,6 +157,8 @@ def test_object_grants_read_nested_prefixes() -> None:
             "compress",
             {
                 ("s3:GetObject", "uploads/"),
+                # an original that arrives after its image was deleted is deleted (lambdas.steps.compress)
+                ("s3:DeleteObject", "uploads/"),
                 ("s3:PutObject", "renditions/"),
                 ("s3:ListBucket", "renditions/"),
                 ("s3:DeleteObject", "renditions/"),
@@ -198,6 +200,17 @@ def test_each_function_reaches_only_its_prefixes(
     synthesized: Synthesized, function: str, expected: set[tuple[str, str]]
 ) -> None:
     assert _object_grants(_function_statements(synthesized)[function]) == expected
+
+
+def test_only_the_api_and_compress_may_delete_originals(synthesized: Synthesized) -> None:
+    # GIVEN the functions whose roles may delete objects under uploads/
+    deleters = {
+        name
+        for name, statements in _function_statements(synthesized).items()
+        if ("s3:DeleteObject", "uploads/") in _object_grants(statements)
+    }
+    # THEN the api (deleting an image) and compress (an original that arrived after the delete) only
+    assert deleters == {"api", "compress"}
 
 
 def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized: Synthesized) -> None:
