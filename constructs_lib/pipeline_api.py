@@ -241,8 +241,15 @@ class PipelineApi(Construct):
 
     @property
     def url(self) -> str:
-        """Invoke URL of the stage (``https://<id>.execute-api.<region>.amazonaws.com/<stage>``)."""
-        return self.stage.invoke_url
+        """URL of the stage's root, with its trailing slash
+        (``https://<id>.execute-api.<region>.amazonaws.com/<stage>/``).
+
+        The stage's ``invoke_url`` has no trailing slash, and a browser resolves the web page's relative
+        links (``static/app.js``, ``v1/images``) against it as if the stage were a file, outside the stage.
+        Opened without the slash anyway, the API function redirects to it
+        (``lambdas.handlers.api.stage_root_redirect``).
+        """
+        return f"{self.stage.invoke_url}/"
 
     def _resource(self, path: str, resources: dict[str, str]) -> str:
         """The id of the API resource of ``path``, creating it and its parents once."""

@@ -561,6 +561,13 @@ def test_stack_outputs_are_named_thing_attr(synthesized: Synthesized, output: st
     assert _ref(value)[0::2] == reference
 
 
+def test_the_api_url_is_the_stage_root_with_its_trailing_slash(synthesized: Synthesized) -> None:
+    # GIVEN the api_url output (the stage's invoke_url has no trailing slash)
+    value = synthesized.document["output"]["api_url"]["value"]
+    # THEN it ends with one, so that the web page's relative links (static/..., v1/...) stay in the stage
+    assert re.fullmatch(r"\$\{aws_api_gateway_stage\.[^}.]+\.invoke_url\}/", value), value
+
+
 # ------------------------------------------------------------------ the construct with other props
 
 
