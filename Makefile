@@ -3,7 +3,7 @@
 #   make test   - lint + every test (unit, handlers, synth, checkov, end-to-end, browser)
 #   make synth  - cdktf.out/stacks/<stack>/cdk.tf.json
 #   make bench  - benchmarks on real photos, printed as ratios
-#   make lint   - ruff
+#   make lint   - ruff (lint + format) and mypy
 
 PYTHON ?= python3
 VENV := .venv
@@ -41,6 +41,7 @@ run: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy lambdas imgmgr constructs_lib stacks bench main.py
 
 test: venv checkov lint
 	$(BIN)/python -m pytest
