@@ -25,11 +25,6 @@ from cdktf_cdktf_provider_aws.athena_workgroup import (
 )
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_subscription_filter import CloudwatchLogSubscriptionFilter
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
 from cdktf_cdktf_provider_aws.glue_catalog_database import GlueCatalogDatabase
 from cdktf_cdktf_provider_aws.glue_catalog_table import (
     GlueCatalogTable,
@@ -83,6 +78,7 @@ from constructs import Construct
 
 from constructs_lib import grants
 from constructs_lib.grants import Statement
+from constructs_lib.iam import service_trust_policy
 from constructs_lib.image_pipeline import ARCHITECTURE, ATHENA_RESULTS_PREFIX, RUNTIME, STEP_FUNCTIONS, ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
 from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
@@ -318,7 +314,7 @@ class AnalyticsLake(Construct):
             "exporter-role",
             name=function_name,
             description=f"Execution role of {function_name}: only what it does",
-            assume_role_policy=_trust(self, "exporter-trust", "lambda.amazonaws.com").json,
+            assume_role_policy=service_trust_policy(self, "exporter-trust", "lambda.amazonaws.com").json,
         )
         # Reading and listing its own prefixes lets HeadObject tell a missing object (404) from a refusal
         # (403), which is how a redelivered payload is recognised.
@@ -520,7 +516,7 @@ class AnalyticsLake(Construct):
             f"{name}-role",
             name=f"{self._prefix}-{name}",
             description=f"Role of the {name} of {self._prefix}'s analytics lake: only what it does",
-            assume_role_policy=_trust(self, f"{name}-trust", "glue.amazonaws.com").json,
+            assume_role_policy=service_trust_policy(self, f"{name}-trust", "glue.amazonaws.com").json,
         )
         IamRolePolicy(
             self,
@@ -704,20 +700,6 @@ def _spark_schema() -> str:
     """The events table's columns (and ``dt``) as a Spark DDL schema string."""
     columns = [*((name, kind) for name, kind, _ in EVENT_COLUMNS), (PARTITION_COLUMN, "string")]
     return ", ".join(f"`{name}` {kind.upper()}" for name, kind in columns)
-
-
-def _trust(scope: Construct, id: str, service: str) -> DataAwsIamPolicyDocument:
-    return DataAwsIamPolicyDocument(
-        scope,
-        id,
-        statement=[
-            DataAwsIamPolicyDocumentStatement(
-                effect="Allow",
-                actions=["sts:AssumeRole"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
-            )
-        ],
-    )
 
 
 def outputs_of(lake: AnalyticsLake) -> Mapping[str, str]:

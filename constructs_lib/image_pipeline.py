@@ -81,6 +81,7 @@ from constructs import Construct
 
 from constructs_lib import grants
 from constructs_lib.grants import Statement
+from constructs_lib.iam import service_trust_policy
 from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, project_requirements
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
@@ -512,21 +513,7 @@ class ImagePipeline(Construct):
         log_group = CloudwatchLogGroup(
             self, f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=props.log_retention_days
         )
-        trust = DataAwsIamPolicyDocument(
-            self,
-            f"{name}-trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["lambda.amazonaws.com"]
-                        )
-                    ],
-                )
-            ],
-        )
+        trust = service_trust_policy(self, f"{name}-trust", "lambda.amazonaws.com")
         role = IamRole(
             self,
             f"{name}-role",

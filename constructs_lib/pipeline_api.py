@@ -28,17 +28,13 @@ from cdktf_cdktf_provider_aws.api_gateway_usage_plan import (
 )
 from cdktf_cdktf_provider_aws.api_gateway_usage_plan_key import ApiGatewayUsagePlanKey
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from constructs_lib.iam import service_trust_policy
 from constructs_lib.props import ImagePipelineProps
 
 
@@ -265,21 +261,7 @@ class PipelineApi(Construct):
 
     def _account(self, prefix: str, partition: str) -> ApiGatewayAccount:
         """The account-wide setting that lets API Gateway write logs (one per account and region)."""
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "logs-trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        DataAwsIamPolicyDocumentStatementPrincipals(
-                            type="Service", identifiers=["apigateway.amazonaws.com"]
-                        )
-                    ],
-                )
-            ],
-        )
+        trust = service_trust_policy(self, "logs-trust", "apigateway.amazonaws.com")
         role = IamRole(
             self,
             "logs-role",
