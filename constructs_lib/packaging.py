@@ -6,9 +6,13 @@ timestamp 1980-01-01 00:00:00 (the earliest a zip can hold), permissions fixed t
 
 The layer holds the runtime dependencies (``[project].dependencies`` of ``pyproject.toml``) installed
 for the Lambda platform (arm64, CPython 3.12, glibc 2.34: Pillow 13 ships only ``manylinux_2_28`` arm64
-wheels) by ``pip install --platform ... --only-binary=:all:``. It is cached in
-``<cache_dir>/<sha256 of its inputs>.zip``: the first synthesis needs the package index, later ones
-reuse the cache (and never re-resolve, so the layer does not change under a plan).
+wheels) by ``pip install --platform ... --only-binary=:all:``. The versions come from the committed lock
+``constructs_lib/layer-requirements.lock`` (exact versions and the SHA-256 of each wheel, so pip runs with
+``--require-hashes``), not from the ranges of ``pyproject.toml``: two machines build the same layer whatever
+the package index has released since. The lock is checked against the ranges at every synthesis and
+regenerated from them by ``python -m constructs_lib.lock_layer``. The layer is cached in
+``<cache_dir>/<sha256 of its inputs, the locked lines included>.zip``: the first synthesis needs the package
+index, later ones reuse the cache.
 """
 
 from __future__ import annotations
@@ -26,9 +30,13 @@ import tempfile
 import time
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 #: Timestamp of every zip entry: the earliest date the zip format can hold.
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -54,7 +62,25 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 LAMBDA_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 
 #: Bumped when the way a layer is built changes, so that old cache entries are not reused.
-LAYER_FORMAT_VERSION = 1
+LAYER_FORMAT_VERSION = 2
+
+#: The committed lock of the layer: one ``name==version --hash=sha256:...`` line per distribution.
+LAYER_LOCK = Path(__file__).with_name("layer-requirements.lock")
+
+#: The command that regenerates ``LAYER_LOCK`` from the ranges of ``pyproject.toml``; every stale-lock
+#: error names it.
+LOCK_COMMAND = "python -m constructs_lib.lock_layer"
+
+#: Environment markers of the Lambda runtime the layer is built for, to skip requirements that do not
+#: apply there (``; sys_platform == 'win32'``).
+LAMBDA_MARKER_ENVIRONMENT = {
+    "implementation_name": "cpython",
+    "os_name": "posix",
+    "platform_machine": "aarch64",
+    "platform_python_implementation": "CPython",
+    "platform_system": "Linux",
+    "sys_platform": "linux",
+}
 
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -67,6 +93,10 @@ class PackagingError(RuntimeError):
 
 class LayerBuildError(PackagingError):
     """The dependency layer could not be installed and no cached layer exists."""
+
+
+class StaleLockError(PackagingError):
+    """The layer lock is missing, unreadable, or does not satisfy the ranges of ``pyproject.toml``."""
 
 
 @dataclass(frozen=True)
@@ -102,9 +132,27 @@ def runtime_requirements(pyproject: Path, *, exclude: Iterable[str] = RUNTIME_PR
     return tuple(req for req in dependencies if requirement_name(req) not in excluded)
 
 
-def project_requirements(project_dir: Path, distribution: str = "imgmgr") -> tuple[str, ...]:
-    """Runtime requirements from ``project_dir/pyproject.toml``; when the project is installed rather than
-    checked out (no ``pyproject.toml``), from the installed distribution's metadata (extras left out)."""
+def project_requirements(
+    project_dir: Path, distribution: str = "imgmgr", *, lock: Path = LAYER_LOCK
+) -> tuple[str, ...]:
+    """The locked lines of ``lock`` (the layer's exact versions and hashes), after checking them against the
+    runtime requirements of ``project_dir/pyproject.toml``.
+
+    When the project is installed rather than checked out (no ``pyproject.toml``), the ranges come from the
+    installed distribution's metadata (extras left out); an installation without the lock file gets those
+    ranges unlocked. A checkout without the lock, or a stale lock, raises ``StaleLockError``.
+    """
+    ranges = declared_requirements(project_dir, distribution)
+    if lock.is_file():
+        return locked_requirements(ranges, lock)
+    if (project_dir / "pyproject.toml").is_file():
+        raise StaleLockError(f"layer lock: {lock.name} does not exist; generate it with: {LOCK_COMMAND}")
+    return ranges
+
+
+def declared_requirements(project_dir: Path, distribution: str = "imgmgr") -> tuple[str, ...]:
+    """Runtime requirement ranges from ``project_dir/pyproject.toml``; when the project is installed rather
+    than checked out (no ``pyproject.toml``), from the installed distribution's metadata (extras left out)."""
     pyproject = project_dir / "pyproject.toml"
     if pyproject.is_file():
         return runtime_requirements(pyproject)
@@ -119,6 +167,91 @@ def project_requirements(project_dir: Path, distribution: str = "imgmgr") -> tup
     return tuple(
         req for req in declared if "extra ==" not in req.replace('"', "'") and requirement_name(req) not in excluded
     )
+
+
+def read_lock(lock: Path) -> dict[str, tuple[Version, str]]:
+    """The locked distributions of ``lock``: normalized name -> (version, the whole line).
+
+    Every line is ``name==version`` followed by one or more ``--hash=sha256:<hex>``; blank lines and
+    ``#`` comments are skipped.
+    """
+    try:
+        text = lock.read_text(encoding="utf-8")
+    except OSError as error:
+        raise StaleLockError(
+            f"layer lock: cannot read {lock.name}: {error}; regenerate it with: {LOCK_COMMAND}"
+        ) from None
+    locked: dict[str, tuple[Version, str]] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        pin, *options = line.split()
+        try:
+            requirement = Requirement(pin)
+            (specifier,) = requirement.specifier
+            version = Version(specifier.version)
+        except (InvalidRequirement, InvalidVersion, ValueError):
+            specifier = None
+        if specifier is None or specifier.operator != "==" or not options:
+            raise StaleLockError(
+                f"layer lock: line {number} of {lock.name} ({line!r}) is not 'name==version --hash=sha256:...'; "
+                f"regenerate it with: {LOCK_COMMAND}"
+            )
+        if not all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", option) for option in options):
+            raise StaleLockError(
+                f"layer lock: line {number} of {lock.name} has a malformed hash; regenerate it with: {LOCK_COMMAND}"
+            )
+        locked[normalize_name(requirement.name)] = (version, line)
+    return locked
+
+
+def check_lock(
+    locked: Mapping[str, tuple[Version, str]], requirements: Iterable[str], *, lock_name: str, python_version: str
+) -> None:
+    """Raises ``StaleLockError`` naming the first requirement ``locked`` misses or pins outside its range.
+
+    Requirements whose environment marker is false on Lambda (arm64 Linux, CPython ``python_version``)
+    are skipped.
+    """
+    environment = {**LAMBDA_MARKER_ENVIRONMENT, "python_version": python_version}
+    environment["python_full_version"] = f"{python_version}.0"
+    for text in requirements:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            raise PackagingError(f"requirements: {text!r} is not a requirement specifier: {error}") from None
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        name = normalize_name(requirement.name)
+        if name not in locked:
+            raise StaleLockError(
+                f"layer lock: {name} ({text}) is missing from {lock_name}; regenerate it with: {LOCK_COMMAND}"
+            )
+        version = locked[name][0]
+        if not requirement.specifier.contains(version, prereleases=True):
+            raise StaleLockError(
+                f"layer lock: {name}=={version} in {lock_name} is outside {text}; regenerate it with: {LOCK_COMMAND}"
+            )
+
+
+def locked_requirements(requirements: Iterable[str], lock: Path = LAYER_LOCK) -> tuple[str, ...]:
+    """The lines of ``lock``, sorted by name, after ``check_lock`` against ``requirements``."""
+    locked = read_lock(lock)
+    check_lock(locked, requirements, lock_name=lock.name, python_version=LayerSpec.python_version)
+    return tuple(line for _, (_, line) in sorted(locked.items()))
+
+
+def lock_lines_from_report(report: Mapping[str, Any]) -> list[str]:
+    """``name==version --hash=sha256:...`` lines, sorted by name, of a ``pip install --report`` document."""
+    lines: list[tuple[str, str]] = []
+    for item in report.get("install", []):
+        name = normalize_name(item["metadata"]["name"])
+        hashes = item.get("download_info", {}).get("archive_info", {}).get("hashes", {})
+        if "sha256" not in hashes:
+            raise PackagingError(f"layer lock: pip reported no sha256 for {name}")
+        lines.append((name, f"{name}=={item['metadata']['version']} --hash=sha256:{hashes['sha256']}"))
+    return [line for _, line in sorted(lines)]
 
 
 def write_deterministic_zip(entries: Iterable[tuple[str, Path]], destination: Path) -> Archive:
@@ -241,14 +374,63 @@ class LayerSpec:
         }
         return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
-    def pip_arguments(self, target: Path) -> list[str]:
-        """Arguments of ``pip install`` that put the requirements for Lambda into ``target``."""
-        arguments = ["install", "--quiet", "--no-compile", "--disable-pip-version-check", "--only-binary=:all:"]
+    @property
+    def hashed(self) -> bool:
+        """Whether the requirements carry wheel hashes (locked lines), so that pip must verify them."""
+        return any("--hash=" in requirement for requirement in self.requirements)
+
+    def requirements_text(self) -> str:
+        """The requirements as a pip requirements file (hash options are only allowed there)."""
+        return "".join(f"{requirement}\n" for requirement in self.requirements)
+
+    def platform_arguments(self) -> list[str]:
+        """The ``pip install`` options that select binary wheels for the Lambda platform."""
+        arguments = ["--only-binary=:all:"]
         for platform in self.platforms:
             arguments += ["--platform", platform]
-        arguments += ["--python-version", self.python_version, "--implementation", self.implementation]
-        arguments += ["--target", str(target), *self.requirements]
-        return arguments
+        return [*arguments, "--python-version", self.python_version, "--implementation", self.implementation]
+
+    def pip_arguments(self, target: Path, requirements_file: Path) -> list[str]:
+        """Arguments of ``pip install`` that put the requirements (written to ``requirements_file`` with
+        ``requirements_text``) for Lambda into ``target``; hashed requirements add ``--require-hashes``."""
+        arguments = ["install", "--quiet", "--no-compile", "--disable-pip-version-check", *self.platform_arguments()]
+        if self.hashed:
+            arguments.append("--require-hashes")
+        return [*arguments, "--target", str(target), "-r", str(requirements_file)]
+
+
+def resolve_lock(
+    spec: LayerSpec,
+    *,
+    pip: Sequence[str] = (sys.executable, "-m", "pip"),
+    runner: Runner = subprocess.run,
+) -> list[str]:
+    """Resolves the requirement ranges of ``spec`` for its platform with the package index and returns the
+    lock lines (``lock_lines_from_report``) of the newest versions in range."""
+    if spec.hashed:
+        raise PackagingError("requirements: resolve_lock takes ranges, not locked lines")
+    with tempfile.TemporaryDirectory(prefix="layer-lock-") as scratch:
+        report = Path(scratch) / "report.json"
+        command = [
+            *pip,
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--disable-pip-version-check",
+            *spec.platform_arguments(),
+            "--report",
+            str(report),
+            *spec.requirements,
+        ]
+        try:
+            result = runner(command, capture_output=True, text=True, timeout=900, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise PackagingError(f"layer lock: pip did not run: {type(error).__name__}: {error}") from None
+        if result.returncode != 0:
+            tail = "\n".join((result.stderr or result.stdout or "").strip().splitlines()[-12:])
+            raise PackagingError(f"layer lock: pip exited with {result.returncode}:\n{tail}")
+        return lock_lines_from_report(json.loads(report.read_text(encoding="utf-8")))
 
 
 def build_layer(
@@ -269,7 +451,9 @@ def build_layer(
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="layer-", dir=cache_dir) as scratch:
         site = Path(scratch) / "python"
-        command = [*pip, *spec.pip_arguments(site)]
+        requirements_file = Path(scratch) / "requirements.txt"
+        requirements_file.write_text(spec.requirements_text(), encoding="utf-8")
+        command = [*pip, *spec.pip_arguments(site, requirements_file)]
         try:
             result = runner(command, capture_output=True, text=True, timeout=900, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -284,7 +468,7 @@ def build_layer(
 
 def _layer_help(spec: LayerSpec, cached: Path, detail: str) -> str:
     return (
-        f"dependency layer: could not install {', '.join(spec.requirements)} for "
+        f"dependency layer: could not install {', '.join(req.split()[0] for req in spec.requirements)} for "
         f"{'/'.join(spec.platforms)} (Python {spec.python_version}) and no cached layer exists at "
         f"{cached.name} in {cached.parent.name}/. Synthesize once with access to the package index "
         f"(PyPI or the index configured for pip), or copy a cached layer there. {detail}"

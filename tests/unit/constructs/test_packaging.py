@@ -155,7 +155,7 @@ def test_project_runtime_requirements_build_the_layer_for_lambda_arm64() -> None
     requirements = runtime_requirements(Path(__file__).resolve().parents[3] / "pyproject.toml")
     spec = LayerSpec(requirements=requirements)
     # WHEN pip's arguments are formed
-    arguments = spec.pip_arguments(Path("target"))
+    arguments = spec.pip_arguments(Path("target"), Path("requirements.txt"))
     # THEN they install binary wheels for arm64 CPython 3.12, and Pillow is in
     assert any(req.startswith("pillow") for req in requirements)
     assert not any(req.startswith("boto3") for req in requirements)
