@@ -232,8 +232,9 @@ class ImagePipelineProps:
     Default: ``lambdas/`` of this project."""
 
     layer_requirements: tuple[str, ...] | None = None
-    """Requirements installed into the dependency layer; ``None`` reads ``[project].dependencies`` of
-    ``pyproject.toml`` without boto3/botocore (the Lambda runtime provides them). Default: ``None``."""
+    """Requirements installed into the dependency layer; ``None`` installs the exact, hash-checked versions of
+    ``constructs_lib/layer-requirements.lock`` (regenerate with ``python -m constructs_lib.lock_layer`` after changing
+    ``[project].dependencies``; boto3/botocore are left to the Lambda runtime). Default: ``None``."""
 
     build_cache_dir: Path = PROJECT_DIR / ".cache"
     """Where the function zip and the dependency layer are built and cached (``lambda-function/``,
@@ -317,7 +318,7 @@ class ImagePipelineProps:
         _integer("api_throttle_burst_limit", self.api_throttle_burst_limit, 1, 5000)
         _integer("api_daily_quota", self.api_daily_quota, 1, 10**9)
         if self.layer_requirements is not None and not self.layer_requirements:
-            raise PropsError("layer_requirements: must name at least one requirement (or be None for pyproject's)")
+            raise PropsError("layer_requirements: must name at least one requirement (or be None for the lock file's)")
 
     @property
     def function_sizes(self) -> dict[str, FunctionSize]:
