@@ -145,7 +145,9 @@ def aws_ports() -> Ports:
         objects=S3ObjectStore(current.bucket, client=client("s3")),
         metadata=DynamoMetadataStore(current.table, client=client("dynamodb")),
         labeler=RekognitionLabeler(
-            min_confidence=current.min_confidence, max_labels=current.max_labels, client=client("rekognition")
+            min_confidence=current.min_confidence,
+            max_labels=current.max_labels,
+            client_factory=functools.partial(client, "rekognition"),
         ),
         events=LogEventSink(),
         clock=SystemClock(),

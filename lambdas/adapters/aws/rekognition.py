@@ -9,6 +9,7 @@ service faults raise ``TransientError`` (retried); an image Rekognition cannot r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import boto3
@@ -28,8 +29,10 @@ INVALID_IMAGE_CODES = frozenset({"InvalidImageFormatException", "ImageTooLargeEx
 class RekognitionLabeler:
     """``Labeler`` calling ``DetectLabels`` with ``GENERAL_LABELS``.
 
-    ``min_confidence``: percent, default 70. ``max_labels``: default 20. ``client`` defaults to a new
-    boto3 Rekognition client.
+    ``min_confidence``: percent, default 70. ``max_labels``: default 20. ``client`` is used as given;
+    without it, ``client_factory`` (default: a new boto3 Rekognition client) builds one on the first
+    ``detect``, so that functions which never label (compress, thumbnail, api) do not pay for a client at
+    cold start.
     """
 
     def __init__(
@@ -38,6 +41,7 @@ class RekognitionLabeler:
         min_confidence: float = 70.0,
         max_labels: int = 20,
         client: RekognitionClient | None = None,
+        client_factory: Callable[[], RekognitionClient] | None = None,
     ) -> None:
         if not 0 <= min_confidence <= 100:
             raise ValueError(f"min_confidence must be 0..100, got {min_confidence}")
@@ -45,7 +49,15 @@ class RekognitionLabeler:
             raise ValueError(f"max_labels must be at least 1, got {max_labels}")
         self.min_confidence = min_confidence
         self.max_labels = max_labels
-        self.client: RekognitionClient = client if client is not None else boto3.client("rekognition")
+        self._client = client
+        self._client_factory = client_factory
+
+    @property
+    def client(self) -> RekognitionClient:
+        """The Rekognition client, built on first use when none was given."""
+        if self._client is None:
+            self._client = self._client_factory() if self._client_factory else boto3.client("rekognition")
+        return self._client
 
     def detect(self, image: bytes) -> Labeling:
         try:

@@ -85,3 +85,26 @@ def test_an_image_rekognition_cannot_read_is_permanent(stubbed):
 def test_min_confidence_out_of_range_is_refused():
     with pytest.raises(ValueError, match="min_confidence"):
         RekognitionLabeler(min_confidence=120, client=object())
+
+
+def test_client_is_built_on_first_detect_only() -> None:
+    # GIVEN a labeler given a client factory instead of a client (as every function's ports are)
+    built: list[object] = []
+    client = boto3.client("rekognition", region_name="us-east-1")
+
+    def factory():  # type: ignore[no-untyped-def]
+        built.append(client)
+        return client
+
+    labeler = RekognitionLabeler(client_factory=factory)
+    # WHEN nothing is labeled yet
+    # THEN no client was built (compress, thumbnail and api never label)
+    assert built == []
+    # WHEN an image is labeled twice
+    with Stubber(client) as stubber:
+        stubber.add_response("detect_labels", {"Labels": []})
+        stubber.add_response("detect_labels", {"Labels": []})
+        labeler.detect(b"img")
+        labeler.detect(b"img")
+    # THEN the factory ran once
+    assert built == [client]
