@@ -368,34 +368,24 @@ class ImagePipeline(Construct):
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         S3BucketLifecycleConfiguration(self, "bucket-lifecycle", bucket=bucket.id, rule=self._lifecycle_rules())
+        # (sid, condition test, condition key, value): every request that is not TLS 1.2+ is denied.
+        transport_rules = (
+            ("DenyInsecureTransport", "Bool", "aws:SecureTransport", "false"),
+            ("DenyOutdatedTls", "NumericLessThan", "s3:TlsVersion", "1.2"),
+        )
         deny_insecure = DataAwsIamPolicyDocument(
             self,
             "bucket-policy-document",
             statement=[
                 DataAwsIamPolicyDocumentStatement(
-                    sid="DenyInsecureTransport",
+                    sid=sid,
                     effect="Deny",
                     actions=["s3:*"],
                     resources=[bucket.arn, f"{bucket.arn}/*"],
                     principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="Bool", variable="aws:SecureTransport", values=["false"]
-                        )
-                    ],
-                ),
-                DataAwsIamPolicyDocumentStatement(
-                    sid="DenyOutdatedTls",
-                    effect="Deny",
-                    actions=["s3:*"],
-                    resources=[bucket.arn, f"{bucket.arn}/*"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="NumericLessThan", variable="s3:TlsVersion", values=["1.2"]
-                        )
-                    ],
-                ),
+                    condition=[DataAwsIamPolicyDocumentStatementCondition(test=test, variable=key, values=[value])],
+                )
+                for sid, test, key, value in transport_rules
             ],
         )
         # S3 refuses concurrent changes of a bucket's access settings (OperationAborted): one after the other.
