@@ -194,17 +194,31 @@ def compress(ports: Ports, key: str) -> StepResult:
     return _guard(ports, COMPRESS, record.image_id, started, work)
 
 
-def thumbnail(ports: Ports, image_id: str) -> StepResult:
-    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original)."""
-    started = time.perf_counter()
+def _load(
+    ports: Ports, step: str, image_id: str, started: float, *, done: ImageState, after: ImageState
+) -> ImageRecord | StepResult:
+    """The record a chained step works on, or the step's result when there is nothing to do.
+
+    Skips an unknown image and one already at ``done`` (or final); refuses one not yet at ``after``.
+    """
     record = ports.metadata.get(image_id)
     if record is None:
         return StepResult(
-            step=THUMBNAIL, image_id=image_id, owner=None, state=None, outcome=Outcome.SKIPPED, code="Record.NotFound"
+            step=step, image_id=image_id, owner=None, state=None, outcome=Outcome.SKIPPED, code="Record.NotFound"
         )
-    if _done_or_final(record, ImageState.THUMBNAILED):
-        return _result(THUMBNAIL, record, Outcome.SKIPPED, started)
-    _require(record, ImageState.COMPRESSED, THUMBNAIL)
+    if _done_or_final(record, done):
+        return _result(step, record, Outcome.SKIPPED, started)
+    _require(record, after, step)
+    return record
+
+
+def thumbnail(ports: Ports, image_id: str) -> StepResult:
+    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original)."""
+    started = time.perf_counter()
+    loaded = _load(ports, THUMBNAIL, image_id, started, done=ImageState.THUMBNAILED, after=ImageState.COMPRESSED)
+    if isinstance(loaded, StepResult):
+        return loaded
+    record = loaded
 
     def work() -> StepResult:
         data = None
@@ -234,14 +248,10 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
 def categorize(ports: Ports, image_id: str) -> StepResult:
     """Step 3: label the analysis preview, store labels and categories, and make the image ready."""
     started = time.perf_counter()
-    record = ports.metadata.get(image_id)
-    if record is None:
-        return StepResult(
-            step=CATEGORIZE, image_id=image_id, owner=None, state=None, outcome=Outcome.SKIPPED, code="Record.NotFound"
-        )
-    if _done_or_final(record, ImageState.READY):
-        return _result(CATEGORIZE, record, Outcome.SKIPPED, started)
-    _require(record, ImageState.THUMBNAILED, CATEGORIZE)
+    loaded = _load(ports, CATEGORIZE, image_id, started, done=ImageState.READY, after=ImageState.THUMBNAILED)
+    if isinstance(loaded, StepResult):
+        return loaded
+    record = loaded
 
     def work() -> StepResult:
         analysis = record.rendition("analysis")
