@@ -201,6 +201,16 @@ class DynamoMetadataStore:
         self.table_name = table_name
         self.client: DynamoDBClient = client if client is not None else boto3.client("dynamodb")
 
+    def _get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        """One item by its key, read consistently; ``None`` when absent."""
+        try:
+            response = self.client.get_item(
+                TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "dynamodb:GetItem") from exc
+        return response.get("Item")
+
     # --- writes ---------------------------------------------------------------------------------------
     def create(self, record: ImageRecord) -> ImageRecord:
         stored = replace(record, version=1)
@@ -208,15 +218,7 @@ class DynamoMetadataStore:
         return stored
 
     def get(self, image_id: str) -> ImageRecord | None:
-        try:
-            response = self.client.get_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": _record_pk(image_id)}, "sk": {"S": _RECORD_SK}},
-                ConsistentRead=True,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, "dynamodb:GetItem") from exc
-        item = response.get("Item")
+        item = self._get_item(_record_pk(image_id), _RECORD_SK)
         return None if item is None else _record_from_item(item)
 
     def transition(self, current: ImageRecord, updated: ImageRecord) -> ImageRecord:
@@ -488,15 +490,7 @@ class DynamoMetadataStore:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def usage(self, owner: str | None = None) -> Usage:
-        try:
-            response = self.client.get_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": _scope_pk(owner)}, "sk": {"S": _USAGE_SK}},
-                ConsistentRead=True,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, "dynamodb:GetItem") from exc
-        item = response.get("Item")
+        item = self._get_item(_scope_pk(owner), _USAGE_SK)
         if item is None:
             return Usage()
         return Usage(
