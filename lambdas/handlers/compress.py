@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas import config, steps
 from lambdas.handlers.common import run
+from lambdas.imaging import pipeline as _imaging_pipeline  # noqa: F401 - Pillow and numpy load during init
 
 logger = Logger()
 metrics = Metrics()
