@@ -554,14 +554,14 @@ class AnalyticsLake(Construct):
         """Write the log groups Glue creates for crawlers or jobs (``/aws-glue/<kind>*``)."""
         pipeline = self.pipeline
         arn = (
-            f"arn:{pipeline.partition.partition}:logs:{pipeline.region.region}:{pipeline.caller.account_id}"
+            f"arn:{pipeline.partition.partition}:logs:{pipeline.region.name}:{pipeline.caller.account_id}"
             f":log-group:/aws-glue/{kind}*"
         )
         return Statement("WriteGlueLogs", GLUE_LOG_ACTIONS, (arn, f"{arn}:*"))
 
     def _catalog_arns(self, tables: Sequence[str]) -> tuple[str, ...]:
         pipeline = self.pipeline
-        base = f"arn:{pipeline.partition.partition}:glue:{pipeline.region.region}:{pipeline.caller.account_id}"
+        base = f"arn:{pipeline.partition.partition}:glue:{pipeline.region.name}:{pipeline.caller.account_id}"
         return (
             f"{base}:catalog",
             f"{base}:database/{self.database_name}",

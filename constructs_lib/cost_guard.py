@@ -434,7 +434,7 @@ class CostGuard(Construct):
 
     def _dashboard(self) -> CloudwatchDashboard:
         pipeline = self.props.pipeline
-        region = self.region.region
+        region = self.region.name
         functions = sorted(pipeline.functions.items())
 
         def lambda_metrics(metric: str, stat: str) -> list[list[Any]]:

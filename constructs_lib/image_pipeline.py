@@ -457,7 +457,7 @@ class ImagePipeline(Construct):
 
     def _cors(self) -> None:
         """Browsers may POST presigned uploads from the API's own origin (the web page) and the extra origins."""
-        api_origin = f"https://{self.api.rest_api.id}.execute-api.{self.region.region}.{self.partition.dns_suffix}"
+        api_origin = f"https://{self.api.rest_api.id}.execute-api.{self.region.name}.{self.partition.dns_suffix}"
         S3BucketCorsConfiguration(
             self,
             "bucket-cors",

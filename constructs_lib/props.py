@@ -210,10 +210,14 @@ class ImagePipelineProps:
     """Extra origins (``https://host[:port]``) allowed to POST uploads to the bucket from a browser; the
     API's own origin (which serves the web page) is always allowed. Default: none."""
 
-    manage_api_gateway_account: bool = True
+    manage_api_gateway_account: bool = False
     """Set the account-wide API Gateway CloudWatch role (``aws_api_gateway_account``, one per account and
-    region), which access and execution logs need. Turn it off when another stack of the account already
-    manages it. Default: ``True``."""
+    region), which access and execution logs need. It is a singleton of the account: two stacks that set
+    it take it over from each other on every apply, and a destroy leaves it naming a deleted role. Turn it
+    on in exactly one stack of the account and region; when it is off the account must already have a
+    role set, or API Gateway refuses the stage's logging settings
+    (``aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<arn>``).
+    Default: ``False``."""
 
     api_stage_name: str = "prod"
     """Name of the API Gateway stage (the first segment of the API URL's path). Default: ``"prod"``."""

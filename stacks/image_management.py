@@ -14,6 +14,13 @@ from constructs_lib.image_pipeline import ImagePipeline, outputs_of
 from constructs_lib.props import ImagePipelineProps
 from stacks.settings import Settings
 
+#: Versions of hashicorp/aws the synthesized JSON is valid for. The bindings are generated from 6.25.0,
+#: but the configuration uses nothing that 5.100 lacks (``data.aws_region`` is read through ``name``,
+#: which 6.x keeps as a deprecated alias of ``region``), so plain Terraform or OpenTofu may pick either.
+#: The deployment twin (``tests/twin``) applies it with 5.100.0, the newest provider this project can
+#: test offline.
+AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7"
+
 
 class ImageManagementStack(TerraformStack):
     """Everything one deployment needs; the only place that creates the provider and the backend."""
@@ -27,6 +34,8 @@ class ImageManagementStack(TerraformStack):
             region=settings.region,
             default_tags=[AwsProviderDefaultTags(tags=settings.default_tags)],
         )
+        # The bindings pin their own version exactly; admit every version the JSON is valid for.
+        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
         if settings.state_bucket:
             S3Backend(
                 self,
@@ -41,7 +50,13 @@ class ImageManagementStack(TerraformStack):
                 self.add_override("terraform.backend.s3.use_lockfile", True)
         else:
             LocalBackend(self, path=f"terraform.{id}.tfstate")
-        self.pipeline = ImagePipeline(self, "pipeline", props=ImagePipelineProps(name_prefix=settings.name_prefix))
+        self.pipeline = ImagePipeline(
+            self,
+            "pipeline",
+            props=ImagePipelineProps(
+                name_prefix=settings.name_prefix, manage_api_gateway_account=settings.manage_api_gateway_account
+            ),
+        )
         self.analytics = AnalyticsLake(
             self,
             "analytics",

@@ -53,6 +53,13 @@ class Settings:
     enable_quicksight: bool = False
     """Create the QuickSight data source and data sets (QuickSight is not free). Default: ``False``."""
 
+    manage_api_gateway_account: bool = False
+    """Let this stack set the account-wide API Gateway CloudWatch role (``aws_api_gateway_account``, one
+    per account and region), which the stage's access and execution logs need. Off by default, because
+    two stacks that manage it take it over from each other and a destroy leaves it pointing at a deleted
+    role; when off, the account must already have a role set (once per account and region: see the
+    README). Default: ``False``."""
+
     state_bucket: str | None = None
     """S3 bucket of the Terraform state; when unset the state is a local file. Default: ``None``."""
 
@@ -210,6 +217,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "alert_emails": _emails,
     "monthly_budget_usd": _amount,
     "enable_quicksight": _flag,
+    "manage_api_gateway_account": _flag,
     "state_bucket": _optional_text,
     "state_key": _text,
     "state_lock_table": _optional_text,

@@ -2,7 +2,8 @@
 
 The queue holds Lambda on-failure destination records (``requestContext.functionArn``, ``condition``
 ``"RetriesExhausted"``, ``requestPayload`` = the event that failed). Each is re-invoked asynchronously
-(``InvocationType=Event``) on the function that failed, so the destination chain continues as usual,
+(``InvocationType=Event``) on the function that failed (its unqualified ARN: the records name
+``$LATEST``, which IAM authorizes apart), so the destination chain continues as usual,
 and deleted from the queue once Lambda accepted it. Only functions in this function's own account and
 region are invoked; anything else stays in the queue and is reported. The record of an image whose
 retries were exhausted is ``failed`` with a retryable code, which the replayed step resumes.
@@ -85,7 +86,7 @@ def _replay(
         return "not JSON"
     if not isinstance(envelope.raw_event, dict) or envelope.request_payload is None:
         return "not a Lambda destination record"
-    arn = envelope.function_arn
+    arn = unqualified(envelope.function_arn)
     if not arn.startswith(function_prefix):
         return f"function {arn!r} is outside {function_prefix!r}"
     if dry_run:
@@ -99,6 +100,16 @@ def _replay(
         raise translate(exc, "lambda:Invoke") from exc
     logger.info("replayed", extra={"function": arn, "message_id": message["MessageId"]})
     return None
+
+
+def unqualified(function_arn: str) -> str:
+    """The function's ARN without the ``$LATEST`` qualifier that Lambda puts in destination records.
+
+    Replaying on ``...:function:<name>`` runs the same code as ``...:<name>:$LATEST``, but IAM authorizes
+    the ARN as invoked: a role allowed the unqualified ARN is denied the qualified one. Other qualifiers
+    (versions, aliases) are kept: they name other code, which the role must be allowed explicitly.
+    """
+    return function_arn.removesuffix(":$LATEST")
 
 
 def _function_prefix(context: LambdaContext) -> str:

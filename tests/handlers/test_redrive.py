@@ -13,7 +13,8 @@ from lambdas.handlers import redrive
 from tests.handlers.conftest import failure_record, s3_event
 
 KEY = "uploads/alice/img-0003/photo.jpg"
-FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:imgmgr-compress:$LATEST"
+#: The destination records name the function qualified with ``$LATEST``; the replay invokes it unqualified.
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:imgmgr-compress"
 
 
 @pytest.fixture
@@ -53,6 +54,26 @@ def test_a_failed_event_is_invoked_again_on_its_function_and_removed(aws, lambda
     # THEN compress was invoked asynchronously with the original event and the message is gone
     assert (report["replayed"], report["kept"]) == (1, [])
     assert _depth(aws) == 0
+
+
+def test_the_replay_invokes_the_unqualified_arn_that_the_role_is_allowed(aws, lambda_stub, context):
+    # GIVEN a failure record naming compress as Lambda does, with the $LATEST qualifier
+    event = s3_event(KEY, 1000)
+    record = failure_record(event, function="compress")
+    assert record["requestContext"]["functionArn"] == f"{FUNCTION}:$LATEST"
+    _queue(aws, record)
+    # WHEN the redrive runs THEN it invokes the unqualified ARN (the stubbed call fails on any other)
+    lambda_stub.add_response(
+        "invoke",
+        {"StatusCode": 202},
+        {"FunctionName": FUNCTION, "InvocationType": "Event", "Payload": json.dumps(event).encode()},
+    )
+    assert redrive.handler({}, context)["replayed"] == 1
+
+
+def test_a_version_qualifier_is_kept_since_it_names_other_code():
+    assert redrive.unqualified(f"{FUNCTION}:7") == f"{FUNCTION}:7"
+    assert redrive.unqualified(f"{FUNCTION}:$LATEST") == FUNCTION
 
 
 def test_a_record_for_a_function_of_another_account_stays_in_the_queue(aws, lambda_stub, context):

@@ -300,13 +300,7 @@ def test_function_roles_trust_only_lambda(synthesized: Synthesized) -> None:
         assert statement["principals"] == [{"identifiers": ["lambda.amazonaws.com"], "type": "Service"}]
 
 
-def test_the_only_managed_policy_lets_api_gateway_write_its_logs(synthesized: Synthesized) -> None:
-    # GIVEN the managed policy attachments (AWS-owned documents, not walked above)
-    attachments = list(synthesized.resources("aws_iam_role_policy_attachment").values())
-    # WHEN each is read / THEN the one attachment is API Gateway's account-wide logging role
-    assert len(attachments) == 1
-    assert attachments[0]["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
-    _, role, _ = _ref(attachments[0]["role"])
-    _, trust, _ = _ref(synthesized.resources("aws_iam_role")[role]["assume_role_policy"])
-    (statement,) = _documents(synthesized)[trust]["statement"]
-    assert statement["principals"] == [{"identifiers": ["apigateway.amazonaws.com"], "type": "Service"}]
+def test_the_ready_stack_leaves_the_account_wide_api_gateway_setting_alone(synthesized: Synthesized) -> None:
+    # GIVEN the default settings THEN no account singleton is taken over and no managed policy attached
+    assert synthesized.resources("aws_api_gateway_account") == {}
+    assert synthesized.resources("aws_iam_role_policy_attachment") == {}

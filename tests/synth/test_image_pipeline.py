@@ -136,7 +136,7 @@ def test_bucket_cors_allows_only_post_from_the_api_origin(synthesized: Synthesiz
     assert rule["allowed_methods"] == ["POST"]
     assert len(rule["allowed_origins"]) == 1
     assert re.fullmatch(
-        r"https://\$\{aws_api_gateway_rest_api\.[^}]+\.id\}\.execute-api\.\$\{data\.aws_region\.[^}]+\.region\}\."
+        r"https://\$\{aws_api_gateway_rest_api\.[^}]+\.id\}\.execute-api\.\$\{data\.aws_region\.[^}]+\.name\}\."
         r"\$\{data\.aws_partition\.[^}]+\.dns_suffix\}",
         rule["allowed_origins"][0],
     )
@@ -597,7 +597,7 @@ def variant() -> dict[str, Any]:
             originals_transition_days=30,
             originals_expiration_days=365,
             cors_allowed_origins=("https://app.example.com",),
-            manage_api_gateway_account=False,
+            manage_api_gateway_account=True,
             athena_results_expiration_days=1,
             rejected_events_expiration_days=None,
             allocator_env={"PILLOW_BLOCKS_MAX": "4"},
@@ -666,9 +666,14 @@ def test_extra_cors_origins_are_added_to_the_api_origin(variant: dict[str, Any])
     assert origins[1] == "https://app.example.com"
 
 
-def test_the_account_wide_api_gateway_setting_can_be_left_to_another_stack(variant: dict[str, Any]) -> None:
-    assert "aws_api_gateway_account" not in variant["resource"]
-    assert "aws_iam_role_policy_attachment" not in variant["resource"]
+def test_the_account_wide_api_gateway_setting_is_managed_when_asked(variant: dict[str, Any]) -> None:
+    # GIVEN a pipeline that manages the account's API Gateway CloudWatch role
+    (account,) = variant["resource"]["aws_api_gateway_account"].values()
+    (attachment,) = variant["resource"]["aws_iam_role_policy_attachment"].values()
+    # THEN the one managed policy is API Gateway's logging policy, on a role only API Gateway may assume
+    assert attachment["policy_arn"].endswith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+    role_name = attachment["role"].split(".")[1]
+    assert account["cloudwatch_role_arn"] == f"${{aws_iam_role.{role_name}.arn}}"
 
 
 def test_a_foreign_role_gets_one_policy_document_per_grant(variant: dict[str, Any]) -> None:

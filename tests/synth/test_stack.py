@@ -21,9 +21,9 @@ def test_provider_tags_every_resource_with_the_project(synthesized: Synthesized)
     assert provider["default_tags"] == [{"tags": {"ManagedBy": "cdktf", "Project": "imgmgr"}}]
 
 
-def test_aws_provider_is_pinned_to_the_prebuilt_bindings_version(synthesized: Synthesized) -> None:
+def test_aws_provider_constraint_admits_the_tested_5_100_and_the_bindings_6_25(synthesized: Synthesized) -> None:
     required = synthesized.document["terraform"]["required_providers"]["aws"]
-    assert required["version"] == "6.25.0"
+    assert required["version"] == ">= 5.100, < 7"
 
 
 def test_state_is_local_by_default(synthesized: Synthesized) -> None:

@@ -71,6 +71,7 @@ def test_aws_redrive_replays_each_failed_event_on_its_function():
         assert report.replayed == 1
         (call,) = recorder.invocations
         assert call["InvocationType"] == "Event"
+        assert call["FunctionName"] == "arn:aws:lambda:us-east-1:123456789012:function:imgmgr-categorize"
         assert json.loads(call["Payload"]) == {"images": [{"image_id": "img1"}]}
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
         assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"

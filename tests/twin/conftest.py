@@ -1,0 +1,208 @@
+"""The deployment twin: the session's synthesized stack applied with the real AWS provider to moto's
+server, and the real handlers run on what was applied (``tests/twin/runtime.py``).
+
+One apply per session (about a minute and a half); ``destroy`` runs when the session ends and must
+leave nothing behind. Each test starts with an empty invocation queue and must end without IAM denials
+it did not expect (:meth:`TwinSession.expect_denials`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.synth.support import PROJECT_DIR, Synthesized
+from tests.twin.rest_api import RestApi
+from tests.twin.runtime import Call, Twin
+from tests.twin.terraform import Workspace
+
+
+@dataclass
+class Emulator:
+    endpoint: str
+    process: subprocess.Popen[str]
+
+
+def start_emulator() -> Emulator:
+    environ = {
+        **os.environ,
+        # The provider attaches an AWS managed policy (API Gateway's logs role), which moto loads only so.
+        "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.twin.emulator_server"],
+        cwd=PROJECT_DIR,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("port "):
+        process.kill()
+        raise RuntimeError(f"the emulator did not start: {line!r}")
+    return Emulator(endpoint=f"http://127.0.0.1:{int(line.split()[1])}", process=process)
+
+
+@dataclass
+class Applied:
+    """One stack applied to the emulator: its workspace, outputs and the time each command took."""
+
+    workspace: Workspace
+    outputs: dict[str, Any]
+    resources: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def apply_stack(stack_dir: Path, into: Path, endpoint: str) -> Applied:
+    workspace = Workspace.prepare(stack_dir, into, endpoint=endpoint)
+    workspace.init()
+    workspace.validate()
+    workspace.apply()
+    state = workspace.state()
+    resources = len(state.get("values", {}).get("root_module", {}).get("resources", []))
+    return Applied(workspace=workspace, outputs=workspace.outputs(), resources=resources)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    emulator = start_emulator()
+    yield emulator
+    emulator.process.terminate()
+    emulator.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def applied(
+    synthesized: Synthesized, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Applied]:
+    """The ready stack, applied; destroyed at the end of the session (which must leave nothing)."""
+    applied = apply_stack(synthesized.path.parent, tmp_path_factory.mktemp("twin") / "stack", emulator.endpoint)
+    yield applied
+    # Terraform refuses to delete a versioned bucket that holds objects (force_destroy is off by
+    # default): the operator empties it first, every version and delete marker.
+    empty_bucket(emulator.endpoint, applied.outputs["bucket_name"])
+    applied.workspace.destroy()
+    left = applied.workspace.state().get("values", {}).get("root_module", {}).get("resources", [])
+    managed = [resource["address"] for resource in left if resource.get("mode") == "managed"]
+    assert managed == [], f"destroy left {managed}"
+    print(f"\ntwin: terraform seconds {applied.workspace.timings.seconds}")
+
+
+class TwinSession:
+    """The twin for one test: fails the test on IAM denials it did not expect, or invocations left queued."""
+
+    def __init__(self, twin: Twin, api: RestApi, applied: Applied) -> None:
+        self.twin = twin
+        self.api = api
+        self.applied = applied
+        self.outputs = applied.outputs
+        self._start = len(twin.denials)
+        self._invocations = len(twin.invocations)
+        self._expected = 0
+
+    @property
+    def api_key(self) -> str:
+        return self.api.key_value(self.outputs["api_key_id"])
+
+    def errors(self) -> list[str]:
+        """What the functions raised during this test (for assertion messages)."""
+        return [
+            f"{invocation.function}: {type(invocation.error).__name__}: {invocation.error}"
+            for invocation in self.twin.invocations[self._invocations :]
+            if invocation.error is not None
+        ]
+
+    def expect_denials(self) -> list[Call]:
+        """The denials since the test began, which the test takes responsibility for."""
+        taken = self.twin.denials[self._start + self._expected :]
+        self._expected += len(taken)
+        return taken
+
+    def check(self) -> None:
+        # What the test's last requests set off (analytics lines of the API...) is delivered too.
+        self.twin.drain()
+        unexpected = self.twin.denials[self._start + self._expected :]
+        self.twin.faults.clear()
+        assert not unexpected, "IAM denied calls:\n" + "\n".join(
+            f"  {call.function} {call.service}:{call.operation}: "
+            + "; ".join(d.explain() for d in call.decisions if not d.allowed)
+            for call in unexpected
+        )
+        assert not self.twin._pending, f"invocations left queued: {list(self.twin._pending)}"
+
+
+@pytest.fixture(scope="session")
+def twin_runtime(applied: Applied, emulator: Emulator) -> Iterator[tuple[Twin, RestApi]]:
+    account = applied.outputs["api_url"] and _account(emulator.endpoint)
+    twin = Twin(emulator.endpoint, region="us-east-1", account=account)
+    twin.install()
+    yield twin, RestApi(twin, applied.outputs["api_url"])
+    twin.uninstall()
+    _print_calls(twin)
+
+
+@pytest.fixture
+def twin(twin_runtime: tuple[Twin, RestApi], applied: Applied) -> Iterator[TwinSession]:
+    runtime, api = twin_runtime
+    runtime._pending.clear()
+    session = TwinSession(runtime, api, applied)
+    yield session
+    session.check()
+
+
+def empty_bucket(endpoint: str, bucket: str) -> None:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="twin-admin",
+        aws_secret_access_key="twin-admin",
+    )
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+
+
+def _account(endpoint: str) -> str:
+    import boto3
+
+    sts = boto3.client(
+        "sts",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="twin-admin",
+        aws_secret_access_key="twin-admin",
+    )
+    return sts.get_caller_identity()["Account"]
+
+
+def _print_calls(twin: Twin) -> None:
+    """The calls and actions evaluated per function, for the record."""
+    by_function: dict[str, dict[str, int]] = {}
+    for call in twin.calls:
+        actions = by_function.setdefault(call.function, {})
+        for decision in call.decisions:
+            actions[decision.request.action] = actions.get(decision.request.action, 0) + 1
+    print("\ntwin: IAM requests evaluated per function")
+    for function, actions in sorted(by_function.items()):
+        print(f"  {function}: " + ", ".join(f"{action} x{count}" for action, count in sorted(actions.items())))
+    print(
+        f"twin: {len(twin.calls)} calls, {len(twin.denials)} denied, {len(twin.invocations)} invocations, {time.strftime('%X')}"
+    )

@@ -1,0 +1,179 @@
+"""Scenarios through the twin: the deployed API, S3, the three steps and the table, under their own IAM.
+
+Each asserts on the emulator's own S3, DynamoDB and SQS state, read with the twin's unrestricted view.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from tests.twin.conftest import TwinSession
+from tests.twin.runtime import PostRefused
+from tests.twin.support import declare, image, photo, upload
+
+
+def _keys(session: TwinSession, prefix: str) -> list[str]:
+    s3 = session.twin.admin("s3")
+    listed = s3.list_objects_v2(Bucket=session.outputs["bucket_name"], Prefix=prefix)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def _items(session: TwinSession, image_id: str) -> list[dict]:
+    dynamodb = session.twin.admin("dynamodb")
+    answer = dynamodb.query(
+        TableName=session.outputs["table_name"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"IMG#{image_id}"}},
+        ConsistentRead=True,
+    )
+    return answer["Items"]
+
+
+def _record(session: TwinSession, image_id: str) -> dict:
+    return next(item for item in _items(session, image_id) if item["sk"]["S"] == "IMG")
+
+
+def _dead_letters(session: TwinSession) -> list[dict]:
+    sqs = session.twin.admin("sqs")
+    url = session.outputs["dead_letter_queue_url"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def test_an_upload_through_the_presigned_post_becomes_a_ready_image_with_renditions(twin: TwinSession) -> None:
+    # GIVEN the deployed API and its key WHEN a client uploads a photo through the presigned POST
+    uploaded = upload(twin, photo(1))
+    # THEN compress, thumbnail and categorize ran on it and the image is ready with its renditions
+    shown = image(twin, uploaded["id"])
+    assert shown["status"] == "ready", (shown, twin.errors())
+    assert shown["categories"], shown
+    assert _record(twin, uploaded["id"])["state"]["S"] == "ready"
+    renditions = _keys(twin, f"renditions/{uploaded['id']}/")
+    assert len(renditions) >= 3, renditions
+    assert {r["name"] for r in shown["renditions"]} >= {"compressed"}, shown["renditions"]
+
+
+def test_an_exact_duplicate_answers_the_existing_image_and_uploads_nothing(twin: TwinSession) -> None:
+    # GIVEN an uploaded photo
+    data = photo(2)
+    first = upload(twin, data)
+    originals = _keys(twin, "uploads/")
+    # WHEN the same bytes are declared again THEN the answer is the existing image, with no upload target
+    again = declare(twin, data, filename="copy.jpg")
+    assert again.status == 200, again.text
+    assert again.json()["duplicate"] is True and again.json()["upload"] is None
+    assert again.json()["image"]["id"] == first["id"]
+    assert _keys(twin, "uploads/") == originals
+
+
+def test_deleting_an_image_removes_its_original_renditions_and_records(twin: TwinSession) -> None:
+    # GIVEN a ready image
+    uploaded = upload(twin, photo(3))
+    assert _keys(twin, f"renditions/{uploaded['id']}/")
+    # WHEN its owner deletes it
+    response = twin.api.request("DELETE", f"/v1/images/{uploaded['id']}", api_key=twin.api_key)
+    assert response.status == 204, (response.text, twin.errors())
+    # THEN no current object and no item of the image is left, and the API no longer shows it
+    assert _keys(twin, f"renditions/{uploaded['id']}/") == []
+    assert [key for key in _keys(twin, "uploads/") if f"/{uploaded['id']}/" in key] == []
+    assert [item["sk"]["S"] for item in _items(twin, uploaded["id"]) if item["sk"]["S"] != "IMG"] == []
+    assert twin.api.request("GET", f"/v1/images/{uploaded['id']}", api_key=twin.api_key).status == 404
+
+
+def test_a_file_that_is_not_an_image_fails_with_its_code_and_nothing_derived(twin: TwinSession) -> None:
+    # GIVEN bytes that are no image, declared as a JPEG
+    hostile = b"<?php system($_GET['c']); ?>" + b"\0" * 2000
+    uploaded = upload(twin, hostile, filename="shell.jpg")
+    # THEN the image is failed with the code of the refusal, permanently, and nothing was derived
+    shown = image(twin, uploaded["id"])
+    assert shown["status"] == "failed", shown
+    assert shown["failure"]["code"] == "Image.NotAnImage", shown["failure"]
+    assert _keys(twin, f"renditions/{uploaded['id']}/") == []
+    assert _dead_letters(twin) == []
+
+
+def test_the_presigned_post_enforces_its_policy(twin: TwinSession) -> None:
+    # GIVEN a presigned POST for a declared JPEG
+    data = photo(4)
+    target = declare(twin, data).json()["upload"]
+    fields = target["fields"]
+    # THEN another key, another content type, an extra field, a bad signature or a late upload is refused
+    cases = {
+        "key": {**fields, "key": fields["key"].replace("uploads/", "uploads/other-")},
+        "content type": {**fields, "Content-Type": "text/html"},
+        "extra field": {**fields, "acl": "public-read"},
+        "signature": {**fields, "x-amz-signature": "0" * 64},
+    }
+    for case, form in cases.items():
+        with pytest.raises(PostRefused) as refused:
+            twin.twin.post_object(target["url"], form, data)
+        assert refused.value.status == 403, case
+    with pytest.raises(PostRefused, match="EntityTooSmall"):
+        twin.twin.post_object(target["url"], fields, b"")
+    real_now = twin.twin.now
+    twin.twin.now = lambda: real_now() + timedelta(hours=2)
+    try:
+        with pytest.raises(PostRefused, match="expired"):
+            twin.twin.post_object(target["url"], fields, data)
+    finally:
+        twin.twin.now = real_now
+    assert [key for key in _keys(twin, "uploads/") if key == fields["key"]] == []
+
+
+def test_a_step_that_fails_after_its_retries_lands_in_the_queue_and_redrive_replays_it(twin: TwinSession) -> None:
+    # GIVEN Rekognition throttling every attempt of categorize (the first try and both retries)
+    twin.twin.faults[("rekognition", "DetectLabels")] = ["ThrottlingException"] * 3
+    uploaded = upload(twin, photo(5))
+    # THEN the failure record of categorize waits in the dead-letter queue, with its $LATEST ARN
+    records = _dead_letters(twin)
+    assert len(records) == 1, (records, twin.errors())
+    assert records[0]["requestContext"]["functionArn"].endswith(":function:imgmgr-categorize:$LATEST")
+    assert records[0]["requestContext"]["condition"] == "RetriesExhausted"
+    assert image(twin, uploaded["id"])["status"] != "ready"
+    # WHEN the operator runs the redrive function (its own role, as deployed)
+    replay = twin.twin.invoke("imgmgr-redrive", {})
+    assert replay.error is None, replay.error
+    assert replay.result["replayed"] == 1, replay.result
+    twin.twin.drain()
+    # THEN categorize ran again, the image is ready and the queue is empty
+    assert image(twin, uploaded["id"])["status"] == "ready", twin.errors()
+    assert _dead_letters(twin) == []
+
+
+def test_analytics_lines_reach_the_partition_that_the_glue_table_projects(twin: TwinSession) -> None:
+    # GIVEN an uploaded image (its steps print analytics events)
+    upload(twin, photo(6))
+    # WHEN today's partition is resolved as Athena's partition projection resolves it: the template, or
+    # without one the Hive layout <location>/<column>=<value>/
+    glue = twin.twin.admin("glue")
+    database = twin.outputs["analytics_database_name"]
+    (table,) = [
+        t for t in glue.get_tables(DatabaseName=database)["TableList"] if t["Parameters"].get("projection.enabled")
+    ]
+    parameters = table["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    (column,) = [key["Name"] for key in table["PartitionKeys"]]
+    java_format = parameters[f"projection.{column}.format"]
+    today = twin.twin.now().strftime(java_format.replace("yyyy", "%Y").replace("MM", "%m").replace("dd", "%d"))
+    template = parameters.get("storage.location.template")
+    location = (
+        template.replace(f"${{{column}}}", today)
+        if template
+        else f"{table['StorageDescriptor']['Location'].rstrip('/')}/{column}={today}/"
+    )
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    # THEN the exporter's objects are there, gzip JSON lines of the upload and processing events
+    assert bucket == twin.outputs["bucket_name"]
+    keys = _keys(twin, prefix)
+    assert keys, f"nothing under {location}"
+    import gzip
+
+    s3 = twin.twin.admin("s3")
+    kinds = set()
+    for key in keys:
+        body = gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        kinds |= {json.loads(line)["event_type"] for line in body.splitlines() if line.strip()}
+    assert {"upload", "processed"} <= kinds, kinds
