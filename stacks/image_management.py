@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+import os
+from pathlib import Path
+
+from cdktf import App, LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -20,6 +23,17 @@ from stacks.settings import Settings
 #: The deployment twin (``tests/twin``) applies it with 5.100.0, the newest provider this project can
 #: test offline.
 AWS_PROVIDER_CONSTRAINT = ">= 5.100, < 7"
+
+
+def local_state_path(stack: TerraformStack, stack_id: str) -> str:
+    """``terraform.<stack>.tfstate`` in the project root (the directory synthesis runs in, as cdktf's own
+    default), relative to the synthesized stack directory that Terraform runs in.
+
+    Never inside the generated ``cdktf.out/``: ``make clean`` deletes it, and an apply without its state
+    would try to create every existing resource again.
+    """
+    stack_dir = Path(App.of(stack).outdir).resolve() / "stacks" / stack_id
+    return os.path.relpath(Path.cwd().resolve() / f"terraform.{stack_id}.tfstate", stack_dir)
 
 
 class ImageManagementStack(TerraformStack):
@@ -49,7 +63,7 @@ class ImageManagementStack(TerraformStack):
                 # S3 native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no field for it.
                 self.add_override("terraform.backend.s3.use_lockfile", True)
         else:
-            LocalBackend(self, path=f"terraform.{id}.tfstate")
+            LocalBackend(self, path=local_state_path(self, id))
         self.pipeline = ImagePipeline(
             self,
             "pipeline",

@@ -26,8 +26,14 @@ def test_aws_provider_constraint_admits_the_tested_5_100_and_the_bindings_6_25(s
     assert required["version"] == ">= 5.100, < 7"
 
 
-def test_state_is_local_by_default(synthesized: Synthesized) -> None:
-    assert synthesized.document["terraform"]["backend"] == {"local": {"path": "terraform.imgmgr.tfstate"}}
+def test_local_state_lives_in_the_project_root_outside_the_generated_output(synthesized: Synthesized) -> None:
+    # GIVEN the local backend of the default settings, whose path Terraform resolves from the stack directory
+    path = synthesized.document["terraform"]["backend"]["local"]["path"]
+    state = (synthesized.path.parent / path).resolve()
+    # THEN the state file is the project root's terraform.<stack>.tfstate, outside cdktf.out (make clean)
+    assert state == PROJECT_DIR / "terraform.imgmgr.tfstate"
+    assert synthesized.outdir.resolve() not in state.parents
+    assert not Path(path).is_absolute()
 
 
 def test_state_goes_to_an_encrypted_locked_s3_backend_when_configured() -> None:

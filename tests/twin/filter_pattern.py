@@ -9,7 +9,6 @@ and JSON patterns ``{ $.a.b = "value" }`` with ``=``/``!=`` on strings (``*`` wi
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from typing import Any
@@ -33,11 +32,16 @@ def matches(pattern: str, line: str) -> bool:
     if text.startswith("{"):
         if not text.endswith("}"):
             raise UnsupportedPattern(f"unbalanced JSON pattern: {pattern!r}")
+        json_pattern = _JsonPattern(text[1:-1])
         try:
             document = json.loads(line)
         except ValueError:
+            # Evaluating reads the whole pattern: an unsupported one raises whatever the line.
+            json_pattern.evaluate(None)
             return False
-        return _JsonPattern(text[1:-1]).evaluate(document)
+        return json_pattern.evaluate(document)
+    if text.startswith("[") or re.search(r"(?:^|\s)[-?]?%\S+%(?:\s|$)", text):
+        raise UnsupportedPattern(f"space-delimited and regex patterns are not supported: {pattern!r}")
     return _terms(text, line)
 
 
@@ -125,7 +129,9 @@ class _JsonPattern:
         operator = self._take("op")
         kind = self._peek()
         literal = self._take("string") if kind == "string" else self._take("word")
-        return found and _compare(value, operator, literal, quoted=kind == "string")
+        # Compared even when not found, so that an unsupported comparison raises on every line.
+        matched = _compare(value, operator, literal, quoted=kind == "string")
+        return found and matched
 
 
 def _select(document: Any, selector: str) -> tuple[bool, Any]:
@@ -147,7 +153,9 @@ def _compare(value: Any, operator: str, literal: str, *, quoted: bool) -> bool:
         text = json.loads(literal) if quoted else literal
         if operator not in ("=", "!="):
             raise UnsupportedPattern(f"{operator} compares numbers only")
-        equal = isinstance(value, str) and fnmatch.fnmatchcase(value, text)
+        # ``*`` is the only wildcard; ``?`` and ``[`` are literal characters of the value.
+        wildcard = ".*".join(re.escape(part) for part in text.split("*"))
+        equal = isinstance(value, str) and re.fullmatch(wildcard, value, re.DOTALL) is not None
         return equal if operator == "=" else not equal
     if literal == "*":
         return operator == "=" and value is not None

@@ -12,7 +12,8 @@ resource's policy with ``principalmapper``'s local policy simulation (wildcards,
 The evaluation logic is AWS's for one account without SCPs or permission boundaries: an explicit deny
 in any policy wins; otherwise an allow in an identity policy, or in the resource policy for this
 principal, allows; otherwise the request is implicitly denied. principalmapper compares resources
-without regard to case, while ARNs are case-sensitive: a resource match is checked again with case.
+without regard to case, while ARNs are case-sensitive: ``Resource`` / ``NotResource`` are matched here, with
+case, and principalmapper checks the action and conditions.
 """
 
 from __future__ import annotations
@@ -211,10 +212,20 @@ def requests_for(
 # --------------------------------------------------------------------------- the authorization reference
 
 
+#: Placeholders whose values AWS never lets contain ``/`` or ``:`` (so a bucket format does not take an
+#: object ARN, nor a table format an index ARN); other placeholders (object keys, log group names with
+#: ``/``, function names with a qualifier) take any text.
+_SEGMENTS = frozenset({"Partition", "Region", "Account", "BucketName", "TableName", "IndexName", "QueueName"})
+
+
 def _pattern(arn_format: str) -> re.Pattern[str]:
     """An ARN format of the reference (``arn:${Partition}:s3:::${BucketName}/${ObjectName}``) as a regex."""
-    parts = re.split(r"\$\{[^}]+\}", arn_format)
-    return re.compile("^" + ".+?".join(re.escape(part) for part in parts) + "$")
+    pieces = re.split(r"\$\{([^}]+)\}", arn_format)
+    regex = "".join(
+        re.escape(piece) if index % 2 == 0 else ("[^/:]+" if piece in _SEGMENTS else ".+?")
+        for index, piece in enumerate(pieces)
+    )
+    return re.compile("^" + regex + "$")
 
 
 @functools.cache
@@ -275,9 +286,12 @@ def _case_sensitive_resource(statement: Mapping[str, Any], resource: str) -> boo
 def _statement_applies(
     statement: dict[str, Any], effect: str, request: AuthzRequest, context: CaseInsensitiveDict
 ) -> bool:
-    return policy_has_matching_statement(
-        {"Statement": [statement]}, effect, request.action, request.resource, context
-    ) and _case_sensitive_resource(statement, request.resource)
+    # principalmapper would match Resource / NotResource too, but without case: it is shown every resource.
+    probe = {key: value for key, value in statement.items() if key not in ("Resource", "NotResource")}
+    probe["Resource"] = "*"
+    return _case_sensitive_resource(statement, request.resource) and policy_has_matching_statement(
+        {"Statement": [probe]}, effect, request.action, request.resource, context
+    )
 
 
 def _action_applies(statement: dict[str, Any], action: str) -> bool:
@@ -287,13 +301,21 @@ def _action_applies(statement: dict[str, Any], action: str) -> bool:
 
 
 def _principal_matches(statement: Mapping[str, Any], principal_arn: str, account: str) -> bool:
+    """Whether a resource policy statement is about this principal.
+
+    A Deny naming the account covers every principal of it. An Allow naming the account (or its root)
+    only delegates to the account's identity policies, so it allows nothing by itself: it applies to
+    this principal when it names the principal (or ``*``).
+    """
     principal = statement.get("Principal")
     if principal is None:
         return False
     if principal == "*":
         return True
     names = [str(name) for name in _listify(principal.get("AWS", []))] if isinstance(principal, dict) else []
-    return any(name in ("*", principal_arn, account, f"arn:aws:iam::{account}:root") for name in names)
+    if statement.get("Effect") == "Deny":
+        return any(name in ("*", principal_arn, account, f"arn:aws:iam::{account}:root") for name in names)
+    return any(name in ("*", principal_arn) for name in names)
 
 
 def evaluate(

@@ -347,6 +347,13 @@ class Twin:
             )
         self.invocations.append(invocation)
         self._deliver_logs(function, configuration, invocation.lines)
+        if configuration.get("TracingConfig", {}).get("Mode") == "Active":
+            # Active tracing: the runtime's X-Ray daemon sends the segments with the function's role.
+            requests = [
+                iam.AuthzRequest("xray:PutTraceSegments", "*"),
+                iam.AuthzRequest("xray:PutTelemetryRecords", "*"),
+            ]
+            self.authorize(self.identity(function), requests, service="xray", operation="PutTraceSegments(daemon)")
         return invocation
 
     def invoke_async(self, function: str, event: Any) -> None:
