@@ -32,12 +32,13 @@ the brake.
 
   and replays what waited with ``imgmgr redrive``. ``imgmgr`` has no command for it on purpose: lifting
   a cost brake is a decision to spend, taken with the account's own credentials.
-- **Alarms** (to the topic, standard resolution), 9 alarm metrics of the 10 free, metric-math metrics
+- **Alarms** (to the topic, standard resolution), 4 alarm metrics plus one per watched function of the
+  10 free (9 for the pipeline's five functions, 10 in the ready stack, which adds the exporter), metric-math metrics
   counted one by one (``alarm_metric_counts``): dead-letter queue depth above 0 (1); API 5xx above
   ``api_5xx_threshold`` (1); Lambda errors and throttles of the account and region (1 each: the
   aggregate metric without dimensions covers every function for the price of one, and the concurrency
   that throttles is the account's); the longest run of each function over ``near_timeout_ratio`` of its
-  timeout, one metric-math alarm over 5 duration metrics (5).
+  timeout, one metric-math alarm over the duration metric of each function (one each).
 - **Dashboard**: one (3 are free). No custom metric is created (10 are free).
 
 The construct creates no provider.

@@ -134,20 +134,34 @@ class GuardedPipeline:
     """Functions ``replay_role`` may not invoke while braked. Default: the three pipeline steps."""
 
     @classmethod
-    def of(cls, pipeline: ImagePipeline, *, extra_roles: Mapping[str, IamRole] | None = None) -> GuardedPipeline:
+    def of(
+        cls,
+        pipeline: ImagePipeline,
+        *,
+        extra_roles: Mapping[str, IamRole] | None = None,
+        extra_functions: Mapping[str, tuple[LambdaFunction, int]] | None = None,
+    ) -> GuardedPipeline:
         """The functions, roles, queue, API and bucket of an ``ImagePipeline``, and ``extra_roles`` (by short
         name) that the brake covers as well: the roles of other constructs' functions that work for the
         pipeline, such as ``{"exporter": analytics_lake.exporter_role}``. Raises ``PropsError`` when an
-        extra role takes the name of a pipeline role."""
+        extra role takes the name of a pipeline role. ``extra_functions`` (by short name: the function and
+        its timeout in seconds) are watched by the alarms and the dashboard like the pipeline's own."""
         from constructs_lib.image_pipeline import RENDITIONS_PREFIX, STEP_FUNCTIONS, UPLOADS_PREFIX
 
         extra_roles = dict(extra_roles or {})
+        extra_functions = dict(extra_functions or {})
         taken = sorted(set(extra_roles) & set(pipeline.roles))
         if taken:
             raise PropsError(f"extra_roles: {taken} already name roles of the pipeline")
+        taken = sorted(set(extra_functions) & set(pipeline.functions))
+        if taken:
+            raise PropsError(f"extra_functions: {taken} already name functions of the pipeline")
         return cls(
-            functions=dict(pipeline.functions),
-            timeouts_seconds={name: size.timeout_seconds for name, size in pipeline.props.function_sizes.items()},
+            functions={**pipeline.functions, **{name: function for name, (function, _) in extra_functions.items()}},
+            timeouts_seconds={
+                **{name: size.timeout_seconds for name, size in pipeline.props.function_sizes.items()},
+                **{name: seconds for name, (_, seconds) in extra_functions.items()},
+            },
             roles={**pipeline.roles, **extra_roles},
             dead_letter_queue=pipeline.dead_letter_queue,
             rest_api_name=pipeline.api.rest_api.name,

@@ -80,8 +80,14 @@ class ImageManagementStack(TerraformStack):
             self,
             "cost",
             props=CostGuardProps(
-                # The exporter works for the pipeline: the brake covers its role too.
-                pipeline=GuardedPipeline.of(self.pipeline, extra_roles={"exporter": self.analytics.exporter_role}),
+                # The exporter works for the pipeline: the brake covers its role, the alarms and dashboard it.
+                pipeline=GuardedPipeline.of(
+                    self.pipeline,
+                    extra_roles={"exporter": self.analytics.exporter_role},
+                    extra_functions={
+                        "exporter": (self.analytics.exporter, self.analytics.props.exporter_size.timeout_seconds)
+                    },
+                ),
                 name_prefix=settings.name_prefix,
                 monthly_budget_usd=settings.monthly_budget_usd,
                 alert_emails=settings.alert_emails,
@@ -95,3 +101,13 @@ class ImageManagementStack(TerraformStack):
         for name, value in outputs.items():
             output = TerraformOutput(self, name, value=value)
             output.override_logical_id(name)
+        # The key's value, for the operator to hand out: `terraform output -raw api_key_value` (sensitive:
+        # never printed by plan or apply; it is in the state like every secret a resource returns).
+        key_value = TerraformOutput(
+            self,
+            "api_key_value",
+            value=self.pipeline.api.api_key.value,
+            sensitive=True,
+            description="Value of the default API key (send it as the x-api-key header)",
+        )
+        key_value.override_logical_id("api_key_value")

@@ -18,7 +18,7 @@ from lambdas.imaging.encode import MIME, encode
 from lambdas.imaging.errors import Corrupt, ImagingError
 from lambdas.imaging.options import ImagingOptions
 from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition, RenditionReport
-from lambdas.imaging.resize import draft_request, fit
+from lambdas.imaging.resize import draft_request, fit, labelable
 
 DERIVED_QUALITY = 82
 """Quality of the thumbnails and of the analysis JPEG: fixed, since targeting small images saves little."""
@@ -222,9 +222,12 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
             renditions.append(
                 Rendition(f"thumb-{size}", data, fmt, MIME[fmt], *image.size, DERIVED_QUALITY, None, False)
             )
-        image = colour.flatten(scaled[options.analysis_edge])
-        # The analysis JPEG has the pixels of the thumbnail of the same edge: reuse its bytes.
-        data = jpeg_by_edge.get(options.analysis_edge) or encode(image, "jpeg", DERIVED_QUALITY)
+        flat = colour.flatten(scaled[options.analysis_edge])
+        # Tiny images and thin panoramas are enlarged or padded to what the labelers accept.
+        image = labelable(flat, max_edge=options.analysis_edge)
+        # Unchanged, the analysis JPEG has the pixels of the thumbnail of the same edge: reuse its bytes.
+        reused = jpeg_by_edge.get(options.analysis_edge) if image is flat else None
+        data = reused or encode(image, "jpeg", DERIVED_QUALITY)
         renditions.append(Rendition("analysis", data, "jpeg", MIME["jpeg"], *image.size, DERIVED_QUALITY, None, False))
     return renditions
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,27 @@ def test_the_ready_stack_has_an_enforced_athena_workgroup_with_a_scan_cutoff(syn
     assert configuration["result_configuration"]["output_location"].endswith("}/athena-results/")
     assert configuration["result_configuration"]["encryption_configuration"] == {"encryption_option": "SSE_S3"}
     assert synthesized.document["output"]["analytics_workgroup_name"]["value"].startswith("${aws_athena_workgroup.")
+
+
+def test_the_api_key_value_is_a_sensitive_output(synthesized: Synthesized) -> None:
+    output = synthesized.document["output"]["api_key_value"]
+    assert output["sensitive"] is True
+    assert re.fullmatch(r"\$\{aws_api_gateway_api_key\.[^}]+\.value\}", output["value"])
+
+
+def test_the_exporter_is_watched_by_the_alarms_and_the_dashboard_within_the_free_ten(synthesized: Synthesized) -> None:
+    # GIVEN the ready stack's exporter function
+    (exporter,) = [name for name, f in synthesized.resources("aws_lambda_function").items() if "exporter" in name]
+    reference = f"${{aws_lambda_function.{exporter}.function_name}}"
+    # THEN a duration alarm watches it, the dashboard shows it, and the alarm metrics stay within ten
+    alarms = synthesized.resources("aws_cloudwatch_metric_alarm").values()
+    watched = [
+        query["metric"]["dimensions"]["FunctionName"]
+        for alarm in alarms
+        for query in alarm.get("metric_query", [])
+        if query.get("metric") and "FunctionName" in (query["metric"].get("dimensions") or {})
+    ]
+    assert reference in watched
+    (dashboard,) = synthesized.resources("aws_cloudwatch_dashboard").values()
+    assert reference in dashboard["dashboard_body"]
+    assert synthesized.stack.cost_guard.alarm_metric_count <= 10

@@ -113,7 +113,8 @@ class TwinSession:
 
     @property
     def api_key(self) -> str:
-        return self.api.key_value(self.outputs["api_key_id"])
+        """The key as the operator reads it: ``terraform output -raw api_key_value``."""
+        return self.outputs["api_key_value"]
 
     def errors(self) -> list[str]:
         """What the functions raised during this test (for assertion messages)."""
@@ -161,16 +162,21 @@ def twin(twin_runtime: tuple[Twin, RestApi], applied: Applied) -> Iterator[TwinS
     session.check()
 
 
-def empty_bucket(endpoint: str, bucket: str) -> None:
+def _admin_client(endpoint: str, service: str) -> Any:
+    """A client of the emulator outside any function (the harness's own view)."""
     import boto3
 
-    s3 = boto3.client(
-        "s3",
+    return boto3.client(
+        service,  # type: ignore[call-overload]
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="twin-admin",
         aws_secret_access_key="twin-admin",
     )
+
+
+def empty_bucket(endpoint: str, bucket: str) -> None:
+    s3 = _admin_client(endpoint, "s3")
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         doomed = [
             {"Key": item["Key"], "VersionId": item["VersionId"]}
@@ -181,16 +187,7 @@ def empty_bucket(endpoint: str, bucket: str) -> None:
 
 
 def _account(endpoint: str) -> str:
-    import boto3
-
-    sts = boto3.client(
-        "sts",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="twin-admin",
-        aws_secret_access_key="twin-admin",
-    )
-    return sts.get_caller_identity()["Account"]
+    return _admin_client(endpoint, "sts").get_caller_identity()["Account"]
 
 
 def _print_calls(twin: Twin) -> None:

@@ -1,7 +1,7 @@
 """API Gateway (REST) in front of the functions, as applied: resources, methods, keys, proxy integrations.
 
 A request is routed the way API Gateway routes it: the most specific applied resource (literal path
-parts before ``{param}`` before ``{proxy+}``), then the method (or ``ANY``); nothing else is reachable
+parts before ``{param}`` before ``{proxy+}``), then that resource's method (or ``ANY``); nothing else is reachable
 (403 ``Missing Authentication Token``). ``apiKeyRequired`` methods need the ``x-api-key`` of an enabled
 key in a usage plan of this stage (403 ``Forbidden``). ``AWS_PROXY`` integrations invoke their function
 with the REST proxy event, if the function's resource policy lets API Gateway invoke it for this method.
@@ -86,19 +86,19 @@ class RestApi:
     # ----------------------------------------------------------------------------------------- routing
 
     def _route(self, path: str, http_method: str) -> tuple[_Method, dict[str, str]] | None:
+        """The most specific resource matching ``path``, then its method (or ``ANY``): a method missing on
+        that resource is not looked for on a less specific one, as in API Gateway."""
         parts = [part for part in path.split("/") if part]
         candidates = []
         for resource_path, methods in self.methods.items():
             parameters = _match(resource_path, parts)
-            if parameters is None:
-                continue
-            method = methods.get(http_method) or methods.get("ANY")
-            if method is not None:
-                candidates.append((_specificity(resource_path), method, parameters))
+            if parameters is not None:
+                candidates.append((_specificity(resource_path), methods, parameters))
         if not candidates:
             return None
-        candidates.sort(key=lambda item: item[0], reverse=True)
-        return candidates[0][1], candidates[0][2]
+        _, methods, parameters = max(candidates, key=lambda item: item[0])
+        method = methods.get(http_method) or methods.get("ANY")
+        return (method, parameters) if method is not None else None
 
     def _key(self, value: str | None) -> dict[str, Any] | None:
         """The enabled key with this value that a usage plan of this stage holds."""
@@ -114,10 +114,6 @@ class RestApi:
                 ):
                     return key
         return None
-
-    def key_value(self, key_id: str) -> str:
-        """An API key's value (what the operator reads with ``aws apigateway get-api-key --include-value``)."""
-        return self.twin.admin("apigateway").get_api_key(apiKey=key_id, includeValue=True)["value"]
 
     # ---------------------------------------------------------------------------------------- requests
 

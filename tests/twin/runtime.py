@@ -234,6 +234,10 @@ class Twin:
             return _error_response(model, faults.pop(0), "fault injected by the twin")
         if service == "lambda" and operation == "Invoke":
             return self._lambda_invoke(identity, api_params, model)
+        if service == "rekognition":
+            refusal = _rekognition_refusal(api_params)
+            if refusal is not None:
+                return _error_response(model, *refusal)
         return None
 
     def _after_call(self, model: Any, parsed: Any, context: dict[str, Any], **_: Any) -> None:
@@ -566,19 +570,19 @@ class Twin:
             raise PostRefused(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
         key = form.get("key", "").replace("${filename}", filename)
         _check_post_conditions(policy["conditions"], {**form, "bucket": bucket, "key": key}, len(data))
-        call = self.authorize(
-            identity,
-            [iam.AuthzRequest("s3:PutObject", f"arn:aws:s3:::{bucket}/{key}")],
-            service="s3",
-            operation="PostObject",
-        )
-        if not call.allowed:
-            raise PostRefused(403, "AccessDenied", call.decisions[0].explain())
+        self._authorize_browser(identity, "s3:PutObject", bucket, key, operation="PostObject")
         self.admin("s3").put_object(
             Bucket=bucket, Key=key, Body=data, ContentType=form.get("content-type", "binary/octet-stream")
         )
         self.object_created(bucket, key, "ObjectCreated:Post", identity.role_arn, size=len(data))
         return int(form.get("success_action_status", "204"))
+
+    def _authorize_browser(self, signer: Identity, action: str, bucket: str, key: str, *, operation: str) -> None:
+        """A presigned request is authorized as its signer's: S3 refuses what the signer's role may not do."""
+        request = iam.AuthzRequest(action, f"arn:aws:s3:::{bucket}/{key}")
+        call = self.authorize(signer, [request], service="s3", operation=operation)
+        if not call.allowed:
+            raise PostRefused(403, "AccessDenied", call.decisions[0].explain())
 
     def get_presigned(self, url: str) -> bytes:
         """Follows a presigned GET URL: not expired, and the signer's role may read the object."""
@@ -592,14 +596,7 @@ class Twin:
             raise PostRefused(403, "AccessDenied", "Request has expired")
         bucket = _bucket_of(url, self.endpoint)
         key = _key_of(url, bucket)
-        call = self.authorize(
-            identity,
-            [iam.AuthzRequest("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")],
-            service="s3",
-            operation="GetObject(presigned)",
-        )
-        if not call.allowed:
-            raise PostRefused(403, "AccessDenied", call.decisions[0].explain())
+        self._authorize_browser(identity, "s3:GetObject", bucket, key, operation="GetObject(presigned)")
         return self.admin("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
@@ -612,6 +609,28 @@ class PostRefused(Exception):
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def _rekognition_refusal(params: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Rekognition's input limits, which moto does not check: image bytes of at most 5 MB, JPEG or PNG,
+    at least 80 px on each side (https://docs.aws.amazon.com/rekognition/latest/dg/limits.html)."""
+    from PIL import Image
+
+    data = (params.get("Image") or {}).get("Bytes")
+    if data is None:
+        return None
+    if len(data) > 5 * 1024 * 1024:
+        return "ImageTooLargeException", "image bytes above 5 MB"
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind, size = image.format, image.size
+    except OSError:
+        return "InvalidImageFormatException", "the image is not a JPEG or PNG"
+    if kind not in ("JPEG", "PNG"):
+        return "InvalidImageFormatException", f"{kind} is not a JPEG or PNG"
+    if min(size) < 80:
+        return "InvalidImageFormatException", f"{size[0]}x{size[1]} is below 80 px on a side"
+    return None
 
 
 def _document(value: Any) -> dict[str, Any]:

@@ -157,3 +157,11 @@ def test_a_second_deployment_with_another_prefix_applies_beside_the_first(
         empty_bucket(emulator.endpoint, second.outputs["bucket_name"])
         second.workspace.destroy()
     assert applied.workspace.plan_changes() == []
+
+
+def test_the_key_the_operator_reads_from_the_outputs_is_the_usage_plan_key(twin: TwinSession) -> None:
+    # GIVEN the value of `terraform output -raw api_key_value` and the key API Gateway holds
+    held = twin.twin.admin("apigateway").get_api_key(apiKey=twin.outputs["api_key_id"], includeValue=True)
+    # THEN they are the same key, and it opens the data routes
+    assert twin.api_key == held["value"]
+    assert twin.api.request("GET", "/v1/categories", api_key=twin.api_key).status == 200

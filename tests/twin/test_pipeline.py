@@ -177,3 +177,37 @@ def test_analytics_lines_reach_the_partition_that_the_glue_table_projects(twin: 
         body = gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         kinds |= {json.loads(line)["event_type"] for line in body.splitlines() if line.strip()}
     assert {"upload", "processed"} <= kinds, kinds
+
+
+def test_only_applied_routes_are_reachable_and_data_routes_need_the_key(twin: TwinSession) -> None:
+    # GIVEN the applied REST API
+    api = twin.api
+    # THEN the page and the health check answer without a key, every data route refuses a request
+    # without one or with a wrong one before the function runs, and a key opens them
+    assert api.request("GET", "/v1/health").status == 200
+    assert api.request("GET", "/").status == 200
+    assert api.request("POST", "/v1/health").json() == {"message": "Missing Authentication Token"}
+    before = len(twin.twin.invocations)
+    assert api.request("GET", "/v1/images").status == 403
+    assert api.request("GET", "/v1/images", api_key="not-a-key").status == 403
+    assert api.request("DELETE", "/v1/images/abc").json() == {"message": "Forbidden"}
+    assert len(twin.twin.invocations) == before
+    assert api.request("GET", "/v1/images", api_key=twin.api_key).status == 200
+    # AND a presigned rendition URL opens for the owner, signed by the API's role
+    uploaded = upload(twin, photo(7))
+    shown = image(twin, uploaded["id"])
+    assert twin.twin.get_presigned(shown["thumbnail_url"])[:3] == b"\xff\xd8\xff"
+
+
+@pytest.mark.parametrize("size", [(16, 16), (3000, 1)], ids=["tiny", "one-pixel-tall panorama"])
+def test_tiny_images_and_thin_panoramas_are_labelled_within_rekognitions_limits(twin: TwinSession, size) -> None:
+    # GIVEN an image with a side below Rekognition's 80 px minimum (which the twin enforces)
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(buffer, "PNG")
+    # WHEN uploaded THEN it is labelled and ready, not failed
+    uploaded = upload(twin, buffer.getvalue(), filename="small.png", content_type="image/png")
+    assert image(twin, uploaded["id"])["status"] == "ready", twin.errors()

@@ -38,9 +38,13 @@ def test_process_makes_every_standard_rendition() -> None:
         assert decoded(rendition.data).size == (rendition.width, rendition.height)
 
 
-def test_small_images_are_never_enlarged() -> None:
+def test_small_images_are_never_enlarged_but_for_the_labelers_minimum() -> None:
+    # GIVEN an image smaller than every thumbnail size, 50 px tall
     result = process(samples.jpeg(100, 50), OPTIONS)
-    assert {(r.width, r.height) for r in result.renditions} == {(100, 50)}
+    # THEN no rendition a user sees is enlarged; the analysis JPEG is, to the labelers' 80 px minimum side
+    sizes = {r.name: (r.width, r.height) for r in result.renditions}
+    assert sizes.pop("analysis") == (160, 80)
+    assert set(sizes.values()) == {(100, 50)}
 
 
 def test_compress_returns_only_the_compressed_rendition() -> None:
@@ -275,3 +279,29 @@ def test_heic_is_never_kept_since_browsers_cannot_show_it() -> None:
     pillow_heif.from_pillow(Image.new("RGB", (256, 256), (90, 90, 90))).save(buffer, quality=30)
     rendition = compress(buffer.getvalue(), OPTIONS).rendition("compressed")
     assert (rendition.kept_original, rendition.format) == (False, "jpeg")
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((16, 16), (80, 80)),  # tiny: enlarged to Rekognition's 80 px minimum
+        ((3000, 1), (1024, 80)),  # a 1-pixel-tall panorama: scaled to the edge, then padded
+        ((40, 200), (80, 400)),  # narrow: enlarged until the short side reaches 80
+        ((1, 1), (80, 80)),
+    ],
+)
+def test_the_analysis_jpeg_has_both_sides_of_at_least_80_px(size: tuple[int, int], expected: tuple[int, int]) -> None:
+    # GIVEN an image with a side below what Rekognition accepts (80 px)
+    data = samples.save(samples.photo(*size), "PNG")
+    # WHEN derived
+    analysis = derive(data, OPTIONS).rendition("analysis")
+    # THEN the analysis JPEG has both sides of at least 80 px, its longest edge within the analysis edge
+    assert (analysis.width, analysis.height) == expected
+    assert decoded(analysis.data).size == expected
+
+
+def test_an_image_the_labeler_accepts_reuses_the_thumbnail_bytes() -> None:
+    # GIVEN a photo larger than the analysis edge
+    result = derive(samples.jpeg(2000, 1500), OPTIONS)
+    # THEN the analysis JPEG is the thumbnail of the same edge, byte for byte
+    assert result.rendition("analysis").data == result.rendition("thumb-1024").data
