@@ -23,7 +23,7 @@ import collections.abc
 import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -351,7 +351,3 @@ def evaluate(
         return Decision(request, allowed=True, statements=allows)
     near = tuple(s for s in identity if s.get("Effect") == "Allow" and _action_applies(s, request.action))
     return Decision(request, allowed=False, near_misses=near)
-
-
-def evaluate_all(requests: Iterable[AuthzRequest], **kwargs: Any) -> list[Decision]:
-    return [evaluate(request, **kwargs) for request in requests]

@@ -124,20 +124,14 @@ def emulator_override(endpoint: str, state_path: Path) -> dict[str, Any]:
 
 
 @dataclass
-class Timings:
-    """Seconds per Terraform command, by command."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
 class Workspace:
     """A copy of one synthesized stack directory, with the emulator override, driven by terraform."""
 
     directory: Path
     terraform: str
     plugin_dir: Path
-    timings: Timings = field(default_factory=Timings)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per Terraform command, by command."""
 
     @classmethod
     def prepare(cls, stack_dir: Path, into: Path, *, endpoint: str) -> Workspace:
@@ -170,7 +164,7 @@ class Workspace:
             timeout=timeout,
             check=False,
         )
-        self.timings.seconds[args[0]] = self.timings.seconds.get(args[0], 0.0) + time.monotonic() - started
+        self.timings[args[0]] = self.timings.get(args[0], 0.0) + time.monotonic() - started
         if check and result.returncode != 0:
             raise RuntimeError(f"terraform {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-6000:]}")
         return result
