@@ -24,6 +24,8 @@ CASCADE_FILE = "haarcascade_frontalface_default.xml"
 DETECTION_SIDE = 320
 #: Smallest face searched for, as a fraction of the shorter side (smaller faces are rarely found anyway).
 MIN_FACE_FRACTION = 1 / 8
+#: Smallest face searched for, in pixels of the detection image; a shorter side than this holds none.
+MIN_FACE_SIDE = 20
 SCALE_FACTOR = 1.2
 MIN_NEIGHBORS = 5
 #: Cascade weight that maps to 50% confidence, and how steeply confidence rises around it.
@@ -76,11 +78,15 @@ class FaceDetector:
         cascade = self._cascade()
         height, width = gray.shape
         scale = min(1.0, DETECTION_SIDE / max(height, width))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if min(size) < MIN_FACE_SIDE:
+            # No face fits (a thin panorama scaled to the detection side, a tiny image): nothing to find.
+            return []
         small = gray
         if scale < 1.0:
-            small = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+            small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         small = cv2.equalizeHist(np.ascontiguousarray(small))
-        side = max(20, round(min(small.shape) * MIN_FACE_FRACTION))
+        side = max(MIN_FACE_SIDE, round(min(small.shape) * MIN_FACE_FRACTION))
         rects, _levels, weights = cascade.detectMultiScale3(
             small,
             scaleFactor=SCALE_FACTOR,

@@ -249,3 +249,17 @@ def test_an_unwritable_cache_fails_with_a_clear_message(tmp_path: Path) -> None:
     # WHEN the labeler converts its model THEN the error names the cache
     with pytest.raises(ModelUnavailableError, match="cannot write the converted model"):
         OfflineLabeler(cache, detect_faces=False).load()
+
+
+@pytest.mark.parametrize(
+    "shape", [(1, 3000), (3000, 1), (2, 5000), (5, 5)], ids=["1-px-tall", "1-px-wide", "thin", "tiny"]
+)
+def test_thin_and_tiny_images_are_labeled_without_a_face_search_that_cannot_fit(
+    labeler: OfflineLabeler, shape: tuple[int, int]
+) -> None:
+    # GIVEN an image whose shorter side, scaled for the face detector, holds no face (the detector's resize
+    # used to fail on it and the image was retried until it was parked)
+    pixels = np.random.default_rng(7).integers(0, 255, size=(*shape, 3), dtype=np.uint8)
+    # WHEN it is labeled / THEN it gets an answer (no person: no face can be that small)
+    labeling = labeler.detect(encode(pixels))
+    assert "Person" not in {label.name for label in labeling.labels}
