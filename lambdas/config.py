@@ -14,6 +14,8 @@ variable                       meaning                                          
 ``IMGMGR_CURSOR_SECRET``       key that signs the API's page cursors                 ``""``: a random
                                                                                      one kept in the
                                                                                      table
+``IMGMGR_CORS_ORIGINS``        other origins whose pages may call the API            ``""``: none
+                               (comma-separated ``https://host[:port]``)
 =============================  ====================================================  ==================
 
 Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
     from lambdas.steps import Ports
 
 MiB = 1024 * 1024
+#: A web origin: scheme, host and optional port, nothing else (no path, no trailing slash).
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +65,10 @@ class Settings:
     """``IMGMGR_CURSOR_SECRET``: key that signs the API's page cursors, at least 16 bytes. Default: ``""``,
     for a random key that the API creates once and keeps in the table
     (``lambdas.adapters.aws.shared_secret``)."""
+    cors_origins: tuple[str, ...] = ()
+    """``IMGMGR_CORS_ORIGINS``: origins (``scheme://host[:port]``) of other web pages that may call the API
+    from a browser; the API answers their preflights and marks its responses to them. Default: none (the
+    API's own page is same-origin)."""
 
     def __post_init__(self) -> None:
         if not self.bucket:
@@ -80,6 +89,9 @@ class Settings:
             raise ValueError(f"IMGMGR_MAX_LABELS must be 1..1000, got {self.max_labels}")
         if self.cursor_secret and len(self.cursor_secret.encode()) < 16:
             raise ValueError("IMGMGR_CURSOR_SECRET must be at least 16 bytes when set")
+        for origin in self.cors_origins:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"IMGMGR_CORS_ORIGINS: {origin!r} is not an origin like https://example.com[:port]")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +115,7 @@ class Settings:
             min_confidence=float(number("IMGMGR_MIN_CONFIDENCE", "70", float)),
             max_labels=int(number("IMGMGR_MAX_LABELS", "20", int)),
             cursor_secret=env.get("IMGMGR_CURSOR_SECRET", ""),
+            cors_origins=tuple(o.strip() for o in env.get("IMGMGR_CORS_ORIGINS", "").split(",") if o.strip()),
         )
 
     def imaging_options(self) -> ImagingOptions:

@@ -1,6 +1,7 @@
-"""``create_app``: the FastAPI app over ``ApiServices``, with the web page at ``/`` and its files under ``/static``.
+"""``create_app``: the FastAPI app over ``ApiServices``, with the web page at ``/``, the API reference at
+``/docs`` (drawn from ``/openapi.json``) and their files under ``/static``.
 
-API Gateway routes ``/`` and ``/static/{proxy+}`` without a key (``constructs_lib/pipeline_api.py``).
+API Gateway routes these without a key (``constructs_lib/pipeline_api.py``); they hold no data.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from importlib.resources import files
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
@@ -28,14 +30,25 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+#: What another origin's page may send: the API's methods and the headers its client sets.
+CORS_METHODS = ("GET", "POST", "DELETE")
+CORS_HEADERS = ("x-api-key", "content-type")
+#: Seconds a browser may reuse a preflight's answer.
+CORS_MAX_AGE = 600
+
+
 def create_app(
     services: ApiServices,
     *,
     routers: tuple[APIRouter, ...] = (),
     streamed_bodies: Mapping[str, int] | None = None,
+    cors_origins: tuple[str, ...] = (),
     title: str = "imgmgr",
 ) -> FastAPI:
     """The API; ``routers`` are the host's own routes (the local host's upload endpoint).
+
+    ``cors_origins`` are other web origins whose pages may call the API (preflights answered, responses
+    marked for them; credentials are the API key header, never cookies). Default: none.
 
     Request bodies are capped at ``services.limits.max_body_bytes`` except on the paths of
     ``streamed_bodies``, which bound their own (see ``BodyLimit``). Default: no such path.
@@ -45,7 +58,8 @@ def create_app(
         version="1",
         summary="Upload images; find them by category and label.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # The reference page is the app's own (web/docs.html): no CDN, relative links that work at a stage.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.services = services
@@ -55,19 +69,33 @@ def create_app(
         app.include_router(extra)
     # Added before the security headers so that its refusals carry them too (the last added runs first).
     app.add_middleware(BodyLimit, max_bytes=services.limits.max_body_bytes, streamed=streamed_bodies)
+    if cors_origins:
+        # Outside the body limit, so that its refusals reach the other page readable too.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=list(CORS_METHODS),
+            allow_headers=list(CORS_HEADERS),
+            allow_credentials=False,
+            max_age=CORS_MAX_AGE,
+        )
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path == "/" or request.url.path.startswith("/static/"):
+        if request.url.path in ("/", "/docs") or request.url.path.startswith("/static/"):
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
 
     @app.get("/", include_in_schema=False)
     def index() -> HTMLResponse:
         return HTMLResponse((WEB_DIR / "index.html").read_text(encoding="utf-8"))
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse((WEB_DIR / "docs.html").read_text(encoding="utf-8"))
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR)), name="static")
     return app

@@ -93,7 +93,7 @@ def _arrived(services: ApiServices, record: ImageRecord) -> bool:
 
 @router.get("/health", response_model=Health, tags=["meta"])
 def health() -> Health:
-    """Liveness; the only route without a key."""
+    """Liveness; needs no key (like the web page and this reference)."""
     return Health(status="ok")
 
 

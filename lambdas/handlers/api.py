@@ -50,7 +50,7 @@ def app() -> FastAPI:
         cursor_secret=cursor_secret(settings),
         limits=ApiLimits(max_upload_bytes=settings.max_upload_bytes),
     )
-    return create_app(services)
+    return create_app(services, cors_origins=settings.cors_origins)
 
 
 #: Response types Mangum returns as text. Anything else it base64-encodes, and API Gateway (no binary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 
@@ -181,6 +182,20 @@ def test_categories_and_stats_count_the_owners_ready_images(client, runtime, ali
 def test_unknown_route_is_a_problem(client):
     response = client.get("/v1/nothing-here")
     assert (response.status_code, response.json()["code"]) == (404, "Route.NotFound")
+
+
+def test_the_api_reference_is_served_with_its_own_relative_assets_only(client):
+    # GIVEN the reference page, open without a key like the web page
+    page = client.get("/docs")
+    assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+    script = client.get("/static/docs.js")
+    assert script.status_code == 200
+    # THEN it loads nothing from elsewhere (no CDN: it works offline) and nothing from the host's root
+    # (absolute paths would leave an API Gateway stage such as /prod/docs)
+    for text in (page.text, script.text):
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+        assert not re.search(r"""(src|href)="/|fetch\(["']/""", text)
+    assert 'fetch("openapi.json"' in script.text
 
 
 def test_openapi_documents_the_routes_and_the_key(client):

@@ -102,3 +102,24 @@ def test_files_dropped_on_the_page_are_uploaded_with_progress(server, api_key, b
     wait.until(lambda d: titles(d) == ["dropped cat.png"])
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#gallery li[data-status=ready]"))
     wait.until(lambda d: d.execute_script("return document.querySelector('#uploads .status').textContent") == "ready")
+
+
+def test_the_api_reference_draws_every_operation_from_the_openapi_document(server, browser):
+    # GIVEN the reference page, opened without a key
+    browser.get(f"{server.url}/docs")
+    # WHEN it has drawn the app's own OpenAPI document
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#docs-index li")))
+    operations = browser.execute_script(
+        "return [...document.querySelectorAll('#docs-index li')].map(e => e.textContent)"
+    )
+    spec = browser.execute_script("return fetch('openapi.json').then((r) => r.json())")
+    # THEN every operation of the document is listed, with its parameters and the schemas it refers to
+    expected = {f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item}
+    assert set(operations) == expected and "POST /v1/uploads" in expected
+    schemas = browser.execute_script("return [...document.querySelectorAll('.docs-schema h3')].map(e => e.textContent)")
+    assert set(schemas) == set(spec["components"]["schemas"])
+    # AND everything it loaded came from the server itself (nothing from a CDN)
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert loaded and all(url.startswith(server.url) for url in loaded)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "api-reference.png"))

@@ -35,8 +35,20 @@ def container(aws):
     _new_container()
 
 
-def _call(path: str, *, query: dict | None = None, request_path: str | None = None, resource: str = "/v1/{proxy+}"):
+def _call(
+    path: str,
+    *,
+    query: dict | None = None,
+    request_path: str | None = None,
+    resource: str = "/v1/{proxy+}",
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+):
     event = copy.deepcopy(load_event("api_gateway_rest_request.json"))
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = method
+    for name, value in (headers or {}).items():
+        event["headers"][name] = value
+        event["multiValueHeaders"][name] = [value]
     event["path"] = path
     event["resource"] = event["requestContext"]["resourcePath"] = resource
     event["requestContext"]["path"] = request_path or f"/prod{path}"
@@ -109,3 +121,37 @@ def test_the_stage_root_with_its_slash_serves_the_page(container):
     response = _call("/", request_path="/prod/", resource="/")
     assert response["statusCode"] == 200
     assert 'src="static/app.js"' in response["body"]
+
+
+PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type,x-api-key"}
+
+
+def _preflight(origin: str):
+    # A browser's preflight carries no key: API Gateway passes it without one (CORS_ROUTES).
+    response = _call("/v1/uploads", method="OPTIONS", headers={"Origin": origin, **PREFLIGHT})
+    return response["statusCode"], {name.lower(): value for name, value in response["headers"].items()}
+
+
+def test_a_configured_origin_gets_its_preflight_answered_and_its_responses_marked(container, monkeypatch):
+    monkeypatch.setenv("IMGMGR_CORS_ORIGINS", "https://app.example.com, https://other.example.org:8443")
+    # WHEN the other page's browser asks before POSTing with the key header
+    status, headers = _preflight("https://app.example.com")
+    # THEN the API allows exactly that origin, the method and the key header, without cookies
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "POST" in headers["access-control-allow-methods"]
+    assert "x-api-key" in headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in headers
+    # AND a real request from it (health needs no record) is readable by that page
+    response = _call("/v1/health", resource="/v1/health", headers={"Origin": "https://other.example.org:8443"})
+    assert response["headers"]["access-control-allow-origin"] == "https://other.example.org:8443"
+
+
+def test_other_origins_and_unconfigured_deployments_get_no_cors(container, monkeypatch):
+    monkeypatch.setenv("IMGMGR_CORS_ORIGINS", "https://app.example.com")
+    status, headers = _preflight("https://evil.example.net")
+    assert status == 400 and "access-control-allow-origin" not in headers
+    _new_container()
+    monkeypatch.delenv("IMGMGR_CORS_ORIGINS")
+    status, headers = _preflight("https://app.example.com")
+    assert status == 405 and "access-control-allow-origin" not in headers

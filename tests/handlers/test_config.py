@@ -28,6 +28,10 @@ def test_values_are_read_and_passed_to_the_image_core():
         ({**BASE, "IMGMGR_MIN_CONFIDENCE": "101"}, "IMGMGR_MIN_CONFIDENCE must be 0..100"),
         ({**BASE, "IMGMGR_COMPRESSED_FORMAT": "bmp"}, "IMGMGR_COMPRESSED_FORMAT must be one of"),
         ({**BASE, "IMGMGR_CURSOR_SECRET": "short"}, "IMGMGR_CURSOR_SECRET must be at least 16 bytes"),
+        (
+            {**BASE, "IMGMGR_CORS_ORIGINS": "https://a.example, https://b.example/"},
+            "IMGMGR_CORS_ORIGINS: 'https://b.example/'",
+        ),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env, message):
