@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {
     "labeler": "bench.labeler",
     "throughput": "bench.throughput",
     "query_latency": "bench.query_latency",
+    "capacity": "bench.capacity",
 }
 
 

@@ -78,7 +78,7 @@ from constructs import Construct
 
 from constructs_lib import grants
 from constructs_lib.grants import Statement
-from constructs_lib.iam import service_trust_policy
+from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.image_pipeline import ARCHITECTURE, ATHENA_RESULTS_PREFIX, RUNTIME, STEP_FUNCTIONS, ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
 from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
@@ -312,7 +312,7 @@ class AnalyticsLake(Construct):
         self.exporter_role = IamRole(
             self,
             "exporter-role",
-            name=function_name,
+            name=account_wide_name(self._prefix, "exporter", pipeline.region.name),
             description=f"Execution role of {function_name}: only what it does",
             assume_role_policy=service_trust_policy(self, "exporter-trust", "lambda.amazonaws.com").json,
         )
@@ -514,7 +514,7 @@ class AnalyticsLake(Construct):
         role = IamRole(
             self,
             f"{name}-role",
-            name=f"{self._prefix}-{name}",
+            name=account_wide_name(self._prefix, name, self.pipeline.region.name),
             description=f"Role of the {name} of {self._prefix}'s analytics lake: only what it does",
             assume_role_policy=service_trust_policy(self, f"{name}-trust", "glue.amazonaws.com").json,
         )

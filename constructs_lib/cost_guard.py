@@ -6,13 +6,21 @@ the brake.
   publish to a topic under the AWS managed key ``alias/aws/sns`` (its key policy cannot be changed to
   let them), and a customer-managed key costs 1 USD a month, a fifth of the default budget. The topic
   carries only alert texts (amounts, alarm names), never image data.
-- **Budgets**: a monthly COST budget of the account, alerting at ``actual_alert_percent`` actual and
+- **Budgets**: a monthly COST budget of this deployment (the costs of resources tagged
+  ``Project=<name_prefix>`` by default, before credits), alerting at ``actual_alert_percent`` actual and
   ``forecast_alert_percent`` forecast (to the topic and, directly, to the e-mails: Budgets needs no
   subscription confirmation), and USAGE budgets against free-tier allowances (Lambda GB-seconds,
-  Rekognition images).
+  Rekognition images) on the usage types of the deployment's region. The tag must be activated as a
+  cost allocation tag in Billing before the budget counts anything (``CostGuardProps``); until then it
+  sees 0 USD.
 - **The brake**: at ``brake_percent`` of the budget, actual, AWS Budgets attaches the managed policy
-  ``<prefix>-cost-brake`` to every pipeline role, automatically. It denies what costs and keeps the data
-  readable: ``rekognition:DetectLabels``; ``s3:PutObject`` under ``uploads/`` and ``renditions/`` (no
+  ``<prefix>-cost-brake`` to every pipeline role, automatically; a second budget action does the same at
+  ``brake_percent`` of the ``rekognition-images`` usage budget (any ``UsageBudget`` with ``brake``),
+  because DetectLabels is billed to no taggable resource and the tag-filtered cost budget never sees it:
+  at 20,000 images a month it would see about 4 of 23 USD and never brake. Both actions share the
+  policy, the roles, the execution role and the automatic approval; AWS Budgets bills nothing for the
+  first two action-enabled budgets of an account (``CostGuardProps.action_budget_count``, 0.10 USD a day
+  for each beyond). The policy denies what costs and keeps the data readable: ``rekognition:DetectLabels``; ``s3:PutObject`` under ``uploads/`` and ``renditions/`` (no
   presigned upload can succeed, no rendition is written); and the replays of the redrive function.
   Reads, deletes and the table stay allowed, so users still see and delete their images. A step that
   is denied fails transiently (``Dependency.AccessDenied``) and its event waits in the dead-letter queue.
@@ -23,14 +31,15 @@ the brake.
   whatever its role may do, so a denied write would only add two retries and a dead-letter message to
   each invocation, while the events it writes cost a fraction of a cent.
 
-  The operator lifts it: raise ``monthly_budget_usd`` (or wait for the next month), then reverse the
-  action, which detaches the policy::
+  The operator lifts it: raise ``monthly_budget_usd``, or the limit of the usage budget that braked (or
+  wait for the next month), then reverse the action that fired (both, if both did), which detaches the
+  policy::
 
-      aws budgets describe-budget-actions-for-budget --account-id <account> --budget-name <prefix>-monthly-cost
+      aws budgets describe-budget-actions-for-account --account-id <account>
       aws budgets execute-budget-action --account-id <account> --budget-name <prefix>-monthly-cost \\
           --action-id <action id> --execution-type REVERSE_BUDGET_ACTION
 
-  and replays what waited with ``imgmgr redrive``. ``imgmgr`` has no command for it on purpose: lifting
+  (``--budget-name <prefix>-rekognition-images`` for the usage budget's action), and replays what waited with ``imgmgr redrive``. ``imgmgr`` has no command for it on purpose: lifting
   a cost brake is a decision to spend, taken with the account's own credentials.
 - **Alarms** (to the topic, standard resolution), 4 alarm metrics plus one per watched function of the
   10 free (9 for the pipeline's five functions, 10 in the ready stack, which adds the exporter), metric-math metrics
@@ -48,9 +57,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
-from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget, BudgetsBudgetCostFilter, BudgetsBudgetNotification
+from cdktf import TerraformStack, Token
+from cdktf_cdktf_provider_aws.budgets_budget import (
+    BudgetsBudget,
+    BudgetsBudgetCostFilter,
+    BudgetsBudgetCostTypes,
+    BudgetsBudgetNotification,
+)
 from cdktf_cdktf_provider_aws.budgets_budget_action import (
     BudgetsBudgetAction,
     BudgetsBudgetActionActionThreshold,
@@ -75,13 +91,15 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from constructs_lib import grants
-from constructs_lib.cost_guard_props import CostGuardProps, UsageBudget
+from constructs_lib.cost_guard_props import CostGuardProps, PropsError, UsageBudget, regional_usage_types
+from constructs_lib.iam import account_wide_name
 
 #: Publish a notification to the alert topic (Budgets and CloudWatch, on this account's behalf only).
 TOPIC_PUBLISH_ACTIONS = ("sns:Publish",)
@@ -100,8 +118,12 @@ class CostGuard(Construct):
     """Alert topic, cost and usage budgets, the brake, alarms and a dashboard for one pipeline.
 
     Children are typed attributes: ``topic``, ``subscriptions``, ``budget``, ``usage_budgets``,
-    ``brake_policy``, ``brake_role``, ``brake`` (``None`` when ``brake_enabled`` is off), ``alarms``,
-    ``dashboard``; ``alarm_metric_counts`` says how many alarm metrics each alarm is billed for.
+    ``brake_policy``, ``brake_role``, ``brake`` (the cost budget's action; ``None`` when ``brake_enabled``
+    is off), ``usage_brakes`` (the actions of the usage budgets that brake, by name), ``alarms``,
+    ``dashboard``; ``alarm_metric_counts`` says how many alarm metrics each alarm is billed for;
+    ``usage_region`` is the region whose usage types the usage budgets count (``None`` when none is
+    regional). Raises ``PropsError`` naming ``region`` when a usage budget is regional and the region
+    is neither given nor a plain string on the stack's AWS provider.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: CostGuardProps) -> None:
@@ -129,22 +151,33 @@ class CostGuard(Construct):
             )
             for email in props.alert_emails
         ]
+        tag = props.cost_allocation_tag
         self.budget = BudgetsBudget(
             self,
             "monthly-cost",
-            name=f"{self._prefix}-monthly-cost",
+            name=account_wide_name(self._prefix, "monthly-cost", self.region.name),
             budget_type="COST",
             limit_amount=f"{props.monthly_budget_usd:.2f}",
             limit_unit="USD",
             time_unit="MONTHLY",
+            # User-defined tags are "user:<key>$<value>" in Budgets' TagKeyValue dimension.
+            cost_filter=[BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"user:{tag[0]}${tag[1]}"])]
+            if tag
+            else None,
+            cost_types=BudgetsBudgetCostTypes(include_credit=props.count_credits),
             notification=self._notifications(emails=list(props.alert_emails)),
             # Budgets checks that it may publish to the topic when the budget is created.
             depends_on=[self.topic_policy],
         )
-        self.usage_budgets = {budget.name: self._usage_budget(budget) for budget in props.usage_budgets}
+        regional = any(budget.regional for budget in props.usage_budgets)
+        self.usage_region: str | None = self._usage_region() if regional else None
+        self.usage_budgets = {
+            budget.name: self._usage_budget(budget, self.usage_region) for budget in props.usage_budgets
+        }
         self.brake_policy: IamPolicy | None = None
         self.brake_role: IamRole | None = None
         self.brake: BudgetsBudgetAction | None = None
+        self.usage_brakes: dict[str, BudgetsBudgetAction] = {}
         if props.brake_enabled:
             self._brake()
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
@@ -204,16 +237,37 @@ class CostGuard(Construct):
             )
         ]
 
-    def _usage_budget(self, budget: UsageBudget) -> BudgetsBudget:
+    def _usage_region(self) -> str:
+        """``props.region``, or the region of the stack's default AWS provider when it is a plain string."""
+        if self.props.region is not None:
+            return self.props.region
+        providers = [
+            node
+            for node in TerraformStack.of(self).node.find_all()
+            if isinstance(node, AwsProvider) and node.alias is None
+        ]
+        region = providers[0].region if len(providers) == 1 else None
+        if region is None or Token.is_unresolved(region):
+            raise PropsError(
+                "region: the usage budgets need the deployment's region to name its usage types, and the "
+                "stack has no AWS provider (without alias) whose region is a plain string; set "
+                "CostGuardProps(region=...)"
+            )
+        return region
+
+    def _usage_budget(self, budget: UsageBudget, region: str | None) -> BudgetsBudget:
+        usage_types = budget.usage_types
+        if budget.regional and region is not None:
+            usage_types = regional_usage_types(usage_types, region)
         return BudgetsBudget(
             self,
             f"usage-{budget.name}",
-            name=f"{self._prefix}-{budget.name}",
+            name=account_wide_name(self._prefix, budget.name, self.region.name),
             budget_type="USAGE",
             limit_amount=f"{budget.limit:g}",
             limit_unit=budget.unit,
             time_unit="MONTHLY",
-            cost_filter=[BudgetsBudgetCostFilter(name="UsageType", values=list(budget.usage_types))],
+            cost_filter=[BudgetsBudgetCostFilter(name="UsageType", values=list(usage_types))],
             notification=self._notifications(emails=[]),
             depends_on=[self.topic_policy],
         )
@@ -259,7 +313,7 @@ class CostGuard(Construct):
         self.brake_policy = IamPolicy(
             self,
             "brake-policy",
-            name=f"{self._prefix}-cost-brake",
+            name=account_wide_name(self._prefix, "cost-brake", self.region.name),
             description="Attached by the budget action at the monthly limit: stops spending, keeps data readable",
             policy=deny.json,
         )
@@ -286,7 +340,7 @@ class CostGuard(Construct):
         self.brake_role = IamRole(
             self,
             "brake-role",
-            name=f"{self._prefix}-cost-brake",
+            name=account_wide_name(self._prefix, "cost-brake", self.region.name),
             description="Assumed by AWS Budgets to attach and detach the cost brake on the pipeline roles",
             assume_role_policy=trust.json,
         )
@@ -315,14 +369,39 @@ class CostGuard(Construct):
             name=f"{self._prefix}-cost-brake",
             policy=attach.json,
         )
+        actions = partial(
+            self._brake_action, policy=self.brake_policy, execution_role=self.brake_role, roles=roles, after=role_policy
+        )
+        self.brake = actions("brake", self.budget)
+        # Usage that no tag-filtered cost budget sees (Rekognition) brakes at its own budget, with the same
+        # policy, roles, execution role and approval: one brake, two triggers.
+        self.usage_brakes = {
+            budget.name: actions(f"brake-{budget.name}", self.usage_budgets[budget.name])
+            for budget in props.usage_budgets
+            if budget.brake
+        }
+
+    def _brake_action(
+        self,
+        id: str,
+        budget: BudgetsBudget,
+        *,
+        policy: IamPolicy,
+        execution_role: IamRole,
+        roles: list[IamRole],
+        after: IamRolePolicy,
+    ) -> BudgetsBudgetAction:
+        """The budget action that has ``execution_role`` attach ``policy`` to ``roles`` when ``budget``'s
+        actual amount reaches ``brake_percent``, once ``after`` (the execution role's permission) exists."""
+        props = self.props
         subscribers = [BudgetsBudgetActionSubscriber(subscription_type="SNS", address=self.topic.arn)]
         subscribers += [
             BudgetsBudgetActionSubscriber(subscription_type="EMAIL", address=email) for email in props.alert_emails
         ]
-        self.brake = BudgetsBudgetAction(
+        return BudgetsBudgetAction(
             self,
-            "brake",
-            budget_name=self.budget.name,
+            id,
+            budget_name=budget.name,
             action_type="APPLY_IAM_POLICY",
             approval_model="AUTOMATIC",
             notification_type="ACTUAL",
@@ -331,12 +410,12 @@ class CostGuard(Construct):
             ),
             definition=BudgetsBudgetActionDefinition(
                 iam_action_definition=BudgetsBudgetActionDefinitionIamActionDefinition(
-                    policy_arn=self.brake_policy.arn, roles=[role.name for role in roles]
+                    policy_arn=policy.arn, roles=[role.name for role in roles]
                 )
             ),
-            execution_role_arn=self.brake_role.arn,
+            execution_role_arn=execution_role.arn,
             subscriber=subscribers,
-            depends_on=[role_policy],
+            depends_on=[after],
         )
 
     # ----------------------------------------------------------------------------------------- alarms

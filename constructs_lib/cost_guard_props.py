@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from constructs_lib.props import PropsError
@@ -24,10 +25,15 @@ __all__ = [
     "DEFAULT_USAGE_BUDGETS",
     "LAMBDA_GB_SECONDS_BUDGET",
     "REKOGNITION_IMAGES_BUDGET",
+    "REKOGNITION_USD_PER_IMAGE",
+    "USAGE_TYPE_REGION_CODES",
     "CostGuardProps",
     "GuardedPipeline",
     "PropsError",
     "UsageBudget",
+    "regional_usage_types",
+    "rekognition_images_budget",
+    "usage_type_region_code",
 ]
 
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
@@ -40,6 +46,77 @@ _EMAIL = re.compile(
 #: AWS Budgets notifies at most 10 e-mail addresses per notification (and 11 subscribers per action).
 MAX_ALERT_EMAILS = 10
 
+#: A user-defined tag key or value as AWS accepts it (letters, digits, spaces and ``_ . : / = + - @``);
+#: ``$`` would break the ``user:<key>$<value>`` form of Budgets' tag filter.
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+
+#: The code Cost Explorer and AWS Budgets put before a usage type in each commercial region
+#: (``EUC1-Lambda-GB-Second-ARM``). us-east-1 has none for most services (``Lambda-GB-Second-ARM``) and
+#: ``USE1`` for some, so both forms are counted there; eu-west-1 is ``EU``, from the years it was the
+#: only European region. Taken from the ``usagetype`` attribute of the AWS Price List API as two
+#: independent tables of it agree (infracost's and a Price List reader's, 2025); regions where they
+#: differ or that only one lists (ap-southeast-5/6/7, ap-east-2, mx-central-1, GovCloud, China) are left
+#: out on purpose: a wrong code gives a budget that silently counts nothing, so such a region fails at
+#: synthesis instead (name the usage types in full with ``UsageBudget(regional=False)``).
+USAGE_TYPE_REGION_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "us-east-1": "",
+        "us-east-2": "USE2",
+        "us-west-1": "USW1",
+        "us-west-2": "USW2",
+        "ca-central-1": "CAN1",
+        "ca-west-1": "CAN2",
+        "sa-east-1": "SAE1",
+        "eu-west-1": "EU",
+        "eu-west-2": "EUW2",
+        "eu-west-3": "EUW3",
+        "eu-central-1": "EUC1",
+        "eu-central-2": "EUC2",
+        "eu-north-1": "EUN1",
+        "eu-south-1": "EUS1",
+        "eu-south-2": "EUS2",
+        "ap-east-1": "APE1",
+        "ap-northeast-1": "APN1",
+        "ap-northeast-2": "APN2",
+        "ap-northeast-3": "APN3",
+        "ap-southeast-1": "APS1",
+        "ap-southeast-2": "APS2",
+        "ap-south-1": "APS3",
+        "ap-southeast-3": "APS4",
+        "ap-south-2": "APS5",
+        "ap-southeast-4": "APS6",
+        "me-south-1": "MES1",
+        "me-central-1": "MEC1",
+        "il-central-1": "ILC1",
+        "af-south-1": "AFS1",
+    }
+)
+
+#: Every region code, and us-east-1's ``USE1`` (see ``USAGE_TYPE_REGION_CODES``).
+_REGION_CODES = frozenset(code for code in USAGE_TYPE_REGION_CODES.values() if code) | {"USE1"}
+
+
+def usage_type_region_code(region: str) -> str:
+    """The code before usage types in ``region`` (``""`` for us-east-1). Raises ``PropsError`` naming
+    ``region`` for a region missing from ``USAGE_TYPE_REGION_CODES``."""
+    if not isinstance(region, str) or region not in USAGE_TYPE_REGION_CODES:
+        raise PropsError(
+            f"region: {region!r} has no known usage type code, so the usage budgets cannot name its usage "
+            "types; give them in full with UsageBudget(regional=False), or set usage_budgets=() "
+            f"(known regions: {', '.join(sorted(USAGE_TYPE_REGION_CODES))})"
+        )
+    return USAGE_TYPE_REGION_CODES[region]
+
+
+def regional_usage_types(usage_types: tuple[str, ...], region: str) -> tuple[str, ...]:
+    """``usage_types`` (given without a region code) as Cost Explorer names them in ``region``: the code
+    and a dash before each, or in us-east-1 each as it is and with ``USE1-``. Raises ``PropsError``
+    naming ``region`` for a region missing from ``USAGE_TYPE_REGION_CODES``."""
+    code = usage_type_region_code(region)
+    if code:
+        return tuple(f"{code}-{usage_type}" for usage_type in usage_types)
+    return (*usage_types, *(f"USE1-{usage_type}" for usage_type in usage_types))
+
 
 @dataclass(frozen=True, kw_only=True)
 class UsageBudget:
@@ -50,8 +127,9 @@ class UsageBudget:
     """Short name (``lambda-gb-seconds``): the budget is ``<name_prefix>-<name>``. Default: none (required)."""
 
     usage_types: tuple[str, ...]
-    """Usage types counted (OR), as Cost Explorer names them: us-east-1 usually has no region prefix,
-    other regions have one (``USE2-Lambda-GB-Second-ARM``). Default: none (required)."""
+    """Usage types counted (OR), as Cost Explorer names them but without the region code
+    (``Lambda-GB-Second-ARM``): the code of ``CostGuardProps.region`` is put before each
+    (``regional_usage_types``), unless ``regional`` is off. Default: none (required)."""
 
     unit: str
     """Unit of the limit, as the usage types report it (``Lambda-GB-Second``). Default: none (required)."""
@@ -59,16 +137,40 @@ class UsageBudget:
     limit: float
     """Monthly amount, usually the free-tier allowance. Default: none (required)."""
 
+    regional: bool = True
+    """Put the region's code before each of ``usage_types``; off, they are counted exactly as given (for a
+    region ``USAGE_TYPE_REGION_CODES`` lacks, or a global usage type). Default: ``True``."""
+
+    brake: bool = False
+    """Apply the brake (the cost budget's deny policy, on the same roles) when the actual usage reaches
+    ``CostGuardProps.brake_percent`` of ``limit``, with a budget action of its own; only while
+    ``CostGuardProps.brake_enabled``. For usage that no cost budget filtered on the deployment's tag can
+    see (Rekognition). AWS Budgets bills nothing for the first two action-enabled budgets of an account,
+    then 0.10 USD a day for each further one. Default: ``False`` (``REKOGNITION_IMAGES_BUDGET``: ``True``)."""
+
     def validate(self, field_name: str) -> None:
         """Raises ``PropsError`` naming ``field_name`` and this budget when a value is bad."""
         if not isinstance(self.name, str) or not _SHORT_NAME.match(self.name):
             raise PropsError(f"{field_name}: name {self.name!r} must be 2-32 lowercase letters, digits and dashes")
-        if not self.usage_types or not all(isinstance(t, str) and t.strip() for t in self.usage_types):
+        if (
+            isinstance(self.usage_types, str)
+            or not self.usage_types
+            or not all(isinstance(t, str) and t.strip() for t in self.usage_types)
+        ):
             raise PropsError(f"{field_name}: {self.name} must name at least one usage type")
+        if self.regional:
+            coded = [t for t in self.usage_types if t.split("-", 1)[0] in _REGION_CODES]
+            if coded:
+                raise PropsError(
+                    f"{field_name}: {self.name} usage type {coded[0]!r} carries a region code: give it without "
+                    "(the region's code is put before it), or set regional=False"
+                )
         if not isinstance(self.unit, str) or not self.unit.strip():
             raise PropsError(f"{field_name}: {self.name} must name the unit of its limit")
         if isinstance(self.limit, bool) or not isinstance(self.limit, int | float) or not self.limit > 0:
             raise PropsError(f"{field_name}: {self.name} limit {self.limit!r} must be a positive number")
+        if not isinstance(self.brake, bool):
+            raise PropsError(f"{field_name}: {self.name} brake {self.brake!r} must be True or False")
 
 
 #: Lambda compute on arm64 against the always-free 400,000 GB-seconds a month (shared with x86 functions).
@@ -79,17 +181,38 @@ LAMBDA_GB_SECONDS_BUDGET = UsageBudget(
     limit=400_000,
 )
 
-#: Rekognition Image analysis (DetectLabels is a "Group 2" API) against the 12-month free tier of 1,000
-#: images a month (it was 5,000 before; ``imgmgr.cost`` keeps the table). The usage type names are the
-#: least certain value here: check them in Cost Explorer (group by Usage type) after the first images.
+#: Rekognition Image analysis (DetectLabels is a "Group 2" API) against the legacy 12-month free tier of
+#: 1,000 images a month (it was 5,000 before; ``imgmgr.cost`` keeps the table). On accounts of the
+#: credit-based plan every image is billed: the budget then says when 1,000 images (1 USD) are passed.
+#: It brakes: DetectLabels is billed to no taggable resource, so the cost budget (filtered on the
+#: deployment's tag) never sees it, and without this action the most expensive line of a busy month
+#: could never stop the pipeline. The action is the second action-enabled budget (two are free). For more
+#: images a month, give ``CostGuardProps.usage_budgets`` a copy with a higher limit
+#: (``dataclasses.replace(REKOGNITION_IMAGES_BUDGET, limit=20_000)``), or ``brake=False``.
+#: The usage type names are the least certain value here (the AWS Free Tier usage types page lists
+#: ``ImagesProcessed`` and ``Group2-ImagesProcessed``): check them in Cost Explorer (group by Usage
+#: type) after the first images.
 REKOGNITION_IMAGES_BUDGET = UsageBudget(
     name="rekognition-images",
-    usage_types=("USE1-ImagesProcessed", "USE1-Group2-ImagesProcessed"),
+    usage_types=("ImagesProcessed", "Group2-ImagesProcessed"),
     unit="Images",
     limit=1_000,
+    brake=True,
 )
 
 DEFAULT_USAGE_BUDGETS = (LAMBDA_GB_SECONDS_BUDGET, REKOGNITION_IMAGES_BUDGET)
+
+#: List price of one DetectLabels image (us-east-1, first 1 million a month; Amazon Rekognition pricing).
+REKOGNITION_USD_PER_IMAGE = 0.001
+
+
+def rekognition_images_budget(monthly_budget_usd: float) -> UsageBudget:
+    """``REKOGNITION_IMAGES_BUDGET`` whose limit is the images that ``monthly_budget_usd`` pays for (never
+    under the legacy free tier's 1,000): its brake then stops labelling when the untagged Rekognition
+    line alone would spend the monthly budget (5,000 images for 5 USD), which the tag-filtered cost
+    budget cannot see. The ready-made stack uses it with its ``monthly_budget_usd``."""
+    images = round(monthly_budget_usd / REKOGNITION_USD_PER_IMAGE)
+    return replace(REKOGNITION_IMAGES_BUDGET, limit=max(REKOGNITION_IMAGES_BUDGET.limit, images))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,8 +229,8 @@ class GuardedPipeline:
 
     roles: Mapping[str, IamRole]
     """Roles the brake attaches its deny policy to, by short name: the pipeline's, and the roles of
-    other functions of the stack (``GuardedPipeline.of(pipeline, extra_roles=...)``). Default: none
-    (required)."""
+    other functions of the stack (``GuardedPipeline.of(pipeline, extra_roles=...)``).
+    Default: none (required)."""
 
     dead_letter_queue: SqsQueue
     """Queue whose depth above zero raises an alarm. Default: none (required)."""
@@ -205,8 +328,21 @@ class GuardedPipeline:
 
 @dataclass(frozen=True, kw_only=True)
 class CostGuardProps:
-    """Options of ``CostGuard``. The defaults cost nothing: one action-enabled budget (two are free),
-    usage budgets (free), 9 alarm metrics (10 free), one dashboard (3 free), no custom metric."""
+    """Options of ``CostGuard``. The defaults cost nothing: two action-enabled budgets (the cost budget
+    and ``rekognition-images``; AWS Budgets bills none of the first two of an account, then 0.10 USD a
+    day for each, so a second deployment in the same account pays 0.20 USD a day for its two), usage
+    budgets (free), 9 alarm metrics (10 free), one dashboard (3 free), no custom metric.
+
+    The cost budget counts this deployment only: the costs of resources tagged
+    ``cost_allocation_tag_key`` = ``cost_allocation_tag_value``. Cost Explorer and Budgets see a tag only
+    once it is **activated as a cost allocation tag** (Billing and Cost Management > Cost allocation
+    tags, in the management account of an organization, or ``aws ce update-cost-allocation-tags-status
+    --cost-allocation-tags-status TagKey=Project,Status=Active``). A key can be activated only after it
+    has appeared on a resource (up to 24 hours after the first apply), activation takes up to 24 hours,
+    and costs from before it are not tagged: **until then the budget sees 0 USD, and neither its alerts
+    nor the brake fire.** Costs that belong to no taggable resource are never counted: Rekognition
+    ``DetectLabels`` (watched by the ``rekognition-images`` usage budget instead, which alerts and brakes
+    at its own limit of images), X-Ray traces, most data transfer, Budgets' own charges."""
 
     pipeline: GuardedPipeline
     """What to watch and brake: ``GuardedPipeline.of(image_pipeline)``. Default: none (required)."""
@@ -215,8 +351,32 @@ class CostGuardProps:
     """Prefix of every resource name: 3-20 lowercase letters, digits and dashes. Default: ``"imgmgr"``."""
 
     monthly_budget_usd: float = 5.0
-    """Monthly cost budget of the whole account in US dollars (Budgets sees the bill, not one stack).
-    Default: ``5.0``."""
+    """Monthly cost budget of this deployment in US dollars: the costs of resources tagged
+    ``cost_allocation_tag_key`` = ``cost_allocation_tag_value`` (the whole account when the key is
+    ``None``), before credits unless ``count_credits``. ``imgmgr cost`` warns when its estimate exceeds
+    it. Default: ``5.0``."""
+
+    cost_allocation_tag_key: str | None = "Project"
+    """Tag key that scopes the cost budget (Budgets' ``TagKeyValue`` filter ``user:<key>$<value>``); it
+    must be activated as a cost allocation tag before the budget counts anything (see the class
+    docstring). ``None`` budgets the whole account's bill. The ready stack tags every resource
+    ``Project=<name_prefix>`` through the provider's ``default_tags``. Default: ``"Project"``."""
+
+    cost_allocation_tag_value: str | None = None
+    """Value of ``cost_allocation_tag_key`` on this deployment's resources; ``None`` means ``name_prefix``.
+    Default: ``None``."""
+
+    count_credits: bool = False
+    """Let credits (the 100-200 USD of the credit-based Free Tier plan, promotional credits) reduce the
+    cost the budget measures. Off, the budget measures the cost before credits, so spending credits
+    alerts and brakes as spending money would; on, the alerts and the brake wait until the credits no
+    longer cover the bill. Default: ``False``."""
+
+    region: str | None = None
+    """Region whose usage types the usage budgets count (``regional_usage_types``): a key of
+    ``USAGE_TYPE_REGION_CODES``. ``None`` means the region of the stack's AWS provider (the one without an
+    alias), read at synthesis; a provider whose region is not a plain string fails then, naming this
+    prop. Default: ``None``."""
 
     alert_emails: tuple[str, ...] = ()
     """Addresses subscribed to the alert topic (each confirms once) and told by Budgets directly; at most
@@ -229,14 +389,18 @@ class CostGuardProps:
     """Alert when the month's forecast exceeds this share of the budget. Default: 100.0."""
 
     brake_enabled: bool = True
-    """Attach the deny policy automatically when the actual cost reaches ``brake_percent``. Default: ``True``."""
+    """Attach the deny policy automatically when the actual cost reaches ``brake_percent`` of the budget,
+    or the actual usage of a usage budget with ``brake`` that share of its limit. Off, no budget
+    brakes. Default: ``True``."""
 
     brake_percent: float = 100.0
-    """Share of the budget, actual, at which the brake is applied. Default: 100.0."""
+    """Share of the budget (and of each braking usage budget's limit), actual, at which the brake is
+    applied. Default: 100.0."""
 
     usage_budgets: tuple[UsageBudget, ...] = DEFAULT_USAGE_BUDGETS
-    """Usage budgets against free-tier allowances (no action; free). Default: Lambda arm64 GB-seconds
-    (400,000) and Rekognition images (1,000), us-east-1 usage type names."""
+    """Usage budgets against free-tier allowances: by default Lambda arm64 GB-seconds (400,000; alerts
+    only) and Rekognition images (1,000; alerts and brakes). They count the usage of the whole account in
+    ``region`` (usage types carry no tag). Default: ``DEFAULT_USAGE_BUDGETS``."""
 
     near_timeout_ratio: float = 0.8
     """Alarm when a function's longest run in a period exceeds this share of its timeout. Default: 0.8."""
@@ -276,6 +440,7 @@ class CostGuardProps:
             raise PropsError("alert_emails: an address is listed twice")
         for name in ("actual_alert_percent", "forecast_alert_percent", "brake_percent"):
             _percent(name, getattr(self, name))
+        self._validate_scope()
         names = [budget.name for budget in self.usage_budgets]
         for budget in self.usage_budgets:
             if not isinstance(budget, UsageBudget):
@@ -296,6 +461,42 @@ class CostGuardProps:
         period = self.alarm_period_seconds
         if isinstance(period, bool) or not isinstance(period, int) or period < 60 or period % 60:
             raise PropsError(f"alarm_period_seconds: {period!r} must be 60 or a multiple of 60")
+        if self.region is not None and any(budget.regional for budget in self.usage_budgets):
+            usage_type_region_code(self.region)
+
+    @property
+    def action_budget_count(self) -> int:
+        """Budgets with an action (the brake): the first two of an account are free, each further one
+        costs 0.10 USD a day."""
+        if not self.brake_enabled:
+            return 0
+        return 1 + sum(budget.brake for budget in self.usage_budgets)
+
+    @property
+    def cost_allocation_tag(self) -> tuple[str, str] | None:
+        """Key and value of the tag that scopes the cost budget; ``None`` for the whole account."""
+        if self.cost_allocation_tag_key is None:
+            return None
+        return self.cost_allocation_tag_key, self.cost_allocation_tag_value or self.name_prefix
+
+    def _validate_scope(self) -> None:
+        key, value = self.cost_allocation_tag_key, self.cost_allocation_tag_value
+        if key is not None:
+            if not isinstance(key, str) or not 1 <= len(key) <= 128 or not _TAG_TEXT.match(key):
+                raise PropsError(
+                    f"cost_allocation_tag_key: {key!r} must be 1-128 letters, digits, spaces or _ . : / = + - @"
+                )
+            if key.lower().startswith("aws:"):
+                raise PropsError(f"cost_allocation_tag_key: {key!r} uses the reserved 'aws:' prefix")
+        if value is not None:
+            if key is None:
+                raise PropsError("cost_allocation_tag_value: set without cost_allocation_tag_key")
+            if not isinstance(value, str) or not 1 <= len(value) <= 256 or not _TAG_TEXT.match(value):
+                raise PropsError(
+                    f"cost_allocation_tag_value: {value!r} must be 1-256 letters, digits, spaces or _ . : / = + - @"
+                )
+        if not isinstance(self.count_credits, bool):
+            raise PropsError(f"count_credits: {self.count_credits!r} must be True or False")
 
 
 def _percent(name: str, value: object) -> None:

@@ -81,7 +81,7 @@ from constructs import Construct
 
 from constructs_lib import grants
 from constructs_lib.grants import Statement
-from constructs_lib.iam import service_trust_policy
+from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, project_requirements
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
@@ -177,7 +177,12 @@ class ImagePipeline(Construct):
         self._wire_destinations()
         self._notify_compress_on_upload()
         self.api = PipelineApi(
-            self, "api", props=props, function=self.functions["api"], partition=self.partition.partition
+            self,
+            "api",
+            props=props,
+            function=self.functions["api"],
+            partition=self.partition.partition,
+            region=self.region.name,
         )
         self._cors()
         self._materialize_policies()
@@ -301,6 +306,8 @@ class ImagePipeline(Construct):
         # On-demand tables and indexes take no capacity (None leaves the argument out).
         read_capacity = props.read_capacity if provisioned else None
         write_capacity = props.write_capacity if provisioned else None
+        # The indexes hold keys only (readers fetch the records): one write unit per entry instead of the
+        # whole record on every transition (the adapter's docstring; python -m bench.capacity).
         indexes = [
             DynamodbTableGlobalSecondaryIndex(
                 name=index,
@@ -323,6 +330,8 @@ class ImagePipeline(Construct):
             global_secondary_index=indexes,
             ttl=DynamodbTableTtl(attribute_name=TTL_ATTRIBUTE, enabled=True),
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=props.point_in_time_recovery),
+            # The records are kept with the images they describe: both survive a destroy unless asked.
+            deletion_protection_enabled=not props.force_destroy,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
         )
@@ -507,7 +516,7 @@ class ImagePipeline(Construct):
         role = IamRole(
             self,
             f"{name}-role",
-            name=function_name,
+            name=account_wide_name(self._prefix, name, self.region.name),
             description=f"Execution role of {function_name}: only what it does",
             assume_role_policy=trust.json,
         )
@@ -546,8 +555,15 @@ class ImagePipeline(Construct):
         # The image functions decode full-resolution images: the allocator keeps freed memory for the next
         # decode (props.allocator_env; glibc and Pillow read it at start-up, so it must be set here).
         allocator = dict(props.allocator_env) if name in IMAGE_FUNCTIONS else {}
+        # Pages of other origins call the API itself too (lambdas.api.app.create_app answers their CORS).
+        cors = (
+            {"IMGMGR_CORS_ORIGINS": ",".join(props.cors_allowed_origins)}
+            if name == "api" and props.cors_allowed_origins
+            else {}
+        )
         return {
             **allocator,
+            **cors,
             "IMGMGR_BUCKET": self.bucket.bucket,
             "IMGMGR_TABLE": self.table.name,
             "IMGMGR_DLQ_URL": self.dead_letter_queue.url,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
+from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
 from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
@@ -34,7 +35,7 @@ from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from constructs_lib.iam import service_trust_policy
+from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.props import ImagePipelineProps
 
 
@@ -53,15 +54,32 @@ class Route:
 
 
 #: Every route of the API. Only the static web page (which holds no data: each data call it makes sends
-#: the key) and the health check answer without a key; everything else, including paths not listed,
-#: needs one.
+#: the key), the API reference and its OpenAPI document, and the health check answer without a key;
+#: everything else, including paths not listed, needs one.
 ROUTES = (
     Route("/", "GET", api_key_required=False),
     Route("/static/{proxy+}", "GET", api_key_required=False),
+    Route("/docs", "GET", api_key_required=False),
+    Route("/openapi.json", "GET", api_key_required=False),
     Route("/v1/health", "GET", api_key_required=False),
     Route("/v1/{proxy+}", "ANY", api_key_required=True),
     Route("/{proxy+}", "ANY", api_key_required=True),
 )
+
+#: With ``cors_allowed_origins``, browsers' preflights of the data routes reach the API function without a
+#: key (a preflight never carries one); the function answers them for the configured origins only.
+CORS_ROUTES = (Route("/v1/{proxy+}", "OPTIONS", api_key_required=False),)
+
+#: Refusals of API Gateway itself (missing or unknown key, throttling, quota, integration errors) that get
+#: ``Access-Control-Allow-Origin`` with ``cors_allowed_origins``, so another origin's page can read why.
+CORS_GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX")
+
+
+def routes(props: ImagePipelineProps) -> tuple[Route, ...]:
+    """The routes of a deployment with ``props``: ``ROUTES``, and ``CORS_ROUTES`` when other origins are
+    allowed."""
+    return ROUTES + (CORS_ROUTES if props.cors_allowed_origins else ())
+
 
 #: Access log line: one JSON object per request (``$context`` variables of API Gateway).
 ACCESS_LOG_FORMAT = json.dumps(
@@ -86,6 +104,20 @@ ACCESS_LOG_FORMAT = json.dumps(
 API_GATEWAY_LOGS_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
+def snapshot_hash(parts: Sequence[TerraformResource]) -> str:
+    """A Terraform expression: the SHA-1 of every attribute of ``parts`` (the API, its validator, resources,
+    methods and integrations: what a deployment snapshot holds), as the deployment's redeployment trigger.
+
+    Attributes that are null or empty are left out of the hash: the provider stores an unset map or list
+    as null on create and reads it back as empty, which would otherwise replace the deployment on the
+    plan after every first apply. A changed integration URI, method setting or validator changes the
+    hash, so the stage never keeps serving an old snapshot.
+    """
+    addresses = ", ".join(f"{part.terraform_resource_type}.{part.friendly_unique_id}" for part in parts)
+    present = "{for key, value in part : key => value if value != null && !try(length(value) == 0, false)}"
+    return f"${{sha1(jsonencode([for part in [{addresses}] : {present}]))}}"
+
+
 def _construct_id(path: str) -> str:
     """A short stable id of a path: ``/v1/{proxy+}`` -> ``v1-proxy``; ``/`` -> ``root``."""
     parts = [part.strip("{}+").replace(".", "-") for part in path.strip("/").split("/") if part]
@@ -104,6 +136,7 @@ class PipelineApi(Construct):
         props: ImagePipelineProps,
         function: LambdaFunction,
         partition: str,
+        region: str,
     ) -> None:
         super().__init__(scope, id)
         prefix = props.name_prefix
@@ -128,9 +161,10 @@ class PipelineApi(Construct):
             validate_request_body=False,
         )
         self.methods: dict[tuple[str, str], ApiGatewayMethod] = {}
+        self.resources: list[ApiGatewayResource] = []
         resources: dict[str, str] = {"/": self.rest_api.root_resource_id}
-        integrations = []
-        for route in ROUTES:
+        integrations: list[ApiGatewayIntegration] = []
+        for route in routes(props):
             resource_id = self._resource(route.path, resources)
             key = _construct_id(route.path) + "-" + route.method.lower()
             method = ApiGatewayMethod(
@@ -157,14 +191,36 @@ class PipelineApi(Construct):
                     uri=function.invoke_arn,
                 )
             )
-        # A new deployment whenever the route table changes; create the new one before the old goes.
-        routes_hash = hashlib.sha256(json.dumps([asdict(r) for r in ROUTES], sort_keys=True).encode()).hexdigest()
+        self.gateway_responses = [
+            ApiGatewayGatewayResponse(
+                self,
+                f"gateway-response-{kind.lower().replace('_', '-')}",
+                rest_api_id=self.rest_api.id,
+                response_type=kind,
+                # No data is in these answers (the reason only); any origin may read them.
+                response_parameters={"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"},
+            )
+            for kind in (CORS_GATEWAY_RESPONSES if props.cors_allowed_origins else ())
+        ]
+        # A new deployment whenever anything a deployment snapshot holds changes; the new one is created
+        # before the old one goes.
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
             rest_api_id=self.rest_api.id,
-            triggers={"routes": routes_hash},
-            depends_on=[*self.methods.values(), *integrations],
+            triggers={
+                "snapshot": snapshot_hash(
+                    [
+                        self.rest_api,
+                        self.validator,
+                        *self.resources,
+                        *self.methods.values(),
+                        *integrations,
+                        *self.gateway_responses,
+                    ]
+                )
+            },
+            depends_on=[*self.methods.values(), *integrations, *self.gateway_responses],
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.access_logs = CloudwatchLogGroup(
@@ -180,7 +236,7 @@ class PipelineApi(Construct):
             name=f"API-Gateway-Execution-Logs_{self.rest_api.id}/{props.api_stage_name}",
             retention_in_days=props.log_retention_days,
         )
-        self.account = self._account(prefix, partition) if props.manage_api_gateway_account else None
+        self.account = self._account(prefix, partition, region) if props.manage_api_gateway_account else None
         self.stage = ApiGatewayStage(
             self,
             "stage",
@@ -257,15 +313,16 @@ class PipelineApi(Construct):
             self, f"resource-{_construct_id(path)}", rest_api_id=self.rest_api.id, parent_id=parent_id, path_part=part
         )
         resources[path] = resource.id
+        self.resources.append(resource)
         return resource.id
 
-    def _account(self, prefix: str, partition: str) -> ApiGatewayAccount:
+    def _account(self, prefix: str, partition: str, region: str) -> ApiGatewayAccount:
         """The account-wide setting that lets API Gateway write logs (one per account and region)."""
         trust = service_trust_policy(self, "logs-trust", "apigateway.amazonaws.com")
         role = IamRole(
             self,
             "logs-role",
-            name=f"{prefix}-apigateway-logs",
+            name=account_wide_name(prefix, "apigateway-logs", region),
             description="Lets API Gateway write access and execution logs (account-wide setting)",
             assume_role_policy=trust.json,
         )

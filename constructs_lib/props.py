@@ -93,7 +93,16 @@ class FunctionSize:
 
 @dataclass(frozen=True, kw_only=True)
 class ImagePipelineProps:
-    """Options of ``ImagePipeline``. Defaults stay inside the AWS Free Tier where one exists.
+    """Options of ``ImagePipeline``. Two defaults are billed from the first image, and no free tier
+    (legacy 12-month or credit-based) covers them: the on-demand table (``billing_mode``: 0.625 USD per
+    million write and 0.125 USD per million read request units, us-east-1; about 0.08 USD per 1,000
+    images) and its point-in-time recovery (0.20 USD per GB-month of table, about 0.0004 USD a month per
+    1,000 images kept). ``billing_mode="PROVISIONED"`` (inside the always-free 25 RCU and 25 WCU, but
+    about 4 images a minute once its burst is spent) and ``point_in_time_recovery=False`` make the table
+    free. The rest of what the defaults deploy is free at a small volume: Lambda, CloudWatch, SQS and
+    X-Ray within their always-free offers; S3, API Gateway and Rekognition (1,000 images a month) only
+    within the legacy 12-month offers, so an account of the credit-based plan pays them from the first
+    image. ``imgmgr cost`` estimates the monthly bill of a volume on either kind of account.
 
     The memory and timeout defaults of the functions come from the benchmark issue (GB-seconds measured
     per image on real photos) and will be revised as the benchmark is refined.
@@ -167,21 +176,33 @@ class ImagePipelineProps:
     max_labels: int = 20
     """Most labels asked of Rekognition per image, 1-1000 (``IMGMGR_MAX_LABELS``). Default: 20."""
 
-    billing_mode: BillingMode = "PROVISIONED"
-    """Billing mode of the table: ``"PROVISIONED"`` (fits the always-free 25 RCU / 25 WCU) or
-    ``"PAY_PER_REQUEST"`` (no capacity planning, billed per request). Default: ``"PROVISIONED"``."""
+    billing_mode: BillingMode = "PAY_PER_REQUEST"
+    """Billing mode of the table: ``"PAY_PER_REQUEST"`` (on-demand: never throttles a burst, nothing to pay
+    when idle, but outside the always-free tier) or ``"PROVISIONED"`` (``read_capacity``/``write_capacity``
+    per second on the table and each index, free up to 25 RCU and 25 WCU per account). On-demand costs
+    0.625 USD per million write request units and 0.125 USD per million read request units (us-east-1 list
+    prices since 2024-11-01); one image's life takes about 126 write and 4 read units
+    (``python -m bench.capacity``): about 0.08 USD per 1,000 images, plus 1 read unit per image shown by a
+    query. The free-tier provisioned default of 5 units per part (20 in all) processes about 4 images a
+    minute once its 300 s burst is spent and sends most of a 500-image bulk upload to the dead-letter
+    queue. Default: ``"PAY_PER_REQUEST"``."""
 
     read_capacity: int = 5
-    """Read capacity units of the table and of each of its three indexes when provisioned: the default
-    totals 20 RCU, inside the always-free 25. Default: 5."""
+    """Read capacity units of the table and of each of its three indexes when ``billing_mode`` is
+    ``"PROVISIONED"`` (ignored on demand): 5 totals 20 RCU, inside the always-free 25. Default: 5."""
 
     write_capacity: int = 5
-    """Write capacity units of the table and of each of its three indexes when provisioned: the default
-    totals 20 WCU, inside the always-free 25. Default: 5."""
+    """Write capacity units of the table and of each of its three indexes when ``billing_mode`` is
+    ``"PROVISIONED"`` (ignored on demand): 5 totals 20 WCU, inside the always-free 25; a 500-image burst
+    needs about 70 per part not to strand images (``python -m bench.capacity``). Default: 5."""
 
     point_in_time_recovery: bool = True
-    """Continuous backups of the table (35 days). Billed per GB-month of table size (a few cents for a
-    small table; not in the Free Tier): turn it off to pay nothing. Default: ``True``."""
+    """Continuous backups of the table (restore to any second of the last 35 days). **Not free**: no
+    free tier (legacy or credit-based) covers it; it is billed 0.20 USD per GB-month of table size
+    (us-east-1 list price), about 0.0004 USD a month per 1,000 images at ~2 KB of metadata each
+    (``imgmgr cost`` counts it). On by default because the table holds the only copy of the labels and
+    states, and labeling the images again costs 0.001 USD each; turn it off to pay nothing.
+    Default: ``True``."""
 
     originals_transition_days: int | None = None
     """Days after upload when originals move to S3 Standard-IA (at least 30); ``None`` keeps them in
@@ -204,11 +225,25 @@ class ImagePipelineProps:
     the reason) are deleted; ``None`` keeps them forever. Default: 30."""
 
     force_destroy: bool = False
-    """Let ``terraform destroy`` delete a bucket that still holds images. Default: ``False``."""
+    """Let ``terraform destroy`` delete the images and their records.
+
+    ``False`` keeps both: the table has deletion protection and the bucket (versioned) is deleted only
+    when it holds no object version and no delete marker. ``terraform destroy`` then removes everything
+    else (functions, roles, API, alarms, lake) and stops with errors naming the bucket (``BucketNotEmpty``)
+    and the table (deletion protection), which stay in the state with every image and record. To remove
+    them too, either set ``force_destroy=True`` and ``apply`` before ``destroy`` (every version of every
+    object is deleted, then the table), or empty the bucket (``aws s3api delete-objects`` over
+    ``list-object-versions``) and turn the protection off
+    (``aws dynamodb update-table --table-name <table> --no-deletion-protection-enabled``), then run
+    ``destroy`` again. ``True`` lets a single ``destroy`` delete everything, data included.
+    Default: ``False``."""
 
     cors_allowed_origins: tuple[str, ...] = ()
-    """Extra origins (``https://host[:port]``) allowed to POST uploads to the bucket from a browser; the
-    API's own origin (which serves the web page) is always allowed. Default: none."""
+    """Origins (``https://host[:port]``) of other web pages that may use the deployment from a browser:
+    they may call the API (API Gateway passes their ``OPTIONS`` preflights, without a key, to the API
+    function, which answers CORS for these origins only; refusals of API Gateway itself, such as a
+    missing key or throttling, carry ``Access-Control-Allow-Origin`` too) and POST uploads to the bucket.
+    The API's own origin (which serves the web page) needs no entry. Default: none."""
 
     manage_api_gateway_account: bool = False
     """Set the account-wide API Gateway CloudWatch role (``aws_api_gateway_account``, one per account and

@@ -1,13 +1,26 @@
 """``imgmgr cost``: the prices and free-tier allowances that matter to this system, and an estimate of the
-monthly bill for a given volume of images.
+monthly bill for a given volume of images on each kind of AWS account.
 
 Prices are us-east-1 list prices as of ``PRICES_AS_OF``, written down from the AWS pricing pages named in
 ``source`` (recalled, not fetched: this project cannot browse). Verify them before relying on a number;
-the table is the one place to correct them. Two caveats the numbers cannot show:
+the table is the one place to correct them. What the numbers depend on:
 
-- AWS accounts created on or after 2025-07-15 get the "Free plan" (credits) instead of the 12-month
-  free-tier offers; ``estimate(..., twelve_month_free_tier=False)`` leaves those allowances out. The
-  always-free offers (Lambda, DynamoDB, CloudWatch, SQS, SNS, X-Ray) apply to every account.
+- **Legacy Free Tier**: accounts created before 2025-07-15 get the 12-month offers (S3 5 GB, 2,000 PUT
+  and 20,000 GET requests; API Gateway 1M REST calls; Rekognition 1,000 images) for their first year.
+- **Credit-based plan**: accounts created on or after 2025-07-15 get no 12-month offers but credits:
+  ``SIGN_UP_CREDITS_USD`` at sign-up and up to ``ACTIVITY_CREDITS_USD`` more for activities, which
+  expire ``CREDITS_EXPIRE_MONTHS`` after sign-up (AWS Free Tier page and FAQ, 2025-07). Such an account
+  chooses the *free plan* (at most ``FREE_PLAN_MONTHS`` months; the account closes when the credits run
+  out or the months pass unless it is upgraded; some services are not available on it) or the *paid
+  plan* (the credits pay the bill until they are spent).
+- **Always free**, every account, every month: Lambda, DynamoDB (25 GB, 25 WCU, 25 RCU provisioned),
+  CloudWatch, SQS, SNS, X-Ray. A legacy account after its first year pays what a credit-plan account
+  pays before credits.
+- **The table** is modelled by its billing mode (``ImagePipelineProps().billing_mode``, ``--billing-mode``):
+  on demand (the default) it is billed per request unit, in no free tier, legacy or credit-based, with
+  the units one image's life takes as ``python -m bench capacity`` measures them
+  (``WRITE_UNITS_PER_IMAGE``); provisioned it is billed per unit-hour beyond the always-free 25 WCU and
+  25 RCU, whatever the images.
 - Since 2025-08-01 Lambda bills the INIT phase (cold starts) of managed runtimes too; the per-image
   seconds below include an average share of it.
 
@@ -18,13 +31,30 @@ arm64 core is taken as 1.25x slower, and compress also runs the quality search.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import math
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from decimal import Decimal
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import Annotated, cast
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+
+from constructs_lib.cost_guard_props import (
+    DEFAULT_USAGE_BUDGETS,
+    REKOGNITION_USD_PER_IMAGE,
+    CostGuardProps,
+    rekognition_images_budget,
+)
+from constructs_lib.props import BillingMode, ImagePipelineProps
+from stacks.settings import ENV_PREFIX, Settings, SettingsError
 
 #: When the prices of ``PRICES`` were last checked against the pricing pages (list prices, us-east-1).
 PRICES_AS_OF = "2025-06-01"
@@ -37,6 +67,44 @@ HOURS_PER_MONTH = 730
 
 GB = 1_000_000_000
 
+#: Credits of the credit-based plan (accounts created on or after 2025-07-15; AWS Free Tier page).
+SIGN_UP_CREDITS_USD = 100.0
+ACTIVITY_CREDITS_USD = 100.0
+#: Longest life of a free-plan account, and of the credits on either plan, in months after sign-up.
+FREE_PLAN_MONTHS = 6
+CREDITS_EXPIRE_MONTHS = 12
+
+#: Widest output of ``print_estimate``: an 80-column terminal.
+MAX_WIDTH = 80
+
+#: What each kind of free allowance is called in the tables.
+_KIND_LABELS = {"always": "always", "12 months": "12 mo", "none": "never"}
+
+#: DynamoDB request units of one image's life on an on-demand table, table and indexes together: the
+#: API's duplicate check and create, compress, thumbnail and categorize (its 23 label and category terms
+#: and the counters), measured on the real adapter against moto by ``python -m bench capacity`` ("units
+#: per image, current": 126 WCU, 3.5 RCU with KEYS_ONLY indexes, 2026). Not copied to rot:
+#: ``tests/unit/cli/test_cost.py`` records the same life and fails when the measurement moves more than
+#: 15 % from these; measure again and correct them when it does.
+WRITE_UNITS_PER_IMAGE = 126.0
+READ_UNITS_PER_IMAGE = 3.5
+#: Read units of one strongly consistent read of a ready record (under 4 KB): a user's view of an image
+#: (``GET /v1/images/<id>``) and each image shown in a listing or search page, whose KEYS_ONLY index
+#: entries are fetched back from the table by ``BatchGetItem``, each item rounded up on its own (the
+#: index query itself adds about half a unit per page of entries, left out). Checked by the same test.
+READ_UNITS_PER_RECORD_READ = 1.0
+
+#: The table and its three global secondary indexes (``lambdas.adapters.aws.dynamodb.GSI_NAMES``), each
+#: provisioned with ``ImagePipelineProps``' ``read_capacity`` and ``write_capacity``.
+TABLE_PARTS = 4
+
+#: Budgets with an action (the brake) of ``CostGuard``'s defaults: the cost budget, and the usage
+#: budgets that brake (``rekognition-images``). AWS Budgets bills none of the first two of an account.
+DEFAULT_ACTION_BUDGETS = int(CostGuardProps.brake_enabled) * (1 + sum(b.brake for b in DEFAULT_USAGE_BUDGETS))
+
+#: Days of a month as Budgets counts its actions (the free allowance is two budgets every day).
+_ACTION_DAYS = 31
+
 
 @dataclass(frozen=True)
 class Price:
@@ -48,97 +116,253 @@ class Price:
     usd_per_unit: float
     free_per_month: float
     free_kind: str
-    """``"always"`` (every account, every month), ``"12 months"`` (new accounts created before 2025-07-15,
+    """``"always"`` (every account, every month), ``"12 months"`` (accounts created before 2025-07-15,
     for their first year) or ``"none"``."""
     source: str
     """Name of the AWS page the price comes from."""
+    label: str
+    """Short name of the line in the estimate (``"S3 GET requests"``)."""
+    quoted_per: int = 1
+    """How many units the price is quoted for in the table (``1_000_000``: per million requests)."""
 
 
-def _p(service: str, item: str, unit: str, usd: float, free: float, kind: str, source: str) -> Price:
-    return Price(service, item, unit, usd, free, kind, source)
+def _p(
+    service: str,
+    item: str,
+    unit: str,
+    usd: float,
+    free: float,
+    kind: str,
+    source: str,
+    label: str,
+    per: int = 1,
+) -> Price:
+    return Price(service, item, unit, usd, free, kind, source, label, per)
 
+
+_DYNAMODB = "Amazon DynamoDB pricing for provisioned capacity"
+_DYNAMODB_ON_DEMAND = "Amazon DynamoDB pricing for on-demand capacity"
 
 #: The price table, by key. Quantities are in ``unit`` (a price per 1,000 requests is per request here).
+#: DetectLabels is a Group 2 API of Rekognition Image; API Gateway's price is the REST API's; alarms are
+#: standard resolution; SQS requests are those of standard queues; monitoring budgets (no action) are free.
 PRICES: Mapping[str, Price] = {
     "lambda_gb_seconds": _p(
-        "Lambda", "compute, arm64", "GB-second", 0.0000133334, 400_000, "always", "AWS Lambda pricing"
+        "Lambda", "compute, arm64", "GB-second", 0.0000133334, 400_000, "always", "AWS Lambda pricing", "Lambda GB-s"
     ),
-    "lambda_requests": _p("Lambda", "requests", "request", 0.20 / 1e6, 1_000_000, "always", "AWS Lambda pricing"),
-    "s3_storage": _p("S3", "Standard storage", "GB-month", 0.023, 5, "12 months", "Amazon S3 pricing"),
-    "s3_put": _p("S3", "PUT, COPY, POST, LIST", "request", 0.005 / 1000, 2_000, "12 months", "Amazon S3 pricing"),
-    "s3_get": _p("S3", "GET and other reads", "request", 0.0004 / 1000, 20_000, "12 months", "Amazon S3 pricing"),
+    "lambda_requests": _p(
+        "Lambda",
+        "requests",
+        "request",
+        0.20 / 1e6,
+        1_000_000,
+        "always",
+        "AWS Lambda pricing",
+        "Lambda requests",
+        1_000_000,
+    ),
+    "s3_storage": _p(
+        "S3", "Standard storage", "GB-month", 0.023, 5, "12 months", "Amazon S3 pricing", "S3 storage (GB-month)"
+    ),
+    "s3_put": _p(
+        "S3",
+        "PUT, COPY, POST, LIST",
+        "request",
+        0.005 / 1000,
+        2_000,
+        "12 months",
+        "Amazon S3 pricing",
+        "S3 PUT requests",
+        1000,
+    ),
+    "s3_get": _p(
+        "S3",
+        "GET and other reads",
+        "request",
+        0.0004 / 1000,
+        20_000,
+        "12 months",
+        "Amazon S3 pricing",
+        "S3 GET requests",
+        1000,
+    ),
     "dynamodb_wcu": _p(
         "DynamoDB",
-        "provisioned write capacity",
+        "provisioned writes",
         "WCU-hour",
         0.00065,
         25 * HOURS_PER_MONTH,
         "always",
-        "Amazon DynamoDB pricing for provisioned capacity",
+        _DYNAMODB,
+        "DynamoDB WCU-hours",
     ),
     "dynamodb_rcu": _p(
         "DynamoDB",
-        "provisioned read capacity",
+        "provisioned reads",
         "RCU-hour",
         0.00013,
         25 * HOURS_PER_MONTH,
         "always",
-        "Amazon DynamoDB pricing for provisioned capacity",
+        _DYNAMODB,
+        "DynamoDB RCU-hours",
+    ),
+    # On demand since the 2024-11-01 price cut (1.25 and 0.25 USD per million before); in no free tier.
+    "dynamodb_write_requests": _p(
+        "DynamoDB",
+        "on-demand writes",
+        "write unit",
+        0.625 / 1e6,
+        0,
+        "none",
+        _DYNAMODB_ON_DEMAND,
+        "DynamoDB write units",
+        1_000_000,
+    ),
+    "dynamodb_read_requests": _p(
+        "DynamoDB",
+        "on-demand reads",
+        "read unit",
+        0.125 / 1e6,
+        0,
+        "none",
+        _DYNAMODB_ON_DEMAND,
+        "DynamoDB read units",
+        1_000_000,
     ),
     "dynamodb_storage": _p(
-        "DynamoDB", "table storage", "GB-month", 0.25, 25, "always", "Amazon DynamoDB pricing for provisioned capacity"
+        "DynamoDB", "table storage", "GB-month", 0.25, 25, "always", _DYNAMODB, "DynamoDB storage (GB-mo)"
+    ),
+    # Continuous backups are billed on the table's size and are in no free tier, legacy or credit-based.
+    "dynamodb_pitr": _p(
+        "DynamoDB",
+        "point-in-time recovery",
+        "GB-month",
+        0.20,
+        0,
+        "none",
+        _DYNAMODB,
+        "DynamoDB PITR (GB-month)",
     ),
     "rekognition_images": _p(
         "Rekognition",
-        "DetectLabels (Group 2), first 1M",
+        "DetectLabels, first 1M",
         "image",
         0.001,
         1_000,
         "12 months",
         "Amazon Rekognition pricing",
+        "Rekognition images",
     ),
     "api_requests": _p(
         "API Gateway",
-        "REST API calls, first 333M",
+        "REST calls, first 333M",
         "request",
         3.50 / 1e6,
         1_000_000,
         "12 months",
         "Amazon API Gateway pricing",
+        "API Gateway calls",
+        1_000_000,
     ),
     "cloudwatch_alarms": _p(
         "CloudWatch",
-        "alarm metrics, standard resolution",
+        "alarm metrics",
         "alarm metric-month",
         0.10,
         10,
         "always",
         "Amazon CloudWatch pricing",
+        "CloudWatch alarm metrics",
     ),
     "cloudwatch_metrics": _p(
-        "CloudWatch", "custom metrics, first 10,000", "metric-month", 0.30, 10, "always", "Amazon CloudWatch pricing"
+        "CloudWatch",
+        "custom metrics",
+        "metric-month",
+        0.30,
+        10,
+        "always",
+        "Amazon CloudWatch pricing",
+        "CloudWatch custom metrics",
     ),
     "cloudwatch_dashboards": _p(
-        "CloudWatch", "dashboards", "dashboard-month", 3.00, 3, "always", "Amazon CloudWatch pricing"
+        "CloudWatch",
+        "dashboards",
+        "dashboard-month",
+        3.00,
+        3,
+        "always",
+        "Amazon CloudWatch pricing",
+        "CloudWatch dashboards",
     ),
     "cloudwatch_logs": _p(
-        "CloudWatch", "log ingestion (standard)", "GB", 0.50, 5, "always", "Amazon CloudWatch pricing"
+        "CloudWatch",
+        "log ingestion",
+        "GB",
+        0.50,
+        5,
+        "always",
+        "Amazon CloudWatch pricing",
+        "Log ingestion (GB)",
     ),
     "sqs_requests": _p(
-        "SQS", "standard queue requests", "request", 0.40 / 1e6, 1_000_000, "always", "Amazon SQS pricing"
+        "SQS",
+        "requests",
+        "request",
+        0.40 / 1e6,
+        1_000_000,
+        "always",
+        "Amazon SQS pricing",
+        "SQS requests",
+        1_000_000,
     ),
-    "xray_traces": _p("X-Ray", "traces recorded", "trace", 5.00 / 1e6, 100_000, "always", "AWS X-Ray pricing"),
-    "sns_email": _p("SNS", "e-mail notifications", "notification", 2.00 / 1e5, 1_000, "always", "Amazon SNS pricing"),
+    "xray_traces": _p(
+        "X-Ray",
+        "traces",
+        "trace",
+        5.00 / 1e6,
+        100_000,
+        "always",
+        "AWS X-Ray pricing",
+        "X-Ray traces",
+        1_000_000,
+    ),
+    "sns_email": _p(
+        "SNS",
+        "e-mails",
+        "e-mail",
+        2.00 / 1e5,
+        1_000,
+        "always",
+        "Amazon SNS pricing",
+        "SNS e-mails",
+        100_000,
+    ),
     "budgets_actions": _p(
         "Budgets",
-        "action-enabled budgets (monitoring budgets are free)",
+        "action-enabled budgets",
         "budget-day",
         0.10,
         2 * 31,
         "always",
         "AWS Budgets pricing",
+        "Budgets action-days",
     ),
 }
+
+#: Lines billed to no taggable resource: a cost budget filtered on the deployment's tag (``CostGuard``'s
+#: default) never counts them.
+UNTAGGED = ("rekognition_images", "xray_traces")
+
+#: Prices the estimate leaves out, for the note under it (us-east-1 list prices, same pages).
+NOT_INCLUDED = (
+    "data transfer out beyond the free 100 GB a month",
+    "KMS requests of the bucket key",
+    "customer-managed KMS keys (1 USD a month each; none by default)",
+    "Athena scans (5 USD per TB, cut off by the workgroup)",
+    "the optional Glue crawler and job (0.44 USD per DPU-hour)",
+    "QuickSight (off by default)",
+    "Rekognition's cheaper tiers beyond 1M images a month",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,23 +436,37 @@ def estimate(
     retained_months: int = 1,
     api_requests_per_image: int = 4,
     views_per_image: int = 2,
-    read_capacity_units: int = 20,
-    write_capacity_units: int = 20,
+    listings_per_image: int = 10,
+    billing_mode: BillingMode = ImagePipelineProps.billing_mode,
+    read_capacity_units: int = ImagePipelineProps.read_capacity * TABLE_PARTS,
+    write_capacity_units: int = ImagePipelineProps.write_capacity * TABLE_PARTS,
+    table_bytes_per_image: int = 2_000,
+    point_in_time_recovery: bool = ImagePipelineProps.point_in_time_recovery,
     log_bytes_per_image: int = 4_000,
     alarm_metrics: int = 9,
     custom_metrics: int = 0,
     dashboards: int = 1,
+    action_budgets: int = DEFAULT_ACTION_BUDGETS,
     twelve_month_free_tier: bool = True,
     profiles: Mapping[str, FunctionProfile] = DEFAULT_PROFILES,
 ) -> Estimate:
     """Monthly bill for ``images_per_month`` uploads of ``avg_megapixels`` each.
 
     Storage holds ``retained_months`` months of uploads: originals (``original_bytes_per_megapixel``) plus
-    renditions (``rendition_ratio`` of the original). Each image costs 5 S3 writes (the upload, the
-    compressed image, two thumbnails, the analysis preview), 3 reads by the steps and ``views_per_image``
-    reads by users, 3 step invocations and ``api_requests_per_image`` API calls (each a Lambda invocation
-    and an X-Ray trace), one DetectLabels and ``log_bytes_per_image`` of logs over all its invocations.
-    The table's capacity is the total over the table and its indexes (the default props: 4 x 5). Raises ``ValueError`` naming a negative or empty input.
+    renditions (``rendition_ratio`` of the original) in S3, and ``table_bytes_per_image`` of metadata
+    (the item and its index copies) in the table, also backed up by point-in-time recovery when
+    ``point_in_time_recovery`` (the ``ImagePipelineProps`` default). Each image costs 5 S3 writes (the
+    upload, the compressed image, two thumbnails, the analysis preview), 3 reads by the steps and
+    ``views_per_image`` reads by users, 3 step invocations and ``api_requests_per_image`` API calls (each
+    a Lambda invocation and an X-Ray trace), one DetectLabels and ``log_bytes_per_image`` of logs over
+    all its invocations. The table is billed by ``billing_mode`` (``ImagePipelineProps``' default): on
+    demand, each image's life takes ``WRITE_UNITS_PER_IMAGE`` and ``READ_UNITS_PER_IMAGE`` request units,
+    and each of its ``views_per_image`` views and ``listings_per_image`` appearances in a listing or
+    search page ``READ_UNITS_PER_RECORD_READ``; provisioned, ``read_capacity_units`` and
+    ``write_capacity_units`` (the total over the table and its indexes, by default the props' 5 on each of
+    ``TABLE_PARTS``; ignored on demand) are billed every hour. ``action_budgets`` budgets have an action
+    (``CostGuard``'s defaults: ``DEFAULT_ACTION_BUDGETS``). ``twelve_month_free_tier`` counts the legacy
+    12-month offers. Raises ``ValueError`` naming a negative or empty input or an unknown billing mode.
     """
     for name, value in {
         "images_per_month": images_per_month,
@@ -237,15 +475,20 @@ def estimate(
         "rendition_ratio": rendition_ratio,
         "api_requests_per_image": api_requests_per_image,
         "views_per_image": views_per_image,
+        "listings_per_image": listings_per_image,
         "read_capacity_units": read_capacity_units,
         "write_capacity_units": write_capacity_units,
+        "table_bytes_per_image": table_bytes_per_image,
         "log_bytes_per_image": log_bytes_per_image,
         "alarm_metrics": alarm_metrics,
         "custom_metrics": custom_metrics,
         "dashboards": dashboards,
+        "action_budgets": action_budgets,
     }.items():
         if value < 0:
             raise ValueError(f"{name}: {value!r} must not be negative")
+    if billing_mode not in ("PAY_PER_REQUEST", "PROVISIONED"):
+        raise ValueError(f"billing_mode: {billing_mode!r} must be 'PAY_PER_REQUEST' or 'PROVISIONED'")
     if retained_months < 1:
         raise ValueError(f"retained_months: {retained_months!r} must be at least 1")
     missing = sorted({"compress", "thumbnail", "categorize", "api"} - set(profiles))
@@ -260,14 +503,28 @@ def estimate(
     invocations = images * 3 + api_calls
     original_bytes = avg_megapixels * original_bytes_per_megapixel
     stored_gb = images * retained_months * original_bytes * (1 + rendition_ratio) / GB
+    table_gb = images * retained_months * table_bytes_per_image / GB
+    record_reads = images * (views_per_image + listings_per_image) * READ_UNITS_PER_RECORD_READ
+    table_capacity = (
+        {
+            "dynamodb_write_requests": images * WRITE_UNITS_PER_IMAGE,
+            "dynamodb_read_requests": images * READ_UNITS_PER_IMAGE + record_reads,
+        }
+        if billing_mode == "PAY_PER_REQUEST"
+        else {
+            "dynamodb_wcu": write_capacity_units * HOURS_PER_MONTH,
+            "dynamodb_rcu": read_capacity_units * HOURS_PER_MONTH,
+        }
+    )
     quantities = {
         "lambda_gb_seconds": gb_seconds,
         "lambda_requests": invocations,
         "s3_storage": stored_gb,
         "s3_put": images * 5,
         "s3_get": images * (3 + views_per_image),
-        "dynamodb_wcu": write_capacity_units * HOURS_PER_MONTH,
-        "dynamodb_rcu": read_capacity_units * HOURS_PER_MONTH,
+        **table_capacity,
+        "dynamodb_storage": table_gb,
+        **({"dynamodb_pitr": table_gb} if point_in_time_recovery else {}),
         "rekognition_images": images,
         "api_requests": api_calls,
         "cloudwatch_alarms": alarm_metrics,
@@ -275,6 +532,7 @@ def estimate(
         "cloudwatch_dashboards": dashboards,
         "cloudwatch_logs": images * log_bytes_per_image / GB,
         "xray_traces": invocations,
+        "budgets_actions": action_budgets * _ACTION_DAYS,
     }
     items = tuple(
         LineItem(key, quantity, _free(PRICES[key], twelve_month_free_tier), PRICES[key])
@@ -284,6 +542,12 @@ def estimate(
         "images_per_month": images_per_month,
         "avg_megapixels": avg_megapixels,
         "retained_months": retained_months,
+        "point_in_time_recovery": point_in_time_recovery,
+        "on_demand": billing_mode == "PAY_PER_REQUEST",
+        "read_capacity_units": read_capacity_units,
+        "write_capacity_units": write_capacity_units,
+        "listings_per_image": listings_per_image,
+        "views_per_image": views_per_image,
         "twelve_month_free_tier": twelve_month_free_tier,
     }
     return Estimate(items=items, assumptions=assumptions)
@@ -295,76 +559,478 @@ def _free(price: Price, twelve_month_free_tier: bool) -> float:
     return 0.0
 
 
-def _number(value: float) -> str:
-    if value == int(value):
-        return f"{int(value):,}"
-    return f"{value:,.4f}" if value < 10 else f"{value:,.1f}"
+#: Volume at which the per-image growth of each line is measured (every line is linear in the images).
+_PROBE_IMAGES = 1_000_000
+
+
+def billed_from(estimate_of: Callable[[int], Estimate]) -> dict[str, float | None]:
+    """For each line of ``estimate_of(images_per_month)``, the number of images a month beyond which it is
+    billed: ``0.0`` when it is billed even without images (or from the first one), ``None`` when no
+    volume of images makes it billed (a fixed quantity within its allowance)."""
+    idle, busy = estimate_of(0), estimate_of(_PROBE_IMAGES)
+    thresholds: dict[str, float | None] = {}
+    for item in idle.items:
+        per_image = (busy.item(item.key).quantity - item.quantity) / _PROBE_IMAGES
+        if item.quantity > item.free:
+            thresholds[item.key] = 0.0
+        elif per_image <= 0:
+            thresholds[item.key] = None
+        else:
+            thresholds[item.key] = (item.free - item.quantity) / per_image
+    return thresholds
+
+
+def first_billed(thresholds: Mapping[str, float | None]) -> tuple[str, float] | None:
+    """Of ``billed_from``'s thresholds, the first free allowance used up as the images grow: the line
+    with an allowance (of this estimate) billed at the lowest volume, and that volume; ``None`` when no
+    allowance ever is. Ties go to the line listed first in ``PRICES``."""
+    candidates = [
+        (images, key)
+        for key, images in thresholds.items()
+        if images is not None and images > 0 and PRICES[key].free_kind != "none"
+    ]
+    if not candidates:
+        return None
+    images, key = min(candidates, key=lambda pair: pair[0])
+    return key, images
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    """One volume of images estimated on both kinds of account, with the line each pays for first."""
+
+    legacy: Estimate
+    """With the legacy 12-month offers: an account created before 2025-07-15, in its first year."""
+    always_free: Estimate
+    """With the always-free offers only: a credit-plan account before credits, or a legacy account after
+    its first year."""
+    legacy_billed_from: Mapping[str, float | None]
+    """``billed_from`` of the legacy estimate."""
+    always_free_billed_from: Mapping[str, float | None]
+    """``billed_from`` of the always-free estimate."""
+
+
+def compare(
+    images_per_month: int,
+    avg_megapixels: float,
+    *,
+    retained_months: int = 1,
+    point_in_time_recovery: bool = ImagePipelineProps.point_in_time_recovery,
+    billing_mode: BillingMode = ImagePipelineProps.billing_mode,
+    profiles: Mapping[str, FunctionProfile] = DEFAULT_PROFILES,
+) -> Comparison:
+    """``estimate`` of one volume with and without the 12-month offers, and the first line billed of each."""
+
+    def of(twelve_month_free_tier: bool) -> Callable[[int], Estimate]:
+        return partial(
+            estimate,
+            avg_megapixels=avg_megapixels,
+            retained_months=retained_months,
+            point_in_time_recovery=point_in_time_recovery,
+            billing_mode=billing_mode,
+            twelve_month_free_tier=twelve_month_free_tier,
+            profiles=profiles,
+        )
+
+    legacy, always_free = of(True), of(False)
+    return Comparison(
+        legacy=legacy(images_per_month),
+        always_free=always_free(images_per_month),
+        legacy_billed_from=billed_from(legacy),
+        always_free_billed_from=billed_from(always_free),
+    )
+
+
+def credit_months(monthly_usd: float, credits_usd: float) -> float:
+    """Months ``credits_usd`` pay a bill of ``monthly_usd`` (``math.inf`` for a bill of nothing)."""
+    return math.inf if monthly_usd <= 0 else credits_usd / monthly_usd
+
+
+# ----------------------------------------------------------------------------------------- formatting
+
+
+def plain_decimal(value: float, significant: int = 6) -> str:
+    """``value`` rounded to ``significant`` digits in positional notation, never ``1e-05``:
+    ``0.0000133334``, ``0.0000002``, ``1234.5``."""
+    if value == 0:
+        return "0"
+    text = format(Decimal(f"{value:.{significant}g}"), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def quantity_text(value: float) -> str:
+    """A usage quantity in at most 9 characters: ``0.00048``, ``4.86``, ``9,999,999``, ``31.2 M``, ``2.07 bn``."""
+    if value == 0:
+        return "0"
+    if value < 10:
+        return plain_decimal(value, 3)
+    if value < 10_000_000:
+        return f"{value:,.0f}"
+    return _scaled(value)
+
+
+def _scaled(value: float) -> str:
+    """A value of a million or more in millions, billions or trillions, 3 significant digits."""
+    scale, suffix = next((s, x) for s, x in ((1e12, "tn"), (1e9, "bn"), (1e6, "M")) if value >= s)
+    scaled = value / scale
+    return f"{scaled:,.0f} {suffix}" if scaled >= 1000 else f"{plain_decimal(scaled, 3)} {suffix}"
+
+
+def usd_text(value: float) -> str:
+    """An amount in US dollars in at most 10 characters: with cents (``1,234.56``), ``<0.01`` for a
+    positive amount below half a cent (not ``0.00``), from a million in millions (``1.2 M``) and more."""
+    if 0 < value < 0.005:
+        return "<0.01"
+    if value >= 1_000_000:
+        return _scaled(value)
+    return f"{value:,.2f}"
+
+
+def _count_text(value: float) -> str:
+    return f"{value / 1e6:g}M" if value >= 1e6 else f"{value:,.0f}"
+
+
+def _quote(price: Price) -> tuple[str, str]:
+    """Price and its unit as the table quotes them: ``("0.20", "1M requests")``, ``("0.023", "GB-month")``."""
+    if price.quoted_per == 1:
+        return plain_decimal(price.usd_per_unit), price.unit
+    return plain_decimal(price.usd_per_unit * price.quoted_per), f"{_count_text(price.quoted_per)} {price.unit}s"
 
 
 def price_table() -> Table:
-    """The price and free-tier table, with sources and the date."""
-    table = Table(title=f"AWS list prices, {REGION}, as of {PRICES_AS_OF} (verify on the pages named)")
-    for column in ("service", "item", "USD per unit", "unit", "free a month", "free for", "source"):
-        table.add_column(column, justify="right" if column in ("USD per unit", "free a month") else "left")
+    """The price and free-tier table (the sources and the date are under it in ``print_estimate``)."""
+    table = Table(title=f"AWS list prices, {REGION}, as of {PRICES_AS_OF}", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("service and item", ratio=1, min_width=16)
+    table.add_column("USD", justify="right", no_wrap=True)
+    table.add_column("per")
+    table.add_column("free/month", justify="right", no_wrap=True)
+    table.add_column("for", no_wrap=True)
     for price in PRICES.values():
+        usd, per = _quote(price)
+        free = quantity_text(price.free_per_month) if price.free_kind != "none" else "-"
+        table.add_row(f"{price.service} {price.item}", usd, per, free, _KIND_LABELS[price.free_kind])
+    return table
+
+
+def estimate_table(columns: Mapping[str, Estimate]) -> Table:
+    """The line items of one or more estimates of the same volume, one USD column each (by heading), and
+    their totals; usage and free allowance are those of the first."""
+    first = next(iter(columns.values()))
+    table = Table(box=box.SIMPLE_HEAD, show_footer=True)
+    table.add_column("line", footer="total a month", ratio=1, min_width=12)
+    table.add_column("used", justify="right", no_wrap=True)
+    table.add_column("free", justify="right", no_wrap=True)
+    table.add_column("for", no_wrap=True)
+    for heading, result in columns.items():
+        table.add_column(heading, justify="right", no_wrap=True, footer=usd_text(result.total_usd))
+    for item in first.items:
         table.add_row(
-            price.service,
-            price.item,
-            f"{price.usd_per_unit:.10g}",
-            price.unit,
-            _number(price.free_per_month),
-            price.free_kind,
-            price.source,
+            item.price.label,
+            quantity_text(item.quantity),
+            quantity_text(item.free) if item.price.free_kind != "none" else "-",
+            _KIND_LABELS[item.price.free_kind] if item.free or item.price.free_kind == "none" else "-",
+            *(usd_text(result.item(item.key).cost_usd) for result in columns.values()),
         )
     return table
 
 
-def estimate_table(result: Estimate) -> Table:
-    """Line items of an estimate and their total beyond the free tier."""
-    shown = ", ".join(f"{key} {value}" for key, value in result.assumptions.items())
-    table = Table(title=f"Monthly estimate ({shown})", show_footer=True)
-    table.add_column("service", footer="total beyond the free tier")
-    table.add_column("item")
-    table.add_column("used", justify="right")
-    table.add_column("free", justify="right")
-    table.add_column("billed", justify="right")
-    table.add_column("unit")
-    table.add_column("USD", justify="right", footer=f"{result.total_usd:,.2f}")
-    for item in result.items:
-        table.add_row(
-            item.price.service,
-            item.price.item,
-            _number(item.quantity),
-            _number(item.free),
-            _number(item.billable),
-            item.price.unit,
-            f"{item.cost_usd:,.2f}",
+# ------------------------------------------------------------------------------------------- the report
+
+
+class Account(StrEnum):
+    """Which kind of AWS account ``imgmgr cost`` models."""
+
+    LEGACY = "legacy"
+    CREDITS = "credits"
+    BOTH = "both"
+
+
+class TableBilling(StrEnum):
+    """Billing modes of the table ``imgmgr cost`` models (``ImagePipelineProps.billing_mode``)."""
+
+    PAY_PER_REQUEST = "PAY_PER_REQUEST"
+    PROVISIONED = "PROVISIONED"
+
+
+#: ``--billing-mode``'s default: ``ImagePipelineProps``'.
+DEFAULT_TABLE_BILLING = TableBilling(ImagePipelineProps.billing_mode)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Budget:
+    """The monthly budget the estimate is compared with, and where its amount comes from."""
+
+    usd: float
+    source: str
+    region: str = REGION
+
+
+def configured_budget(project_dir: Path, environ: Mapping[str, str]) -> Budget:
+    """The deployment's ``monthly_budget_usd`` and region (``stacks.settings``: the environment, then
+    ``cdktf.json``, then the default, which is ``CostGuardProps``' too). Raises ``SettingsError``."""
+    settings = Settings.from_project(project_dir, environ)
+    env_name = f"{ENV_PREFIX}MONTHLY_BUDGET_USD"
+    if env_name in environ:
+        source = f"environment variable {env_name}"
+    elif "monthly_budget_usd" in _context(project_dir):
+        source = "cdktf.json context imgmgr.monthly_budget_usd"
+    else:
+        source = "the default of the monthly_budget_usd setting"
+    return Budget(usd=settings.monthly_budget_usd, source=source, region=settings.region)
+
+
+def _context(project_dir: Path) -> Mapping[str, object]:
+    path = project_dir / "cdktf.json"
+    if not path.exists():
+        return {}
+    context = json.loads(path.read_text(encoding="utf-8")).get("context", {}).get("imgmgr", {})
+    return context if isinstance(context, dict) else {}
+
+
+def _growth_text(thresholds: Mapping[str, float | None]) -> str:
+    """Which lines are billed at any volume, and which free allowance is used up first as images grow."""
+    always = [PRICES[key].label for key, images in thresholds.items() if images == 0]
+    first = first_billed(thresholds)
+    parts = [f"Billed at any volume: {', '.join(always)}." if always else "Nothing is billed at a low volume."]
+    if first is None:
+        parts.append("No free allowance runs out as images grow.")
+    else:
+        parts.append(
+            f"The first free allowance to run out: {PRICES[first[0]].label}, beyond {math.floor(first[1]):,} images a month."
         )
-    return table
+    return " ".join(parts)
 
 
-def print_estimate(result: Estimate, console: Console | None = None) -> None:
-    """Prints the price table, then the estimate (``imgmgr cost``)."""
-    console = console or Console()
-    console.print(price_table())
-    console.print(estimate_table(result))
-    console.print(
-        "Not included: data transfer out beyond the free 100 GB a month, KMS requests of the bucket key, "
-        "point-in-time recovery of the table, QuickSight, Athena scans."
+def _credits_text(monthly_usd: float) -> str:
+    sign_up = credit_months(monthly_usd, SIGN_UP_CREDITS_USD)
+    most = credit_months(monthly_usd, SIGN_UP_CREDITS_USD + ACTIVITY_CREDITS_USD)
+    amounts = f"the {SIGN_UP_CREDITS_USD:.0f} USD sign-up credits ({SIGN_UP_CREDITS_USD + ACTIVITY_CREDITS_USD:.0f} USD with the activity credits)"
+    if sign_up == math.inf:
+        life = f"{amounts} are not touched; they expire {CREDITS_EXPIRE_MONTHS} months after sign-up."
+    elif sign_up >= CREDITS_EXPIRE_MONTHS:
+        life = f"{amounts} outlast the {CREDITS_EXPIRE_MONTHS} months after sign-up when they expire."
+    else:
+        most_text = (
+            f"outlast their {CREDITS_EXPIRE_MONTHS} months"
+            if most >= CREDITS_EXPIRE_MONTHS
+            else f"{plain_decimal(most, 2)} months"
+        )
+        life = (
+            f"the {SIGN_UP_CREDITS_USD:.0f} USD sign-up credits last {plain_decimal(sign_up, 2)} months, "
+            f"{SIGN_UP_CREDITS_USD + ACTIVITY_CREDITS_USD:.0f} USD with the activity credits {most_text} "
+            f"(they expire {CREDITS_EXPIRE_MONTHS} months after sign-up)."
+        )
+    closes = f"{FREE_PLAN_MONTHS} months" if sign_up >= FREE_PLAN_MONTHS else f"{plain_decimal(sign_up, 2)} months"
+    return (
+        f"At that rate {life} On the free plan the account closes when the credits run out or after "
+        f"{FREE_PLAN_MONTHS} months, unless it is upgraded to the paid plan (here after {closes} on the "
+        "sign-up credits), and some services are not available on it; on the paid plan this is the bill "
+        "once the credits are spent."
     )
+
+
+def _table_text(result: Estimate) -> str:
+    """How the table is billed, and what one image costs there."""
+    assumptions = result.assumptions
+    if assumptions["on_demand"]:
+        per_thousand = 1000 * (
+            WRITE_UNITS_PER_IMAGE * PRICES["dynamodb_write_requests"].usd_per_unit
+            + READ_UNITS_PER_IMAGE * PRICES["dynamodb_read_requests"].usd_per_unit
+        )
+        return (
+            f"Table: on demand (--billing-mode PROVISIONED models the always-free 25 WCU and 25 RCU), in no "
+            f"free tier, legacy or credit-based: one image's life takes {plain_decimal(WRITE_UNITS_PER_IMAGE)} "
+            f"write and {plain_decimal(READ_UNITS_PER_IMAGE)} read units (python -m bench capacity), "
+            f"{usd_text(per_thousand)} USD per 1,000 images, plus "
+            f"{plain_decimal(READ_UNITS_PER_RECORD_READ)} read unit for each view of an image "
+            f"({assumptions['views_per_image']} assumed) and each time it is shown in a listing page "
+            f"({assumptions['listings_per_image']} assumed)."
+        )
+    return (
+        f"Table: provisioned, {assumptions['write_capacity_units']} WCU and {assumptions['read_capacity_units']} "
+        f"RCU over the table and its {TABLE_PARTS - 1} indexes, billed every hour beyond the always-free 25 of "
+        "each, whatever the images; a burst beyond them is throttled and strands images in the dead-letter "
+        "queue (python -m bench capacity)."
+    )
+
+
+def _rekognition_brake_images(monthly_budget_usd: float) -> float | None:
+    """Images a month at which the ready-made stack's Rekognition usage budget brakes for the monthly
+    budget (``rekognition_images_budget``; ``None``: never)."""
+    budget = rekognition_images_budget(monthly_budget_usd)
+    if not (CostGuardProps.brake_enabled and budget.brake):
+        return None
+    return budget.limit * CostGuardProps.brake_percent / 100
+
+
+def report_lines(comparison: Comparison, account: Account, budget: Budget) -> list[str]:
+    """What the table cannot say, one paragraph each: the first line billed and the bill after the free
+    tier, the life of the credits, how the table is billed, the budget, a warning when an estimate exceeds
+    it and when the Rekognition brake stops the volume asked, the sources."""
+    legacy, always_free = comparison.legacy, comparison.always_free
+    images = int(legacy.assumptions["images_per_month"])
+    braked_at = _rekognition_brake_images(budget.usd)
+    usage_brakes = braked_at is not None and images > braked_at
+    lines = []
+    if account in (Account.LEGACY, Account.BOTH):
+        lines.append(
+            f"Legacy free tier (accounts created before 2025-07-15): {usd_text(legacy.total_usd)} USD a month "
+            f"in the first year, {usd_text(always_free.total_usd)} after it (always-free offers only). "
+            + _growth_text(comparison.legacy_billed_from)
+        )
+    if account in (Account.CREDITS, Account.BOTH):
+        lines.append(
+            f"Credit-based plan (accounts created on or after 2025-07-15): {usd_text(always_free.total_usd)} "
+            f"USD a month before credits. {_credits_text(always_free.total_usd)} "
+            + _growth_text(comparison.always_free_billed_from)
+        )
+    lines.append(_table_text(legacy))
+    watch = (
+        "the rekognition-images usage budget watches the images"
+        if braked_at is None
+        else f"the rekognition-images usage budget brakes at {braked_at:,.0f} images a month"
+    )
+    lines.append(
+        f"Budget: {usd_text(budget.usd)} USD a month (from {budget.source}). With CostGuard's defaults it "
+        "counts this deployment's tagged resources, before credits, once their cost allocation tag is "
+        f"active; Rekognition and X-Ray carry no tag ({watch})."
+    )
+    shown = {
+        Account.LEGACY: [("the legacy first year", legacy), ("after the first year", always_free)],
+        Account.CREDITS: [("the credit-based plan before credits", always_free)],
+        Account.BOTH: [("the legacy first year", legacy), ("the credit-based plan before credits", always_free)],
+    }[account]
+    for name, result in shown:
+        if result.total_usd > budget.usd:
+            tagged = result.total_usd - sum(result.item(key).cost_usd for key in UNTAGGED)
+            if tagged > budget.usd:
+                brake = "its alerts come at 80% and the brake stops uploads and labels at 100%"
+            else:
+                brake = f"the budget sees only the {usd_text(tagged)} USD of tagged resources, so its brake waits; " + (
+                    "the Rekognition brake acts first" if usage_brakes else "only the usage budgets alert"
+                )
+            lines.append(
+                f"WARNING: the estimate for {name}, {usd_text(result.total_usd)} USD a month, exceeds the "
+                f"budget of {usd_text(budget.usd)} USD: {brake}."
+            )
+    if usage_brakes:
+        lines.append(
+            f"WARNING: {images:,} images a month pass the {braked_at:,.0f} of the rekognition-images usage "
+            f"budget (what the budget of {usd_text(budget.usd)} USD buys at {REKOGNITION_USD_PER_IMAGE} USD "
+            f"an image): its brake stops uploads and labels after about {braked_at:,.0f} images each month "
+            "(Budgets updates a few times a day), so this volume needs a higher monthly_budget_usd, or "
+            "brake=False on that UsageBudget."
+        )
+    if budget.region != REGION:
+        lines.append(f"The deployment's region is {budget.region}: its prices may differ from {REGION}'s.")
+    sources = sorted({price.source for price in PRICES.values()})
+    lines.append(f"Sources ({REGION} list prices as of {PRICES_AS_OF}; verify them there): {', '.join(sources)}.")
+    lines.append("Not included: " + "; ".join(NOT_INCLUDED) + ".")
+    return lines
+
+
+def print_estimate(
+    comparison: Comparison,
+    *,
+    account: Account = Account.BOTH,
+    budget: Budget | None = None,
+    console: Console | None = None,
+) -> None:
+    """Prints the price table, the estimate for ``account`` and the report lines (``imgmgr cost``), at most
+    ``MAX_WIDTH`` columns wide. ``budget`` defaults to the default of the ``monthly_budget_usd`` setting."""
+    console = console or Console()
+    budget = budget or Budget(usd=Settings().monthly_budget_usd, source="the default of the monthly_budget_usd setting")
+    width = min(console.width, MAX_WIDTH)
+    legacy, always_free = comparison.legacy, comparison.always_free
+    columns = {
+        Account.LEGACY: {"year 1": legacy, "after": always_free},
+        Account.CREDITS: {"before credits": always_free},
+        Account.BOTH: {"legacy": legacy, "credits*": always_free},
+    }[account]
+    assumptions = legacy.assumptions
+    console.print(price_table(), width=width)
+    console.print(
+        f"Monthly estimate (USD): {int(assumptions['images_per_month']):,} images of "
+        f"{plain_decimal(float(assumptions['avg_megapixels']), 4)} MP, {assumptions['retained_months']} month(s) "
+        f"kept, point-in-time recovery {'on' if assumptions['point_in_time_recovery'] else 'off'}, table "
+        f"{'on demand' if assumptions['on_demand'] else 'provisioned'}",
+        width=width,
+        markup=False,
+        highlight=False,
+    )
+    console.print(estimate_table(columns), width=width)
+    if account == Account.BOTH:
+        console.print(
+            "legacy: accounts created before 2025-07-15, in their first year. * credits: accounts created on "
+            "or after 2025-07-15, before their credits; also what a legacy account pays after its first "
+            "year. 12 mo: free in the legacy first year only.",
+            width=width,
+            markup=False,
+            highlight=False,
+        )
+    for line in report_lines(comparison, account, budget):
+        console.print(line, width=width, markup=False, highlight=False)
 
 
 def cost_command(
-    images: Annotated[int, typer.Option("--images", min=0, help="Images uploaded a month.")] = 1000,
-    megapixels: Annotated[float, typer.Option("--megapixels", min=0.01, help="Average megapixels of an image.")] = 12.0,
-    retained_months: Annotated[int, typer.Option(min=1, help="Months of uploads kept in S3.")] = 1,
+    images: Annotated[int, typer.Option("--images", min=0, max=10**9, help="Images uploaded a month.")] = 1000,
+    megapixels: Annotated[
+        float, typer.Option("--megapixels", min=0.01, max=1000, help="Average megapixels of an image.")
+    ] = 12.0,
+    retained_months: Annotated[int, typer.Option(min=1, max=1200, help="Months of uploads kept in S3.")] = 1,
+    account: Annotated[
+        Account,
+        typer.Option(
+            case_sensitive=False,
+            help="Kind of AWS account: legacy (created before 2025-07-15: 12-month offers), credits (created "
+            "since: credit-based plan), or both.",
+        ),
+    ] = Account.BOTH,
     twelve_month_free_tier: Annotated[
-        bool,
-        typer.Option(help="Count the 12-month free-tier offers (accounts created before 2025-07-15, first year)."),
-    ] = True,
+        bool | None,
+        typer.Option(help="Same as --account legacy (or, with --no-..., --account credits)."),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            min=0.01,
+            help="Monthly budget in USD to compare the estimate with. Default: the deployment's monthly_budget_usd "
+            "setting (IMGMGR_MONTHLY_BUDGET_USD, cdktf.json), else 5.",
+        ),
+    ] = None,
+    point_in_time_recovery: Annotated[
+        bool, typer.Option(help="Count the table's point-in-time recovery (ImagePipelineProps' default: on).")
+    ] = ImagePipelineProps.point_in_time_recovery,
+    billing_mode: Annotated[
+        TableBilling,
+        typer.Option(
+            case_sensitive=False,
+            help="Billing mode of the table: PAY_PER_REQUEST (on demand, in no free tier) or PROVISIONED "
+            "(ImagePipelineProps' read_capacity and write_capacity on the table and each index, free up to "
+            f"25 RCU and 25 WCU). Default: ImagePipelineProps' ({ImagePipelineProps.billing_mode}).",
+        ),
+    ] = DEFAULT_TABLE_BILLING,
 ) -> None:
-    """AWS prices and free tier (us-east-1, with sources and date) and the monthly bill for a volume of images."""
-    result = estimate(
-        images, megapixels, retained_months=retained_months, twelve_month_free_tier=twelve_month_free_tier
+    """AWS prices and free tier (us-east-1, with sources and date) and the monthly bill for a volume of
+    images on legacy and credit-based accounts, compared with the budget."""
+    if twelve_month_free_tier is not None:
+        implied = Account.LEGACY if twelve_month_free_tier else Account.CREDITS
+        if account not in (Account.BOTH, implied):
+            raise typer.BadParameter(f"contradicts --account {account.value}", param_hint="--twelve-month-free-tier")
+        account = implied
+    try:
+        configured = configured_budget(Path.cwd(), os.environ)
+    except SettingsError as error:
+        typer.echo(f"error: setting {error}", err=True)
+        raise typer.Exit(2) from None
+    chosen = configured if budget is None else Budget(usd=budget, source="--budget", region=configured.region)
+    comparison = compare(
+        images,
+        megapixels,
+        retained_months=retained_months,
+        point_in_time_recovery=point_in_time_recovery,
+        billing_mode=cast(BillingMode, billing_mode.value),
     )
-    print_estimate(result)
+    print_estimate(comparison, account=account, budget=chosen)

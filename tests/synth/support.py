@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,3 +28,14 @@ class Synthesized:
 
 #: The environment of the synthesis under test: the project's cdktf.json plus an alert subscriber.
 SYNTH_ENVIRON = {"IMGMGR_ALERT_EMAILS": "ops@example.com"}
+
+
+def plain(name: str) -> str:
+    """``name`` with the region data source's reference written ``<region>``
+    (``imgmgr-compress-${data.aws_region.pipeline_region_X.name}`` -> ``imgmgr-compress-<region>``)."""
+    return re.sub(r"\$\{data\.aws_region\.[^.}]+\.name\}", "<region>", name)
+
+
+def short(name: str) -> str:
+    """An account-wide name without its region suffix (``imgmgr-compress-<region>`` -> ``imgmgr-compress``)."""
+    return plain(name).removesuffix("-<region>")

@@ -25,6 +25,7 @@ from imgmgr import stats
 from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.analytics.queries import NAMES, load
 from lambdas.domain.events import AnalyticsEvent, EventType
+from tests.synth.support import short
 from tests.synth.test_checkov import read_skips, run_checkov
 
 QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:123456789012:user/default/analyst"
@@ -101,7 +102,7 @@ def _exporter(stack: LakeStack) -> tuple[str, dict[str, Any]]:
 def _policy_of_role(stack: LakeStack, role_name: str, *, single: bool = True) -> list[dict[str, Any]]:
     """The statements of the inline policies of the role called ``role_name`` (exactly one unless
     ``single`` is false)."""
-    [role_id] = [name for name, role in stack.resources("aws_iam_role").items() if role["name"] == role_name]
+    [role_id] = [name for name, role in stack.resources("aws_iam_role").items() if short(role["name"]) == role_name]
     policies = [
         p for p in stack.resources("aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{role_id}.id}}"
     ]

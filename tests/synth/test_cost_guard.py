@@ -3,6 +3,7 @@ within the free 10 alarm metrics, the dashboard, and checkov."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -17,9 +18,15 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
 from constructs_lib.cost_guard import CostGuard
-from constructs_lib.cost_guard_props import CostGuardProps, GuardedPipeline
+from constructs_lib.cost_guard_props import (
+    LAMBDA_GB_SECONDS_BUDGET,
+    REKOGNITION_IMAGES_BUDGET,
+    CostGuardProps,
+    GuardedPipeline,
+)
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import ImagePipelineProps, PropsError
+from tests.synth.support import plain, short
 from tests.synth.test_checkov import read_skips, run_checkov
 
 EMAILS = ("ops@example.com", "finance@example.com")
@@ -64,9 +71,11 @@ def _ref(value: str) -> tuple[str, str, str]:
     return match["type"], match["name"], match["attr"]
 
 
-def _build(app: cdktf.App, name: str, **props: Any) -> tuple[cdktf.TerraformStack, ImagePipeline, CostGuard]:
+def _build(
+    app: cdktf.App, name: str, region: str = "us-east-1", **props: Any
+) -> tuple[cdktf.TerraformStack, ImagePipeline, CostGuard]:
     stack = cdktf.TerraformStack(app, name)
-    AwsProvider(stack, "aws", region="us-east-1")
+    AwsProvider(stack, "aws", region=region)
     pipeline = ImagePipeline(stack, "pipeline", props=ImagePipelineProps(name_prefix="guarded"))
     guard = CostGuard(
         stack,
@@ -92,7 +101,16 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> GuardedStack:
 @pytest.fixture(scope="module")
 def unbraked(tmp_path_factory: pytest.TempPathFactory) -> GuardedStack:
     app = cdktf.Testing.app()
-    stack, pipeline, guard = _build(app, "unbraked", brake_enabled=False, dashboard=False)
+    # In another region, budgeting the whole account with credits counted.
+    stack, pipeline, guard = _build(
+        app,
+        "unbraked",
+        region="eu-central-1",
+        brake_enabled=False,
+        dashboard=False,
+        cost_allocation_tag_key=None,
+        count_credits=True,
+    )
     return _synth(stack, pipeline, guard, tmp_path_factory.mktemp("unbraked") / "cdk.tf.json")
 
 
@@ -126,11 +144,12 @@ def test_only_budgets_and_cloudwatch_of_this_account_may_publish_to_the_topic(gu
 
 
 def test_monthly_cost_budget_alerts_at_80_percent_actual_and_100_percent_forecast(guarded: GuardedStack) -> None:
+    budgets = [b for b in guarded.own(BudgetsBudget.TF_RESOURCE_TYPE).values() if b["budget_type"] == "COST"]
+    assert [plain(b["name"]) for b in budgets] == ["guarded-monthly-cost-<region>"]
     assert cdktf.Testing.to_have_resource_with_properties(
         guarded.json_text,
         BudgetsBudget.TF_RESOURCE_TYPE,
         {
-            "name": "guarded-monthly-cost",
             "budget_type": "COST",
             "limit_amount": "12.50",
             "limit_unit": "USD",
@@ -164,23 +183,102 @@ def test_every_budget_notifies_the_topic_once_its_policy_exists(guarded: Guarded
             assert [_ref(arn)[0] for arn in notification["subscriber_sns_topic_arns"]] == ["aws_sns_topic"]
 
 
+def test_the_cost_budget_counts_the_deployments_tagged_resources_before_credits(guarded: GuardedStack) -> None:
+    # GIVEN the cost budget of the default props (tag Project, the stack's name prefix)
+    (budget,) = [b for b in guarded.own(BudgetsBudget.TF_RESOURCE_TYPE).values() if b["budget_type"] == "COST"]
+    # THEN it filters on the user tag Project=guarded and does not let credits reduce the cost it measures
+    assert budget["cost_filter"] == [{"name": "TagKeyValue", "values": ["user:Project$guarded"]}]
+    assert budget["cost_types"] == {"include_credit": False}
+
+
+def test_the_cost_budget_may_cover_the_whole_account_with_credits(unbraked: GuardedStack) -> None:
+    (budget,) = [b for b in unbraked.own(BudgetsBudget.TF_RESOURCE_TYPE).values() if b["budget_type"] == "COST"]
+    assert "cost_filter" not in budget
+    assert budget["cost_types"] == {"include_credit": True}
+
+
+def _usage_budgets(stack: GuardedStack) -> dict[str, dict[str, Any]]:
+    budgets = stack.own(BudgetsBudget.TF_RESOURCE_TYPE).values()
+    return {short(b["name"]).split("-", 1)[1]: b for b in budgets if b["budget_type"] == "USAGE"}
+
+
 def test_usage_budgets_watch_lambda_gb_seconds_and_rekognition_images(guarded: GuardedStack) -> None:
-    usage = {b["name"]: b for b in guarded.own(BudgetsBudget.TF_RESOURCE_TYPE).values() if b["budget_type"] == "USAGE"}
-    assert sorted(usage) == ["guarded-lambda-gb-seconds", "guarded-rekognition-images"]
-    lambda_budget = usage["guarded-lambda-gb-seconds"]
+    # GIVEN the usage budgets of a stack in us-east-1
+    usage = _usage_budgets(guarded)
+    assert sorted(usage) == ["lambda-gb-seconds", "rekognition-images"]
+    lambda_budget = usage["lambda-gb-seconds"]
     assert (lambda_budget["limit_amount"], lambda_budget["limit_unit"]) == ("400000", "Lambda-GB-Second")
-    assert lambda_budget["cost_filter"] == [{"name": "UsageType", "values": ["Lambda-GB-Second-ARM"]}]
-    assert usage["guarded-rekognition-images"]["limit_amount"] == "1000"
+    # THEN they count the usage types as us-east-1 names them: without a region code, and with USE1
+    assert lambda_budget["cost_filter"] == [
+        {"name": "UsageType", "values": ["Lambda-GB-Second-ARM", "USE1-Lambda-GB-Second-ARM"]}
+    ]
+    rekognition = usage["rekognition-images"]
+    assert rekognition["limit_amount"] == "1000"
+    assert rekognition["cost_filter"] == [
+        {
+            "name": "UsageType",
+            "values": [
+                "ImagesProcessed",
+                "Group2-ImagesProcessed",
+                "USE1-ImagesProcessed",
+                "USE1-Group2-ImagesProcessed",
+            ],
+        }
+    ]
+
+
+def test_usage_budgets_count_the_usage_types_of_the_providers_region(unbraked: GuardedStack) -> None:
+    # GIVEN a stack whose provider is in eu-central-1
+    usage = _usage_budgets(unbraked)
+    # THEN its usage types carry that region's code
+    assert unbraked.guard.usage_region == "eu-central-1"
+    assert usage["lambda-gb-seconds"]["cost_filter"] == [{"name": "UsageType", "values": ["EUC1-Lambda-GB-Second-ARM"]}]
+    assert usage["rekognition-images"]["cost_filter"][0]["values"] == [
+        "EUC1-ImagesProcessed",
+        "EUC1-Group2-ImagesProcessed",
+    ]
+
+
+def _guard_in(provider_region: str | None, **props: Any) -> CostGuard:
+    """A guard built (not synthesized) in a stack of its own, over an existing pipeline's resources."""
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "elsewhere")
+    AwsProvider(stack, "aws", region=provider_region)
+    pipeline = _build(cdktf.Testing.app(), "source")[1]
+    return CostGuard(stack, "cost", props=CostGuardProps(pipeline=GuardedPipeline.of(pipeline), **props))
+
+
+def test_a_region_without_a_known_usage_type_code_fails_at_construction() -> None:
+    with pytest.raises(PropsError, match=r"^region: 'ap-southeast-7' has no known usage type code"):
+        _guard_in("ap-southeast-7")
+
+
+def test_a_provider_without_a_plain_region_needs_the_region_prop() -> None:
+    # GIVEN a provider that takes its region from the environment at apply time
+    with pytest.raises(PropsError, match=r"^region: the usage budgets need the deployment's region"):
+        _guard_in(None)
+    # WHEN the region is given / THEN the guard is built for it
+    assert _guard_in(None, region="us-west-2").usage_region == "us-west-2"
 
 
 # ------------------------------------------------------------------------------------------- brake
 
 
+def _actions_by_budget(stack: GuardedStack) -> dict[str, dict[str, Any]]:
+    """The guard's budget actions by the name of the budget each belongs to."""
+    budgets = stack.resources(BudgetsBudget.TF_RESOURCE_TYPE)
+    actions = {}
+    for action in stack.own(BudgetsBudgetAction.TF_RESOURCE_TYPE).values():
+        type_, name, attr = _ref(action["budget_name"])
+        assert (type_, attr) == (BudgetsBudget.TF_RESOURCE_TYPE, "name")
+        actions[short(budgets[name]["name"])] = action
+    return actions
+
+
 def test_the_brake_attaches_the_deny_policy_to_every_pipeline_role_at_100_percent_actual(
     guarded: GuardedStack,
 ) -> None:
-    # GIVEN the budget action
-    (action,) = guarded.own(BudgetsBudgetAction.TF_RESOURCE_TYPE).values()
+    # GIVEN the cost budget's action
+    action = _actions_by_budget(guarded)["guarded-monthly-cost"]
     # THEN it applies the brake policy automatically when the actual cost reaches the budget
     assert (action["action_type"], action["approval_model"], action["notification_type"]) == (
         "APPLY_IAM_POLICY",
@@ -188,13 +286,68 @@ def test_the_brake_attaches_the_deny_policy_to_every_pipeline_role_at_100_percen
         "ACTUAL",
     )
     assert action["action_threshold"] == {"action_threshold_type": "PERCENTAGE", "action_threshold_value": 100}
-    assert _ref(action["budget_name"])[:2] == ("aws_budgets_budget", next(iter(guarded.own("aws_budgets_budget"))))
     definition = action["definition"]["iam_action_definition"]
     assert _ref(definition["policy_arn"])[0] == "aws_iam_policy"
     roles = guarded.resources("aws_iam_role")
-    braked = {roles[_ref(reference)[1]]["name"] for reference in definition["roles"]}
+    braked = {short(roles[_ref(reference)[1]]["name"]) for reference in definition["roles"]}
     assert braked == {f"guarded-{name}" for name in ("compress", "thumbnail", "categorize", "api", "redrive")}
     assert sorted(s["subscription_type"] for s in action["subscriber"]) == ["EMAIL", "EMAIL", "SNS"]
+
+
+def test_the_rekognition_usage_budget_brakes_too_and_only_it(guarded: GuardedStack) -> None:
+    # GIVEN the budget actions: Rekognition's cost carries no tag, so the cost budget never counts it
+    actions = _actions_by_budget(guarded)
+    # THEN the cost budget and the Rekognition usage budget have one each (the two free action-enabled
+    # budgets), the Lambda usage budget none
+    assert sorted(actions) == ["guarded-monthly-cost", "guarded-rekognition-images"]
+    assert guarded.guard.props.action_budget_count == len(actions) == 2
+    assert set(guarded.guard.usage_brakes) == {"rekognition-images"}
+    # AND the usage brake applies automatically at 100 % of the actual images (the budget's 1,000)
+    usage = actions["guarded-rekognition-images"]
+    assert (usage["action_type"], usage["approval_model"], usage["notification_type"]) == (
+        "APPLY_IAM_POLICY",
+        "AUTOMATIC",
+        "ACTUAL",
+    )
+    assert usage["action_threshold"] == {"action_threshold_type": "PERCENTAGE", "action_threshold_value": 100}
+    assert _usage_budgets(guarded)["rekognition-images"]["limit_amount"] == "1000"
+
+
+def test_the_usage_brake_is_the_cost_brake_on_another_trigger(guarded: GuardedStack) -> None:
+    # GIVEN both budget actions
+    actions = _actions_by_budget(guarded)
+    cost, usage = actions["guarded-monthly-cost"], actions["guarded-rekognition-images"]
+    # THEN they attach the same policy to the same roles, through the same execution role, once its
+    # permission exists, and tell the same subscribers
+    for key in ("definition", "execution_role_arn", "depends_on", "subscriber", "approval_model"):
+        assert usage[key] == cost[key], key
+    (policy_name,) = guarded.own("aws_iam_policy")
+    assert _ref(usage["definition"]["iam_action_definition"]["policy_arn"])[:2] == ("aws_iam_policy", policy_name)
+    (role_name,) = [
+        name for name, role in guarded.own("aws_iam_role").items() if short(role["name"]) == "guarded-cost-brake"
+    ]
+    assert _ref(usage["execution_role_arn"]) == ("aws_iam_role", role_name, "arn")
+    (role_policy_name,) = guarded.own("aws_iam_role_policy")
+    assert usage["depends_on"] == [f"aws_iam_role_policy.{role_policy_name}"]
+
+
+def test_the_brake_has_one_execution_role_with_one_permission(guarded: GuardedStack) -> None:
+    # GIVEN the guard's roles and their inline policies (least privilege: no role per action)
+    roles = [short(role["name"]) for role in guarded.own("aws_iam_role").values()]
+    policies = guarded.own("aws_iam_role_policy").values()
+    # THEN one role serves both actions, with the one statement the brake needs
+    assert roles == ["guarded-cost-brake"]
+    assert [_ref(policy["role"])[0] for policy in policies] == ["aws_iam_role"]
+
+
+def test_a_usage_budget_without_brake_gets_no_action(guarded: GuardedStack) -> None:
+    # GIVEN a guard whose Rekognition usage budget only alerts
+    alerting = dataclasses.replace(REKOGNITION_IMAGES_BUDGET, brake=False)
+    guard = _guard_in("us-east-1", usage_budgets=(LAMBDA_GB_SECONDS_BUDGET, alerting))
+    # THEN only the cost budget brakes
+    assert guard.usage_brakes == {}
+    assert guard.brake is not None
+    assert guard.props.action_budget_count == 1
 
 
 def _brake_statements(guarded: GuardedStack) -> dict[str, dict[str, Any]]:
@@ -226,11 +379,11 @@ def test_the_brake_denies_replays_to_the_redrive_role_only(guarded: GuardedStack
     # THEN it names the three steps, and only for the redrive role (destinations keep their chain)
     assert targets == {"guarded-compress", "guarded-thumbnail", "guarded-categorize"}
     assert (condition["test"], condition["variable"], attr) == ("ArnEquals", "aws:PrincipalArn", "arn")
-    assert guarded.resources("aws_iam_role")[role]["name"] == "guarded-redrive"
+    assert short(guarded.resources("aws_iam_role")[role]["name"]) == "guarded-redrive"
 
 
 def test_the_brake_role_trusts_only_budgets_of_this_account(guarded: GuardedStack) -> None:
-    role = next(r for r in guarded.own("aws_iam_role").values() if r["name"] == "guarded-cost-brake")
+    role = next(r for r in guarded.own("aws_iam_role").values() if short(r["name"]) == "guarded-cost-brake")
     (statement,) = guarded.document_of(role["assume_role_policy"])["statement"]
     assert statement["principals"] == [{"type": "Service", "identifiers": ["budgets.amazonaws.com"]}]
     assert [(c["test"], c["variable"]) for c in statement["condition"]] == [("StringEquals", "aws:SourceAccount")]
@@ -243,7 +396,7 @@ def test_the_brake_role_may_only_attach_and_detach_the_brake_on_the_pipeline_rol
     # THEN it attaches and detaches, on the five pipeline role ARNs, only the brake policy
     assert statement["actions"] == ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
     roles = guarded.resources("aws_iam_role")
-    assert {roles[_ref(r)[1]]["name"] for r in statement["resources"]} == {
+    assert {short(roles[_ref(r)[1]]["name"]) for r in statement["resources"]} == {
         f"guarded-{name}" for name in ("compress", "thumbnail", "categorize", "api", "redrive")
     }
     (condition,) = statement["condition"]
@@ -266,6 +419,8 @@ def test_an_extra_role_may_not_take_the_name_of_a_pipeline_role(guarded: Guarded
 
 
 def test_without_the_brake_there_is_no_action_policy_or_role(unbraked: GuardedStack) -> None:
+    # GIVEN brake_enabled off, with the default usage budgets (Rekognition's would brake)
+    assert unbraked.guard.usage_brakes == {}
     assert not unbraked.own("aws_budgets_budget_action")
     assert not unbraked.own("aws_iam_policy")
     assert not unbraked.own("aws_iam_role")

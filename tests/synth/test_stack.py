@@ -13,7 +13,7 @@ import cdktf
 
 from stacks.app import build_app
 from stacks.settings import Settings
-from tests.synth.support import PROJECT_DIR, SYNTH_ENVIRON, Synthesized
+from tests.synth.support import PROJECT_DIR, SYNTH_ENVIRON, Synthesized, short
 
 
 def test_provider_tags_every_resource_with_the_project(synthesized: Synthesized) -> None:
@@ -76,18 +76,24 @@ def test_ready_stack_guards_the_budget_from_settings(synthesized: Synthesized) -
     assert cost[0]["time_unit"] == "MONTHLY"
     assert [s["endpoint"] for s in subscriptions.values() if s["protocol"] == "email"] == ["ops@example.com"]
     assert "alert_topic_arn" in synthesized.document["output"]
+    # AND the Rekognition images (billed to no tagged resource) brake at what the same budget buys
+    (images,) = [b for b in budgets.values() if short(b["name"]) == "imgmgr-rekognition-images"]
+    assert float(images["limit_amount"]) == 5.0 / 0.001
+    actions = synthesized.resources("aws_budgets_budget_action").values()
+    assert sum(a["budget_name"].endswith(".name}") for a in actions) == 2
 
 
 def _roles_named(synthesized: Synthesized, references: list[str]) -> set[str]:
     """Names of the IAM roles that ``${aws_iam_role.<id>.<attr>}`` references point at."""
     roles = synthesized.resources("aws_iam_role")
-    return {roles[reference.removeprefix("${aws_iam_role.").split(".")[0]]["name"] for reference in references}
+    return {short(roles[reference.removeprefix("${aws_iam_role.").split(".")[0]]["name"]) for reference in references}
 
 
 def test_the_brake_covers_the_exporter_role_with_the_pipeline_roles(synthesized: Synthesized) -> None:
-    # GIVEN the budget action that attaches the deny policy, and the policy of the role that executes it
-    (action,) = synthesized.resources("aws_budgets_budget_action").values()
-    attached = action["definition"]["iam_action_definition"]["roles"]
+    # GIVEN the budget actions that attach the deny policy (the cost budget's and the Rekognition usage
+    # budget's), and the policy of the role that executes them
+    actions = list(synthesized.resources("aws_budgets_budget_action").values())
+    assert len(actions) == 2
     (brake_policy,) = [
         p for p in synthesized.resources("aws_iam_role_policy").values() if p["name"] == "imgmgr-cost-brake"
     ]
@@ -95,7 +101,8 @@ def test_the_brake_covers_the_exporter_role_with_the_pipeline_roles(synthesized:
     (statement,) = synthesized.document["data"]["aws_iam_policy_document"][document]["statement"]
     # THEN the action names the exporter's role beside the five pipeline roles, and may attach to each
     expected = {f"imgmgr-{name}" for name in ("compress", "thumbnail", "categorize", "api", "redrive", "exporter")}
-    assert _roles_named(synthesized, attached) == expected
+    for action in actions:
+        assert _roles_named(synthesized, action["definition"]["iam_action_definition"]["roles"]) == expected
     assert _roles_named(synthesized, statement["resources"]) == expected
 
 

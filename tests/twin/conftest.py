@@ -88,14 +88,28 @@ def applied(
     """The ready stack, applied; destroyed at the end of the session (which must leave nothing)."""
     applied = apply_stack(synthesized.path.parent, tmp_path_factory.mktemp("twin") / "stack", emulator.endpoint)
     yield applied
-    # Terraform refuses to delete a versioned bucket that holds objects (force_destroy is off by
-    # default): the operator empties it first, every version and delete marker.
-    empty_bucket(emulator.endpoint, applied.outputs["bucket_name"])
+    # By default (force_destroy off) destroy keeps the images and their records: it removes the rest and
+    # stops at the bucket, which holds object versions, and at the table, which has deletion protection.
+    bucket = applied.outputs["bucket_name"]
+    # (one object at least, whichever tests ran: what destroy must keep)
+    _admin_client(emulator.endpoint, "s3").put_object(Bucket=bucket, Key="originals/kept", Body=b"kept")
+    failed = applied.workspace.run("destroy", "-no-color", "-auto-approve", "-parallelism=20", check=False)
+    said = " ".join(failed.stderr.split())
+    assert failed.returncode != 0 and "BucketNotEmpty" in said and "DeletionProtectionEnabled is set to True" in said
+    kept = {resource.split(".")[0] for resource in _managed(applied.workspace)}
+    assert kept >= {"aws_s3_bucket", "aws_dynamodb_table"} and "aws_lambda_function" not in kept, kept
+    assert (
+        _admin_client(emulator.endpoint, "s3").get_object(Bucket=bucket, Key="originals/kept")["Body"].read() == b"kept"
+    )
+    release_data(emulator.endpoint, applied.outputs)
     applied.workspace.destroy()
-    left = applied.workspace.state().get("values", {}).get("root_module", {}).get("resources", [])
-    managed = [resource["address"] for resource in left if resource.get("mode") == "managed"]
-    assert managed == [], f"destroy left {managed}"
+    assert _managed(applied.workspace) == [], "destroy left resources"
     print(f"\ntwin: terraform seconds {applied.workspace.timings}")
+
+
+def _managed(workspace: Workspace) -> list[str]:
+    left = workspace.state().get("values", {}).get("root_module", {}).get("resources", [])
+    return [resource["address"] for resource in left if resource.get("mode") == "managed"]
 
 
 class TwinSession:
@@ -172,6 +186,14 @@ def _admin_client(endpoint: str, service: str) -> Any:
         aws_access_key_id="twin-admin",
         aws_secret_access_key="twin-admin",
     )
+
+
+def release_data(endpoint: str, outputs: dict[str, Any]) -> None:
+    """What the operator does before destroying a deployment with its data (documented at
+    ``ImagePipelineProps.force_destroy``): empty the bucket, every version and delete marker, and lift the
+    table's deletion protection."""
+    empty_bucket(endpoint, outputs["bucket_name"])
+    _admin_client(endpoint, "dynamodb").update_table(TableName=outputs["table_name"], DeletionProtectionEnabled=False)
 
 
 def empty_bucket(endpoint: str, bucket: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from parliament import analyze_policy_string
 
 from tests.synth.support import Synthesized
-from tests.twin.conftest import Applied, Emulator, TwinSession, apply_stack, empty_bucket
+from tests.twin.conftest import Applied, Emulator, TwinSession, apply_stack, release_data
 from tests.twin.runtime import PostRefused
 from tests.twin.support import declare, image, photo, upload
 
@@ -154,7 +154,7 @@ def test_a_second_deployment_with_another_prefix_applies_beside_the_first(
         assert second.outputs["table_name"] != applied.outputs["table_name"]
         assert applied.workspace.plan_changes() == []
     finally:
-        empty_bucket(emulator.endpoint, second.outputs["bucket_name"])
+        release_data(emulator.endpoint, second.outputs)
         second.workspace.destroy()
     assert applied.workspace.plan_changes() == []
 

@@ -186,6 +186,10 @@ def test_only_applied_routes_are_reachable_and_data_routes_need_the_key(twin: Tw
     # without one or with a wrong one before the function runs, and a key opens them
     assert api.request("GET", "/v1/health").status == 200
     assert api.request("GET", "/").status == 200
+    # (the API reference at the stage path: its page, script and OpenAPI document, all relative links)
+    assert 'src="static/docs.js"' in api.request("GET", "/docs").text
+    assert api.request("GET", "/static/docs.js").status == 200
+    assert "/v1/uploads" in api.request("GET", "/openapi.json").json()["paths"]
     assert api.request("POST", "/v1/health").json() == {"message": "Missing Authentication Token"}
     before = len(twin.twin.invocations)
     assert api.request("GET", "/v1/images").status == 403

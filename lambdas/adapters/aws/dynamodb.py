@@ -21,12 +21,13 @@ Access patterns:
 
 - by id: ``GetItem IMG#<id>/IMG`` (strongly consistent);
 - by owner, newest first: ``Query gsi1 OWNER#<owner>`` descending; with a status filter
-  ``Query gsi3 OWNER#<owner>#STATE#<state>``; a date range is a ``BETWEEN`` on the sort key;
+  ``Query gsi3 OWNER#<owner>#STATE#<state>``; a date range is a ``BETWEEN`` on the sort key; then
+  ``BatchGetItem`` of the records, keeping those that still match (not deleted; in that state);
 - by category or label, newest first: ``Query gsi1 OWNER#<owner>#CAT#<category>`` (one owner) or
   ``Query gsi2 CAT#<category>`` (everyone), then ``BatchGetItem`` of the records, keeping those that are
   ready and still carry the term (a term item outlives its record's readiness only briefly, see below);
 - by content hash per owner: ``Query gsi2 HASH#<owner>#<sha256>`` (declared hash until the upload
-  arrives, measured hash after);
+  arrives, measured hash after), then ``GetItem`` of the record;
 - category counts: ``Query OWNER#<owner> | ALL`` with ``begins_with(sk, "COUNT#CAT#")``;
 - usage: ``GetItem OWNER#<owner> | ALL / USAGE``.
 
@@ -36,7 +37,14 @@ the difference the change makes (``lambdas.domain.records.counter_changes``). Te
 before the transaction (idempotent puts) and removed after it; readers check the record, so a crash in
 between never shows a wrong result. Deleted records are tombstones without index attributes (they
 vanish from every GSI) whose ``expires_at`` (epoch seconds, the table's TTL attribute) removes them
-later. Label terms are case-folded (``lambdas.domain.queries.normalize_label``). GSIs project ``ALL``.
+later. Label terms are case-folded (``lambdas.domain.queries.normalize_label``).
+
+GSIs project ``KEYS_ONLY``: an index entry is the table key (``IMG#<id>``, which names the image) and the
+index key, so every read through an index fetches the records from the table (``BatchGetItem``, or
+``GetItem`` for a hash) and checks them. That keeps each index write at one unit: an entry changes only
+when its key does (a record's ``gsi1``/``gsi2`` entries are written once, its ``gsi3`` entry once per
+state), where an ``ALL`` projection rewrote the whole record (up to 3 KB with its labels) into every index
+on every transition and stored it three more times. ``python -m bench.capacity`` measures the units.
 """
 
 from __future__ import annotations
@@ -73,8 +81,8 @@ TABLE_KEY_SCHEMA: tuple[tuple[str, str], ...] = (("pk", "HASH"), ("sk", "RANGE")
 #: The global secondary indexes, each with its ``(<name>pk, <name>sk)`` string keys.
 GSI_NAMES: tuple[str, ...] = ("gsi1", "gsi2", "gsi3")
 GSI_KEYS: dict[str, tuple[str, str]] = {name: (f"{name}pk", f"{name}sk") for name in GSI_NAMES}
-#: Projection of every GSI.
-GSI_PROJECTION = "ALL"
+#: Projection of every GSI: keys only (readers fetch the records, see the module docstring).
+GSI_PROJECTION = "KEYS_ONLY"
 #: All key attributes (table and GSIs) are strings.
 ATTRIBUTE_DEFINITIONS: tuple[tuple[str, str], ...] = (
     ("pk", "S"),
@@ -91,6 +99,8 @@ _COUNT_PREFIX = "COUNT#CAT#"
 _TERM_PREFIX = "TERM#"
 _KINDS = {"category": "CAT", "label": "LABEL"}
 _TRANSACTION_ATTEMPTS = 5
+#: Most keys of one ``BatchGetItem``.
+_BATCH_GET_KEYS = 100
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -121,6 +131,11 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
 
 def _record_pk(image_id: str) -> str:
     return f"IMG#{image_id}"
+
+
+def _image_id(item: Mapping[str, Any]) -> str:
+    """The image an item (record or term, or their index entries) belongs to, from its ``IMG#<id>`` key."""
+    return str(item["pk"]["S"]).removeprefix("IMG#")
 
 
 def _scope_pk(owner: str | None) -> str:
@@ -419,22 +434,25 @@ class DynamoMetadataStore:
                 kwargs["ExclusiveStartKey"] = start
             kwargs["Limit"] = query.limit - len(found)
             response = self._query(kwargs)
-            raw = response.get("Items", [])
-            if term is None:
-                found.extend(_record_from_item(item) for item in raw)
-            else:
-                found.extend(self._records_with_term([item["image_id"]["S"] for item in raw], term))
+            image_ids = [_image_id(item) for item in response.get("Items", [])]
+            found.extend(record for record in self._records(image_ids) if _still_matches(record, query.state, term))
             start = response.get("LastEvaluatedKey")
             if start is None:
                 return Page(tuple(found))
             if len(found) >= query.limit:
                 return Page(tuple(found), _encode_cursor(start))
 
-    def _records_with_term(self, image_ids: list[str], term: tuple[str, str]) -> list[ImageRecord]:
-        """The ready records of ``image_ids`` that still carry ``term``, in the order given."""
-        if not image_ids:
-            return []
-        keys = [{"pk": {"S": _record_pk(image_id)}, "sk": {"S": _RECORD_SK}} for image_id in dict.fromkeys(image_ids)]
+    def _records(self, image_ids: list[str]) -> list[ImageRecord]:
+        """The records of ``image_ids`` that exist, read consistently, in the order given."""
+        unique = list(dict.fromkeys(image_ids))
+        by_id: dict[str, ImageRecord] = {}
+        for start in range(0, len(unique), _BATCH_GET_KEYS):
+            by_id.update(self._batch_get(unique[start : start + _BATCH_GET_KEYS]))
+        records = (by_id.get(image_id) for image_id in image_ids)
+        return [record for record in records if record is not None]
+
+    def _batch_get(self, image_ids: list[str]) -> dict[str, ImageRecord]:
+        keys = [{"pk": {"S": _record_pk(image_id)}, "sk": {"S": _RECORD_SK}} for image_id in image_ids]
         by_id: dict[str, ImageRecord] = {}
         pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
         for attempt in range(_TRANSACTION_ATTEMPTS + 1):
@@ -451,8 +469,7 @@ class DynamoMetadataStore:
             time.sleep(0.05 * 2**attempt)
         else:
             raise ThrottledError("dynamodb:BatchGetItem left keys unprocessed")
-        records = (by_id.get(image_id) for image_id in image_ids)
-        return [record for record in records if record is not None and term in index_terms(record)]
+        return by_id
 
     def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
         response = self._query(
@@ -468,8 +485,8 @@ class DynamoMetadataStore:
         items = response.get("Items", [])
         if not items:
             return None
-        # The index may lag a deletion: confirm on the record itself.
-        record = self.get(items[0]["image_id"]["S"])
+        # The index holds keys only, and may lag a deletion: read and confirm the record itself.
+        record = self.get(_image_id(items[0]))
         return None if record is None or record.state is ImageState.DELETED else record
 
     def category_counts(self, owner: str | None = None) -> dict[str, int]:
@@ -498,6 +515,15 @@ class DynamoMetadataStore:
             bytes_stored=int(item.get("bytes_stored", {}).get("N", "0")),
             bytes_saved=int(item.get("bytes_saved", {}).get("N", "0")),
         )
+
+
+def _still_matches(record: ImageRecord, state: ImageState | None, term: tuple[str, str] | None) -> bool:
+    """Whether a record found through an index still belongs to the query (the index may lag the table)."""
+    if term is not None:
+        return term in index_terms(record)
+    if state is not None:
+        return record.state is state
+    return record.state is not ImageState.DELETED
 
 
 def _encode_cursor(key: Mapping[str, Any]) -> str:

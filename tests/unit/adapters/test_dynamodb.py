@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from lambdas.adapters.aws.dynamodb import GSI_KEYS, GSI_NAMES, TTL_ATTRIBUTE, DynamoMetadataStore, create_table_kwargs
+from lambdas.adapters.aws.dynamodb import (
+    GSI_KEYS,
+    GSI_NAMES,
+    TTL_ATTRIBUTE,
+    DynamoMetadataStore,
+    _record_item,
+    create_table_kwargs,
+)
 from lambdas.domain.errors import StaleRecordError, ThrottledError
+from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record
+from lambdas.domain.states import ImageState
 
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -80,11 +89,62 @@ def test_a_throttled_transaction_is_transient(stubbed):
 def test_the_table_definition_follows_the_documented_key_design():
     # GIVEN the CreateTable arguments built from the constants the infrastructure uses
     table = create_table_kwargs("t")
-    # THEN there are three GSIs with string <name>pk/<name>sk keys, projecting ALL
+    # THEN there are three GSIs with string <name>pk/<name>sk keys, projecting the keys only
     assert (
         [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == list(GSI_NAMES) == ["gsi1", "gsi2", "gsi3"]
     )
     assert GSI_KEYS["gsi2"] == ("gsi2pk", "gsi2sk")
-    assert all(index["Projection"] == {"ProjectionType": "ALL"} for index in table["GlobalSecondaryIndexes"])
+    assert all(index["Projection"] == {"ProjectionType": "KEYS_ONLY"} for index in table["GlobalSecondaryIndexes"])
     assert all(attribute["AttributeType"] == "S" for attribute in table["AttributeDefinitions"])
     assert TTL_ATTRIBUTE == "expires_at"
+
+
+_ANY_QUERY = {
+    "KeyConditionExpression": ANY,
+    "ExpressionAttributeNames": ANY,
+    "ExpressionAttributeValues": ANY,
+    "ScanIndexForward": False,
+    "Limit": ANY,
+}
+
+
+def _index_entry(image_id: str, index: str, index_pk: str) -> dict:
+    """A keys-only index entry of a record: the table key and the index key."""
+    return {
+        "pk": {"S": f"IMG#{image_id}"},
+        "sk": {"S": "IMG"},
+        f"{index}pk": {"S": index_pk},
+        f"{index}sk": {"S": f"2026-01-31T12:00:00.000000Z#{image_id}"},
+    }
+
+
+def test_a_listing_reads_the_records_and_leaves_out_those_that_moved_on(stubbed):
+    # GIVEN the uploaded-state index lists two images, one of which has been compressed meanwhile
+    store, stubber = stubbed
+    _, uploaded = _uploaded_pair()
+    moved = replace(uploaded, image_id="img-2", state=ImageState.COMPRESSED)
+    entries = [_index_entry(r.image_id, "gsi3", "OWNER#alice#STATE#uploaded") for r in (uploaded, moved)]
+    stubber.add_response("query", {"Items": entries}, {"TableName": "table", "IndexName": "gsi3", **_ANY_QUERY})
+    keys = [{"pk": entry["pk"], "sk": entry["sk"]} for entry in entries]
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {"table": [_record_item(moved), _record_item(uploaded)]}},
+        {"RequestItems": {"table": {"Keys": keys, "ConsistentRead": True}}},
+    )
+    # WHEN the uploaded images are listed
+    page = store.query(ImageQuery(owner="alice", state=ImageState.UPLOADED))
+    # THEN the records come from the table, in the index's order, without the one that moved on
+    assert [record.image_id for record in page.items] == ["img-1"]
+    assert page.items[0].sha256 == "abc"
+
+
+def test_a_listing_leaves_out_a_record_deleted_after_the_index_was_read(stubbed):
+    # GIVEN the owner index still lists an image whose record is a tombstone by now
+    store, stubber = stubbed
+    created, _ = _uploaded_pair()
+    tombstone = created.deleted(at=T0, expires_at=T0 + timedelta(days=7))
+    entry = _index_entry("img-1", "gsi1", "OWNER#alice")
+    stubber.add_response("query", {"Items": [entry]}, {"TableName": "table", "IndexName": "gsi1", **_ANY_QUERY})
+    stubber.add_response("batch_get_item", {"Responses": {"table": [_record_item(tombstone)]}}, {"RequestItems": ANY})
+    # WHEN the owner's images are listed / THEN the deleted one is not
+    assert store.query(ImageQuery(owner="alice")).items == ()

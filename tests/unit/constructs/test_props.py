@@ -1,4 +1,4 @@
-"""ImagePipelineProps: defaults inside the free tier, validation errors that name the prop."""
+"""ImagePipelineProps: defaults (and what they cost), validation errors that name the prop."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import pytest
 from constructs_lib.props import FunctionSize, ImagePipelineProps, PropsError
 
 
+def test_the_table_is_on_demand_by_default() -> None:
+    # GIVEN / WHEN the default props / THEN the table is billed per request: a bulk upload is never
+    # throttled into the dead-letter queue (bench.capacity: 5 WCU per part strands most of 500 images)
+    assert ImagePipelineProps().billing_mode == "PAY_PER_REQUEST"
+
+
 def test_default_provisioned_capacity_fits_the_always_free_tier() -> None:
-    # GIVEN the default props
-    props = ImagePipelineProps()
+    # GIVEN props that choose provisioned capacity and keep the default units
+    props = ImagePipelineProps(billing_mode="PROVISIONED")
     # WHEN the capacity of the table and its three indexes is added up
     total_read, total_write = 4 * props.read_capacity, 4 * props.write_capacity
     # THEN it stays within the always-free 25 RCU / 25 WCU
-    assert props.billing_mode == "PROVISIONED"
     assert total_read <= 25
     assert total_write <= 25
 
