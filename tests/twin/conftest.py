@@ -88,8 +88,19 @@ def applied(
     """The ready stack, applied; destroyed at the end of the session (which must leave nothing)."""
     applied = apply_stack(synthesized.path.parent, tmp_path_factory.mktemp("twin") / "stack", emulator.endpoint)
     yield applied
-    # By default (force_destroy off) destroy keeps the images and their records: the operator empties the
-    # bucket (every version and delete marker) and lifts the table's deletion protection first.
+    # By default (force_destroy off) destroy keeps the images and their records: it removes the rest and
+    # stops at the bucket, which holds object versions, and at the table, which has deletion protection.
+    bucket = applied.outputs["bucket_name"]
+    # (one object at least, whichever tests ran: what destroy must keep)
+    _admin_client(emulator.endpoint, "s3").put_object(Bucket=bucket, Key="originals/kept", Body=b"kept")
+    failed = applied.workspace.run("destroy", "-no-color", "-auto-approve", "-parallelism=20", check=False)
+    said = " ".join(failed.stderr.split())
+    assert failed.returncode != 0 and "BucketNotEmpty" in said and "DeletionProtectionEnabled is set to True" in said
+    kept = {resource.split(".")[0] for resource in _managed(applied.workspace)}
+    assert kept >= {"aws_s3_bucket", "aws_dynamodb_table"} and "aws_lambda_function" not in kept, kept
+    assert (
+        _admin_client(emulator.endpoint, "s3").get_object(Bucket=bucket, Key="originals/kept")["Body"].read() == b"kept"
+    )
     release_data(emulator.endpoint, applied.outputs)
     applied.workspace.destroy()
     assert _managed(applied.workspace) == [], "destroy left resources"

@@ -33,7 +33,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.s3.models import FakeBucket
+from moto.s3.models import FakeBucket, S3Backend
 
 
 class NotFound(JsonRESTError):
@@ -253,6 +253,27 @@ def _bucket_permission(self: FakeBucket, action: str, resource: str) -> Any:
     return PermissionResult.NEUTRAL
 
 
+_moto_delete_object = S3Backend.delete_object
+
+
+def _delete_object(
+    self: S3Backend, bucket_name: str, key_name: str, version_id: str | None = None, bypass: bool = False
+) -> tuple[bool, dict[str, Any]]:
+    """S3: a bucket whose versioning is suspended keeps its versions, and deleting one by its version id
+    removes that version only. moto (5.2) treats a suspended bucket as unversioned there: it drops every
+    version of the key (and fails on a delete marker, a 500). Terraform suspends versioning when it
+    destroys ``aws_s3_bucket_versioning``, so the operator's emptying after a destroy that kept the bucket
+    meets exactly this."""
+    bucket = self.get_bucket(bucket_name)
+    if version_id is None or bucket.versioning_status != "Suspended":
+        return _moto_delete_object(self, bucket_name, key_name, version_id, bypass)
+    bucket.versioning_status = "Enabled"
+    try:
+        return _moto_delete_object(self, bucket_name, key_name, version_id, bypass)
+    finally:
+        bucket.versioning_status = "Suspended"
+
+
 def delete_named_query(self: AthenaResponse) -> str:
     """Athena: moto (5.2) creates and reads named queries but cannot delete them (the provider retries)."""
     self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
@@ -264,6 +285,7 @@ def fill_gaps() -> None:
         setattr(BudgetsResponse, name, method)
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
+    S3Backend.delete_object = _delete_object  # type: ignore[method-assign]
     LambdaFunction.__init__ = _function_init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = _get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = _update_configuration  # type: ignore[method-assign]
