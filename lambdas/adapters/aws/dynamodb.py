@@ -337,7 +337,8 @@ class DynamoMetadataStore:
                 if any(code in ("ThrottlingError", "ProvisionedThroughputExceeded") for code in reasons):
                     raise ThrottledError(f"dynamodb:TransactWriteItems throttled ({reasons})") from exc
                 # Contention on a counter item: nothing was written, the same transaction may be retried.
-                time.sleep(0.05 * 2**attempt)
+                if attempt + 1 < _TRANSACTION_ATTEMPTS:
+                    time.sleep(0.05 * 2**attempt)
             except BotoCoreError as exc:
                 raise translate(exc, "dynamodb:TransactWriteItems") from exc
         raise DependencyError(f"dynamodb:TransactWriteItems kept conflicting for image {record.image_id}")
@@ -382,7 +383,8 @@ class DynamoMetadataStore:
                 pending = response.get("UnprocessedItems") or {}
                 if not pending:
                     break
-                time.sleep(0.05 * 2**attempt)
+                if attempt < _TRANSACTION_ATTEMPTS:
+                    time.sleep(0.05 * 2**attempt)
             else:
                 raise ThrottledError("dynamodb:BatchWriteItem left items unprocessed")
 
@@ -466,7 +468,8 @@ class DynamoMetadataStore:
             pending = response.get("UnprocessedKeys") or {}
             if not pending:
                 break
-            time.sleep(0.05 * 2**attempt)
+            if attempt < _TRANSACTION_ATTEMPTS:
+                time.sleep(0.05 * 2**attempt)
         else:
             raise ThrottledError("dynamodb:BatchGetItem left keys unprocessed")
         return by_id

@@ -17,7 +17,7 @@ from lambdas.adapters.aws.dynamodb import (
     _record_item,
     create_table_kwargs,
 )
-from lambdas.domain.errors import StaleRecordError, ThrottledError
+from lambdas.domain.errors import DependencyError, StaleRecordError, ThrottledError
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
@@ -136,6 +136,46 @@ def test_a_listing_reads_the_records_and_leaves_out_those_that_moved_on(stubbed)
     # THEN the records come from the table, in the index's order, without the one that moved on
     assert [record.image_id for record in page.items] == ["img-1"]
     assert page.items[0].sha256 == "abc"
+
+
+def test_keys_a_batch_read_leaves_unprocessed_are_read_again_consistently_in_the_index_order(stubbed, monkeypatch):
+    # GIVEN the owner index lists two images, and the first batch read leaves the first one unprocessed
+    monkeypatch.setattr("lambdas.adapters.aws.dynamodb.time.sleep", lambda seconds: None)
+    store, stubber = stubbed
+    _, first = _uploaded_pair()
+    second = replace(first, image_id="img-2")
+    entries = [_index_entry(r.image_id, "gsi1", "OWNER#alice") for r in (first, second)]
+    stubber.add_response("query", {"Items": entries}, {"TableName": "table", "IndexName": "gsi1", **_ANY_QUERY})
+    keys = [{"pk": entry["pk"], "sk": entry["sk"]} for entry in entries]
+    left = {"table": {"Keys": keys[:1], "ConsistentRead": True}}
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {"table": [_record_item(second)]}, "UnprocessedKeys": left},
+        {"RequestItems": {"table": {"Keys": keys, "ConsistentRead": True}}},
+    )
+    stubber.add_response("batch_get_item", {"Responses": {"table": [_record_item(first)]}}, {"RequestItems": left})
+    # WHEN the owner's images are listed / THEN both come back, newest-first as the index has them
+    assert [record.image_id for record in store.query(ImageQuery(owner="alice")).items] == ["img-1", "img-2"]
+
+
+def test_a_conflicting_transaction_gives_up_without_sleeping_after_the_last_attempt(stubbed, monkeypatch):
+    # GIVEN a transaction that conflicts on every attempt
+    slept: list[float] = []
+    monkeypatch.setattr("lambdas.adapters.aws.dynamodb.time.sleep", slept.append)
+    store, stubber = stubbed
+    current, updated = _uploaded_pair()
+    for _ in range(5):
+        stubber.add_client_error(
+            "transact_write_items",
+            "TransactionCanceledException",
+            "conflict",
+            400,
+            modeled_fields=_cancelled("None", "TransactionConflict", "None"),
+        )
+    # WHEN it is given up / THEN it waited between attempts only (no billed sleep before the error)
+    with pytest.raises(DependencyError):
+        store.transition(current, updated)
+    assert len(slept) == 4
 
 
 def test_a_listing_leaves_out_a_record_deleted_after_the_index_was_read(stubbed):
