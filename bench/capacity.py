@@ -34,10 +34,9 @@ table takes 4,000 write units per second at once; the peak is printed).
 
 The capacity simulated as "default" is the synthesized one: ``ImagePipelineProps()``'s ``billing_mode``,
 ``read_capacity`` and ``write_capacity`` on the table and each index, with the adapter's projections.
-Prices: DynamoDB on-demand, us-east-1, $0.625 per million write request units and $0.125 per million
-read request units (the list price since the 2024-11-01 cut, valid at ``imgmgr.cost.PRICES_AS_OF``;
-before it was $1.25 and $0.25); provisioned capacity as ``imgmgr.cost.PRICES`` (per WCU-hour and
-RCU-hour, 25 of each free for every account).
+Prices: ``imgmgr.cost.PRICES`` (us-east-1 list prices as of ``imgmgr.cost.PRICES_AS_OF``): on-demand
+request units (``imgmgr.cost.on_demand_usd_per_image``), provisioned capacity per WCU-hour and RCU-hour
+(25 of each free for every account) and table storage.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ import json
 import os
 import random
 import sys
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -75,9 +74,6 @@ BURST_SECONDS = 300
 LAMBDA_RETRY_DELAYS = (60.0, 120.0)
 #: A new on-demand table serves this many write request units per second at once.
 ON_DEMAND_INITIAL_WRITE_UNITS = 4000
-#: On-demand list prices, us-east-1 (USD per request unit).
-ON_DEMAND_USD_PER_WRITE_UNIT = 0.625 / 1e6
-ON_DEMAND_USD_PER_READ_UNIT = 0.125 / 1e6
 #: DynamoDB adds 100 bytes per item to its size for storage, in the table and in each index.
 STORAGE_OVERHEAD_BYTES = 100
 STEPS = ("api", "compress", "thumbnail", "categorize")
@@ -575,15 +571,13 @@ class Outcome:
     refused: int = 0
     throttled: int = 0
     failed_runs: int = 0
-    first_arrival: float = 0.0
     last_ready: float = 0.0
     peak_write_units_per_second: float = 0.0
-    ready_times: list[float] = field(default_factory=list)
 
     @property
     def images_per_minute(self) -> float:
-        span = self.last_ready - self.first_arrival
-        return 0.0 if span <= 0 else 60.0 * self.ready / span
+        """Images made ready per minute from the first arrival (time 0) to the last ready one."""
+        return 0.0 if self.last_ready <= 0 else 60.0 * self.ready / self.last_ready
 
 
 @dataclass(order=True)
@@ -656,7 +650,6 @@ def simulate(
             else:
                 outcome.ready += 1
                 outcome.last_ready = max(outcome.last_ready, now)
-                outcome.ready_times.append(now)
         else:
             outcome.failed_runs += 1
             if event.attempt < len(retries.lambda_delays):
@@ -753,18 +746,20 @@ def provisioned_usd_per_month(capacity: Capacity) -> float:
 
 
 def on_demand_usd(units: Mapping[tuple[str, str], float]) -> float:
-    """On-demand price of ``units`` (request units, any target)."""
+    """On-demand price of ``units`` (request units, any target; ``imgmgr.cost.on_demand_usd_per_image``)."""
+    from imgmgr.cost import on_demand_usd_per_image
+
     writes = sum(value for (_target, kind), value in units.items() if kind == "write")
     reads = sum(value for (_target, kind), value in units.items() if kind == "read")
-    return writes * ON_DEMAND_USD_PER_WRITE_UNIT + reads * ON_DEMAND_USD_PER_READ_UNIT
+    return on_demand_usd_per_image(writes, reads)
 
 
-def smallest_safe_provisioning(
-    plans: Mapping[str, Sequence[Request]], targets: Sequence[str], run: Any, *, limit: int = 4000
-) -> int | None:
-    """The smallest write capacity per part (reads as the default) at which ``run`` strands nothing."""
+def smallest_safe_provisioning(run: Callable[[int], Outcome], *, limit: int = 4000) -> int | None:
+    """The smallest write capacity per part at which ``run(write_capacity)`` strands and refuses nothing
+    (``None``: not even at ``limit``)."""
     low, high = 1, limit
-    if run(high).stranded or run(high).refused:
+    outcome = run(high)
+    if outcome.stranded or outcome.refused:
         return None
     while low < high:
         middle = (low + high) // 2
@@ -795,18 +790,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
+    from imgmgr.cost import PRICES, REGION, plain_decimal
+
     recorded = record_life(_photo(args.megapixels))
     current = adapter_schema()
     previous = adapter_schema("ALL")
     targets = current.targets
-    designs = {"previous (indexes project ALL)": price(recorded, previous), "current": price(recorded, current)}
-    by_step: dict[str, dict[str, float]] = {}
-    for name, plans in designs.items():
+    # name -> (schema, its priced plans)
+    designs = {
+        "previous (indexes project ALL)": (previous, price(recorded, previous)),
+        "current": (current, price(recorded, current)),
+    }
+    previous_plans, current_plans = designs["previous (indexes project ALL)"][1], designs["current"][1]
+    for name, (schema, plans) in designs.items():
         for line in _units_table(f"units per image, {name}:", per_image(plans), targets):
             print(line)
-        by_step[name] = {step: sum(sum(r.units.values()) for r in plans[step]) for step in STEPS}
-        print("  by step (all parts, read + write): " + ", ".join(f"{s} {u:.1f}" for s, u in by_step[name].items()))
-        stored = stored_bytes(recorded, previous if name.startswith("previous") else current)
+        by_step = {step: sum(sum(r.units.values()) for r in plans[step]) for step in STEPS}
+        print("  by step (all parts, read + write): " + ", ".join(f"{s} {u:.1f}" for s, u in by_step.items()))
+        stored = stored_bytes(recorded, schema)
         print("  stored bytes per ready image: " + ", ".join(f"{t} {b}" for t, b in stored.items()))
     print("current projections: " + ", ".join(f"{index.name} {index.projection}" for index in current.indexes))
 
@@ -833,10 +834,10 @@ def main(argv: list[str]) -> int:
     default_label, default = default_capacity(targets)
     five = Capacity.uniform(targets, read=5, write=5)
     scenarios = [
-        ("previous design: ALL, provisioned 5/5 each", designs["previous (indexes project ALL)"], five),
-        ("current projections, provisioned 5/5 each", designs["current"], five),
-        ("previous projections (ALL), on-demand", designs["previous (indexes project ALL)"], Capacity.on_demand()),
-        (f"default (synthesized): current projections, {default_label}", designs["current"], default),
+        ("previous design: ALL, provisioned 5/5 each", previous_plans, five),
+        ("current projections, provisioned 5/5 each", current_plans, five),
+        ("previous projections (ALL), on-demand", previous_plans, Capacity.on_demand()),
+        (f"default (synthesized): current projections, {default_label}", current_plans, default),
     ]
     print(f"\n  {'scenario':64} {'ready':>6} {'stranded':>8} {'refused':>7} {'img/min':>8} {'peak WCU/s':>10}")
     for label, plans, capacity in scenarios:
@@ -846,27 +847,23 @@ def main(argv: list[str]) -> int:
             f"{outcome.images_per_minute:8.1f} {outcome.peak_write_units_per_second:10.0f}"
         )
         if capacity.rates is not None:
-            limits = [
-                (rate * 60 / per_image(plans)[key], key)
-                for key, rate in capacity.rates.items()
-                if key in per_image(plans)
-            ]
-            bound, key = min(limits)
+            units = per_image(plans)
+            bound, key = min((rate * 60 / units[key], key) for key, rate in capacity.rates.items() if key in units)
             print(f"  {'':64} after the burst: at most {bound:.1f} images/min ({key[0]} {key[1]}s)")
         elif outcome.peak_write_units_per_second > ON_DEMAND_INITIAL_WRITE_UNITS:
             print(f"  {'':64} above the {ON_DEMAND_INITIAL_WRITE_UNITS} WRU/s a new on-demand table takes at once")
 
-    current_plans = designs["current"]
-    safe = smallest_safe_provisioning(
-        current_plans,
-        targets,
-        lambda wcu: run(current_plans, Capacity.uniform(targets, read=5, write=wcu)),
-    )
+    safe = smallest_safe_provisioning(lambda wcu: run(current_plans, Capacity.uniform(targets, read=5, write=wcu)))
     per_thousand = 1000 * on_demand_usd(per_image(current_plans))
-    previous_per_thousand = 1000 * on_demand_usd(per_image(designs["previous (indexes project ALL)"]))
+    previous_per_thousand = 1000 * on_demand_usd(per_image(previous_plans))
+    write_price, read_price, storage = (
+        PRICES[key] for key in ("dynamodb_write_requests", "dynamodb_read_requests", "dynamodb_storage")
+    )
     print(
-        f"\non-demand cost per 1,000 images (us-east-1, $0.625/M WRU, $0.125/M RRU): current ${per_thousand:.4f}, "
-        f"previous projections ${previous_per_thousand:.4f}; storage beyond 25 GB at $0.25/GB-month"
+        f"\non-demand cost per 1,000 images ({REGION}, ${plain_decimal(write_price.usd_per_unit * 1e6)}/M WRU, "
+        f"${plain_decimal(read_price.usd_per_unit * 1e6)}/M RRU): current ${per_thousand:.4f}, "
+        f"previous projections ${previous_per_thousand:.4f}; storage beyond "
+        f"{plain_decimal(storage.free_per_month)} GB at ${plain_decimal(storage.usd_per_unit)}/{storage.unit}"
     )
     if safe is not None:
         monthly = provisioned_usd_per_month(Capacity.uniform(targets, read=5, write=safe))

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -234,7 +234,6 @@ class Read:
     items: tuple[Item, ...] = ()
     index: str | None = None
     consistent: bool = False
-    transactional: bool = False
     missing: int = 0
 
 
@@ -249,17 +248,8 @@ def read_cost(table: TableSchema, read: Read) -> dict[str, float]:
         sizes = [item_size(item) for item in read.items]
         consistent = read.consistent
     if read.kind == "query":
-        units = read_units(sum(sizes), consistent=consistent, transactional=read.transactional)
+        units = read_units(sum(sizes), consistent=consistent)
     else:
-        units = sum(read_units(size, consistent=consistent, transactional=read.transactional) for size in sizes)
-        units += read.missing * read_units(0, consistent=consistent, transactional=read.transactional)
+        units = sum(read_units(size, consistent=consistent) for size in sizes)
+        units += read.missing * read_units(0, consistent=consistent)
     return {target: units}
-
-
-def add_costs(costs: Iterable[Mapping[str, float]]) -> dict[str, float]:
-    """Units added up per target."""
-    total: dict[str, float] = {}
-    for cost in costs:
-        for target, units in cost.items():
-            total[target] = total.get(target, 0.0) + units
-    return total

@@ -264,7 +264,7 @@ class CostGuard(Construct):
             f"usage-{budget.name}",
             name=account_wide_name(self._prefix, budget.name, self.region.name),
             budget_type="USAGE",
-            limit_amount=f"{budget.limit:g}",
+            limit_amount=f"{budget.limit_for(self.props.monthly_budget_usd):g}",
             limit_unit=budget.unit,
             time_unit="MONTHLY",
             cost_filter=[BudgetsBudgetCostFilter(name="UsageType", values=list(usage_types))],

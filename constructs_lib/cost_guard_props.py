@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -31,8 +31,8 @@ __all__ = [
     "GuardedPipeline",
     "PropsError",
     "UsageBudget",
+    "action_budget_count",
     "regional_usage_types",
-    "rekognition_images_budget",
     "usage_type_region_code",
 ]
 
@@ -135,7 +135,8 @@ class UsageBudget:
     """Unit of the limit, as the usage types report it (``Lambda-GB-Second``). Default: none (required)."""
 
     limit: float
-    """Monthly amount, usually the free-tier allowance. Default: none (required)."""
+    """Monthly amount, usually the free-tier allowance (the least one, with ``usd_per_unit``).
+    Default: none (required)."""
 
     regional: bool = True
     """Put the region's code before each of ``usage_types``; off, they are counted exactly as given (for a
@@ -147,6 +148,19 @@ class UsageBudget:
     ``CostGuardProps.brake_enabled``. For usage that no cost budget filtered on the deployment's tag can
     see (Rekognition). AWS Budgets bills nothing for the first two action-enabled budgets of an account,
     then 0.10 USD a day for each further one. Default: ``False`` (``REKOGNITION_IMAGES_BUDGET``: ``True``)."""
+
+    usd_per_unit: float | None = None
+    """List price of one unit: the budget's limit is then at least what ``CostGuardProps.monthly_budget_usd``
+    buys (``limit_for``), so that usage billed to no tagged resource (Rekognition) brakes when it alone
+    would spend the monthly budget; ``None``: ``limit`` as given (``REKOGNITION_IMAGES_BUDGET`` sets
+    ``REKOGNITION_USD_PER_IMAGE``). Default: ``None``."""
+
+    def limit_for(self, monthly_budget_usd: float) -> float:
+        """The monthly limit under a budget of ``monthly_budget_usd``: ``limit``, or what the budget buys
+        at ``usd_per_unit`` when that is more."""
+        if self.usd_per_unit is None:
+            return self.limit
+        return max(self.limit, round(monthly_budget_usd / self.usd_per_unit))
 
     def validate(self, field_name: str) -> None:
         """Raises ``PropsError`` naming ``field_name`` and this budget when a value is bad."""
@@ -171,6 +185,12 @@ class UsageBudget:
             raise PropsError(f"{field_name}: {self.name} limit {self.limit!r} must be a positive number")
         if not isinstance(self.brake, bool):
             raise PropsError(f"{field_name}: {self.name} brake {self.brake!r} must be True or False")
+        if self.usd_per_unit is not None and (
+            isinstance(self.usd_per_unit, bool)
+            or not isinstance(self.usd_per_unit, int | float)
+            or not self.usd_per_unit > 0
+        ):
+            raise PropsError(f"{field_name}: {self.name} usd_per_unit {self.usd_per_unit!r} must be a positive price")
 
 
 #: Lambda compute on arm64 against the always-free 400,000 GB-seconds a month (shared with x86 functions).
@@ -181,14 +201,18 @@ LAMBDA_GB_SECONDS_BUDGET = UsageBudget(
     limit=400_000,
 )
 
-#: Rekognition Image analysis (DetectLabels is a "Group 2" API) against the legacy 12-month free tier of
-#: 1,000 images a month (it was 5,000 before; ``imgmgr.cost`` keeps the table). On accounts of the
-#: credit-based plan every image is billed: the budget then says when 1,000 images (1 USD) are passed.
-#: It brakes: DetectLabels is billed to no taggable resource, so the cost budget (filtered on the
-#: deployment's tag) never sees it, and without this action the most expensive line of a busy month
-#: could never stop the pipeline. The action is the second action-enabled budget (two are free). For more
-#: images a month, give ``CostGuardProps.usage_budgets`` a copy with a higher limit
-#: (``dataclasses.replace(REKOGNITION_IMAGES_BUDGET, limit=20_000)``), or ``brake=False``.
+#: List price of one DetectLabels image (us-east-1, first 1 million a month; Amazon Rekognition pricing).
+REKOGNITION_USD_PER_IMAGE = 0.001
+
+#: Rekognition Image analysis (DetectLabels is a "Group 2" API), 1,000 images a month in the legacy
+#: 12-month free tier (it was 5,000 before; ``imgmgr.cost`` keeps the table); on accounts of the
+#: credit-based plan every image is billed. It brakes: DetectLabels is billed to no taggable resource, so
+#: the cost budget (filtered on the deployment's tag) never sees it, and without this action the most
+#: expensive line of a busy month could never stop the pipeline. Its limit is what
+#: ``CostGuardProps.monthly_budget_usd`` buys at ``REKOGNITION_USD_PER_IMAGE`` (5,000 images for 5 USD),
+#: never under the 1,000 free ones. The action is the second action-enabled budget (two are free). For
+#: another limit give ``CostGuardProps.usage_budgets`` a copy
+#: (``dataclasses.replace(REKOGNITION_IMAGES_BUDGET, limit=20_000, usd_per_unit=None)``), or ``brake=False``.
 #: The usage type names are the least certain value here (the AWS Free Tier usage types page lists
 #: ``ImagesProcessed`` and ``Group2-ImagesProcessed``): check them in Cost Explorer (group by Usage
 #: type) after the first images.
@@ -198,21 +222,17 @@ REKOGNITION_IMAGES_BUDGET = UsageBudget(
     unit="Images",
     limit=1_000,
     brake=True,
+    usd_per_unit=REKOGNITION_USD_PER_IMAGE,
 )
 
 DEFAULT_USAGE_BUDGETS = (LAMBDA_GB_SECONDS_BUDGET, REKOGNITION_IMAGES_BUDGET)
 
-#: List price of one DetectLabels image (us-east-1, first 1 million a month; Amazon Rekognition pricing).
-REKOGNITION_USD_PER_IMAGE = 0.001
 
-
-def rekognition_images_budget(monthly_budget_usd: float) -> UsageBudget:
-    """``REKOGNITION_IMAGES_BUDGET`` whose limit is the images that ``monthly_budget_usd`` pays for (never
-    under the legacy free tier's 1,000): its brake then stops labelling when the untagged Rekognition
-    line alone would spend the monthly budget (5,000 images for 5 USD), which the tag-filtered cost
-    budget cannot see. The ready-made stack uses it with its ``monthly_budget_usd``."""
-    images = round(monthly_budget_usd / REKOGNITION_USD_PER_IMAGE)
-    return replace(REKOGNITION_IMAGES_BUDGET, limit=max(REKOGNITION_IMAGES_BUDGET.limit, images))
+def action_budget_count(brake_enabled: bool, usage_budgets: tuple[UsageBudget, ...]) -> int:
+    """Budgets with an action: the cost budget and each usage budget that brakes (none without the brake)."""
+    if not brake_enabled:
+        return 0
+    return 1 + sum(budget.brake for budget in usage_budgets)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -468,9 +488,7 @@ class CostGuardProps:
     def action_budget_count(self) -> int:
         """Budgets with an action (the brake): the first two of an account are free, each further one
         costs 0.10 USD a day."""
-        if not self.brake_enabled:
-            return 0
-        return 1 + sum(budget.brake for budget in self.usage_budgets)
+        return action_budget_count(self.brake_enabled, self.usage_budgets)
 
     @property
     def cost_allocation_tag(self) -> tuple[str, str] | None:

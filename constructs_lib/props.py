@@ -96,7 +96,7 @@ class ImagePipelineProps:
     """Options of ``ImagePipeline``. Two defaults are billed from the first image, and no free tier
     (legacy 12-month or credit-based) covers them: the on-demand table (``billing_mode``: 0.625 USD per
     million write and 0.125 USD per million read request units, us-east-1; about 0.08 USD per 1,000
-    images) and its point-in-time recovery (0.20 USD per GB-month of table, about 0.0004 USD a month per
+    images) and its point-in-time recovery (0.20 USD per GB-month of table, about 0.005 USD a month per
     1,000 images kept). ``billing_mode="PROVISIONED"`` (inside the always-free 25 RCU and 25 WCU, but
     about 4 images a minute once its burst is spent) and ``point_in_time_recovery=False`` make the table
     free. The rest of what the defaults deploy is free at a small volume: Lambda, CloudWatch, SQS and
@@ -181,11 +181,11 @@ class ImagePipelineProps:
     when idle, but outside the always-free tier) or ``"PROVISIONED"`` (``read_capacity``/``write_capacity``
     per second on the table and each index, free up to 25 RCU and 25 WCU per account). On-demand costs
     0.625 USD per million write request units and 0.125 USD per million read request units (us-east-1 list
-    prices since 2024-11-01); one image's life takes about 126 write and 4 read units
+    prices since 2024-11-01); one image's life takes about 126 write and 3.5 read units
     (``python -m bench.capacity``): about 0.08 USD per 1,000 images, plus 1 read unit per image shown by a
-    query. The free-tier provisioned default of 5 units per part (20 in all) processes about 4 images a
-    minute once its 300 s burst is spent and sends most of a 500-image bulk upload to the dead-letter
-    queue. Default: ``"PAY_PER_REQUEST"``."""
+    query. Provisioned at 5 units per part (20 in all, inside the free 25) the table processes about 4
+    images a minute once its 300 s burst is spent and strands 136 of a 500-image bulk upload in the
+    dead-letter queue. Default: ``"PAY_PER_REQUEST"``."""
 
     read_capacity: int = 5
     """Read capacity units of the table and of each of its three indexes when ``billing_mode`` is
@@ -194,13 +194,13 @@ class ImagePipelineProps:
     write_capacity: int = 5
     """Write capacity units of the table and of each of its three indexes when ``billing_mode`` is
     ``"PROVISIONED"`` (ignored on demand): 5 totals 20 WCU, inside the always-free 25; a 500-image burst
-    needs about 70 per part not to strand images (``python -m bench.capacity``). Default: 5."""
+    needs 66 per part not to strand images (``python -m bench.capacity``). Default: 5."""
 
     point_in_time_recovery: bool = True
     """Continuous backups of the table (restore to any second of the last 35 days). **Not free**: no
     free tier (legacy or credit-based) covers it; it is billed 0.20 USD per GB-month of table size
-    (us-east-1 list price), about 0.0004 USD a month per 1,000 images at ~2 KB of metadata each
-    (``imgmgr cost`` counts it). On by default because the table holds the only copy of the labels and
+    (us-east-1 list price), about 0.005 USD a month per 1,000 images at ~25 KB of table and index
+    items each (``python -m bench capacity``; ``imgmgr cost`` counts it). On by default because the table holds the only copy of the labels and
     states, and labeling the images again costs 0.001 USD each; turn it off to pay nothing.
     Default: ``True``."""
 

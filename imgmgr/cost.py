@@ -40,7 +40,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated, cast, get_args
 
 import typer
 from rich import box
@@ -49,9 +49,10 @@ from rich.table import Table
 
 from constructs_lib.cost_guard_props import (
     DEFAULT_USAGE_BUDGETS,
+    REKOGNITION_IMAGES_BUDGET,
     REKOGNITION_USD_PER_IMAGE,
     CostGuardProps,
-    rekognition_images_budget,
+    action_budget_count,
 )
 from constructs_lib.props import BillingMode, ImagePipelineProps
 from stacks.settings import ENV_PREFIX, Settings, SettingsError
@@ -94,13 +95,21 @@ READ_UNITS_PER_IMAGE = 3.5
 #: index query itself adds about half a unit per page of entries, left out). Checked by the same test.
 READ_UNITS_PER_RECORD_READ = 1.0
 
-#: The table and its three global secondary indexes (``lambdas.adapters.aws.dynamodb.GSI_NAMES``), each
-#: provisioned with ``ImagePipelineProps``' ``read_capacity`` and ``write_capacity``.
+#: Bytes one ready image keeps in the table and its indexes together (each item and index entry with
+#: DynamoDB's 100 bytes of overhead; the shared counters left out), measured by ``python -m bench
+#: capacity`` ("stored bytes per ready image, current": table 12,639, gsi1 6,109, gsi2 5,897, gsi3 238
+#: for a photo of 14 labels with the KEYS_ONLY indexes, 2026), rounded. Checked within 15 % by the same
+#: test as ``WRITE_UNITS_PER_IMAGE``.
+TABLE_BYTES_PER_IMAGE = 25_000
+
+#: The table and its three global secondary indexes (``lambdas.adapters.aws.dynamodb.GSI_NAMES``, not
+#: imported: it would load boto3 at every command's start; a test compares), each provisioned with
+#: ``ImagePipelineProps``' ``read_capacity`` and ``write_capacity``.
 TABLE_PARTS = 4
 
 #: Budgets with an action (the brake) of ``CostGuard``'s defaults: the cost budget, and the usage
 #: budgets that brake (``rekognition-images``). AWS Budgets bills none of the first two of an account.
-DEFAULT_ACTION_BUDGETS = int(CostGuardProps.brake_enabled) * (1 + sum(b.brake for b in DEFAULT_USAGE_BUDGETS))
+DEFAULT_ACTION_BUDGETS = action_budget_count(CostGuardProps.brake_enabled, DEFAULT_USAGE_BUDGETS)
 
 #: Days of a month as Budgets counts its actions (the free allowance is two budgets every day).
 _ACTION_DAYS = 31
@@ -247,7 +256,7 @@ PRICES: Mapping[str, Price] = {
         "Rekognition",
         "DetectLabels, first 1M",
         "image",
-        0.001,
+        REKOGNITION_USD_PER_IMAGE,
         1_000,
         "12 months",
         "Amazon Rekognition pricing",
@@ -342,7 +351,7 @@ PRICES: Mapping[str, Price] = {
         "action-enabled budgets",
         "budget-day",
         0.10,
-        2 * 31,
+        2 * _ACTION_DAYS,
         "always",
         "AWS Budgets pricing",
         "Budgets action-days",
@@ -440,7 +449,7 @@ def estimate(
     billing_mode: BillingMode = ImagePipelineProps.billing_mode,
     read_capacity_units: int = ImagePipelineProps.read_capacity * TABLE_PARTS,
     write_capacity_units: int = ImagePipelineProps.write_capacity * TABLE_PARTS,
-    table_bytes_per_image: int = 2_000,
+    table_bytes_per_image: int = TABLE_BYTES_PER_IMAGE,
     point_in_time_recovery: bool = ImagePipelineProps.point_in_time_recovery,
     log_bytes_per_image: int = 4_000,
     alarm_metrics: int = 9,
@@ -454,12 +463,12 @@ def estimate(
 
     Storage holds ``retained_months`` months of uploads: originals (``original_bytes_per_megapixel``) plus
     renditions (``rendition_ratio`` of the original) in S3, and ``table_bytes_per_image`` of metadata
-    (the item and its index copies) in the table, also backed up by point-in-time recovery when
-    ``point_in_time_recovery`` (the ``ImagePipelineProps`` default). Each image costs 5 S3 writes (the
-    upload, the compressed image, two thumbnails, the analysis preview), 3 reads by the steps and
-    ``views_per_image`` reads by users, 3 step invocations and ``api_requests_per_image`` API calls (each
-    a Lambda invocation and an X-Ray trace), one DetectLabels and ``log_bytes_per_image`` of logs over
-    all its invocations. The table is billed by ``billing_mode`` (``ImagePipelineProps``' default): on
+    (the items and their index entries, ``TABLE_BYTES_PER_IMAGE`` by default) in the table, also backed
+    up by point-in-time recovery when ``point_in_time_recovery`` (the ``ImagePipelineProps`` default).
+    Each image costs 5 S3 writes (the upload, the compressed image, two thumbnails, the analysis
+    preview), 3 reads by the steps and ``views_per_image`` reads by users, 3 step invocations and
+    ``api_requests_per_image`` API calls (each a Lambda invocation and an X-Ray trace), one DetectLabels
+    and ``log_bytes_per_image`` of logs over all its invocations. The table is billed by ``billing_mode`` (``ImagePipelineProps``' default): on
     demand, each image's life takes ``WRITE_UNITS_PER_IMAGE`` and ``READ_UNITS_PER_IMAGE`` request units,
     and each of its ``views_per_image`` views and ``listings_per_image`` appearances in a listing or
     search page ``READ_UNITS_PER_RECORD_READ``; provisioned, ``read_capacity_units`` and
@@ -487,8 +496,9 @@ def estimate(
     }.items():
         if value < 0:
             raise ValueError(f"{name}: {value!r} must not be negative")
-    if billing_mode not in ("PAY_PER_REQUEST", "PROVISIONED"):
-        raise ValueError(f"billing_mode: {billing_mode!r} must be 'PAY_PER_REQUEST' or 'PROVISIONED'")
+    billing_modes = sorted(get_args(BillingMode))
+    if billing_mode not in billing_modes:
+        raise ValueError(f"billing_mode: {billing_mode!r} must be {' or '.join(map(repr, billing_modes))}")
     if retained_months < 1:
         raise ValueError(f"retained_months: {retained_months!r} must be at least 1")
     missing = sorted({"compress", "thumbnail", "categorize", "api"} - set(profiles))
@@ -557,6 +567,15 @@ def _free(price: Price, twelve_month_free_tier: bool) -> float:
     if price.free_kind == "always" or (price.free_kind == "12 months" and twelve_month_free_tier):
         return price.free_per_month
     return 0.0
+
+
+def on_demand_usd_per_image(write_units: float, read_units: float) -> float:
+    """What an on-demand table bills for one image's life of ``write_units`` and ``read_units`` request
+    units (table and indexes together) at ``PRICES``' list prices, in no free tier."""
+    return (
+        write_units * PRICES["dynamodb_write_requests"].usd_per_unit
+        + read_units * PRICES["dynamodb_read_requests"].usd_per_unit
+    )
 
 
 #: Volume at which the per-image growth of each line is measured (every line is linear in the images).
@@ -835,10 +854,7 @@ def _table_text(result: Estimate) -> str:
     """How the table is billed, and what one image costs there."""
     assumptions = result.assumptions
     if assumptions["on_demand"]:
-        per_thousand = 1000 * (
-            WRITE_UNITS_PER_IMAGE * PRICES["dynamodb_write_requests"].usd_per_unit
-            + READ_UNITS_PER_IMAGE * PRICES["dynamodb_read_requests"].usd_per_unit
-        )
+        per_thousand = 1000 * on_demand_usd_per_image(WRITE_UNITS_PER_IMAGE, READ_UNITS_PER_IMAGE)
         return (
             f"Table: on demand (--billing-mode PROVISIONED models the always-free 25 WCU and 25 RCU), in no "
             f"free tier, legacy or credit-based: one image's life takes {plain_decimal(WRITE_UNITS_PER_IMAGE)} "
@@ -857,12 +873,11 @@ def _table_text(result: Estimate) -> str:
 
 
 def _rekognition_brake_images(monthly_budget_usd: float) -> float | None:
-    """Images a month at which the ready-made stack's Rekognition usage budget brakes for the monthly
-    budget (``rekognition_images_budget``; ``None``: never)."""
-    budget = rekognition_images_budget(monthly_budget_usd)
-    if not (CostGuardProps.brake_enabled and budget.brake):
+    """Images a month at which ``CostGuard``'s Rekognition usage budget brakes under the monthly budget
+    (``UsageBudget.limit_for``; ``None``: never)."""
+    if not (CostGuardProps.brake_enabled and REKOGNITION_IMAGES_BUDGET.brake):
         return None
-    return budget.limit * CostGuardProps.brake_percent / 100
+    return REKOGNITION_IMAGES_BUDGET.limit_for(monthly_budget_usd) * CostGuardProps.brake_percent / 100
 
 
 def report_lines(comparison: Comparison, account: Account, budget: Budget) -> list[str]:

@@ -12,12 +12,7 @@ from constructs import Construct
 from constructs_lib.analytics_lake import AnalyticsLake, AnalyticsLakeProps
 from constructs_lib.analytics_lake import outputs_of as analytics_outputs_of
 from constructs_lib.cost_guard import CostGuard
-from constructs_lib.cost_guard_props import (
-    LAMBDA_GB_SECONDS_BUDGET,
-    CostGuardProps,
-    GuardedPipeline,
-    rekognition_images_budget,
-)
+from constructs_lib.cost_guard_props import CostGuardProps, GuardedPipeline
 from constructs_lib.image_pipeline import ImagePipeline, outputs_of
 from constructs_lib.props import ImagePipelineProps
 from stacks.settings import Settings
@@ -95,8 +90,6 @@ class ImageManagementStack(TerraformStack):
                 ),
                 name_prefix=settings.name_prefix,
                 monthly_budget_usd=settings.monthly_budget_usd,
-                # Rekognition is billed to no tagged resource: its own brake follows the same budget.
-                usage_budgets=(LAMBDA_GB_SECONDS_BUDGET, rekognition_images_budget(settings.monthly_budget_usd)),
                 alert_emails=settings.alert_emails,
             ),
         )

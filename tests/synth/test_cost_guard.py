@@ -213,7 +213,8 @@ def test_usage_budgets_watch_lambda_gb_seconds_and_rekognition_images(guarded: G
         {"name": "UsageType", "values": ["Lambda-GB-Second-ARM", "USE1-Lambda-GB-Second-ARM"]}
     ]
     rekognition = usage["rekognition-images"]
-    assert rekognition["limit_amount"] == "1000"
+    # (what the guard's 12.50 USD budget buys at 0.001 USD an image: the images billed to no tag)
+    assert rekognition["limit_amount"] == "12500"
     assert rekognition["cost_filter"] == [
         {
             "name": "UsageType",
@@ -302,7 +303,7 @@ def test_the_rekognition_usage_budget_brakes_too_and_only_it(guarded: GuardedSta
     assert sorted(actions) == ["guarded-monthly-cost", "guarded-rekognition-images"]
     assert guarded.guard.props.action_budget_count == len(actions) == 2
     assert set(guarded.guard.usage_brakes) == {"rekognition-images"}
-    # AND the usage brake applies automatically at 100 % of the actual images (the budget's 1,000)
+    # AND the usage brake applies automatically at 100 % of the actual images (the 12,500 that the budget buys)
     usage = actions["guarded-rekognition-images"]
     assert (usage["action_type"], usage["approval_model"], usage["notification_type"]) == (
         "APPLY_IAM_POLICY",
@@ -310,7 +311,7 @@ def test_the_rekognition_usage_budget_brakes_too_and_only_it(guarded: GuardedSta
         "ACTUAL",
     )
     assert usage["action_threshold"] == {"action_threshold_type": "PERCENTAGE", "action_threshold_value": 100}
-    assert _usage_budgets(guarded)["rekognition-images"]["limit_amount"] == "1000"
+    assert _usage_budgets(guarded)["rekognition-images"]["limit_amount"] == "12500"
 
 
 def test_the_usage_brake_is_the_cost_brake_on_another_trigger(guarded: GuardedStack) -> None:

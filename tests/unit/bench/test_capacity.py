@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bench.capacity import (
     STEPS,
     Buckets,
     Capacity,
+    Recorded,
     Request,
     Retries,
-    _photo,
     adapter_retries,
     adapter_schema,
     default_capacity,
     per_image,
     price,
-    record_life,
     simulate,
 )
 from bench.dynamodb_units import TABLE
@@ -31,14 +28,9 @@ def _plans(write_units: float) -> dict[str, tuple[Request, ...]]:
     return {step: (Request(operation="TransactWriteItems", retry="transaction", parts=(units,)),) for step in STEPS}
 
 
-@pytest.fixture(scope="module")
-def recorded():
-    return record_life(_photo(0.3))
-
-
-def test_the_life_of_an_image_is_recorded_step_by_step(recorded) -> None:
-    # GIVEN the requests of one image from the API's create to ready
-    operations = [(entry.step, entry.operation) for entry in recorded]
+def test_the_life_of_an_image_is_recorded_step_by_step(recorded_life: tuple[Recorded, ...]) -> None:
+    # GIVEN the requests of one image from the API's create to ready (tests/unit/conftest.py)
+    operations = [(entry.step, entry.operation) for entry in recorded_life]
     # THEN the API checks the hash then creates; each step reads the record and moves it; categorize
     # puts its terms first
     assert operations[:2] == [("api", "Query"), ("api", "TransactWriteItems")]
@@ -50,20 +42,22 @@ def test_the_life_of_an_image_is_recorded_step_by_step(recorded) -> None:
     assert [op for step, op in operations if step == "compress"].count("TransactWriteItems") == 2
 
 
-def test_each_term_costs_one_unit_on_the_table_and_on_two_indexes(recorded) -> None:
+def test_each_term_costs_one_unit_on_the_table_and_on_two_indexes(recorded_life: tuple[Recorded, ...]) -> None:
     # GIVEN the categorize step's term puts, priced with the adapter's projections
-    plans = price(recorded, adapter_schema())
+    plans = price(recorded_life, adapter_schema())
     (batch,) = [r for r in plans["categorize"] if r.operation == "BatchWriteItem"]
     # THEN every term item (14 labels: 19 tags and 4 categories) is one unit in the table, gsi1 and gsi2
     assert len(batch.parts) == 23
     assert all(part == {(TABLE, "write"): 1, ("gsi1", "write"): 1, ("gsi2", "write"): 1} for part in batch.parts)
 
 
-def test_keys_only_indexes_write_a_record_entry_only_when_its_key_changes(recorded) -> None:
+def test_keys_only_indexes_write_a_record_entry_only_when_its_key_changes(
+    recorded_life: tuple[Recorded, ...],
+) -> None:
     # GIVEN the life priced with the adapter's keys-only indexes and with ALL projections
     keys_only, everything = (
-        per_image(price(recorded, adapter_schema())),
-        per_image(price(recorded, adapter_schema("ALL"))),
+        per_image(price(recorded_life, adapter_schema())),
+        per_image(price(recorded_life, adapter_schema("ALL"))),
     )
     # THEN gsi1 takes the record once and the 23 terms; gsi3 the record once and a move (delete + put)
     # on each of the four transitions; ALL rewrote the growing record on every transition

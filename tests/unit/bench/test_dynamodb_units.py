@@ -155,7 +155,7 @@ def test_a_query_rounds_the_sum_of_its_items_once() -> None:
 
 
 def test_an_index_query_reads_the_index_entries_eventually_consistently() -> None:
-    # GIVEN three large items read through the keys-only index (entries of 16 bytes each)
+    # GIVEN three large items read through the keys-only index (entries of 14 bytes each)
     items = tuple(_item(3000, kpk="k", ksk=str(n)) for n in range(3))
     # THEN the query costs the minimum half unit on the index, even when asked consistently
     assert read_cost(SCHEMA, Read(kind="query", items=items, index="bykeys", consistent=True)) == {"bykeys": 0.5}

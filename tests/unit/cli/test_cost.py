@@ -6,6 +6,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rich.console import Console
@@ -21,6 +22,7 @@ from imgmgr.cost import (
     PRICES_AS_OF,
     READ_UNITS_PER_IMAGE,
     READ_UNITS_PER_RECORD_READ,
+    TABLE_BYTES_PER_IMAGE,
     TABLE_PARTS,
     WRITE_UNITS_PER_IMAGE,
     Account,
@@ -31,10 +33,15 @@ from imgmgr.cost import (
     credit_months,
     estimate,
     first_billed,
+    on_demand_usd_per_image,
     plain_decimal,
     print_estimate,
     quantity_text,
 )
+from lambdas.adapters.aws.dynamodb import GSI_NAMES
+
+if TYPE_CHECKING:
+    from bench.capacity import Recorded
 
 #: Round numbers for hand arithmetic: at 10 MP, compress 1 GB x 2 s, thumbnail 1 GB x 0.5 s,
 #: categorize 0.5 GB x 1 s, one API call 1 GB x 0.25 s.
@@ -94,8 +101,6 @@ def test_the_table_is_modelled_by_the_pipelines_default_billing_mode() -> None:
 
 def test_a_provisioned_table_defaults_to_the_props_capacity_on_the_table_and_each_index() -> None:
     # GIVEN the adapter's indexes and the props' capacity per part
-    from lambdas.adapters.aws.dynamodb import GSI_NAMES
-
     props = ImagePipelineProps()
     assert 1 + len(GSI_NAMES) == TABLE_PARTS
     result = estimate(1000, 12, billing_mode="PROVISIONED")
@@ -111,24 +116,28 @@ def test_an_unknown_billing_mode_is_refused() -> None:
         estimate(1, 1, billing_mode="ON_DEMAND")  # type: ignore[arg-type]
 
 
-def test_the_per_image_request_units_match_the_measured_life_of_an_image() -> None:
-    # GIVEN one image's life recorded against moto with the real adapter, priced as the bench prices it
-    from bench.capacity import TABLE, _photo, adapter_schema, per_image, price, record_life
+def test_the_per_image_request_units_match_the_measured_life_of_an_image(
+    recorded_life: tuple[Recorded, ...],
+) -> None:
+    # GIVEN one image's life recorded against moto with the real adapter (tests/unit/conftest.py), priced
+    # and stored as the bench prices and stores it
+    from bench.capacity import TABLE, adapter_schema, per_image, price, stored_bytes
     from bench.dynamodb_units import Read, read_cost
 
-    recorded = record_life(_photo(0.3))
     schema = adapter_schema()
-    units = per_image(price(recorded, schema))
+    units = per_image(price(recorded_life, schema))
     writes = sum(value for (_, kind), value in units.items() if kind == "write")
     reads = sum(value for (_, kind), value in units.items() if kind == "read")
+    stored = sum(stored_bytes(recorded_life, schema).values())
     # THEN cost.py's constants are within 15 % of the measurement (measure again and correct them if not)
     assert abs(WRITE_UNITS_PER_IMAGE - writes) <= 0.15 * writes, (WRITE_UNITS_PER_IMAGE, writes)
     assert abs(READ_UNITS_PER_IMAGE - reads) <= 0.15 * reads, (READ_UNITS_PER_IMAGE, reads)
+    assert abs(TABLE_BYTES_PER_IMAGE - stored) <= 0.15 * stored, (TABLE_BYTES_PER_IMAGE, stored)
     # AND a strongly consistent read of the ready record (a view, or a listed image fetched back from the
     # table after a keys-only index query) costs READ_UNITS_PER_RECORD_READ
     (record,) = {
         str(write.after["pk"]["S"]): write.after
-        for entry in recorded
+        for entry in recorded_life
         for write in entry.writes
         if write.after is not None and write.after["pk"]["S"].startswith("IMG#") and write.after["sk"]["S"] == "IMG"
     }.values()
@@ -149,7 +158,7 @@ def test_the_action_enabled_budgets_of_cost_guard_are_free() -> None:
 def test_point_in_time_recovery_is_billed_on_the_table_size_from_the_first_image() -> None:
     # GIVEN 1M images of 2,000 table bytes each, kept 3 months, with the pipeline's default (on)
     assert ImagePipelineProps().point_in_time_recovery is True
-    result = estimate(1_000_000, 12, retained_months=3)
+    result = estimate(1_000_000, 12, retained_months=3, table_bytes_per_image=2_000)
     # THEN 6 GB of table are backed up at 0.20 USD a GB-month, no allowance
     pitr = result.item("dynamodb_pitr")
     assert pitr.quantity == pytest.approx(6)
@@ -466,5 +475,5 @@ def test_the_pipeline_props_state_which_defaults_cost_and_at_this_tables_prices(
     assert (writes.usd_per_unit * 1e6, reads.usd_per_unit * 1e6) == (pytest.approx(0.625), pytest.approx(0.125))
     assert "0.625 USD per million write and 0.125 USD per million read request units" in docstring
     assert f"{PRICES['dynamodb_pitr'].usd_per_unit:.2f} USD per GB-month" in docstring
-    per_thousand = 1000 * (WRITE_UNITS_PER_IMAGE * writes.usd_per_unit + READ_UNITS_PER_IMAGE * reads.usd_per_unit)
+    per_thousand = 1000 * on_demand_usd_per_image(WRITE_UNITS_PER_IMAGE, READ_UNITS_PER_IMAGE)
     assert f"about {per_thousand:.2f} USD per 1,000 images" in docstring

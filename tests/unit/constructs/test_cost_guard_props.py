@@ -60,6 +60,14 @@ def test_the_rekognition_usage_budget_brakes_and_the_defaults_use_the_two_free_a
     assert CostGuardProps(pipeline=_pipeline(), brake_enabled=False).action_budget_count == 0
 
 
+def test_the_rekognition_limit_is_what_the_monthly_budget_buys_never_under_the_free_images() -> None:
+    # 5 USD at 0.001 USD an image: 5,000 images; 0.50 USD would buy 500, under the 1,000 free ones
+    assert REKOGNITION_IMAGES_BUDGET.limit_for(5.0) == 5_000
+    assert REKOGNITION_IMAGES_BUDGET.limit_for(0.5) == 1_000
+    # a budget without a price keeps its limit whatever the money budget
+    assert LAMBDA_GB_SECONDS_BUDGET.limit_for(1_000.0) == 400_000
+
+
 def test_props_are_frozen() -> None:
     props = CostGuardProps(pipeline=_pipeline())
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -102,6 +110,10 @@ def test_bad_values_are_refused_naming_the_prop(changes: dict[str, Any], message
         ),
         (dataclasses.replace(LAMBDA_GB_SECONDS_BUDGET, limit=0), r"^usage_budgets: lambda-gb-seconds limit 0"),
         (dataclasses.replace(LAMBDA_GB_SECONDS_BUDGET, brake="yes"), r"^usage_budgets: lambda-gb-seconds brake 'yes'"),
+        (
+            dataclasses.replace(LAMBDA_GB_SECONDS_BUDGET, usd_per_unit=0),
+            r"^usage_budgets: lambda-gb-seconds usd_per_unit 0 must be a positive price",
+        ),
     ],
 )
 def test_bad_usage_budgets_are_refused_naming_the_budget(budget: UsageBudget, message: str) -> None:
