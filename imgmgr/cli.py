@@ -73,6 +73,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
     data_dir: DataDirOption = None,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Pipeline worker threads.")] = 2,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another name clients reach this server by (repeatable); loopback names and the bound "
+            "address are always allowed, other Host headers are refused."
+        ),
+    ] = None,
 ) -> None:
     """Run the API, the web page and the pipeline workers on this machine until Ctrl-C or SIGTERM."""
     from imgmgr.config import DataDir  # the client commands do not need the server's imports
@@ -81,7 +88,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        run(DataDir.resolve(data_dir), host=host, port=port, workers=workers)
+        run(DataDir.resolve(data_dir), host=host, port=port, workers=workers, extra_hosts=tuple(allowed_host or ()))
     except DataDirBusyError as exc:
         errors.print(Text(str(exc), style="red"))
         raise typer.Exit(1) from exc

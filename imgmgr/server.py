@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import signal
+import socket
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import IO
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from imgmgr.config import DataDir
 from imgmgr.keys import KeyStore, KeyStoreAuthenticator
@@ -39,6 +41,25 @@ logger = logging.getLogger("imgmgr.server")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+#: Names of this machine that every server answers to.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Addresses that bind every interface: the machine's own names are allowed then.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names to recognise, nothing binds here
+
+
+def allowed_hosts(host: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The ``Host`` header values a server bound to ``host`` answers: this machine's loopback names, the
+    bound address, the machine's names when it binds every interface, and ``extra``. The API puts its
+    own base URL into upload and download links, so a request naming another host is refused (400)
+    rather than handed links to that host."""
+    names = [*LOOPBACK_HOSTS, *extra]
+    if host in WILDCARD_HOSTS:
+        names += [socket.gethostname(), socket.getfqdn()]
+    else:
+        names.append(host)
+    return tuple(dict.fromkeys(name.lower() for name in names if name))
+
+
 FIRST_OWNER = "local"
 
 
@@ -129,11 +150,18 @@ def _lock(data: DataDir) -> IO[str]:
 
 
 def build_runtime(
-    data: DataDir, *, workers: int = 2, limits: ApiLimits | None = None, labeler: Labeler | None = None
+    data: DataDir,
+    *,
+    workers: int = 2,
+    limits: ApiLimits | None = None,
+    labeler: Labeler | None = None,
+    hosts: tuple[str, ...] | None = None,
 ) -> Runtime:
     """Every local adapter over ``data``, the app and the (not yet started) workers.
 
-    ``labeler`` defaults to the offline labeler (or none when it is not installed).
+    ``labeler`` defaults to the offline labeler (or none when it is not installed). ``hosts`` are the
+    ``Host`` header values the app answers (``allowed_hosts``; ``serve`` always gives them); ``None``
+    checks none, for an app driven in-process only.
     """
     limits = limits or ApiLimits()
     secret = data.secret()
@@ -168,6 +196,9 @@ def build_runtime(
     app = create_app(
         services, routers=(router,), streamed_bodies={UPLOAD_PATH: upload_body_bytes(limits.max_upload_bytes)}
     )
+    if hosts is not None:
+        # Outermost: a request for another host is refused before anything reads it.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
     return Runtime(
         data=data,
         app=app,
@@ -182,9 +213,17 @@ def _ignore(_signum: int, _frame: object) -> None:
     """Signal handler that does nothing (uvicorn has already acted on the signal)."""
 
 
-def serve(data: DataDir, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, workers: int = 2) -> None:
-    """Run until SIGINT/SIGTERM: uvicorn in this thread, the workers beside it; print the URL and a new key."""
-    runtime = build_runtime(data, workers=workers)
+def serve(
+    data: DataDir,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    workers: int = 2,
+    extra_hosts: tuple[str, ...] = (),
+) -> None:
+    """Run until SIGINT/SIGTERM: uvicorn in this thread, the workers beside it; print the URL and a new key.
+    Requests whose ``Host`` is not one of ``allowed_hosts(host, extra_hosts)`` are refused."""
+    runtime = build_runtime(data, workers=workers, hosts=allowed_hosts(host, extra_hosts))
     runtime.start()
     try:
         url = f"http://{host}:{port}/"

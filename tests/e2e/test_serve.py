@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -62,3 +63,24 @@ def test_sigterm_stops_the_server_cleanly(server):
     server.start()
     assert server.stop() == 0
     assert "imgmgr: stopped" in server.output()
+
+
+def test_a_request_for_another_host_is_refused_and_links_name_the_server_itself(server, api_key):
+    server.start()
+    data = CHELSEA.read_bytes()
+    body = {
+        "filename": "c.png",
+        "content_type": "image/png",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    headers = {"x-api-key": api_key}
+    # GIVEN a request that names another host (a DNS-rebinding page, a forged header)
+    forged = httpx.post(f"{server.url}/v1/uploads", json=body, headers={**headers, "Host": "evil.example:666"})
+    # THEN it is refused before anything runs: no upload link to that host is ever handed out
+    assert forged.status_code == 400 and "evil.example" not in forged.text
+    # AND the server's own names work, and their links point at the server
+    for name in ("127.0.0.1", "localhost"):
+        answer = httpx.post(f"{server.url}/v1/uploads", json=body, headers={**headers, "Host": f"{name}:{server.port}"})
+        assert answer.status_code in (200, 201), answer.text
+        assert answer.json()["upload"]["url"].startswith(f"http://{name}:{server.port}/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import replace
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from imgmgr.config import DataDir
-from imgmgr.server import DataDirBusyError, build_runtime, queue_arrived_uploads, sweep_partial_writes
+from imgmgr.server import DataDirBusyError, allowed_hosts, build_runtime, queue_arrived_uploads, sweep_partial_writes
 from lambdas.domain.states import ImageState
 from tests.api.conftest import CHELSEA, declare
 from tests.fakes import FakeLabeler
@@ -81,3 +82,10 @@ def test_queueing_arrived_uploads_keeps_rows_already_in_the_queue(tmp_path):
     assert runtime.queue.retry(replace(job, attempts=runtime.queue.max_attempts - 1), "boom")
     assert queue_arrived_uploads(ports.objects, ports.metadata, runtime.queue) == 0
     assert runtime.queue.counts().dead == 1
+
+
+def test_the_allowed_hosts_are_loopback_the_bound_address_and_the_machine_when_binding_everything():
+    assert allowed_hosts("127.0.0.1") == ("127.0.0.1", "localhost", "::1")
+    assert allowed_hosts("192.0.2.10", ("Photos.LAN",)) == ("127.0.0.1", "localhost", "::1", "photos.lan", "192.0.2.10")
+    wildcard = allowed_hosts("0.0.0.0")
+    assert socket.gethostname().lower() in wildcard and "0.0.0.0" not in wildcard
