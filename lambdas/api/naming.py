@@ -10,6 +10,8 @@ from lambdas.api.errors import ApiError
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@=+-]+")
 _MAX_KEY_SEGMENT = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Bidirectional embeddings, overrides and isolates: shown, they reorder the name ("photo\u202egnp.exe").
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/png": "png",
@@ -29,6 +31,8 @@ def display_name(filename: str, *, max_chars: int) -> str:
         raise ApiError(422, "Upload.FilenameTooLong", f"filename must be at most {max_chars} characters")
     if _CONTROL.search(filename):
         raise ApiError(422, "Upload.FilenameInvalid", "filename must not contain control characters")
+    if _BIDI_CONTROL.search(filename):
+        raise ApiError(422, "Upload.FilenameInvalid", "filename must not contain text-direction controls")
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name:
         raise ApiError(422, "Upload.FilenameInvalid", "filename must name a file")

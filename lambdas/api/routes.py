@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -54,6 +55,10 @@ Services = Annotated[ApiServices, Depends(services_of)]
 
 router = APIRouter(prefix="/v1")
 _not_found: dict[int | str, dict[str, Any]] = {404: problem_response("No such image for this key")}
+
+
+#: The start of an ISO 8601 date-time (RFC 3339): a date, then a time.
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 def _base_url(request: Request) -> str:
@@ -174,6 +179,9 @@ def list_images(
     if status is ImageState.DELETED:
         raise ApiError(400, "Query.Invalid", "deleted images are not listed")
     for name, moment in (("from", uploaded_from), ("to", uploaded_to)):
+        # The schema says date-time; the validator would also take a number as seconds since 1970.
+        if moment is not None and not _ISO_DATE_TIME.match(request.query_params.get(name, "")):
+            raise ApiError(400, "Query.Invalid", f"{name} must be a date and time (e.g. 2026-01-31T12:00:00Z)")
         if moment is not None and moment.tzinfo is None:
             raise ApiError(400, "Query.Invalid", f"{name} must carry a timezone (e.g. 2026-01-31T12:00:00Z)")
     scope = json.dumps(
