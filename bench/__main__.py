@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "throughput": "bench.throughput",
     "query_latency": "bench.query_latency",
     "capacity": "bench.capacity",
+    "hostile": "bench.hostile",
 }
 
 

@@ -252,7 +252,8 @@ def full_ssim(reference_data: bytes, candidate_data: bytes) -> float:
     from lambdas.imaging.quality import ssim
 
     def luma(data: bytes) -> np.ndarray:
-        image = to_display(decode(open_image(data, ImagingOptions(max_pixels=10**9))))
+        options = ImagingOptions(max_pixels=10**9)
+        image = to_display(decode(open_image(data, options), options))
         return np.asarray(image.convert("L"))
 
     reference, candidate = luma(reference_data), luma(candidate_data)

@@ -9,6 +9,7 @@ Truncated files are refused (``ImageFile.LOAD_TRUNCATED_IMAGES`` is never set).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from PIL import Image, ImageFile
 from lambdas.imaging.errors import (
     Corrupt,
     ImagingError,
+    TooComplex,
     TooLarge,
     TooManyPixels,
     Truncated,
@@ -38,6 +40,43 @@ TRANSPOSE: dict[int, Image.Transpose] = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+
+# Bytes per pixel Pillow stores for a decoded mode (RGB is padded to 4).
+_STORED_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+# Peak bytes per pixel from the decoded mode to the encoder's input, with the largest full-size copies
+# alive at once (colour.to_display releases each image once converted; JPEG's flatten adds an RGB copy
+# of an RGBA image). 16-bit, 32-bit and float grey are converted in strips: their copy is the 8-bit output.
+_PEAK_BYTES = {
+    "1": 2,  # -> L
+    "L": 1,
+    "I;16": 3,  # -> L
+    "I;16B": 3,
+    "I;16L": 3,
+    "I;16N": 3,
+    "I": 5,  # -> L
+    "F": 5,  # -> L
+    "P": 5,  # -> RGB; with transparency -> RGBA -> RGB (8)
+    "LA": 5,  # -> L (opaque, or flattened)
+    "RGB": 4,
+    "RGBA": 8,  # -> RGB (opaque, or flattened)
+    "CMYK": 8,  # -> RGB
+}
+_OTHER_PEAK_BYTES = 8  # RGBa, La, PA, YCbCr, LAB, HSV, RGBX...: converted to RGB(A), then as RGBA
+
+# A marker that ends entropy-coded data: 0xFF followed by neither a stuffed 0x00, a restart marker nor fill.
+_MARKER_IN_SCAN = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
+
+
+def peak_bytes_per_pixel(mode: str, *, transparency: bool = False, oriented: bool = False) -> int:
+    """The most bytes per pixel alive at once while an image of ``mode`` is decoded, oriented (a
+    transpose copies the stored pixels) and converted for the encoders."""
+    peak = _PEAK_BYTES.get(mode, _OTHER_PEAK_BYTES)
+    if mode == "P" and transparency:
+        peak = _OTHER_PEAK_BYTES
+    if oriented:
+        peak = max(peak, 2 * _STORED_BYTES.get(mode, 4))
+    return peak
+
 
 # Any exception a decoder raises on hostile bytes; mapped to Corrupt or Truncated at this boundary.
 # MemoryError is deliberately absent: it says nothing about the input once the pixel limit holds.
@@ -73,6 +112,9 @@ class Opened:
     """Pixel mode of the stored image (``"CMYK"``, ``"RGB"``...), as decoded."""
     exif: Image.Exif | None = None
     """The input's EXIF, read at decode time (before the stored pixels are released)."""
+    coefficient_bytes: int = 0
+    """Memory libjpeg takes for the whole image's DCT coefficients while decoding a progressive or
+    multi-scan JPEG (at full size, whatever the draft scale); 0 when it decodes in one pass."""
 
 
 def _image_class(fmt: str) -> Callable[[io.BytesIO], ImageFile.ImageFile]:
@@ -137,6 +179,14 @@ def open_image(data: bytes, options: ImagingOptions) -> Opened:
         raise TooManyPixels(
             f"header: {width}x{height} = {width * height} pixels is over the limit of {options.max_pixels}"
         )
+    scans = 0
+    if fmt == "jpeg":
+        scans = jpeg_scan_count(data)
+        if scans * width * height > options.scan_budget:
+            raise TooComplex(
+                f"header: the JPEG has {scans} scans of {width}x{height} pixels, {scans * width * height} pixel"
+                f" visits to decode, over the limit of {options.scan_budget}"
+            )
     try:
         orientation, pending = _orientation(image, fmt)
         animated = bool(getattr(image, "is_animated", False))
@@ -145,20 +195,23 @@ def open_image(data: bytes, options: ImagingOptions) -> Opened:
     if pending in (5, 6, 7, 8):
         width, height = height, width
     info = ImageInfo(fmt, MIME_TYPES[fmt], width, height, orientation, animated)
-    return Opened(image, info, data, reader, pending)
+    return Opened(image, info, data, reader, pending, coefficient_bytes=_coefficient_bytes(image, scans))
 
 
-def decode(opened: Opened, *, draft_size: tuple[int, int] | None = None) -> Image.Image:
+def decode(opened: Opened, options: ImagingOptions, *, draft_size: tuple[int, int] | None = None) -> Image.Image:
     """Decode the first frame of ``opened`` and apply its orientation.
 
     ``draft_size`` lets a JPEG decode at 1/2, 1/4 or 1/8 scale (DCT scaling) as long as the stored
-    image stays at least that large.
+    image stays at least that large. Raises ``TooManyPixels`` before decoding when the decode's working
+    memory (``peak_bytes_per_pixel`` of the mode at the decoded size, plus the input's bytes) is over
+    ``options.max_decode_bytes``.
     """
     image = opened.image
     fmt = opened.info.format
     try:
         if draft_size is not None and fmt == "jpeg":
             image.draft(image.mode, draft_size)
+        _check_memory(opened, options)
         if getattr(image, "n_frames", 1) > 1 and image.tell() != 0:
             image.seek(0)
         image.load()
@@ -184,6 +237,68 @@ def decode(opened: Opened, *, draft_size: tuple[int, int] | None = None) -> Imag
     # Release the stored pixels now: holding both copies of a large image doubles the peak memory.
     image.close()
     return upright
+
+
+def _check_memory(opened: Opened, options: ImagingOptions) -> None:
+    image = opened.image
+    width, height = image.size
+    per_pixel = peak_bytes_per_pixel(
+        image.mode, transparency="transparency" in image.info, oriented=opened.transpose_orientation != 1
+    )
+    needed = len(opened.data) + per_pixel * width * height + opened.coefficient_bytes
+    if needed > options.decode_budget:
+        buffer = f", {_mb(opened.coefficient_bytes)} of DCT coefficients" if opened.coefficient_bytes else ""
+        raise TooManyPixels(
+            f"decode: {width}x{height} {image.mode} pixels need {_mb(needed)} to decode and convert"
+            f" ({per_pixel} bytes a pixel{buffer} and the input), over the limit of {_mb(options.decode_budget)}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def _coefficient_bytes(image: ImageFile.ImageFile, scans: int) -> int:
+    """libjpeg keeps every DCT coefficient (2 bytes each) of a JPEG that has more than one scan."""
+    if scans <= 1 and not image.info.get("progressive"):
+        return 0
+    layers = getattr(image, "layer", None) or []
+    if not layers:
+        return 0
+    h_max = max(layer[1] for layer in layers) or 1
+    v_max = max(layer[2] for layer in layers) or 1
+    width, height = image.size
+    mcu_columns = -(-width // (8 * h_max))
+    mcu_rows = -(-height // (8 * v_max))
+    blocks = sum(layer[1] * layer[2] for layer in layers) * mcu_columns * mcu_rows
+    return blocks * 64 * 2
+
+
+def jpeg_scan_count(data: bytes) -> int:
+    """How many scans (start-of-scan segments) the JPEG ``data`` has, walking its markers to the end."""
+    scans = 0
+    pos = 2
+    end = len(data)
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            break  # damaged: the decoder will say so
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker == 0xD9:
+            break
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:
+            scans += 1
+            found = _MARKER_IN_SCAN.search(data, pos)
+            if found is None:
+                break
+            pos = found.start()
+    return scans
 
 
 def _orientation(image: ImageFile.ImageFile, fmt: str) -> tuple[int, int]:

@@ -28,9 +28,17 @@ class UnsupportedFormat(ImagingError):
 
 
 class TooManyPixels(ImagingError):
-    """The header declares more pixels than ``ImagingOptions.max_pixels`` (a decompression bomb)."""
+    """The header declares more pixels than ``ImagingOptions.max_pixels`` (a decompression bomb), or more
+    than fit ``ImagingOptions.max_decode_bytes`` in the decoded mode."""
 
     code = "Image.TooManyPixels"
+
+
+class TooComplex(ImagingError):
+    """Decoding would take more work than ``ImagingOptions.max_scan_pixels`` allows (a JPEG that repeats
+    its scans)."""
+
+    code = "Image.TooComplex"
 
 
 class TooLarge(ImagingError):

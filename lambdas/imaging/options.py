@@ -47,6 +47,22 @@ class ImagingOptions:
     """Largest pixel count (width x height, read from the header before decoding) accepted; larger
     images raise ``TooManyPixels``. A decoded RGB pixel takes 4 bytes. Default: 100_000_000."""
 
+    max_decode_bytes: int | None = None
+    """Largest working memory of one decode, in bytes: the input's bytes plus, per pixel, the decoded
+    pixels and every full-size copy made while orienting them and converting them to 8-bit sRGB and, for
+    JPEG, flattening alpha (see ``decode.peak_bytes_per_pixel``: 4 for RGB, 3 for 16-bit grey, 5 for
+    32-bit integer or float grey and palette images, 8 for CMYK, alpha or an oriented RGB image). Images
+    that need more raise ``TooManyPixels`` before anything is decoded, so no accepted input takes a worker
+    past its memory budget. Default: None, meaning ``4.4 * max_pixels`` (440 MB at the default
+    ``max_pixels``: a 100 MP RGB JPEG of up to 40 MB; measured peak RSS of a worker below 512 MB)."""
+
+    max_scan_pixels: int | None = None
+    """Largest decoding work of a JPEG, as its scans times its pixels: libjpeg revisits every coefficient
+    of the image once per scan (~0.1 s per scan at 100 MP here), so a small progressive file that repeats
+    its scans thousands of times would hold a worker for minutes. Standard progressive JPEGs have about 10
+    scans. More work raises ``TooComplex`` before decoding. Default: None, meaning ``25 * max_pixels``
+    (25 scans at 100 MP, 208 at 12 MP)."""
+
     compressed_format: str = "jpeg"
     """Format of the compressed rendition: ``"jpeg"``, ``"webp"`` or ``"avif"`` (WebP and AVIF keep alpha).
     Measured on benchmark photos at the default target: WebP took 6x the CPU of JPEG for 1.02x the
@@ -97,6 +113,9 @@ class ImagingOptions:
     def __post_init__(self) -> None:
         _positive_int("max_input_bytes", self.max_input_bytes)
         _positive_int("max_pixels", self.max_pixels)
+        for name in ("max_decode_bytes", "max_scan_pixels"):
+            if getattr(self, name) is not None:
+                _positive_int(name, getattr(self, name))
         if self.compressed_format not in COMPRESSED_FORMATS:
             raise ValueError(f"compressed_format must be one of {COMPRESSED_FORMATS}, got {self.compressed_format!r}")
         if self.target_ssim is not None and (
@@ -129,6 +148,16 @@ class ImagingOptions:
         unknown = sorted(str(name) for name in self.keep_metadata if name not in _EXIF_NAMES)
         if unknown:
             raise ValueError(f"keep_metadata has names that are not keepable EXIF tags: {unknown}")
+
+    @property
+    def decode_budget(self) -> int:
+        """``max_decode_bytes``, or its default derived from ``max_pixels``."""
+        return self.max_decode_bytes if self.max_decode_bytes is not None else self.max_pixels * 44 // 10
+
+    @property
+    def scan_budget(self) -> int:
+        """``max_scan_pixels``, or its default derived from ``max_pixels``."""
+        return self.max_scan_pixels if self.max_scan_pixels is not None else self.max_pixels * 25
 
 
 def _positive_int(name: str, value: object, *, minimum: int = 1) -> None:

@@ -102,9 +102,10 @@ def _run(data: bytes, options: ImagingOptions, *, want_compressed: bool, want_de
         opened = open_image(data, options)
     info = opened.info
     with timer.stage("decode"):
-        image = decode(opened, draft_size=_draft_size(opened, options, want_compressed, want_derived))
+        image = decode(opened, options, draft_size=_draft_size(opened, options, want_compressed, want_derived))
     with timer.stage("colour"):
-        display = colour.to_display(image)
+        # Each image is released once converted: no more than two full-size copies are alive at once.
+        display = colour.to_display(image, consume=True)
     del image
     renditions: list[Rendition] = []
     if want_compressed:

@@ -19,7 +19,7 @@ OPTIONS = ImagingOptions()
 
 def displayed(data: bytes) -> np.ndarray:
     """The pixels the core works on after decode, orientation and colour conversion."""
-    return np.asarray(to_display(decode(open_image(data, OPTIONS))))
+    return np.asarray(to_display(decode(open_image(data, OPTIONS), OPTIONS)))
 
 
 def decoded(data: bytes) -> Image.Image:
