@@ -2,8 +2,10 @@
 
 One row per image names the next step to run (``compress`` -> ``thumbnail`` -> ``categorize``), as the S3
 event and the two Lambda destinations do in AWS. A worker leases a row (``BEGIN IMMEDIATE``), runs the
-step, then advances the row in one transaction. A process killed mid-step leaves the row leased; the lease
-expires (and ``Queue.release_all`` frees every lease when the server starts), so the step runs again: the
+step, then advances the row in one transaction. While the step runs, its lease is renewed every third of
+``lease_seconds``, so however long a step takes no second worker takes the same image. A process killed
+mid-step leaves the row leased; the lease expires (and ``Queue.release_all`` frees every lease when the
+server starts), so the step runs again: the
 steps are idempotent, which is what makes at-least-once safe. Transient faults are retried with backoff;
 after ``max_attempts`` the row is parked as ``dead`` (the local dead-letter queue) until ``imgmgr redrive``.
 """
@@ -165,6 +167,22 @@ class Queue:
         db.execute("COMMIT")
         return None if row is None else Job(row[0], row[1], row[2], row[3], token)
 
+    def renew(self, jobs: list[Job]) -> int:
+        """Extend the leases of ``jobs`` (steps still running) by ``lease_seconds``; how many were still held."""
+        if not jobs:
+            return 0
+        until = self._now() + self.lease_seconds
+        cursors = self._transaction(
+            [
+                (
+                    "UPDATE jobs SET lease_until = ? WHERE image_id = ? AND lease_token = ?",
+                    (until, job.image_id, job.token),
+                )
+                for job in jobs
+            ]
+        )
+        return sum(cursor.rowcount for cursor in cursors)
+
     def advance(self, job: Job) -> None:
         """The job's step is done: queue the next step, or remove the row after the last."""
         position = STEPS.index(job.step)
@@ -263,12 +281,29 @@ class Workers:
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._running: dict[str, Job] = {}
+        self._running_lock = threading.Lock()
 
     def start(self) -> None:
         for number in range(self.count):
             thread = threading.Thread(target=self._loop, name=f"imgmgr-worker-{number}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        renewer = threading.Thread(target=self._renew_loop, name="imgmgr-lease-renewer", daemon=True)
+        renewer.start()
+        self._threads.append(renewer)
+
+    def _renew_loop(self) -> None:
+        """Renew the lease of every running step each third of the lease: a long step is never taken by a
+        second worker (a lease expires only when its process is gone, and a starting server frees those)."""
+        interval = max(0.01, self.queue.lease_seconds / 3)
+        while not self._stop.wait(interval):
+            with self._running_lock:
+                jobs = list(self._running.values())
+            try:
+                self.queue.renew(jobs)
+            except sqlite3.Error:
+                logger.exception("could not renew the leases of %d running step(s)", len(jobs))
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -292,7 +327,16 @@ class Workers:
                 self._stop.wait(self.poll_seconds)
 
     def run_one(self, job: Job) -> None:
-        """Run ``job``'s step and record the outcome in the queue."""
+        """Run ``job``'s step (its lease renewed while it runs) and record the outcome in the queue."""
+        with self._running_lock:
+            self._running[job.token] = job
+        try:
+            self._run_one(job)
+        finally:
+            with self._running_lock:
+                self._running.pop(job.token, None)
+
+    def _run_one(self, job: Job) -> None:
         started = time.perf_counter()
         try:
             proceed = self.run_step(job.step, job.image_id, job.object_key)

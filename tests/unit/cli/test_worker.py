@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 
-from imgmgr.worker import Queue, QueueCounts, Workers
+from imgmgr.worker import Job, Queue, QueueCounts, Workers
 from lambdas.domain.errors import PermanentError
 
 
@@ -183,3 +185,46 @@ def test_a_worker_survives_a_queue_error_and_goes_on_with_the_next_image(queue):
     assert failures == ["img1"]
     assert done == [("img1", "compress")] + [("img2", step) for step in ("compress", "thumbnail", "categorize")]
     assert queue.counts() == QueueCounts(pending=0, leased=1, dead=0)
+
+
+def test_a_step_longer_than_its_lease_is_never_run_twice_at_once(tmp_path):
+    # GIVEN a real-time queue whose lease is 0.3 s, one image, and a step that takes 1.2 s (four leases)
+    queue = Queue(tmp_path / "queue.sqlite3", lease_seconds=0.3, max_attempts=3, backoff_seconds=0.01)
+    running: list[str] = []
+    overlaps: list[str] = []
+    runs: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def run(step, image_id, key):
+        with lock:
+            if image_id in running:
+                overlaps.append(step)
+            running.append(image_id)
+            runs.append((image_id, step))
+        time.sleep(1.2 if step == "compress" else 0.0)
+        with lock:
+            running.remove(image_id)
+        return True
+
+    queue.enqueue("img1", "k")
+    # WHEN two workers drain the queue
+    workers = Workers(queue, run, count=2, poll_seconds=0.02)
+    workers.start()
+    try:
+        for _ in range(200):
+            if len(runs) >= 3 and not running:
+                break
+            time.sleep(0.02)
+    finally:
+        workers.stop(timeout=5)
+    # THEN the lease was renewed while the step ran: each step ran once, never two at once
+    assert overlaps == []
+    assert runs == [("img1", "compress"), ("img1", "thumbnail"), ("img1", "categorize")]
+
+
+def test_renew_extends_only_leases_still_held(queue, clock):
+    queue.enqueue("img1", "k")
+    job = queue.lease()
+    assert queue.renew([job]) == 1
+    stale = Job(job.image_id, job.object_key, job.step, job.attempts, "someone-elses-token")
+    assert queue.renew([stale]) == 0
