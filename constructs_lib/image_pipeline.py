@@ -572,6 +572,8 @@ class ImagePipeline(Construct):
             "IMGMGR_COMPRESSED_FORMAT": props.compressed_format,
             "IMGMGR_MIN_CONFIDENCE": f"{props.min_confidence:g}",
             "IMGMGR_MAX_LABELS": str(props.max_labels),
+            # The failure of a step's last asynchronous attempt is recorded as parked (lambdas.steps).
+            "IMGMGR_MAX_ATTEMPTS": str(props.max_retry_attempts + 1),
             "POWERTOOLS_SERVICE_NAME": self._prefix,
             "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": props.log_level,

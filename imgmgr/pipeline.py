@@ -52,6 +52,7 @@ class LocalPipeline:
         models_dir: Path,
         labeler: Labeler | None = None,
         imaging: ImagingOptions | None = None,
+        max_attempts: int | None = None,
     ) -> None:
         if labeler is None:
             labeler, self.labeler_name = default_labeler(models_dir)
@@ -64,6 +65,7 @@ class LocalPipeline:
             events=events,
             clock=clock,
             imaging=imaging or ImagingOptions(),
+            max_attempts=max_attempts,
         )
 
     def warm_up(self) -> None:

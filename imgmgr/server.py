@@ -173,7 +173,13 @@ def build_runtime(
     keys = KeyStore(data.keys)
     queue = Queue(data.queue)
     pipeline = LocalPipeline(
-        objects=objects, metadata=metadata, events=events, clock=clock, models_dir=data.models, labeler=labeler
+        objects=objects,
+        metadata=metadata,
+        events=events,
+        clock=clock,
+        models_dir=data.models,
+        labeler=labeler,
+        max_attempts=queue.max_attempts,
     )
 
     def on_uploaded(key: UploadKey) -> None:

@@ -65,6 +65,9 @@ class Settings:
     """``IMGMGR_CURSOR_SECRET``: key that signs the API's page cursors, at least 16 bytes. Default: ``""``,
     for a random key that the API creates once and keeps in the table
     (``lambdas.adapters.aws.shared_secret``)."""
+    max_attempts: int = 3
+    """``IMGMGR_MAX_ATTEMPTS``: attempts Lambda makes of an asynchronous step (1 + its retry attempts); the
+    failure that reaches it is recorded as parked. Default: 3."""
     cors_origins: tuple[str, ...] = ()
     """``IMGMGR_CORS_ORIGINS``: origins (``scheme://host[:port]``) of other web pages that may call the API
     from a browser; the API answers their preflights and marks its responses to them. Default: none (the
@@ -85,6 +88,8 @@ class Settings:
             )
         if not 0 <= self.min_confidence <= 100:
             raise ValueError(f"IMGMGR_MIN_CONFIDENCE must be 0..100, got {self.min_confidence}")
+        if not 1 <= self.max_attempts <= 10:
+            raise ValueError(f"IMGMGR_MAX_ATTEMPTS must be 1..10, got {self.max_attempts}")
         if not 1 <= self.max_labels <= 1000:
             raise ValueError(f"IMGMGR_MAX_LABELS must be 1..1000, got {self.max_labels}")
         if self.cursor_secret and len(self.cursor_secret.encode()) < 16:
@@ -114,6 +119,7 @@ class Settings:
             compressed_format=env.get("IMGMGR_COMPRESSED_FORMAT", "jpeg"),
             min_confidence=float(number("IMGMGR_MIN_CONFIDENCE", "70", float)),
             max_labels=int(number("IMGMGR_MAX_LABELS", "20", int)),
+            max_attempts=int(number("IMGMGR_MAX_ATTEMPTS", "3", int)),
             cursor_secret=env.get("IMGMGR_CURSOR_SECRET", ""),
             cors_origins=tuple(o.strip() for o in env.get("IMGMGR_CORS_ORIGINS", "").split(",") if o.strip()),
         )
@@ -165,6 +171,7 @@ def aws_ports() -> Ports:
         events=LogEventSink(),
         clock=SystemClock(),
         imaging=current.imaging_options(),
+        max_attempts=current.max_attempts,
     )
 
 

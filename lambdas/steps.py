@@ -71,6 +71,9 @@ class Ports:
     events: EventSink
     clock: Clock
     imaging: imaging.ImagingOptions = field(default_factory=imaging.ImagingOptions)
+    max_attempts: int | None = None
+    """Attempts the runtime makes of a step (Lambda: 1 + its retry attempts; locally the queue's): the
+    failure that reaches it is recorded as parked. None: never parked."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -506,7 +509,14 @@ def _record_failure(ports: Ports, step: str, image_id: str, exc: ImgMgrError, *,
                 return record
             failed = ports.metadata.transition(
                 record,
-                record.failed(at=ports.clock.now(), code=exc.code, message=exc.message, step=step, retryable=retryable),
+                record.failed(
+                    at=ports.clock.now(),
+                    code=exc.code,
+                    message=exc.message,
+                    step=step,
+                    retryable=retryable,
+                    max_attempts=ports.max_attempts,
+                ),
             )
         except StaleRecordError:
             continue

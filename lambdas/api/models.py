@@ -66,6 +66,9 @@ class FailureOut(BaseModel):
     message: str
     step: str
     retryable: bool
+    """Whether the pipeline is still retrying the step (false once it is parked or the failure is final)."""
+    parked: bool = False
+    """The retries are exhausted: the step waits in the dead-letter queue for an operator's redrive."""
 
 
 class ImageOut(BaseModel):

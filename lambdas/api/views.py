@@ -65,7 +65,13 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
         ],
         failure=None
         if failure is None
-        else FailureOut(code=failure.code, message=failure.message, step=failure.step, retryable=failure.retryable),
+        else FailureOut(
+            code=failure.code,
+            message=failure.message,
+            step=failure.step,
+            retryable=failure.pending,
+            parked=failure.parked,
+        ),
         thumbnail_url=None if thumbnail is None else presign(thumbnail.key, expires_in=expires_in, base_url=base_url),
         renditions=renditions,
         original_url=original_url,

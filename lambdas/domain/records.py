@@ -102,7 +102,10 @@ class Failure:
     """Why an image failed: a stable ``code`` (``"Image.NotAnImage"``), a message, the step, when.
 
     ``retryable`` failures came from transient faults: a retry or a redrive may resume the record from
-    ``state`` (the state it was in when the step failed). Others are final.
+    ``state`` (the state it was in when the step failed). Others are final. ``attempts`` counts the
+    step's consecutive retryable failures; the one that reaches the runtime's limit (Lambda: 1 + its
+    retry attempts; locally the queue's ``max_attempts``) marks the failure ``parked``: the pipeline no
+    longer retries it by itself (the event waits in the dead-letter queue), only a redrive resumes it.
     """
 
     code: str
@@ -111,6 +114,13 @@ class Failure:
     state: ImageState
     retryable: bool
     at: datetime
+    attempts: int = 1
+    parked: bool = False
+
+    @property
+    def pending(self) -> bool:
+        """Whether the pipeline is still retrying: retryable and not parked."""
+        return self.retryable and not self.parked
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,14 +262,28 @@ class ImageRecord:
             labeler_model=labeling.model or None,
         )
 
-    def failed(self, *, at: datetime, code: str, message: str, step: str, retryable: bool) -> ImageRecord:
-        """The step failed; a retryable failure remembers the state to resume from. A failed record never
-        expires (its original may be in the bucket: only deleting the image removes both)."""
-        if self.state is ImageState.FAILED and self.failure is not None:
-            resume_state = self.failure.state
-        else:
-            resume_state = self.state
-        failure = Failure(code=code, message=message[:1000], step=step, state=resume_state, retryable=retryable, at=at)
+    def failed(
+        self, *, at: datetime, code: str, message: str, step: str, retryable: bool, max_attempts: int | None = None
+    ) -> ImageRecord:
+        """The step failed; a retryable failure remembers the state to resume from and counts the step's
+        attempts, parked at ``max_attempts`` (None: never). A failed record never expires (its original
+        may be in the bucket: only deleting the image removes both)."""
+        previous = self.failure if self.state is ImageState.FAILED else None
+        resume_state = previous.state if previous is not None else self.state
+        attempts = 1
+        if retryable and previous is not None and previous.retryable and previous.step == step:
+            attempts = previous.attempts + 1
+        parked = retryable and max_attempts is not None and attempts >= max_attempts
+        failure = Failure(
+            code=code,
+            message=message[:1000],
+            step=step,
+            state=resume_state,
+            retryable=retryable,
+            at=at,
+            attempts=attempts,
+            parked=parked,
+        )
         return self._moved(ImageState.FAILED, at, failure=failure)
 
     def deleted(self, *, at: datetime, expires_at: datetime) -> ImageRecord:
@@ -322,6 +346,8 @@ class ImageRecord:
                 "state": self.failure.state.value,
                 "retryable": self.failure.retryable,
                 "at": timestamp(self.failure.at),
+                "attempts": self.failure.attempts,
+                "parked": self.failure.parked,
             },
             "expires_at": None if self.expires_at is None else timestamp(self.expires_at),
             "extra": dict(self.extra),
@@ -389,6 +415,8 @@ class ImageRecord:
                 state=ImageState(failure["state"]),
                 retryable=bool(failure["retryable"]),
                 at=parse_timestamp(failure["at"]),
+                attempts=int(failure.get("attempts", 1)),
+                parked=bool(failure.get("parked", False)),
             ),
             expires_at=None if not expires_at else parse_timestamp(expires_at),
             extra=dict(data.get("extra") or {}),

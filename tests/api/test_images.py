@@ -237,3 +237,30 @@ def test_bytes_that_arrived_but_wait_for_the_pipeline_are_a_duplicate(client, al
     assert response.status_code == 200
     assert response.json()["duplicate"] is True
     assert response.json()["image"]["id"] == first["image"]["id"]
+
+
+def test_an_image_parked_after_its_last_attempt_is_shown_as_no_longer_retrying(client, runtime, alice):
+    # GIVEN an image whose categorize step hits a bug on every attempt the local queue makes
+    from dataclasses import replace
+
+    answer = declare(client, alice).json()
+    assert send(client, answer["upload"], CHELSEA.read_bytes()).status_code == 204
+    image_id, key = answer["image"]["id"], answer["upload"]["fields"]["key"]
+    for step in ("compress", "thumbnail"):
+        assert runtime.pipeline.run_step(step, image_id, key)
+
+    class Broken:
+        def detect(self, image):
+            raise KeyError("Labels")
+
+    runtime.pipeline.ports = replace(runtime.pipeline.ports, labeler=Broken())
+    attempts = runtime.queue.max_attempts
+    shown = []
+    for _attempt in range(attempts):
+        with pytest.raises(KeyError):
+            runtime.pipeline.run_step("categorize", image_id, key)
+        shown.append(client.get(f"/v1/images/{image_id}", headers=alice).json()["failure"])
+    # THEN until the last attempt the page keeps watching (retryable); the last one parks it: no longer
+    # retrying, so the page and the CLI stop polling, and it says an operator's redrive is needed
+    assert [(f["retryable"], f["parked"]) for f in shown] == [(True, False)] * (attempts - 1) + [(False, True)]
+    assert shown[-1]["code"] == "Pipeline.InternalError"

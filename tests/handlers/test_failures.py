@@ -252,3 +252,33 @@ def test_an_image_deleted_while_compressing_leaves_no_rendition_behind(aws, port
     assert _outcome(result)[0] == "skipped"
     assert ports.metadata.get(IMAGE_ID).state is ImageState.DELETED
     assert list(ports.objects.list(f"renditions/{IMAGE_ID}/")) == []
+
+
+def test_the_last_attempt_of_an_unexpected_fault_parks_the_image_and_a_redrive_resumes_it(
+    aws, ports, context, photo, monkeypatch
+):
+    # GIVEN a thumbnailed image, the functions' own attempt limit (IMGMGR_MAX_ATTEMPTS, default 1 + 2
+    # retries) and a labeler with a bug
+    third_event = _until_thumbnailed(aws, context, photo)
+    assert ports.max_attempts == 3
+
+    class Broken:
+        def detect(self, image):
+            raise KeyError("Labels")
+
+    monkeypatch.setattr(config, "aws_ports", lambda: replace(ports, labeler=Broken()))
+    # WHEN Lambda makes its three attempts
+    seen = []
+    for _attempt in range(3):
+        with pytest.raises(KeyError):
+            categorize.handler(third_event, context)
+        failure = ports.metadata.get(IMAGE_ID).failure
+        seen.append((failure.attempts, failure.parked, failure.pending))
+    # THEN the first two say the pipeline is still retrying, the last one that it is parked (the API's
+    # "retryable" is ``pending``: tests/api)
+    assert seen == [(1, False, True), (2, False, True), (3, True, False)]
+    # WHEN the operator redrives the event once the fault is gone THEN the image becomes ready
+    monkeypatch.setattr(config, "aws_ports", lambda: ports)
+    categorize.handler(third_event, context)
+    record = ports.metadata.get(IMAGE_ID)
+    assert (record.state, record.failure) == (ImageState.READY, None)

@@ -321,6 +321,7 @@ def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
         "IMGMGR_COMPRESSED_FORMAT",
         "IMGMGR_MIN_CONFIDENCE",
         "IMGMGR_MAX_LABELS",
+        "IMGMGR_MAX_ATTEMPTS",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -331,6 +332,8 @@ def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
         assert set(variables) == expected | allocator, name
         assert _ref(variables["IMGMGR_BUCKET"])[0::2] == ("aws_s3_bucket", "bucket")
         assert _ref(variables["IMGMGR_DLQ_URL"])[0::2] == ("aws_sqs_queue", "url")
+        # 1 + the asynchronous retries: the step's last attempt records its failure as parked
+        assert variables["IMGMGR_MAX_ATTEMPTS"] == "3"
 
 
 def test_image_functions_keep_freed_memory_with_the_measured_allocator_settings(synthesized: Synthesized) -> None:
