@@ -8,8 +8,11 @@ Metrics (namespace ``POWERTOOLS_METRICS_NAMESPACE``, dimension ``step``; 8 custo
 from __future__ import annotations
 
 import functools
+import signal
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -17,6 +20,45 @@ from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
 
 from lambdas.domain.errors import PermanentError, TransientError
 from lambdas.steps import CATEGORIZE, COMPRESS, Outcome, Ports, StepResult
+
+DEADLINE_MARGIN_MS = 5_000
+"""Time kept back from the function's timeout: the step that runs out records its failure in it."""
+
+
+class DeadlineExceededError(TransientError):
+    """The step ran out of its function's time; the retry (or, after the last, the redrive) runs it again."""
+
+    code = "Pipeline.DeadlineExceeded"
+
+
+class RemainingTime(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+@contextmanager
+def deadline(context: RemainingTime | None, *, margin_ms: int = DEADLINE_MARGIN_MS) -> Iterator[None]:
+    """Raise ``DeadlineExceededError`` inside the block ``margin_ms`` before the function's timeout.
+
+    Lambda ends a function that reaches its timeout without a word: the record would stay in the state
+    before the step and nothing would say why. The alarm (``SIGALRM``, main thread only; a C call such as
+    a decode finishes first, and the image limits bound those to seconds) turns that into a recorded,
+    retryable failure with a code.
+    """
+    if context is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seconds = max(0.001, (context.get_remaining_time_in_millis() - margin_ms) / 1000)
+
+    def expired(signum: int, frame: object) -> None:
+        raise DeadlineExceededError(f"the step ran out of time ({seconds:.1f} s of the function's timeout)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class DestinationEnvelope(DictWrapper):
@@ -64,13 +106,21 @@ def previous_results(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def run(
-    logger: Logger, metrics: Metrics, step: str, call: Callable[[], StepResult], *, image_id: str | None
+    logger: Logger,
+    metrics: Metrics,
+    step: str,
+    call: Callable[[], StepResult],
+    *,
+    image_id: str | None,
+    context: RemainingTime | None = None,
 ) -> StepResult:
-    """Run one step for one image: correlation id, a log line, metrics; permanent errors become results."""
+    """Run one step for one image within the function's time: correlation id, a log line, metrics;
+    permanent errors become results."""
     if image_id:
         logger.set_correlation_id(image_id)
     try:
-        result = call()
+        with deadline(context):
+            result = call()
     except TransientError as exc:
         metrics.add_metric(name="StepFailures", unit=MetricUnit.Count, value=1)
         logger.warning("step failed transiently; retrying", extra={"step": step, "code": exc.code})
@@ -106,6 +156,7 @@ def run_after_previous(
     step_function: Callable[[Ports, str], StepResult],
     ports: Ports,
     event: dict[str, Any],
+    context: RemainingTime | None = None,
 ) -> dict[str, Any]:
     """Runs ``step_function`` for every image the previous step's result envelope names (thumbnail, categorize)."""
     metrics.add_dimension(name="step", value=step)
@@ -116,5 +167,5 @@ def run_after_previous(
             logger.warning("previous result names no image", extra={"previous": previous})
             continue
         call = functools.partial(step_function, ports, image_id)
-        results.append(run(logger, metrics, step, call, image_id=image_id))
+        results.append(run(logger, metrics, step, call, image_id=image_id, context=context))
     return {"images": [result.to_payload() for result in results]}

@@ -29,7 +29,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         key = unquote_plus(record.s3.get_object.key)
         image_id = _image_id(key)
         results.append(
-            run(logger, metrics, steps.COMPRESS, functools.partial(steps.compress, ports, key), image_id=image_id)
+            run(
+                logger,
+                metrics,
+                steps.COMPRESS,
+                functools.partial(steps.compress, ports, key),
+                image_id=image_id,
+                context=context,
+            )
         )
     return {"images": [result.to_payload() for result in results]}
 

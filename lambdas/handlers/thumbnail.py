@@ -18,4 +18,4 @@ metrics = Metrics()
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_after_previous(logger, metrics, steps.THUMBNAIL, steps.thumbnail, config.aws_ports(), event)
+    return run_after_previous(logger, metrics, steps.THUMBNAIL, steps.thumbnail, config.aws_ports(), event, context)

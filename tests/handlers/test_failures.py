@@ -282,3 +282,34 @@ def test_the_last_attempt_of_an_unexpected_fault_parks_the_image_and_a_redrive_r
     categorize.handler(third_event, context)
     record = ports.metadata.get(IMAGE_ID)
     assert (record.state, record.failure) == (ImageState.READY, None)
+
+
+def test_a_step_that_runs_out_of_its_functions_time_records_why_before_lambda_ends_it(
+    aws, ports, context, photo, monkeypatch
+):
+    # GIVEN a compressed image, a thumbnail function with 5.5 s left (the deadline keeps 5 s back) and a
+    # derive that would take far longer
+    import time as real_time
+
+    from lambdas import imaging
+    from lambdas.handlers.common import DeadlineExceededError
+
+    event, first = _compress(aws, context, photo)
+
+    def slow_derive(data, options):
+        real_time.sleep(30)
+
+    monkeypatch.setattr(imaging, "derive", slow_derive)
+    monkeypatch.setattr(context, "get_remaining_time_in_millis", lambda: 5_500)
+    # WHEN thumbnail runs THEN it is stopped half a second in, and raises for Lambda's retry
+    started = real_time.monotonic()
+    with pytest.raises(DeadlineExceededError, match="ran out of time"):
+        thumbnail.handler(envelope(event, first, function="compress"), context)
+    assert real_time.monotonic() - started < 5
+    # AND the record says why, retryable, resuming from compressed
+    failure = ports.metadata.get(IMAGE_ID).failure
+    assert (failure.code, failure.retryable, failure.state) == (
+        "Pipeline.DeadlineExceeded",
+        True,
+        ImageState.COMPRESSED,
+    )
