@@ -22,6 +22,16 @@ SAMPLE_PIXELS = 64 * 1024
 QUALITY_RANGE = (30, 95)
 """The search never goes below or above these qualities."""
 WINDOW = 7
+FLAT_BLOCK_STD = 2.5
+"""An 8x8 block of the reference whose luma varies by at most this (standard deviation, levels) is smooth:
+a sky, a studio background, a gradient. SSIM hardly sees what happens there."""
+MIN_FLAT_FRACTION = 0.05
+"""The smooth-region check applies when at least this fraction of the sample's blocks is smooth."""
+MAX_FLAT_DC_ERROR = 0.25
+"""Largest mean shift of a smooth block's average luma (levels) a quality may cause. JPEG quantizes a
+block's average in steps of ``16 * scale / 8`` levels (3.3 at q30, 2 at q50, 1 at q75, 0.7 at q82): past
+a step of about one level, neighbouring blocks of a gradient differ visibly and the gradient bands. A
+uniform rounding error of a step ``s`` averages ``s / 4``, so 0.25 keeps steps within about one level."""
 _C1 = (0.01 * 255) ** 2
 _C2 = (0.03 * 255) ** 2
 
@@ -182,26 +192,43 @@ def choose_quality(
     encode: Callable[[Image.Image, int], bytes],
     decode_luma: Callable[[bytes], np.ndarray],
 ) -> Choice:
-    """The lowest quality in ``QUALITY_RANGE`` whose SSIM on ``mosaic`` reaches ``target``.
+    """The lowest quality in ``QUALITY_RANGE`` whose SSIM on ``mosaic`` reaches ``target`` and that keeps
+    smooth regions from banding.
 
     SSIM grows with quality, and ``log(1 - SSIM)`` almost linearly: the search brackets the target by
     galloping away from a first guess, then interpolates on that line inside the bracket (about four
     encodes instead of seven for a plain bisection). When even the top quality misses the target, the
-    top is returned; when even the floor reaches it, the floor.
+    top is returned; when even the floor reaches it, the floor. SSIM on small windows does not see a
+    gradient turning into plain 8x8 blocks: when the sample has smooth blocks (``FlatReference``), the
+    quality is then raised to the lowest one whose smooth blocks keep their average within
+    ``MAX_FLAT_DC_ERROR`` (a second, upward search; photos without smooth regions never pay for it).
     """
-    reference = SsimReference(luma(mosaic))
-    scores: dict[int, tuple[float, int]] = {}
+    reference_luma = luma(mosaic)
+    reference = SsimReference(reference_luma)
+    flat = FlatReference(reference_luma)
+    scores: dict[int, tuple[float, int, float]] = {}
 
-    def score(quality: int) -> float:
+    def measured(quality: int) -> tuple[float, int, float]:
         if quality not in scores:
             encoded = encode(mosaic, quality)
-            scores[quality] = (reference.score(decode_luma(encoded)), len(encoded))
-        return scores[quality][0]
+            candidate = decode_luma(encoded)
+            scores[quality] = (reference.score(candidate), len(encoded), flat.dc_error(candidate))
+        return scores[quality]
+
+    def score(quality: int) -> float:
+        return measured(quality)[0]
 
     def choice(quality: int) -> Choice:
-        ssim_reached, size = scores[quality]
+        ssim_reached, size, _ = measured(quality)
         return Choice(quality, ssim_reached, size, mosaic.width * mosaic.height)
 
+    chosen = _lowest_reaching(score, target)
+    if flat.applies and measured(chosen)[2] > MAX_FLAT_DC_ERROR:
+        chosen = _lowest_smooth(lambda quality: measured(quality)[2] <= MAX_FLAT_DC_ERROR, chosen)
+    return choice(chosen)
+
+
+def _lowest_reaching(score: Callable[[int], float], target: float) -> int:
     floor, top = QUALITY_RANGE
     # Gallop from the first probe, doubling the step, until the target is bracketed: (low fails, high passes].
     step = FIRST_STEP
@@ -209,7 +236,7 @@ def choose_quality(
         high = FIRST_PROBE
         while True:
             if high == floor:
-                return choice(high)
+                return high
             probe = max(floor, high - step)
             if score(probe) < target:
                 low = probe
@@ -224,7 +251,7 @@ def choose_quality(
                 high = probe
                 break
             if probe == top:
-                return choice(top)
+                return top
             low = probe
             step *= 2
     while high - low > 1:
@@ -233,7 +260,51 @@ def choose_quality(
             high = probe
         else:
             low = probe
-    return choice(high)
+    return high
+
+
+def _lowest_smooth(passes: Callable[[int], bool], failing: int) -> int:
+    """The lowest quality above ``failing`` that ``passes`` (galloping up, then bisecting); the top if none."""
+    top = QUALITY_RANGE[1]
+    low, step = failing, FIRST_STEP
+    while True:
+        probe = min(top, low + step)
+        if passes(probe):
+            high = probe
+            break
+        if probe == top:
+            return top
+        low, step = probe, step * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if passes(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+class FlatReference:
+    """The smooth 8x8 blocks of a reference luma plane, and how far a candidate moves their averages."""
+
+    def __init__(self, reference: np.ndarray) -> None:
+        height, width = (reference.shape[0] // 8) * 8, (reference.shape[1] // 8) * 8
+        self._shape = (height, width)
+        self.applies = False
+        if height == 0 or width == 0:
+            return
+        blocks = reference[:height, :width].astype(np.float32).reshape(height // 8, 8, width // 8, 8)
+        self._mask = blocks.std(axis=(1, 3)) <= FLAT_BLOCK_STD
+        self._means = blocks.mean(axis=(1, 3))[self._mask]
+        self.applies = bool(self._mask.mean() >= MIN_FLAT_FRACTION)
+
+    def dc_error(self, candidate: np.ndarray) -> float:
+        """Mean absolute change of the smooth blocks' average luma (levels); 0 when it does not apply."""
+        if not self.applies:
+            return 0.0
+        height, width = self._shape
+        blocks = candidate[:height, :width].astype(np.float32).reshape(height // 8, 8, width // 8, 8)
+        return float(np.abs(blocks.mean(axis=(1, 3))[self._mask] - self._means).mean())
 
 
 FIRST_PROBE = 82
