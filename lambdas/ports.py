@@ -76,10 +76,17 @@ class MetadataStore(Protocol):
     per owner and overall, category counts per owner and overall) change in the same transaction as the
     record, by the difference between the old and the new record's contribution: a repeated event can
     never count twice, and a deletion removes exactly what the image added.
+
+    ``(owner, content hash)`` is unique over live (not deleted) records, the content hash being the
+    measured SHA-256 once the bytes arrived and the declared one before: the record that holds a hash
+    keeps it until it is deleted (or, in DynamoDB, until its abandoned upload expires), then the hash is
+    free again. Records stored before a store enforced this may share a hash; one of them holds it, and a
+    later write of the others never takes it from the holder.
     """
 
     def create(self, record: ImageRecord) -> ImageRecord:
-        """Store a new record (version 1); ``RecordExistsError`` when its image id is taken."""
+        """Store a new record (version 1); ``RecordExistsError`` when its image id is taken,
+        ``ContentExistsError`` (naming the holder) when another live record of the owner holds its hash."""
         ...
 
     def get(self, image_id: str) -> ImageRecord | None:
@@ -107,7 +114,8 @@ class MetadataStore(Protocol):
         ...
 
     def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
-        """The owner's newest live (not deleted) image with this content SHA-256 (declared or measured)."""
+        """The owner's live (not deleted) image with this content SHA-256 (declared or measured); of records
+        stored before the hash was unique, the newest."""
         ...
 
     def category_counts(self, owner: str | None = None) -> dict[str, int]:
