@@ -80,8 +80,9 @@ class MetadataStore(Protocol):
     ``(owner, content hash)`` is unique over live (not deleted) records, the content hash being the
     measured SHA-256 once the bytes arrived and the declared one before: the record that holds a hash
     keeps it until it is deleted (or, in DynamoDB, until its abandoned upload expires), then the hash is
-    free again. Records stored before a store enforced this may share a hash; one of them holds it, and a
-    later write of the others never takes it from the holder.
+    free again. ``create`` is the only write refused for it: a record that gains a hash another live
+    record holds (an object adopted from the bucket with an image's bytes; records stored before a store
+    enforced this) is stored without holding it, and never takes it from the holder.
     """
 
     def create(self, record: ImageRecord) -> ImageRecord:
@@ -114,8 +115,8 @@ class MetadataStore(Protocol):
         ...
 
     def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
-        """The owner's live (not deleted) image with this content SHA-256 (declared or measured); of records
-        stored before the hash was unique, the newest."""
+        """The owner's live (not deleted) image with this content SHA-256 (declared or measured): the one that
+        holds it or, where several have those bytes (see above), one of them."""
         ...
 
     def category_counts(self, owner: str | None = None) -> dict[str, int]:
