@@ -23,6 +23,7 @@ from lambdas.adapters.local.files import FileObjectStore
 from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.adapters.local.upload_policy import LocalPresigner
 from lambdas.api import ApiServices, create_app
+from lambdas.domain.errors import ContentExistsError
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import ImageRecord
 from lambdas.ports import MetadataStore
@@ -115,3 +116,46 @@ def test_the_same_bytes_declared_twice_at_once_make_one_image_counted_once(store
     assert metadata.get(image_id).state.value == "ready"
     assert metadata.usage("alice").images == 1
     assert metadata.category_counts("alice") == {"Animals and Pets": 1, "Furniture and Furnishings": 1}
+
+
+class HolderGoneOnce:
+    """The store, except that the first ``create`` loses to an image that is deleted before it is read."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+        self.refused = 0
+
+    def create(self, record: ImageRecord) -> ImageRecord:
+        if not self.refused:
+            self.refused += 1
+            raise ContentExistsError("lost to img-gone", image_id="img-gone")
+        return self.store.create(record)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+def test_a_declaration_that_lost_to_an_image_deleted_meanwhile_looks_again_and_creates(tmp_path):
+    # GIVEN a store where the first create loses to an image that is gone when read
+    metadata = HolderGoneOnce(SqliteMetadataStore(tmp_path / "meta.sqlite3"))
+    keys = KeyStore(tmp_path / "keys.sqlite3")
+    key, _ = keys.create("alice")
+    services = ApiServices(
+        metadata=metadata,  # type: ignore[arg-type]
+        objects=FileObjectStore(tmp_path / "data"),
+        events=RecordingEventSink(),
+        clock=FakeClock(),
+        presigner=LocalPresigner(b"a-test-secret-of-enough-length"),
+        authenticator=KeyStoreAuthenticator(keys),
+        cursor_secret=b"a-test-secret-of-enough-length",
+    )
+    data = CHELSEA.read_bytes()
+    body = {"filename": "chelsea.png", "content_type": "image/png", "size": len(data)}
+    body["sha256"] = hashlib.sha256(data).hexdigest()
+    # WHEN alice declares the file
+    with TestClient(create_app(services), base_url="http://testserver") as client:
+        answer = client.post("/v1/uploads", json=body, headers={"x-api-key": key})
+    # THEN the hash was free again: a new image to upload, stored once
+    assert answer.status_code == 201, answer.json()
+    assert metadata.refused == 1
+    assert [r.image_id for r in metadata.query(ImageQuery(owner="alice")).items] == [answer.json()["image"]["id"]]
