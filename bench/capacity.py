@@ -80,6 +80,8 @@ STEPS = ("api", "compress", "thumbnail", "categorize")
 TABLE_NAME = "imgmgr-capacity"
 BUCKET = "imgmgr-capacity"
 OWNER = "alice"
+#: Partition keys of the items that belong to one image (``lambdas.adapters.aws.dynamodb``'s key design).
+_IMAGE_ITEM_PREFIXES = ("IMG#", "HASH#")
 
 Kind = Literal["read", "write"]
 Retry = Literal["sdk", "transaction", "batch"]
@@ -417,7 +419,8 @@ def per_image(plans: Mapping[str, Sequence[Request]]) -> dict[tuple[str, str], f
 
 def stored_bytes(recorded: Sequence[Recorded], table: TableSchema) -> dict[str, int]:
     """Bytes one ready image keeps in the table and in each index: its own items (``IMG#<id>``: the
-    record and its terms) as last written; the counters, shared by every image, are left out."""
+    record and its terms; ``HASH#<owner>#<sha256>``: its content-hash item) as last written; the counters,
+    shared by every image, are left out."""
     final: dict[tuple[tuple[str, str], ...], Item | None] = {}
     for entry in recorded:
         for write in entry.writes:
@@ -426,7 +429,7 @@ def stored_bytes(recorded: Sequence[Recorded], table: TableSchema) -> dict[str, 
                 final[table.key_of(item)] = write.after
     sizes = {target: 0 for target in table.targets}
     for item in final.values():
-        if item is None or not str(item[table.hash_key].get("S", "")).startswith("IMG#"):
+        if item is None or not str(item[table.hash_key].get("S", "")).startswith(_IMAGE_ITEM_PREFIXES):
             continue
         sizes[TABLE] += item_size(item) + STORAGE_OVERHEAD_BYTES
         for index in table.indexes:

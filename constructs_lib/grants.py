@@ -24,16 +24,16 @@ OBJECT_DELETE_ACTIONS = ("s3:DeleteObject",)
 #: an image deleted meanwhile lists ``renditions/<id>/`` to remove them).
 OBJECT_LIST_ACTIONS = ("s3:ListBucket",)
 
-#: Read items and query the table and its indexes.
+#: Read items and query the table and its indexes (what ``lambdas.adapters.aws.dynamodb`` reads with;
+#: no ``ConditionCheck`` in its transactions, no ``DescribeTable``).
 TABLE_READ_ACTIONS = (
     "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
     "dynamodb:GetItem",
     "dynamodb:Query",
 )
 
-#: Write items (conditional writes and transactions use these per item).
+#: Write items (conditional writes and transactions use these per item: a record's ``Put``, the counters'
+#: ``Update``, the content-hash item's ``Put`` and ``Delete``).
 TABLE_WRITE_ACTIONS = (
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",

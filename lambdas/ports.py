@@ -76,10 +76,18 @@ class MetadataStore(Protocol):
     per owner and overall, category counts per owner and overall) change in the same transaction as the
     record, by the difference between the old and the new record's contribution: a repeated event can
     never count twice, and a deletion removes exactly what the image added.
+
+    ``(owner, content hash)`` is unique over live (not deleted) records, the content hash being the
+    measured SHA-256 once the bytes arrived and the declared one before: the record that holds a hash
+    keeps it until it is deleted (or, in DynamoDB, until its abandoned upload expires), then the hash is
+    free again. ``create`` is the only write refused for it: a record that gains a hash another live
+    record holds (an object adopted from the bucket with an image's bytes; records stored before a store
+    enforced this) is stored without holding it, and never takes it from the holder.
     """
 
     def create(self, record: ImageRecord) -> ImageRecord:
-        """Store a new record (version 1); ``RecordExistsError`` when its image id is taken."""
+        """Store a new record (version 1); ``RecordExistsError`` when its image id is taken,
+        ``ContentExistsError`` (naming the holder) when another live record of the owner holds its hash."""
         ...
 
     def get(self, image_id: str) -> ImageRecord | None:
@@ -107,7 +115,8 @@ class MetadataStore(Protocol):
         ...
 
     def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:
-        """The owner's newest live (not deleted) image with this content SHA-256 (declared or measured)."""
+        """The owner's live (not deleted) image with this content SHA-256 (declared or measured): the one that
+        holds it or, where several have those bytes (see above), one of them."""
         ...
 
     def category_counts(self, owner: str | None = None) -> dict[str, int]:

@@ -28,7 +28,7 @@ from lambdas.api.models import (
 from lambdas.api.naming import display_name, key_segment
 from lambdas.api.services import ApiServices
 from lambdas.api.views import image_out
-from lambdas.domain.errors import ImgMgrError
+from lambdas.domain.errors import ContentExistsError, ImgMgrError, StaleRecordError
 from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.domain.queries import MAX_PAGE_SIZE, ImageQuery
 from lambdas.domain.records import ImageRecord, new_record, timestamp
@@ -37,6 +37,8 @@ from lambdas.domain.states import ImageState
 IMAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$"
 #: An abandoned upload's record expires (TTL) after this long.
 ABANDONED_UPLOAD_TTL = timedelta(days=1)
+#: Rounds of look-up and create when the image holding the declared hash keeps being deleted meanwhile.
+_DECLARE_ATTEMPTS = 3
 
 _api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="Your API key.")
 
@@ -96,6 +98,28 @@ def _arrived(services: ApiServices, record: ImageRecord) -> bool:
         return False
 
 
+def _create_or_find(services: ApiServices, declared: ImageRecord) -> tuple[ImageRecord, bool]:
+    """The owner's live record with the declared hash and ``False``, or ``declared`` created and ``True``.
+
+    The store keeps ``(owner, hash)`` unique: of requests declaring the same bytes at once, one creates
+    and the others get its record, exactly as if they had come just after it (never an error).
+    """
+    owner, sha256 = declared.owner, declared.declared_sha256 or ""
+    for _attempt in range(_DECLARE_ATTEMPTS):
+        existing = services.metadata.find_by_hash(owner, sha256)
+        if existing is not None:
+            return existing, False
+        try:
+            return services.metadata.create(declared), True
+        except ContentExistsError as taken:
+            # Another request created it between the look-up and this write (or the index lagged).
+            holder = services.metadata.get(taken.image_id)
+        if holder is not None and holder.owner == owner and holder.state is not ImageState.DELETED:
+            return holder, False
+        # The holder was deleted meanwhile: its hash is free again, look again.
+    raise StaleRecordError(f"the image of {owner} with the content {sha256} kept changing")
+
+
 @router.get("/health", response_model=Health, tags=["meta"])
 def health() -> Health:
     """Liveness; needs no key (like the web page and this reference)."""
@@ -128,27 +152,23 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
     now = services.clock.now()
     base_url = _base_url(request)
 
-    existing = services.metadata.find_by_hash(owner, sha256)
-    if existing is not None and (existing.state is not ImageState.AWAITING_UPLOAD or _arrived(services, existing)):
+    image_id = services.new_id() if services.new_id else uuid.uuid4().hex
+    declared = new_record(
+        image_id=image_id,
+        owner=owner,
+        filename=key_segment(name, content_type),
+        at=now,
+        declared_mime=content_type,
+        declared_bytes=body.size,
+        declared_sha256=sha256,
+        expires_at=now + ABANDONED_UPLOAD_TTL,
+    )
+    # The "upload" event is the compress step's, once the bytes have arrived.
+    record, created = _create_or_find(services, replace(declared, extra={"original_filename": name}))
+    if not created and (record.state is not ImageState.AWAITING_UPLOAD or _arrived(services, record)):
         response.status_code = 200
-        return UploadResponse(image=image_out(existing, services, base_url), duplicate=True, upload=None)
-    if existing is not None:
-        # The same bytes were declared before and never arrived: hand out a fresh POST for that record.
-        record = existing
-    else:
-        image_id = services.new_id() if services.new_id else uuid.uuid4().hex
-        record = new_record(
-            image_id=image_id,
-            owner=owner,
-            filename=key_segment(name, content_type),
-            at=now,
-            declared_mime=content_type,
-            declared_bytes=body.size,
-            declared_sha256=sha256,
-            expires_at=now + ABANDONED_UPLOAD_TTL,
-        )
-        # The "upload" event is the compress step's, once the bytes have arrived.
-        record = services.metadata.create(replace(record, extra={"original_filename": name}))
+        return UploadResponse(image=image_out(record, services, base_url), duplicate=True, upload=None)
+    # A new record, or the same bytes declared before that never arrived: a fresh POST for that record.
     post = services.presigner.presign_post(
         record.original_key,
         content_type=record.declared_mime or content_type,

@@ -47,6 +47,20 @@ class RecordExistsError(PermanentError):
     code = "Record.Exists"
 
 
+class ContentExistsError(PermanentError):
+    """Another live record of the owner holds the same content SHA-256; ``image_id`` names it.
+
+    A store keeps ``(owner, content hash)`` unique over live records, so that the same bytes declared twice
+    at once make one image: the request that lost reads ``image_id`` and answers with that image.
+    """
+
+    code = "Record.ContentExists"
+
+    def __init__(self, message: str, *, image_id: str) -> None:
+        super().__init__(message)
+        self.image_id = image_id
+
+
 class StaleRecordError(TransientError):
     """A conditional write lost: the record changed since it was read. Re-read and decide again."""
 

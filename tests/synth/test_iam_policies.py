@@ -228,6 +228,24 @@ def test_table_access_is_scoped_to_the_table_and_its_indexes(synthesized: Synthe
             assert "dynamodb:Scan" not in statement["actions"], name
 
 
+@pytest.mark.parametrize("function", ["api", *STEPS])
+def test_table_actions_are_the_ones_the_adapter_sends(synthesized: Synthesized, function: str) -> None:
+    # GIVEN the DynamoDB actions of a function that reads and writes image records
+    actions = _actions(_function_statements(synthesized)[function], "dynamodb")
+    # THEN they are the reads and the per-item writes of its transactions (record Put, counter Update,
+    # content-hash item Put and Delete) and the term batches, nothing it never sends (ConditionCheckItem,
+    # DescribeTable); the twin evaluates every call against them (tests/twin)
+    assert actions == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    }
+
+
 def test_redrive_drains_the_queue_but_touches_no_data(synthesized: Synthesized) -> None:
     statements = _function_statements(synthesized)["redrive"]
     assert _actions(statements, "sqs") == {

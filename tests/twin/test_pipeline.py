@@ -5,6 +5,7 @@ Each asserts on the emulator's own S3, DynamoDB and SQS state, read with the twi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -34,6 +35,13 @@ def _items(session: TwinSession, image_id: str) -> list[dict]:
 
 def _record(session: TwinSession, image_id: str) -> dict:
     return next(item for item in _items(session, image_id) if item["sk"]["S"] == "IMG")
+
+
+def _hash_item(session: TwinSession, owner: str, data: bytes) -> dict | None:
+    """The item that keeps ``owner``'s hash of ``data`` unique (``lambdas.adapters.aws.dynamodb``)."""
+    dynamodb = session.twin.admin("dynamodb")
+    key = {"pk": {"S": f"HASH#{owner}#{hashlib.sha256(data).hexdigest()}"}, "sk": {"S": "HASH"}}
+    return dynamodb.get_item(TableName=session.outputs["table_name"], Key=key, ConsistentRead=True).get("Item")
 
 
 def _dead_letters(session: TwinSession) -> list[dict]:
@@ -67,11 +75,16 @@ def test_an_exact_duplicate_answers_the_existing_image_and_uploads_nothing(twin:
     assert again.json()["duplicate"] is True and again.json()["upload"] is None
     assert again.json()["image"]["id"] == first["id"]
     assert _keys(twin, "uploads/") == originals
+    # AND the table holds the content-hash item the API's role wrote, naming the image, without a TTL
+    held = _hash_item(twin, _record(twin, first["id"])["owner"]["S"], data)
+    assert held is not None and held["image_id"]["S"] == first["id"] and "expires_at" not in held, held
 
 
 def test_deleting_an_image_removes_its_original_renditions_and_records(twin: TwinSession) -> None:
     # GIVEN a ready image
-    uploaded = upload(twin, photo(3))
+    data = photo(3)
+    uploaded = upload(twin, data)
+    owner = _record(twin, uploaded["id"])["owner"]["S"]
     assert _keys(twin, f"renditions/{uploaded['id']}/")
     # WHEN its owner deletes it
     response = twin.api.request("DELETE", f"/v1/images/{uploaded['id']}", api_key=twin.api_key)
@@ -81,6 +94,11 @@ def test_deleting_an_image_removes_its_original_renditions_and_records(twin: Twi
     assert [key for key in _keys(twin, "uploads/") if f"/{uploaded['id']}/" in key] == []
     assert [item["sk"]["S"] for item in _items(twin, uploaded["id"]) if item["sk"]["S"] != "IMG"] == []
     assert twin.api.request("GET", f"/v1/images/{uploaded['id']}", api_key=twin.api_key).status == 404
+    # AND its content-hash item went with it, so the same bytes make a new image
+    assert _hash_item(twin, owner, data) is None
+    again = declare(twin, data)
+    assert again.status == 201, again.text
+    assert again.json()["image"]["id"] != uploaded["id"] and again.json()["upload"] is not None
 
 
 def test_a_file_that_is_not_an_image_fails_with_its_code_and_nothing_derived(twin: TwinSession) -> None:

@@ -15,6 +15,7 @@ Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time,
                     gsi2 LABEL#<label>                          / <sk>
     usage           pk OWNER#<owner> | ALL        sk USAGE                   images, bytes_stored, bytes_saved
     category count  pk OWNER#<owner> | ALL        sk COUNT#CAT#<category>    count
+    content hash    pk HASH#<owner>#<sha256>      sk HASH                    image_id, owner[, expires_at]
     shared secret   pk CONFIG#<name>              sk CONFIG                  secret  (lambdas.adapters.aws.shared_secret)
 
 Access patterns:
@@ -32,12 +33,28 @@ Access patterns:
 - usage: ``GetItem OWNER#<owner> | ALL / USAGE``.
 
 Every record write is a ``TransactWriteItems``: a ``Put`` of the record conditional on the version and
-state that were read (``attribute_not_exists(pk)`` for a new one) and ``ADD`` updates of the counters by
-the difference the change makes (``lambdas.domain.records.counter_changes``). Term items are written
-before the transaction (idempotent puts) and removed after it; readers check the record, so a crash in
-between never shows a wrong result. Deleted records are tombstones without index attributes (they
-vanish from every GSI) whose ``expires_at`` (epoch seconds, the table's TTL attribute) removes them
-later. Label terms are case-folded (``lambdas.domain.queries.normalize_label``).
+state that were read (``attribute_not_exists(pk)`` for a new one), the writes of its content-hash item
+when its claim changes (below), and ``ADD`` updates of the counters by the difference the change makes
+(``lambdas.domain.records.counter_changes``).
+
+The content-hash item keeps ``(owner, sha256)`` unique over live records (the GSI alone could not: two
+uploads of the same bytes at once both found nothing, then both created). A live record with a hash
+(measured, else declared) *claims* it: ``create`` puts the item, conditional on
+``attribute_not_exists(pk) OR expires_at < :now``, in the record's transaction; when that condition
+fails the transaction is cancelled, the old item comes back (``ReturnValuesOnConditionCheckFailure``) and
+``create`` raises ``ContentExistsError`` naming the holder, which the API answers as the duplicate. The
+item carries the record's ``expires_at`` while the upload is awaited, so TTL removes an abandoned upload's
+claim with its record (and an expired claim TTL has not removed yet is free: ``:now`` is the writer's
+time); the transition that records the upload puts it again without ``expires_at``; the tombstone's
+transaction deletes it. Writes of a record whose hash another live record holds (records stored before
+the item existed, or an object adopted from the bucket with the bytes of an image) condition the item on
+``image_id = :id`` as well and, when another record holds it, go through without it. Lookups stay on
+``gsi2`` (which also finds those older records); the item only decides who may create.
+
+Term items are written before the transaction (idempotent puts) and removed after it; readers check the
+record, so a crash in between never shows a wrong result. Deleted records are tombstones without index
+attributes (they vanish from every GSI) whose ``expires_at`` (epoch seconds, the table's TTL attribute)
+removes them later. Label terms are case-folded (``lambdas.domain.queries.normalize_label``).
 
 GSIs project ``KEYS_ONLY``: an index entry is the table key (``IMG#<id>``, which names the image) and the
 index key, so every read through an index fetches the records from the table (``BatchGetItem``, or
@@ -52,7 +69,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -63,6 +80,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import error_code, translate
 from lambdas.domain.errors import (
+    ContentExistsError,
     DependencyError,
     InvalidQueryError,
     RecordExistsError,
@@ -94,6 +112,7 @@ TTL_ATTRIBUTE = "expires_at"
 
 ALL_SCOPE = "ALL"
 _RECORD_SK = "IMG"
+_HASH_SK = "HASH"
 _USAGE_SK = "USAGE"
 _COUNT_PREFIX = "COUNT#CAT#"
 _TERM_PREFIX = "TERM#"
@@ -167,10 +186,44 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _hash_pk(owner: str, content_hash: str) -> str:
+    return f"HASH#{owner}#{content_hash}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """The content-hash item a record wants: its key and, while its upload is awaited, its expiry."""
+
+    pk: str
+    expires_at: int | None
+
+
+def _claim(record: ImageRecord | None) -> _Claim | None:
+    """The content hash a record claims: a live record's measured, else declared, SHA-256."""
+    if record is None or record.state is ImageState.DELETED:
+        return None
+    content_hash = record.sha256 or record.declared_sha256
+    if not content_hash:
+        return None
+    return _Claim(_hash_pk(record.owner, content_hash), _epoch(record.expires_at))
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+class _ClaimTaken(Exception):
+    """Another record holds the content hash a transaction claimed (``holder``, when DynamoDB said)."""
+
+    def __init__(self, holder: str | None) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
 def _record_item(record: ImageRecord) -> dict[str, Any]:
     doc: dict[str, Any] = record.to_dict()
     doc["pk"], doc["sk"] = _record_pk(record.image_id), _RECORD_SK
-    doc[TTL_ATTRIBUTE] = None if record.expires_at is None else int(record.expires_at.timestamp())
+    doc[TTL_ATTRIBUTE] = _epoch(record.expires_at)
     if doc[TTL_ATTRIBUTE] is None:
         del doc[TTL_ATTRIBUTE]
     if record.state is not ImageState.DELETED:
@@ -229,8 +282,23 @@ class DynamoMetadataStore:
     # --- writes ---------------------------------------------------------------------------------------
     def create(self, record: ImageRecord) -> ImageRecord:
         stored = replace(record, version=1)
-        self._write(None, stored, "attribute_not_exists(pk)", {}, {})
-        return stored
+        claim = _claim(stored)
+        for _attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self._write(None, stored, "attribute_not_exists(pk)", {}, {})
+            except _ClaimTaken as taken:
+                holder = taken.holder
+                if holder is None and claim is not None:
+                    item = self._get_item(claim.pk, _HASH_SK)
+                    holder = None if item is None else str(item["image_id"]["S"])
+                if holder is None:
+                    continue  # the claim was let go meanwhile: claim it again
+                raise ContentExistsError(
+                    f"image {holder} of {stored.owner} has the content of image {stored.image_id} already",
+                    image_id=holder,
+                ) from None
+            return stored
+        raise DependencyError(f"the content hash of image {stored.image_id} kept changing hands")
 
     def get(self, image_id: str) -> ImageRecord | None:
         item = self._get_item(_record_pk(image_id), _RECORD_SK)
@@ -287,10 +355,58 @@ class DynamoMetadataStore:
             put["ExpressionAttributeNames"] = names
         if values:
             put["ExpressionAttributeValues"] = values
-        items: list[dict[str, Any]] = [{"Put": put}, *self._counter_updates(old, new)]
-        self._transact(items, new, creating=old is None)
+        claims = self._claim_writes(old, new)
+        counters = list(self._counter_updates(old, new))
+        try:
+            self._transact([{"Put": put}, *claims, *counters], new, creating=old is None, claims=len(claims))
+        except _ClaimTaken:
+            if old is None:
+                raise
+            # Another live record holds the hash (see the module docstring): this one goes on without it.
+            self._transact([{"Put": put}, *counters], new, creating=False, claims=0)
         if before - after:
             self._delete_terms(new.image_id, before - after)
+
+    def _claim_writes(self, old: ImageRecord | None, new: ImageRecord) -> list[dict[str, Any]]:
+        """The writes of the content-hash items when ``old`` becomes ``new`` (none when the claim stays)."""
+        before, after = _claim(old), _claim(new)
+        if before == after:
+            return []
+        mine = {":image_id": {"S": new.image_id}}
+        writes: list[dict[str, Any]] = []
+        if before is not None and (after is None or after.pk != before.pk):
+            writes.append(
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": {"S": before.pk}, "sk": {"S": _HASH_SK}},
+                        "ConditionExpression": "attribute_not_exists(pk) OR image_id = :image_id",
+                        "ExpressionAttributeValues": mine,
+                    }
+                }
+            )
+        if after is not None:
+            item: dict[str, Any] = {"pk": after.pk, "sk": _HASH_SK, "image_id": new.image_id, "owner": new.owner}
+            if after.expires_at is not None:
+                item[TTL_ATTRIBUTE] = after.expires_at
+            condition = "attribute_not_exists(pk) OR #expires < :now"
+            values: dict[str, Any] = {":now": {"N": str(_epoch(new.updated_at))}}
+            if old is not None:
+                condition += " OR image_id = :image_id"
+                values.update(mine)
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _serialize(item),
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#expires": TTL_ATTRIBUTE},
+                        "ExpressionAttributeValues": values,
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        return writes
 
     def _counter_updates(self, old: ImageRecord | None, new: ImageRecord) -> Iterator[dict[str, Any]]:
         usage, categories = counter_changes(old, new)
@@ -319,7 +435,8 @@ class DynamoMetadataStore:
                     }
                 }
 
-    def _transact(self, items: list[dict[str, Any]], record: ImageRecord, *, creating: bool) -> None:
+    def _transact(self, items: list[dict[str, Any]], record: ImageRecord, *, creating: bool, claims: int = 0) -> None:
+        """Run the transaction ``items``: the record's ``Put`` first, then ``claims`` content-hash writes."""
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
                 self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -327,13 +444,19 @@ class DynamoMetadataStore:
             except ClientError as exc:
                 if error_code(exc) != "TransactionCanceledException":
                     raise translate(exc, "dynamodb:TransactWriteItems") from exc
-                reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+                cancellations = list(exc.response.get("CancellationReasons", []))
+                reasons = [reason.get("Code", "None") for reason in cancellations]
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     if creating:
                         raise RecordExistsError(f"image {record.image_id} exists already") from exc
                     raise StaleRecordError(
                         f"image {record.image_id} changed since version {record.version - 1}"
                     ) from exc
+                for reason in cancellations[1 : 1 + claims]:
+                    if reason.get("Code") == "ConditionalCheckFailed":
+                        held: Mapping[str, Any] = reason.get("Item", {})
+                        holder = held.get("image_id", {}).get("S")
+                        raise _ClaimTaken(None if holder is None else str(holder)) from exc
                 if any(code in ("ThrottlingError", "ProvisionedThroughputExceeded") for code in reasons):
                     raise ThrottledError(f"dynamodb:TransactWriteItems throttled ({reasons})") from exc
                 # Contention on a counter item: nothing was written, the same transaction may be retried.

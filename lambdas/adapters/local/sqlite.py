@@ -5,6 +5,14 @@ Tables: ``images`` (one row per record, the record as JSON plus the indexed colu
 maintained counters; scope ``*`` is everyone). The database runs in WAL mode; every write is one
 ``BEGIN IMMEDIATE`` transaction that checks the version it read, so concurrent workers and a killed
 process leave it consistent. Each thread gets its own connection.
+
+``images.sha256`` is the content hash a record *holds* (measured, else declared): the unique partial index
+``images_by_live_hash`` keeps ``(owner, sha256)`` unique over live records, so the same bytes declared
+twice at once make one image (``create`` raises ``ContentExistsError`` naming the holder). A record whose
+hash another live record holds keeps ``NULL`` there (it is still read by id and listed). Opening a
+database made before the index existed migrates it in the schema transaction: of live records that share
+a hash, the newest (the one ``find_by_hash`` answered) keeps it and the others get ``NULL``; no record is
+removed, and deleted ones keep theirs (the index leaves them out).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from lambdas.domain.errors import InvalidQueryError, RecordExistsError, StaleRecordError
+from lambdas.domain.errors import ContentExistsError, InvalidQueryError, RecordExistsError, StaleRecordError
 from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
 from lambdas.domain.records import ImageRecord, Usage, check_transition, counter_changes, timestamp
 from lambdas.domain.states import ImageState
@@ -38,7 +46,7 @@ CREATE TABLE IF NOT EXISTS images (
 );
 CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, created_at, image_id);
 CREATE INDEX IF NOT EXISTS images_by_owner_state ON images (owner, state, created_at, image_id);
-CREATE INDEX IF NOT EXISTS images_by_hash ON images (owner, sha256);
+DROP INDEX IF EXISTS images_by_hash;
 CREATE TABLE IF NOT EXISTS image_terms (
     image_id   TEXT NOT NULL,
     kind       TEXT NOT NULL,
@@ -63,6 +71,18 @@ CREATE TABLE IF NOT EXISTS usage (
 );
 """
 
+#: The unique hash index, and what a database made before it needs first: of live records that share a
+#: hash, all but the newest let it go (see the module docstring).
+_HASH_INDEX = "images_by_live_hash"
+_HASH_MIGRATION = (
+    "UPDATE images SET sha256 = NULL"
+    " WHERE state != 'deleted' AND sha256 IS NOT NULL AND EXISTS ("
+    "  SELECT 1 FROM images AS newer"
+    "  WHERE newer.owner = images.owner AND newer.sha256 = images.sha256 AND newer.state != 'deleted'"
+    "   AND (newer.created_at, newer.image_id) > (images.created_at, images.image_id))",
+    f"CREATE UNIQUE INDEX {_HASH_INDEX} ON images (owner, sha256) WHERE state != 'deleted'",
+)
+
 
 class SqliteMetadataStore:
     """``MetadataStore`` in the SQLite database at ``path`` (created with its schema if missing)."""
@@ -75,6 +95,11 @@ class SqliteMetadataStore:
         with self._write() as db:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
+                    db.execute(statement)
+            if not db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (_HASH_INDEX,)
+            ).fetchone():
+                for statement in _HASH_MIGRATION:
                     db.execute(statement)
 
     # --- connections and transactions ---------------------------------------------------------------
@@ -109,14 +134,21 @@ class SqliteMetadataStore:
     def create(self, record: ImageRecord) -> ImageRecord:
         stored = _with_version(record, 1)
         with self._write() as db:
-            try:
-                db.execute(
-                    "INSERT INTO images (image_id, owner, created_at, state, version, sha256, doc)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    _row(stored),
+            if db.execute("SELECT 1 FROM images WHERE image_id = ?", (record.image_id,)).fetchone():
+                raise RecordExistsError(f"image {record.image_id} exists already")
+            content_hash = _hash(stored)
+            holder = None if content_hash is None else _hash_holder(db, stored.owner, content_hash)
+            if holder is not None:
+                raise ContentExistsError(
+                    f"image {holder} of {stored.owner} has the content {content_hash} already", image_id=holder
                 )
-            except sqlite3.IntegrityError as exc:
-                raise RecordExistsError(f"image {record.image_id} exists already") from exc
+            # The writer lock (BEGIN IMMEDIATE) makes the checks and the insert one step; the unique
+            # indexes stand behind them.
+            db.execute(
+                "INSERT INTO images (image_id, owner, created_at, state, version, sha256, doc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _row(stored),
+            )
             self._apply(db, None, stored)
         return stored
 
@@ -128,13 +160,20 @@ class SqliteMetadataStore:
         check_transition(current, updated)
         stored = _with_version(updated, current.version + 1)
         with self._write() as db:
+            content_hash = _hash(stored)
+            if content_hash is not None and stored.state is not ImageState.DELETED:
+                holder = _hash_holder(db, stored.owner, content_hash)
+                if holder is not None and holder != stored.image_id:
+                    # Another live record holds these bytes (stored before the hash was unique, or an
+                    # object adopted from the bucket): this one stays readable without holding the hash.
+                    content_hash = None
             changed = db.execute(
                 "UPDATE images SET state = ?, version = ?, sha256 = ?, doc = ?"
                 " WHERE image_id = ? AND version = ? AND state = ?",
                 (
                     stored.state.value,
                     stored.version,
-                    _hash(stored),
+                    content_hash,
                     json.dumps(stored.to_dict()),
                     current.image_id,
                     current.version,
@@ -239,8 +278,9 @@ class SqliteMetadataStore:
         row = (
             self._db()
             .execute(
-                "SELECT doc FROM images WHERE owner = ? AND sha256 = ? AND state != ? ORDER BY created_at DESC LIMIT 1",
-                (owner, sha256, ImageState.DELETED.value),
+                # The literal state lets SQLite use the partial index images_by_live_hash.
+                "SELECT doc FROM images WHERE owner = ? AND sha256 = ? AND state != 'deleted'",
+                (owner, sha256),
             )
             .fetchone()
         )
@@ -281,6 +321,14 @@ def _term_of(query: ImageQuery) -> tuple[str, str]:
 
 def _hash(record: ImageRecord) -> str | None:
     return record.sha256 or record.declared_sha256
+
+
+def _hash_holder(db: sqlite3.Connection, owner: str, content_hash: str) -> str | None:
+    """The live record of ``owner`` that holds ``content_hash``, if any."""
+    row = db.execute(
+        "SELECT image_id FROM images WHERE owner = ? AND sha256 = ? AND state != 'deleted'", (owner, content_hash)
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _row(record: ImageRecord) -> tuple[object, ...]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from moto import mock_aws
 
 from lambdas.adapters.aws.dynamodb import (
     GSI_KEYS,
@@ -17,7 +18,7 @@ from lambdas.adapters.aws.dynamodb import (
     _record_item,
     create_table_kwargs,
 )
-from lambdas.domain.errors import DependencyError, StaleRecordError, ThrottledError
+from lambdas.domain.errors import ContentExistsError, DependencyError, StaleRecordError, ThrottledError
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
@@ -188,3 +189,78 @@ def test_a_listing_leaves_out_a_record_deleted_after_the_index_was_read(stubbed)
     stubber.add_response("batch_get_item", {"Responses": {"table": [_record_item(tombstone)]}}, {"RequestItems": ANY})
     # WHEN the owner's images are listed / THEN the deleted one is not
     assert store.query(ImageQuery(owner="alice")).items == ()
+
+
+@pytest.fixture
+def table():
+    """The store on moto, with the client to read its items as they are."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**create_table_kwargs("table"))
+        yield DynamoMetadataStore("table", client=client), client
+
+
+def _hash_item(client, owner: str, sha256: str) -> dict | None:
+    key = {"pk": {"S": f"HASH#{owner}#{sha256}"}, "sk": {"S": "HASH"}}
+    return client.get_item(TableName="table", Key=key, ConsistentRead=True).get("Item")
+
+
+def _declared(image_id: str, *, at: datetime = T0, sha256: str = "abc"):
+    return new_record(
+        image_id=image_id,
+        owner="alice",
+        filename="a.jpg",
+        at=at,
+        declared_sha256=sha256,
+        expires_at=at + timedelta(days=1),
+    )
+
+
+def test_the_hash_item_of_an_abandoned_upload_expires_with_its_record(table):
+    # GIVEN an upload declared with a hash, awaiting its bytes until T0 + 1 day
+    store, client = table
+    record = store.create(_declared("img-1"))
+    # THEN the hash item names the record and carries the record's TTL, so that TTL removes both
+    item = _hash_item(client, "alice", "abc")
+    assert item["image_id"] == {"S": "img-1"}
+    assert item[TTL_ATTRIBUTE] == {"N": str(int((T0 + timedelta(days=1)).timestamp()))}
+    assert _record_item(record)[TTL_ATTRIBUTE] == item[TTL_ATTRIBUTE]
+
+
+def test_the_hash_item_of_an_uploaded_image_never_expires_and_goes_with_its_delete(table):
+    # GIVEN an upload whose bytes arrived
+    store, client = table
+    created = store.create(_declared("img-1"))
+    store.transition(created, created.uploaded(at=T0, size=10, sha256="abc", sniffed_format=None, sniffed_mime=None))
+    # THEN its hash item has no TTL any more
+    item = _hash_item(client, "alice", "abc")
+    assert item["image_id"] == {"S": "img-1"} and TTL_ATTRIBUTE not in item
+    # WHEN the image is deleted THEN the hash item is gone with it
+    store.delete("img-1", at=T0 + timedelta(hours=1))
+    assert _hash_item(client, "alice", "abc") is None
+
+
+def test_an_expired_claim_that_ttl_has_not_removed_yet_does_not_block_the_bytes(table):
+    # GIVEN an abandoned upload past its expiry, still in the table (TTL deletes within days, not at once)
+    store, client = table
+    store.create(_declared("img-1"))
+    # WHEN the same bytes are declared two days later THEN they make a new image that holds the hash
+    store.create(_declared("img-2", at=T0 + timedelta(days=2)))
+    assert _hash_item(client, "alice", "abc")["image_id"] == {"S": "img-2"}
+
+
+def test_a_claim_lost_to_another_record_names_it_from_the_cancellation(stubbed):
+    # GIVEN a create whose hash item is held by img-0 (DynamoDB returns the item: ALL_OLD)
+    store, stubber = stubbed
+    holder = {"pk": {"S": "HASH#alice#abc"}, "sk": {"S": "HASH"}, "image_id": {"S": "img-0"}}
+    stubber.add_client_error(
+        "transact_write_items",
+        "TransactionCanceledException",
+        "cancelled",
+        400,
+        modeled_fields={"CancellationReasons": [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Item": holder}]},
+    )
+    # WHEN it is created THEN it is refused naming img-0, without another request
+    with pytest.raises(ContentExistsError, match="img-0") as refused:
+        store.create(_declared("img-1"))
+    assert refused.value.image_id == "img-0"

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lambdas.domain.errors import InvalidQueryError, InvalidTransitionError, RecordExistsError, StaleRecordError
+from lambdas.domain.errors import (
+    ContentExistsError,
+    InvalidQueryError,
+    InvalidTransitionError,
+    RecordExistsError,
+    StaleRecordError,
+)
 from lambdas.domain.labels import Label, Labeling
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import ImageRecord, StoredRendition, Usage, new_record, rendition_key
@@ -298,6 +304,58 @@ def test_find_by_hash_ignores_deleted_images(metadata_store):
     metadata_store.create(_awaiting("img-1", sha="abc"))
     metadata_store.delete("img-1", at=T0)
     assert metadata_store.find_by_hash("alice", "abc") is None
+
+
+def test_a_second_live_record_with_the_same_hash_is_refused_naming_the_first(metadata_store):
+    # GIVEN an upload of alice declared with a hash
+    metadata_store.create(_awaiting("img-1", sha="abc"))
+    # WHEN another record of alice declares the same hash THEN it is refused, naming the first
+    with pytest.raises(ContentExistsError, match="img-1") as refused:
+        metadata_store.create(_awaiting("img-2", sha="abc", minutes=1))
+    assert refused.value.image_id == "img-1"
+    # AND nothing of the second was stored or counted
+    assert metadata_store.get("img-2") is None
+    assert [r.image_id for r in metadata_store.query(ImageQuery(owner="alice")).items] == ["img-1"]
+
+
+def test_the_same_bytes_of_another_owner_are_another_image(metadata_store):
+    metadata_store.create(_awaiting("img-1", sha="abc"))
+    metadata_store.create(_awaiting("img-2", "bob", sha="abc"))
+    assert metadata_store.find_by_hash("bob", "abc").image_id == "img-2"
+    assert metadata_store.find_by_hash("alice", "abc").image_id == "img-1"
+
+
+def test_a_ready_image_keeps_its_hash(metadata_store):
+    # GIVEN an image declared with the hash its bytes have (sha-img-1), taken to ready
+    _advance_to(metadata_store, metadata_store.create(_awaiting("img-1", sha="sha-img-1")), ImageState.READY)
+    # WHEN the same bytes are declared again THEN the ready image holds them
+    with pytest.raises(ContentExistsError, match="img-1"):
+        metadata_store.create(_awaiting("img-2", sha="sha-img-1", minutes=1))
+
+
+def test_deleting_an_image_frees_its_hash(metadata_store):
+    # GIVEN a ready image, deleted
+    _advance_to(metadata_store, metadata_store.create(_awaiting("img-1", sha="sha-img-1")), ImageState.READY)
+    metadata_store.delete("img-1", at=T0 + timedelta(hours=1))
+    # WHEN the same bytes are declared again THEN they make a new image, found by the hash
+    metadata_store.create(_awaiting("img-2", sha="sha-img-1", minutes=90))
+    assert metadata_store.find_by_hash("alice", "sha-img-1").image_id == "img-2"
+
+
+def test_a_record_whose_bytes_another_image_holds_moves_on_without_taking_the_hash(metadata_store):
+    # GIVEN an upload declared with the hash sha-img-2, and an object adopted from the bucket (no declared
+    # hash) whose bytes turn out to hash to sha-img-2 too
+    metadata_store.create(_awaiting("img-1", sha="sha-img-2"))
+    adopted = _advance_to(metadata_store, metadata_store.create(_awaiting("img-2", minutes=1)), ImageState.READY)
+    # THEN the adopted image is ready and counted, and found by its hash like the first
+    assert adopted.state is ImageState.READY
+    assert metadata_store.usage("alice").images == 1
+    assert metadata_store.find_by_hash("alice", "sha-img-2").image_id in {"img-1", "img-2"}
+    # AND deleting it leaves the hash with the first
+    metadata_store.delete("img-2", at=T0 + timedelta(hours=1))
+    with pytest.raises(ContentExistsError, match="img-1"):
+        metadata_store.create(_awaiting("img-3", sha="sha-img-2", minutes=90))
+    assert metadata_store.find_by_hash("alice", "sha-img-2").image_id == "img-1"
 
 
 def test_category_counts_per_owner_and_overall(metadata_store):

@@ -1,13 +1,20 @@
-"""What only the SQLite store has to guarantee: concurrent writers in threads, and durability on disk."""
+"""What only the SQLite store has to guarantee: concurrent writers in threads, durability on disk, and the
+migration of databases made before the content hash was unique."""
 
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
-from lambdas.domain.errors import StaleRecordError
+import pytest
+
+from lambdas.adapters.local.sqlite import SqliteMetadataStore, _row
+from lambdas.domain.errors import ContentExistsError, StaleRecordError
+from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record
+from lambdas.domain.states import ImageState
 
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -40,3 +47,81 @@ def test_records_survive_a_new_store_on_the_same_file(tmp_path):
         new_record(image_id="img-1", owner="alice", filename="a.jpg", at=T0)
     )
     assert SqliteMetadataStore(tmp_path / "meta.sqlite3").get("img-1").owner == "alice"
+
+
+def _declared(image_id: str, owner: str = "alice", *, minutes: int = 0, sha256: str = "abc"):
+    return new_record(
+        image_id=image_id, owner=owner, filename="a.jpg", at=T0 + timedelta(minutes=minutes), declared_sha256=sha256
+    )
+
+
+def test_of_many_concurrent_creates_of_the_same_bytes_exactly_one_makes_a_record(tmp_path):
+    # GIVEN eight threads that each create a record of alice declaring the same hash
+    store = SqliteMetadataStore(tmp_path / "meta.sqlite3")
+
+    def create(n: int) -> str:
+        try:
+            return store.create(_declared(f"img-{n}")).image_id
+        except ContentExistsError as refused:
+            return f"refused for {refused.image_id}"
+
+    # WHEN they write at once
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(8)))
+    # THEN one record was made and every other create was refused naming it
+    (winner,) = [answer for answer in answers if not answer.startswith("refused")]
+    assert sorted(answers) == sorted([winner] + [f"refused for {winner}"] * 7)
+    assert [r.image_id for r in store.query(ImageQuery(owner="alice")).items] == [winner]
+
+
+def _previous_schema_with_duplicates(path):
+    """A database as the store made it before the hash was unique, holding live duplicates."""
+    store = SqliteMetadataStore(path)
+    deleted = store.create(_declared("img-0"))
+    store.delete(deleted.image_id, at=T0)
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX images_by_live_hash")
+    db.execute("CREATE INDEX images_by_hash ON images (owner, sha256)")
+    for record in (_declared("img-1", minutes=1), _declared("img-2", minutes=2), _declared("img-3", "bob")):
+        db.execute(
+            "INSERT INTO images (image_id, owner, created_at, state, version, sha256, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _row(replace(record, version=1)),
+        )
+    db.commit()
+    db.close()
+
+
+def _indexes(path) -> set[str]:
+    db = sqlite3.connect(path)
+    try:
+        return {
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'images'")
+        }
+    finally:
+        db.close()
+
+
+def test_a_database_with_duplicates_from_before_the_unique_hash_migrates_keeping_every_record(tmp_path):
+    # GIVEN a database of the previous schema: alice has two live records of the same bytes (img-1, then
+    # img-2) and a deleted one (img-0), bob one of the same bytes (img-3)
+    path = tmp_path / "meta.sqlite3"
+    _previous_schema_with_duplicates(path)
+    # WHEN a store opens it
+    store = SqliteMetadataStore(path)
+    # THEN every record is still there, the newest of alice's duplicates holds the hash (as find_by_hash
+    # answered before), and the hash is unique from now on
+    assert all(store.get(image_id) is not None for image_id in ("img-0", "img-1", "img-2", "img-3"))
+    assert [r.image_id for r in store.query(ImageQuery(owner="alice")).items] == ["img-2", "img-1"]
+    assert store.find_by_hash("alice", "abc").image_id == "img-2"
+    assert store.find_by_hash("bob", "abc").image_id == "img-3"
+    with pytest.raises(ContentExistsError, match="img-2"):
+        store.create(_declared("img-4", minutes=3))
+    assert "images_by_live_hash" in _indexes(path) and "images_by_hash" not in _indexes(path)
+    # AND the older duplicate moves on without taking the hash; opening the file again changes nothing
+    older = store.get("img-1")
+    store.transition(older, older.uploaded(at=T0, size=10, sha256="abc", sniffed_format=None, sniffed_mime=None))
+    store.close()
+    again = SqliteMetadataStore(path)
+    assert again.find_by_hash("alice", "abc").image_id == "img-2"
+    assert again.get("img-1").state is ImageState.UPLOADED

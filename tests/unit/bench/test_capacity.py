@@ -16,7 +16,7 @@ from bench.capacity import (
     price,
     simulate,
 )
-from bench.dynamodb_units import TABLE
+from bench.dynamodb_units import TABLE, write_cost
 
 RETRIES = Retries(sdk_attempts=5, adapter_attempts=5)
 SECONDS = dict.fromkeys(STEPS, 0.5)
@@ -49,6 +49,22 @@ def test_each_term_costs_one_unit_on_the_table_and_on_two_indexes(recorded_life:
     # THEN every term item (14 labels: 19 tags and 4 categories) is one unit in the table, gsi1 and gsi2
     assert len(batch.parts) == 23
     assert all(part == {(TABLE, "write"): 1, ("gsi1", "write"): 1, ("gsi2", "write"): 1} for part in batch.parts)
+
+
+def test_the_content_hash_item_costs_two_units_at_the_create_and_two_when_the_upload_is_recorded(
+    recorded_life: tuple[Recorded, ...],
+) -> None:
+    # GIVEN the writes of one image's life to its content-hash item (HASH#<owner>#<sha256>), priced
+    schema = adapter_schema()
+    hash_writes = [
+        (entry.step, write_cost(schema, write))
+        for entry in recorded_life
+        for write in entry.writes
+        if str((write.after or write.before or {}).get("pk", {}).get("S", "")).startswith("HASH#")
+    ]
+    # THEN the API's create and compress's record of the upload (dropping the TTL) write it, one 1 KB unit
+    # doubled by the transaction, on the table only (no index key); nothing else touches it on the way to ready
+    assert hash_writes == [("api", {TABLE: 2}), ("compress", {TABLE: 2})]
 
 
 def test_keys_only_indexes_write_a_record_entry_only_when_its_key_changes(
