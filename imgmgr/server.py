@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from imgmgr.config import DataDir
+from imgmgr.janitor import Janitor
 from imgmgr.keys import KeyStore, KeyStoreAuthenticator
 from imgmgr.local_routes import UPLOAD_PATH, local_router, upload_body_bytes
 from imgmgr.pipeline import LocalPipeline
@@ -77,10 +78,11 @@ class Runtime:
     keys: KeyStore
     pipeline: LocalPipeline
     workers: Workers
+    janitor: Janitor
     _lock: IO[str] | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        """Own the data directory, resume every unfinished step, start the workers."""
+        """Own the data directory, resume every unfinished step and delete, start the workers and the janitor."""
         self._lock = _lock(self.data)
         swept = sweep_partial_writes(self.data.objects)
         if swept:
@@ -92,10 +94,14 @@ class Runtime:
         queued = queue_arrived_uploads(self.pipeline.ports.objects, self.pipeline.ports.metadata, self.queue)
         if queued:
             logger.info("queued %d upload(s) a killed process stored but never queued", queued)
+        cleaned = self.janitor.sweep()
+        logger.info("purged %d deleted image(s), expired %d record(s)", cleaned.purged, cleaned.expired)
         self.workers.start()
+        self.janitor.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let in-flight steps finish (up to ``timeout``), then release the data directory."""
+        self.janitor.stop()
         self.workers.stop(timeout)
         if self._lock is not None:
             self._lock.close()
@@ -212,6 +218,7 @@ def build_runtime(
         keys=keys,
         pipeline=pipeline,
         workers=Workers(queue, pipeline.run_step, count=workers),
+        janitor=Janitor(metadata=metadata, objects=objects, clock=clock, settle_seconds=queue.lease_seconds),
     )
 
 

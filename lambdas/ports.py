@@ -105,7 +105,8 @@ class MetadataStore(Protocol):
     def delete(self, image_id: str, *, at: datetime, retain_seconds: int = 7 * 86400) -> ImageRecord | None:
         """Turn the record into a tombstone that counts nowhere and expires after ``retain_seconds``.
 
-        Removes it from every index and counter. Idempotent: deleting a tombstone returns it again;
+        Removes it from every index and counter. The tombstone keeps what the record named (renditions and
+        reserved keys: ``ImageRecord.object_keys()``), which is what a purge of the image removes. Idempotent: deleting a tombstone returns it again;
         ``None`` when there is no record at all.
         """
         ...

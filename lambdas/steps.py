@@ -15,6 +15,12 @@ Failures: a ``PermanentError`` (bad image, missing object, checksum mismatch) mo
 the original is kept. A ``TransientError`` (throttling, timeouts, a lost race that did not settle) or
 an unexpected exception records a *retryable* failure and propagates, so that Lambda retries and, after
 its retries, the event lands in the dead-letter queue; a retry or redrive resumes the record.
+
+Deletes: before a step writes a rendition it reserves the key in the record (``ImageRecord.reserved_keys``),
+so the tombstone a DELETE writes names every object the image may have, also one written by a step that
+has not committed yet. A step that meets a tombstone (before its work, or when its commit loses to the
+delete) purges the image's objects it may delete; a run that died before that purge is completed by the
+step's next run (a Lambda retry, a redrive, the local queue after a restart) or by a repeated DELETE.
 """
 
 from __future__ import annotations
@@ -40,7 +46,15 @@ from lambdas.domain.errors import (
     UploadTooLargeError,
 )
 from lambdas.domain.events import AnalyticsEvent, EventType, pipeline_event_id
-from lambdas.domain.records import RENDITIONS_PREFIX, ImageRecord, StoredRendition, UploadKey, new_record, rendition_key
+from lambdas.domain.records import (
+    RENDITIONS_PREFIX,
+    UPLOADS_PREFIX,
+    ImageRecord,
+    StoredRendition,
+    UploadKey,
+    new_record,
+    rendition_key,
+)
 from lambdas.domain.states import ImageState, rank
 from lambdas.ports import Clock, EventSink, Labeler, MetadataStore, ObjectStore
 
@@ -136,10 +150,11 @@ def compress(ports: Ports, key: str) -> StepResult:
     if record.owner != upload.owner or record.filename != upload.filename:
         return _result(COMPRESS, record, Outcome.SKIPPED, started, code="Upload.KeyMismatch")
     if record.state is ImageState.DELETED:
-        # The bytes arrived after the image was deleted (its presigned POST stays valid for minutes): the
-        # delete removed what existed then, so this original goes now, or it would stay in the bucket
-        # uncounted and out of reach of the API. Deleting a missing object is a no-op: a repeat is safe.
-        ports.objects.delete(key)
+        # The bytes arrived after the image was deleted (its presigned POST stays valid for minutes), or an
+        # earlier run died between its write and its purge: the delete removed what existed then, so what
+        # is left goes now, or it would stay in the bucket uncounted and out of reach of the API. Deleting a
+        # missing object is a no-op: a repeat is safe.
+        _purge(ports, record, COMPRESS)
         return _result(COMPRESS, record, Outcome.SKIPPED, started)
     if _done_or_final(record, ImageState.COMPRESSED):
         return _result(COMPRESS, record, Outcome.SKIPPED, started)
@@ -163,7 +178,7 @@ def compress(ports: Ports, key: str) -> StepResult:
                 lambda r: r.uploaded(
                     at=ports.clock.now(), size=len(data), sha256=digest, sniffed_format=None, sniffed_mime=None
                 ),
-                wrote_renditions=False,
+                step=COMPRESS,
             )
             if moved is None:
                 return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
@@ -171,6 +186,10 @@ def compress(ports: Ports, key: str) -> StepResult:
             _emit(ports, record, EventType.UPLOAD, bytes_in=len(data), fmt=None)
         result = imaging.compress(data, ports.imaging)
         output = result.rendition("compressed")
+        reserved = _reserve(ports, COMPRESS, record, (output,), ImageState.COMPRESSED)
+        if reserved is None:
+            return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
+        record = reserved
         stored = _store(ports, record, output, original_key=key)
         saved = 0 if output.kept_original else max(0, len(data) - len(output.data))
         moved = _commit(
@@ -189,6 +208,7 @@ def compress(ports: Ports, key: str) -> StepResult:
                 COMPRESS,
                 started,
             ),
+            step=COMPRESS,
         )
         if moved is None:
             return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
@@ -209,6 +229,10 @@ def _load(
         return StepResult(
             step=step, image_id=image_id, owner=None, state=None, outcome=Outcome.SKIPPED, code="Record.NotFound"
         )
+    if record.state is ImageState.DELETED:
+        # A run of this step may have died between its write and its purge: this run finishes the purge.
+        _purge(ports, record, step)
+        return _result(step, record, Outcome.SKIPPED, started)
     if _done_or_final(record, done):
         return _result(step, record, Outcome.SKIPPED, started)
     _require(record, after, step)
@@ -224,6 +248,7 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
     record = loaded
 
     def work() -> StepResult:
+        nonlocal record
         data = None
         for key in _thumbnail_sources(record):
             try:
@@ -234,12 +259,17 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
         if data is None:
             raise NotFoundError(f"image {image_id} has neither its compressed rendition nor its original")
         result = imaging.derive(data, ports.imaging)
+        reserved = _reserve(ports, THUMBNAIL, record, result.renditions, ImageState.THUMBNAILED)
+        if reserved is None:
+            return _result(THUMBNAIL, _reread(ports, record), Outcome.SKIPPED, started)
+        record = reserved
         stored = tuple(_store(ports, record, output) for output in result.renditions)
         moved = _commit(
             ports,
             record,
             ImageState.THUMBNAILED,
             lambda r: _timed(r.thumbnailed(at=ports.clock.now(), renditions=stored), THUMBNAIL, started),
+            step=THUMBNAIL,
         )
         if moved is None:
             return _result(THUMBNAIL, _reread(ports, record), Outcome.SKIPPED, started)
@@ -266,7 +296,7 @@ def categorize(ports: Ports, image_id: str) -> StepResult:
             record,
             ImageState.READY,
             lambda r: _timed(r.categorized(at=ports.clock.now(), labeling=labeling), CATEGORIZE, started),
-            wrote_renditions=False,
+            step=CATEGORIZE,
         )
         if moved is None:
             return _result(CATEGORIZE, _reread(ports, record), Outcome.SKIPPED, started)
@@ -355,12 +385,12 @@ def _commit(
     target: ImageState,
     change: Callable[[ImageRecord], ImageRecord],
     *,
-    wrote_renditions: bool = True,
+    step: str,
 ) -> ImageRecord | None:
     """Write ``change(record)``; ``None`` when another run already moved the record to ``target`` or past.
 
-    When the image was deleted meanwhile, the renditions this step wrote are removed again
-    (``wrote_renditions``), or they would outlive the image.
+    When the image was deleted meanwhile, what this step (or the delete) left is purged (``_purge``), or
+    it would outlive the image.
     """
     current = record
     for _attempt in range(_WRITE_ATTEMPTS):
@@ -369,8 +399,7 @@ def _commit(
         except StaleRecordError:
             latest = ports.metadata.get(record.image_id)
             if latest is not None and latest.state is ImageState.DELETED:
-                if wrote_renditions:
-                    _purge_renditions(ports, record.image_id)
+                _purge(ports, latest, step)
                 return None
             if latest is None or _done_or_final(latest, target):
                 return None
@@ -378,9 +407,53 @@ def _commit(
     raise StaleRecordError(f"image {record.image_id} kept changing while moving to {target}")
 
 
-def _purge_renditions(ports: Ports, image_id: str) -> None:
-    for key in list(ports.objects.list(f"{RENDITIONS_PREFIX}{image_id}/")):
-        ports.objects.delete(key)
+def _reserve(
+    ports: Ports, step: str, record: ImageRecord, outputs: tuple[imaging.Rendition, ...], target: ImageState
+) -> ImageRecord | None:
+    """Reserve the keys ``outputs`` will be written under (``ImageRecord.reserved_keys``) before writing them.
+
+    Returns the record to go on with; ``None`` when the image was deleted (then nothing may be written, and
+    what is left is purged) or another run already moved it to ``target`` or past. A repeated run whose keys
+    are reserved already writes nothing here.
+    """
+    keys = {rendition_key(record.image_id, o.name, o.format) for o in outputs if not o.kept_original}
+    current = record
+    for _attempt in range(_WRITE_ATTEMPTS):
+        if keys <= current.object_keys():
+            return current
+        try:
+            return ports.metadata.transition(current, current.reserving(keys))
+        except StaleRecordError:
+            latest = ports.metadata.get(record.image_id)
+            if latest is not None and latest.state is ImageState.DELETED:
+                _purge(ports, latest, step)
+                return None
+            if latest is None or _done_or_final(latest, target):
+                return None
+            current = latest
+    raise StaleRecordError(f"image {record.image_id} kept changing while reserving its rendition keys")
+
+
+#: Steps that may delete an image's objects, and the prefixes each may delete under (the functions'
+#: grants in ``constructs_lib.image_pipeline``). categorize writes no object, so it has nothing to purge.
+_PURGED_PREFIXES: dict[str, tuple[str, ...]] = {
+    COMPRESS: (UPLOADS_PREFIX, RENDITIONS_PREFIX),
+    THUMBNAIL: (RENDITIONS_PREFIX,),
+}
+
+
+def _purge(ports: Ports, tombstone: ImageRecord, step: str) -> None:
+    """Remove what is left of a deleted image that ``step`` may delete: every key the tombstone names and
+    every rendition listed under ``renditions/<id>/`` (a record older than reserved keys names only its
+    committed renditions). Idempotent: deleting a missing object is a no-op."""
+    prefixes = _PURGED_PREFIXES.get(step, ())
+    if not prefixes:
+        return
+    keys = set(tombstone.object_keys())
+    keys.update(ports.objects.list(f"{RENDITIONS_PREFIX}{tombstone.image_id}/"))
+    for key in sorted(keys):
+        if key.startswith(prefixes):
+            ports.objects.delete(key)
 
 
 def _reread(ports: Ports, record: ImageRecord) -> ImageRecord:

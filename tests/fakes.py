@@ -193,3 +193,36 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self):
         return 60_000
+
+
+class ProcessKilled(BaseException):
+    """Stands for a SIGKILL or a Lambda that died mid-run: no ``except Exception`` of the code under test
+    sees it, so nothing is recorded or cleaned up after it."""
+
+
+class UnlistedObjectStore:
+    """An ``ObjectStore`` seen through the API function's role: every call but ``list`` (the API has no
+    ``s3:ListBucket``); ``kill_after_deletes`` deletes that many objects, then raises ``ProcessKilled``."""
+
+    def __init__(self, objects, *, kill_after_deletes=None):
+        self.objects = objects
+        self.kill_after_deletes = kill_after_deletes
+        self.deleted = []
+
+    def put(self, key, data, *, content_type):
+        self.objects.put(key, data, content_type=content_type)
+
+    def get(self, key):
+        return self.objects.get(key)
+
+    def head(self, key):
+        return self.objects.head(key)
+
+    def delete(self, key):
+        if self.kill_after_deletes is not None and len(self.deleted) >= self.kill_after_deletes:
+            raise ProcessKilled(f"killed before deleting {key}")
+        self.objects.delete(key)
+        self.deleted.append(key)
+
+    def list(self, prefix):
+        raise AssertionError(f"the API may not list the bucket (asked for {prefix!r})")

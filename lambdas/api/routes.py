@@ -254,12 +254,13 @@ def delete_image(image_id: str, owner: Owner, services: Services) -> Response:
     """Remove the image: original, renditions, record and its share of the counters. Repeating it is safe."""
     record = _owned(services, owner, image_id, deleted_ok=True)
     now = services.clock.now()
-    # The tombstone first: a pipeline step still in flight can no longer move the record forward. Its
-    # renditions name every object to remove (the API never lists the bucket: it has no right to).
+    # The tombstone first: a pipeline step still in flight can no longer move the record forward. It names
+    # every object to remove, those a step reserved before writing them included (the API never lists the
+    # bucket: it has no right to), so a repeated DELETE finishes a purge that an earlier one left undone.
     tombstone = services.metadata.delete(image_id, at=now, retain_seconds=services.limits.deleted_retain_seconds)
-    keys = {record.original_key, *(r.key for r in record.renditions)}
+    keys = set(record.object_keys())
     if tombstone is not None:
-        keys.update(r.key for r in tombstone.renditions)
+        keys.update(tombstone.object_keys())
     for key in sorted(keys):
         services.objects.delete(key)
     if record.state is not ImageState.DELETED:

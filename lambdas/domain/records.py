@@ -150,7 +150,9 @@ class ImageRecord:
     """One image. ``version`` is managed by the stores (optimistic locking); leave it alone.
 
     ``declared_*`` come from the client when it asked to upload; ``sniffed_*``, ``size``, ``sha256`` and
-    the dimensions from the bytes that actually arrived.
+    the dimensions from the bytes that actually arrived. ``reserved_keys`` are the rendition keys a step
+    recorded before writing objects under them: a delete that comes between a step's write and its
+    commit still knows every object to remove, without listing the bucket (see :meth:`object_keys`).
     """
 
     image_id: str
@@ -176,6 +178,7 @@ class ImageRecord:
     labeler_model: str | None = None
     failure: Failure | None = None
     expires_at: datetime | None = None
+    reserved_keys: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -189,6 +192,18 @@ class ImageRecord:
     def rendition(self, name: str) -> StoredRendition | None:
         """The stored rendition called ``name``, if any."""
         return next((r for r in self.renditions if r.name == name), None)
+
+    def object_keys(self) -> frozenset[str]:
+        """Every object key this image may have in the store: its original, its renditions and the keys
+        a step reserved before writing (what a purge of the image removes)."""
+        return frozenset({self.original_key, *(r.key for r in self.renditions), *self.reserved_keys})
+
+    def reserving(self, keys: frozenset[str] | set[str]) -> ImageRecord:
+        """The same record (same state) with ``keys`` reserved as well; see ``reserved_keys``."""
+        for key in keys:
+            if not key.startswith(f"{RENDITIONS_PREFIX}{self.image_id}/"):
+                raise InvalidKeyError(f"image {self.image_id}: {key!r} is not one of its rendition keys")
+        return replace(self, reserved_keys=tuple(sorted({*self.reserved_keys, *keys})))
 
     # --- contributions to the maintained counters -------------------------------------------------
     def usage(self) -> Usage:
@@ -350,6 +365,7 @@ class ImageRecord:
                 "parked": self.failure.parked,
             },
             "expires_at": None if self.expires_at is None else timestamp(self.expires_at),
+            "reserved_keys": list(self.reserved_keys),
             "extra": dict(self.extra),
         }
 
@@ -419,6 +435,7 @@ class ImageRecord:
                 parked=bool(failure.get("parked", False)),
             ),
             expires_at=None if not expires_at else parse_timestamp(expires_at),
+            reserved_keys=tuple(data.get("reserved_keys") or ()),
             extra=dict(data.get("extra") or {}),
         )
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import shutil
 
+import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -123,3 +124,30 @@ def test_the_api_reference_draws_every_operation_from_the_openapi_document(serve
     assert loaded and all(url.startswith(server.url) for url in loaded)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "api-reference.png"))
+
+
+def test_a_delete_that_got_no_answer_is_sent_again_when_the_page_next_loads(server, api_key, browser):
+    wait = WebDriverWait(browser, 60)
+    # GIVEN a ready photo, open in the page
+    browser.get(f"{server.url}/#key={api_key}")
+    wait.until(ec.visibility_of_element_located((By.ID, "drop")))
+    browser.find_element(By.ID, "file-input").send_keys(str(CHELSEA))
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#gallery li[data-status=ready]")) == 1)
+    item = browser.find_element(By.CSS_SELECTOR, "#gallery li[data-status=ready]")
+    image_id = item.get_attribute("data-id")
+    item.click()
+    wait.until(ec.visibility_of_element_located((By.ID, "viewer")))
+    # WHEN the owner deletes it while the server is down (the DELETE gets no answer)
+    server.stop()
+    browser.find_element(By.ID, "v-delete").click()
+    wait.until(ec.alert_is_present()).accept()
+    wait.until(lambda d: d.find_element(By.ID, "message").text.startswith("Error"))
+    # AND the page is loaded again once the server is back
+    server.start()
+    browser.get(f"{server.url}/")
+    # THEN the page sent the DELETE again: nothing of the image is left
+    headers = {"x-api-key": api_key}
+    wait.until(lambda _d: httpx.get(f"{server.url}/v1/images/{image_id}", headers=headers).status_code == 404)
+    left = [p for p in (server.data_dir / "objects").rglob("*") if p.is_file() and f"/{image_id}/" in str(p)]
+    assert left == []
+    assert browser.execute_script("return localStorage.getItem('imgmgr.pendingDeletes')") is None

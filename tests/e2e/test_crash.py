@@ -6,10 +6,13 @@ import hashlib
 import json
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
 
+from imgmgr.config import DataDir
 from imgmgr.worker import Queue
+from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from tests.e2e.support import PHOTOS
 
 BATCH = [
@@ -92,4 +95,64 @@ def test_killed_server_resumes_every_image_without_duplicates(server, api_key):
     processed = Counter(e["image_id"] for e in events if e["event_type"] == "processed")
     assert processed == Counter(ids)
     assert Queue(server.data_dir / "queue.sqlite3").counts() == (0, 0, 0)
+    client.close()
+
+
+def _left_under_prefixes(data_dir, owner: str, ids: list[str]) -> list[str]:
+    """Every file still under the images' prefixes (uploads/<owner>/<id>/, renditions/<id>/)."""
+    objects = data_dir / "objects"
+    found = []
+    for image_id in ids:
+        for directory in (objects / "uploads" / owner / image_id, objects / "renditions" / image_id):
+            if directory.is_dir():
+                found += [str(path.relative_to(objects)) for path in directory.rglob("*") if path.is_file()]
+    return sorted(found)
+
+
+def test_deletes_during_processing_and_a_kill_leave_no_file_behind(server, api_key):
+    # GIVEN one worker busy with a batch of real photos, one of them compressed, with a signed URL of its original
+    server.workers = 1
+    server.start()
+    client = httpx.Client(headers={"x-api-key": api_key}, timeout=30)
+    ids = [_upload(client, server.url, name) for name in BATCH]
+    first_url = None
+    deadline = time.monotonic() + 60
+    while first_url is None and time.monotonic() < deadline:
+        for image_id in ids:
+            first_url = client.get(f"{server.url}/v1/images/{image_id}").json()["original_url"]
+            if first_url is not None:
+                first = image_id
+                break
+        else:
+            time.sleep(0.02)
+    assert first_url is not None
+    assert httpx.get(first_url).status_code == 200
+    # WHEN the owner deletes half of the images while the pipeline works on them, and the server is killed
+    # with SIGKILL right after
+    others = [image_id for image_id in ids if image_id != first]
+    for image_id in others[::2]:
+        assert client.delete(f"{server.url}/v1/images/{image_id}").status_code == 204
+    server.kill()
+    # AND the other deletes were killed right after writing their tombstones (the first thing a DELETE does)
+    store = SqliteMetadataStore(DataDir.resolve(server.data_dir).metadata)
+    for image_id in [first, *others[1::2]]:
+        store.delete(image_id, at=datetime.now(UTC))
+    store.close()
+    assert _left_under_prefixes(server.data_dir, "e2e", [first, *others[1::2]])
+    # AND the server is started again
+    server.start()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        left = _left_under_prefixes(server.data_dir, "e2e", ids)
+        if not left and Queue(server.data_dir / "queue.sqlite3").counts() == (0, 0, 0):
+            break
+        time.sleep(0.2)
+    # THEN no file of any image is left under its prefixes, and nothing is left to run
+    assert left == []
+    assert Queue(server.data_dir / "queue.sqlite3").counts() == (0, 0, 0)
+    # AND the signed URL handed out before the delete no longer serves the original
+    assert httpx.get(first_url).status_code == 404
+    # AND nothing of the batch is listed or counted
+    assert client.get(f"{server.url}/v1/images").json()["items"] == []
+    assert client.get(f"{server.url}/v1/stats").json() == {"images": 0, "bytes_stored": 0, "bytes_saved": 0}
     client.close()

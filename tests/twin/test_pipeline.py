@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -99,6 +100,33 @@ def test_deleting_an_image_removes_its_original_renditions_and_records(twin: Twi
     again = declare(twin, data)
     assert again.status == 201, again.text
     assert again.json()["image"]["id"] != uploaded["id"] and again.json()["upload"] is not None
+
+
+def test_a_retried_step_that_meets_a_tombstone_purges_under_its_own_role(twin: TwinSession) -> None:
+    # GIVEN a ready image, the events its compress and thumbnail ran on, and a rendition no record names
+    # (a thumbnail run killed between its write and its commit, whose retry is due)
+    uploaded = upload(twin, photo(7))
+    image_id = uploaded["id"]
+    runs = {i.function: i.event for i in twin.twin.invocations if image_id in json.dumps(i.event)}
+    bucket = twin.outputs["bucket_name"]
+    s3 = twin.twin.admin("s3")
+    s3.put_object(Bucket=bucket, Key=f"renditions/{image_id}/thumb-4096.jpg", Body=b"written by a killed run")
+    # AND the owner deletes the image (the API removes what the record names: it cannot list the bucket)
+    response = twin.api.request("DELETE", f"/v1/images/{image_id}", api_key=twin.api_key)
+    assert response.status == 204, (response.text, twin.errors())
+    assert _keys(twin, f"renditions/{image_id}/") == [f"renditions/{image_id}/thumb-4096.jpg"]
+    # WHEN Lambda retries the killed thumbnail run THEN it purges the image's renditions with its own role
+    retried = twin.twin.invoke("imgmgr-thumbnail", runs["imgmgr-thumbnail"])
+    assert retried.error is None, retried.error
+    assert retried.result["images"][0]["outcome"] == "skipped"
+    assert _keys(twin, f"renditions/{image_id}/") == []
+    # AND WHEN S3 delivers the original's event again after its bytes came back (a late or repeated POST)
+    (original,) = {record["s3"]["object"]["key"] for record in runs["imgmgr-compress"]["Records"]}
+    s3.put_object(Bucket=bucket, Key=unquote_plus(original), Body=photo(7))
+    again = twin.twin.invoke("imgmgr-compress", runs["imgmgr-compress"])
+    # THEN compress removes it with its own role: nothing of the image is left
+    assert again.error is None, again.error
+    assert [key for key in _keys(twin, "uploads/") if f"/{image_id}/" in key] == []
 
 
 def test_a_file_that_is_not_an_image_fails_with_its_code_and_nothing_derived(twin: TwinSession) -> None:

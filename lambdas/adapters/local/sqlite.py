@@ -2,7 +2,9 @@
 
 Tables: ``images`` (one row per record, the record as JSON plus the indexed columns), ``image_terms``
 (the categories and labels a ready image is listed under), ``category_counts`` and ``usage`` (the
-maintained counters; scope ``*`` is everyone). The database runs in WAL mode; every write is one
+maintained counters; scope ``*`` is everyone), ``purges`` (the tombstones whose objects are known to be
+gone). Beyond the port, the store serves the local janitor (``imgmgr.janitor``): the tombstones still to
+purge, and the records due to expire, which it removes as DynamoDB's TTL does. The database runs in WAL mode; every write is one
 ``BEGIN IMMEDIATE`` transaction that checks the version it read, so concurrent workers and a killed
 process leave it consistent. Each thread gets its own connection.
 
@@ -29,7 +31,14 @@ from pathlib import Path
 
 from lambdas.domain.errors import ContentExistsError, InvalidQueryError, RecordExistsError, StaleRecordError
 from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
-from lambdas.domain.records import ImageRecord, Usage, check_transition, counter_changes, timestamp
+from lambdas.domain.records import (
+    EXPIRING_STATES,
+    ImageRecord,
+    Usage,
+    check_transition,
+    counter_changes,
+    timestamp,
+)
 from lambdas.domain.states import ImageState
 
 ALL_SCOPE = "*"
@@ -47,6 +56,11 @@ CREATE TABLE IF NOT EXISTS images (
 CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, created_at, image_id);
 CREATE INDEX IF NOT EXISTS images_by_owner_state ON images (owner, state, created_at, image_id);
 DROP INDEX IF EXISTS images_by_hash;
+CREATE INDEX IF NOT EXISTS images_by_state ON images (state);
+CREATE TABLE IF NOT EXISTS purges (
+    image_id  TEXT PRIMARY KEY,
+    purged_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS image_terms (
     image_id   TEXT NOT NULL,
     kind       TEXT NOT NULL,
@@ -227,6 +241,71 @@ class SqliteMetadataStore:
                 "INSERT OR REPLACE INTO image_terms (image_id, kind, term, owner, created_at) VALUES (?, ?, ?, ?, ?)",
                 (new.image_id, kind, term, new.owner, timestamp(new.created_at)),
             )
+
+    # --- the janitor's reads and writes (not in the port: DynamoDB's TTL and the steps do this in AWS) --
+    def unpurged_tombstones(self, *, after: ImageRecord | None = None, limit: int = 100) -> list[ImageRecord]:
+        """Up to ``limit`` tombstones whose purge is not recorded as complete, oldest deletion first, from
+        the one after ``after`` (the last of the previous page)."""
+        start = ("", "") if after is None else (timestamp(after.updated_at), after.image_id)
+        rows = (
+            self._db()
+            .execute(
+                "SELECT doc FROM images WHERE state = ? AND image_id NOT IN (SELECT image_id FROM purges)"
+                " AND (json_extract(doc, '$.updated_at'), image_id) > (?, ?)"
+                " ORDER BY json_extract(doc, '$.updated_at'), image_id LIMIT ?",
+                (ImageState.DELETED.value, *start, limit),
+            )
+            .fetchall()
+        )
+        return [ImageRecord.from_dict(json.loads(row[0])) for row in rows]
+
+    def record_purged(self, image_id: str, *, at: datetime) -> None:
+        """Record that no object of the deleted image ``image_id`` is left (a repeat keeps the first time)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO purges (image_id, purged_at) VALUES (?, ?) ON CONFLICT (image_id) DO NOTHING",
+                (image_id, timestamp(at)),
+            )
+
+    def expired(self, now: datetime, *, after: ImageRecord | None = None, limit: int = 100) -> list[ImageRecord]:
+        """Up to ``limit`` records whose ``expires_at`` has passed at ``now``, soonest first, from the one
+        after ``after``: abandoned uploads, and tombstones whose purge is recorded (one still to purge
+        stays, or nothing would remember its objects)."""
+        start = ("", "") if after is None or after.expires_at is None else (timestamp(after.expires_at), after.image_id)
+        rows = (
+            self._db()
+            .execute(
+                "SELECT doc FROM images WHERE state IN (?, ?) AND json_extract(doc, '$.expires_at') <= ?"
+                " AND (state != ? OR image_id IN (SELECT image_id FROM purges))"
+                " AND (json_extract(doc, '$.expires_at'), image_id) > (?, ?)"
+                " ORDER BY json_extract(doc, '$.expires_at'), image_id LIMIT ?",
+                (
+                    ImageState.AWAITING_UPLOAD.value,
+                    ImageState.DELETED.value,
+                    timestamp(now),
+                    ImageState.DELETED.value,
+                    *start,
+                    limit,
+                ),
+            )
+            .fetchall()
+        )
+        return [ImageRecord.from_dict(json.loads(row[0])) for row in rows]
+
+    def expire(self, record: ImageRecord) -> bool:
+        """Remove an expired record as TTL does (it counts nowhere); whether it was removed. A record that
+        changed since it was read (an upload that arrived meanwhile) is kept."""
+        if record.state not in EXPIRING_STATES or record.expires_at is None:
+            raise ValueError(f"image {record.image_id}: a {record.state} record without an expiry never expires")
+        with self._write() as db:
+            removed = db.execute(
+                "DELETE FROM images WHERE image_id = ? AND version = ? AND state = ?",
+                (record.image_id, record.version, record.state.value),
+            ).rowcount
+            if removed:
+                db.execute("DELETE FROM image_terms WHERE image_id = ?", (record.image_id,))
+                db.execute("DELETE FROM purges WHERE image_id = ?", (record.image_id,))
+        return removed == 1
 
     # --- reads ----------------------------------------------------------------------------------------
     def query(self, query: ImageQuery) -> Page:

@@ -3,6 +3,7 @@
 "use strict";
 
 const KEY_STORAGE = "imgmgr.apiKey";
+const DELETES_STORAGE = "imgmgr.pendingDeletes";
 const FINAL = new Set(["ready", "failed", "deleted"]);
 const $ = (id) => document.getElementById(id);
 
@@ -68,6 +69,7 @@ async function useKey(key) {
   try {
     const totals = await api("GET", "v1/stats");
     localStorage.setItem(KEY_STORAGE, state.key);
+    await resendPendingDeletes();
     $("key-input").value = "";
     $("key-input").hidden = true;
     $("key-label").hidden = true;
@@ -286,11 +288,54 @@ async function openImage(id) {
   if (!$("viewer").open) $("viewer").showModal();
 }
 
+// A DELETE whose answer never came (the server or its function died, the network dropped) is sent again
+// when the page next loads: the image is already gone from every listing, so nothing else on the page could
+// repeat it, and a repeated DELETE removes whatever the first one left (its tombstone names every object).
+function pendingDeletes() {
+  try {
+    const ids = JSON.parse(localStorage.getItem(DELETES_STORAGE) || "[]");
+    return Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function setPendingDeletes(ids) {
+  if (ids.length) localStorage.setItem(DELETES_STORAGE, JSON.stringify(ids));
+  else localStorage.removeItem(DELETES_STORAGE);
+}
+
+// Answers that a repeat could change: the key (401, 403), a timeout (408), throttling (429).
+const RETRIED_REFUSALS = new Set([401, 403, 408, 429]);
+
+async function deleteImage(id) {
+  setPendingDeletes([...new Set([...pendingDeletes(), id])]);
+  try {
+    await api("DELETE", "v1/images/" + encodeURIComponent(id));
+  } catch (error) {
+    // A server error or no answer: kept for the next load. Any other refusal (404: nothing of it is left
+    // for this key) would be answered again.
+    const final = error instanceof ApiError && error.status < 500 && !RETRIED_REFUSALS.has(error.status);
+    if (!final) throw error;
+  }
+  setPendingDeletes(pendingDeletes().filter((pending) => pending !== id));
+}
+
+async function resendPendingDeletes() {
+  for (const id of pendingDeletes()) {
+    try {
+      await deleteImage(id);
+    } catch (error) {
+      say(`A delete is still pending (sent again on the next load): ${error.message}`);
+    }
+  }
+}
+
 async function deleteCurrent() {
   const image = state.current;
   if (!image || !confirm(`Delete ${image.filename}? The original and every rendition are removed.`)) return;
   try {
-    await api("DELETE", "v1/images/" + encodeURIComponent(image.id));
+    await deleteImage(image.id);
     $("viewer").close();
     say(`Deleted ${image.filename}`);
     await loadGallery(true);

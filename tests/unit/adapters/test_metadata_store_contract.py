@@ -402,6 +402,20 @@ def test_delete_is_idempotent(metadata_store):
     assert metadata_store.category_counts("alice") == {}
 
 
+def test_keys_reserved_in_the_same_state_are_kept_by_the_tombstone(metadata_store):
+    # GIVEN a compressed image whose thumbnail keys a step reserved (a write that keeps the state)
+    compressed = _advance_to(metadata_store, metadata_store.create(_awaiting("img-1")), ImageState.COMPRESSED)
+    key = rendition_key("img-1", "thumb-256", "jpeg")
+    reserved = metadata_store.transition(compressed, compressed.reserving({key}))
+    # WHEN the image is deleted (and deleted again)
+    metadata_store.delete("img-1", at=T0)
+    again = metadata_store.delete("img-1", at=T0)
+    # THEN the stored tombstone still names the reserved key, beside the original and the rendition
+    assert (reserved.state, reserved.version) == (ImageState.COMPRESSED, compressed.version + 1)
+    assert again.object_keys() == {compressed.original_key, rendition_key("img-1", "compressed", "jpeg"), key}
+    assert metadata_store.get("img-1") == again
+
+
 def test_delete_of_an_unknown_image_is_none(metadata_store):
     assert metadata_store.delete("nope", at=T0) is None
 

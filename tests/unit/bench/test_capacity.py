@@ -32,14 +32,15 @@ def test_the_life_of_an_image_is_recorded_step_by_step(recorded_life: tuple[Reco
     # GIVEN the requests of one image from the API's create to ready (tests/unit/conftest.py)
     operations = [(entry.step, entry.operation) for entry in recorded_life]
     # THEN the API checks the hash then creates; each step reads the record and moves it; categorize
-    # puts its terms first
+    # puts its terms first; compress records the upload, reserves its rendition's key (so that a tombstone
+    # names it), then moves the record
     assert operations[:2] == [("api", "Query"), ("api", "TransactWriteItems")]
     assert [op for step, op in operations if step == "categorize"] == [
         "GetItem",
         "BatchWriteItem",
         "TransactWriteItems",
     ]
-    assert [op for step, op in operations if step == "compress"].count("TransactWriteItems") == 2
+    assert [op for step, op in operations if step == "compress"].count("TransactWriteItems") == 3
 
 
 def test_each_term_costs_one_unit_on_the_table_and_on_two_indexes(recorded_life: tuple[Recorded, ...]) -> None:

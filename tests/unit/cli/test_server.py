@@ -84,6 +84,23 @@ def test_queueing_arrived_uploads_keeps_rows_already_in_the_queue(tmp_path):
     assert runtime.queue.counts().dead == 1
 
 
+def test_a_delete_killed_after_its_tombstone_is_finished_by_the_next_server(tmp_path):
+    # GIVEN a stored original and a rendition no record names, and a DELETE killed after its tombstone
+    data = DataDir.resolve(tmp_path / "data")
+    killed = build_runtime(data, workers=1, labeler=FakeLabeler())
+    image_id, key = _declare_and_store(killed)
+    ports = killed.pipeline.ports
+    ports.objects.put(f"renditions/{image_id}/compressed.jpg", b"written", content_type="image/jpeg")
+    ports.metadata.delete(image_id, at=ports.clock.now())
+    # WHEN the next server starts
+    runtime = build_runtime(data, workers=1, labeler=FakeLabeler())
+    runtime.start()
+    runtime.stop()
+    # THEN nothing of the image is left under its prefixes
+    assert ports.objects.head(key) is None
+    assert list(ports.objects.list(f"renditions/{image_id}/")) == []
+
+
 def test_the_allowed_hosts_are_loopback_the_bound_address_and_the_machine_when_binding_everything():
     assert allowed_hosts("127.0.0.1") == ("127.0.0.1", "localhost", "::1")
     assert allowed_hosts("192.0.2.10", ("Photos.LAN",)) == ("127.0.0.1", "localhost", "::1", "photos.lan", "192.0.2.10")

@@ -167,6 +167,25 @@ def test_the_persistence_form_round_trips():
     assert ImageRecord.from_dict(failed.to_dict()) == failed
 
 
+def test_a_tombstone_names_every_key_reserved_before_a_write():
+    # GIVEN a compressed image whose thumbnail keys were reserved, then deleted
+    reserved = _compressed().reserving({"renditions/img-1/thumb-256.jpg"})
+    tombstone = reserved.deleted(at=T0, expires_at=T0 + timedelta(days=7))
+    # THEN its object keys are the original, the committed rendition and the reserved key, also when stored
+    assert reserved.state is ImageState.COMPRESSED
+    assert tombstone.object_keys() == {
+        "uploads/alice/img-1/cat.jpg",
+        "renditions/img-1/compressed.jpg",
+        "renditions/img-1/thumb-256.jpg",
+    }
+    assert ImageRecord.from_dict(tombstone.to_dict()) == tombstone
+
+
+def test_only_the_images_own_rendition_keys_may_be_reserved():
+    with pytest.raises(InvalidKeyError, match="not one of its rendition keys"):
+        _uploaded().reserving({"renditions/img-2/compressed.jpg"})
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
