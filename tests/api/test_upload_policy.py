@@ -166,3 +166,38 @@ def test_an_image_deleted_while_its_bytes_arrive_keeps_no_original(client, runti
     assert (response.status_code, response.json()["code"]) == (409, "Upload.NotAwaited")
     assert _stored(runtime) == []
     assert runtime.queue.lease() is None
+
+
+def test_a_form_whose_file_precedes_the_policy_is_refused(client, runtime, target):
+    # GIVEN the file part first and the signed fields after it (S3 requires the file to be the last field)
+    boundary = "b0undary"
+    parts = [
+        ("file", CHELSEA.read_bytes(), '; filename="a.png"'),
+        *((n, v.encode(), "") for n, v in target["fields"].items()),
+    ]
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n'.encode() + value + b"\r\n"
+            for name, value, extra in parts
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    # WHEN posting it THEN it is refused as unsigned (nothing signed came before the file) and nothing is stored
+    response = client.post(
+        target["url"], content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.SignatureMissing")
+    assert _stored(runtime) == []
+
+
+def test_a_body_that_is_not_a_form_is_refused(client, runtime, target):
+    response = client.post(target["url"], content=b"x" * 100, headers={"content-type": "application/octet-stream"})
+    assert (response.status_code, response.json()["code"]) == (400, "Upload.FormInvalid")
+    assert _stored(runtime) == []
+
+
+def test_a_form_without_file_is_refused(client, runtime, target):
+    # GIVEN the signed fields and a part under another name than "file"
+    response = client.post(target["url"], data=target["fields"], files={"image": ("a.png", b"\x89PNG")})
+    assert (response.status_code, response.json()["code"]) == (400, "Upload.FileMissing")
+    assert _stored(runtime) == []
