@@ -170,8 +170,8 @@ def build_runtime(
     metadata = SqliteMetadataStore(data.metadata)
     events = JsonlEventSink(data.events)
     clock = SystemClock()
-    presigner = LocalPresigner(secret)
     keys = KeyStore(data.keys)
+    presigner = LocalPresigner(secret, credential_live=keys.is_live)
     queue = Queue(data.queue)
     pipeline = LocalPipeline(
         objects=objects, metadata=metadata, events=events, clock=clock, models_dir=data.models, labeler=labeler

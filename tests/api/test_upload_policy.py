@@ -201,3 +201,47 @@ def test_a_form_without_file_is_refused(client, runtime, target):
     response = client.post(target["url"], data=target["fields"], files={"image": ("a.png", b"\x89PNG")})
     assert (response.status_code, response.json()["code"]) == (400, "Upload.FileMissing")
     assert _stored(runtime) == []
+
+
+def _key_id(runtime, headers) -> str:
+    record = runtime.keys.identify(headers["x-api-key"])
+    assert record is not None
+    return record.key_id
+
+
+def test_a_policy_issued_to_a_key_revoked_since_is_refused(client, runtime, alice, target):
+    # GIVEN a policy issued to alice's key, which is then revoked
+    runtime.keys.revoke(_key_id(runtime, alice))
+    # WHEN the still-unexpired policy is used THEN 403 and nothing is stored
+    response = send(client, target, CHELSEA.read_bytes())
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.CredentialRevoked")
+    assert _stored(runtime) == []
+
+
+def test_revoking_another_key_of_the_same_owner_leaves_the_policy_valid(client, runtime, alice, target):
+    # GIVEN a second key of alice's, revoked after the policy was issued to the first
+    _other, record = runtime.keys.create("alice")
+    runtime.keys.revoke(record.key_id)
+    # WHEN the policy is used THEN the upload is stored: the policy is bound to the key that asked for it
+    assert send(client, target, CHELSEA.read_bytes()).status_code == 204
+    assert _stored(runtime) == [target["fields"]["key"]]
+
+
+def test_a_policy_names_the_key_it_was_issued_to_and_cannot_be_moved_to_another(client, runtime, alice, target):
+    # GIVEN the policy's credential field, which is alice's key id
+    assert target["fields"]["x-imgmgr-credential"] == _key_id(runtime, alice)
+    # WHEN the form names another key (a live one) THEN the signed policy refuses it
+    _other, record = runtime.keys.create("alice")
+    fields = target["fields"] | {"x-imgmgr-credential": record.key_id}
+    response = send(client, target, CHELSEA.read_bytes(), fields=fields)
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.PolicyMismatch")
+    assert _stored(runtime) == []
+
+
+def test_a_policy_bound_to_no_key_is_refused_by_a_host_that_binds_them(runtime):
+    # GIVEN a policy signed with the server's secret but naming no key
+    bound = LocalPresigner(runtime.data.secret(), credential_live=runtime.keys.is_live)
+    post = bound.presign_post("uploads/a/b/c.png", content_type="image/png", max_bytes=10, expires_in=60, base_url="/")
+    # WHEN it is checked THEN it is refused: no key to check
+    with pytest.raises(PolicyError, match="names no API key"):
+        bound.check_post(post.fields, 5)
