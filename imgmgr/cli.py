@@ -93,7 +93,10 @@ def serve(
         float, typer.Option(min=0.1, max=3600, help="Seconds a connection may stay open without a request.")
     ] = 5.0,
     max_connections: Annotated[
-        int, typer.Option(min=1, help="Connections open at once; one more is answered 503 and closed.")
+        int,
+        typer.Option(
+            min=1, help="Connections open at once; one more closes the longest idle or half-sent one (503 if none)."
+        ),
     ] = 256,
     max_upload_bytes: Annotated[
         int, typer.Option(min=1, help="Largest original a client may upload, in bytes (413 above).")

@@ -14,7 +14,9 @@ server bound beyond localhost, a few thousand of them exhaust its descriptors.
 - while the app waits for the body, a pause longer than ``body_timeout`` ends the request (408, or a
   plain close once a response has started); time the server itself stops reading (flow control) does not
   count against the client;
-- at most ``max_connections`` are open at once: one more is closed as soon as it is accepted (503);
+- at most ``max_connections`` are open at once: one more takes the place of the connection that has waited
+  longest for a request (idle, or still sending its head), or, when every one is being served, is answered
+  503 and closed;
 - a response sent before its request's body has arrived (a refusal) closes the connection after a short
   linger, instead of uvicorn's reading and discarding the rest of the body, however long it is.
 """
@@ -49,7 +51,8 @@ class ConnectionLimits:
     Default: 5 (uvicorn's keep-alive timeout)."""
 
     max_connections: int = 256
-    """Connections open at once; one more is answered 503 and closed. Default: 256."""
+    """Connections open at once; one more closes the one that has waited longest for a request, or is
+    answered 503 when all are being served. Default: 256."""
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "idle_timeout"):
@@ -95,6 +98,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._awaiting_body = False
         self._lingering = False
+        self._waiting_since = 0.0
 
     # --- timers ---------------------------------------------------------------------------------------
     def _arm(self, delay: float, callback: Any) -> None:
@@ -141,12 +145,37 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.flow = _WatchedFlow(transport, self._body_progress)
-        if len(self.connections) > self.limits.max_connections:
+        self._waiting_since = self.loop.time()
+        if len(self.connections) > self.limits.max_connections and not self._evict_one():
             self.logger.warning("refusing a connection: %d are open", len(self.connections) - 1)
             self._refuse(_problem(503, "Service Unavailable", "Server.Busy", "too many connections are open"))
             return
         # uvicorn arms its keep-alive timer only after a response: a connection that never sends is idle too.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def _waiting_for_request(self) -> bool:
+        """Idle, or part way through a request's head: no request of this connection is being served."""
+        return not self._awaiting_body and (self.cycle is None or self.cycle.response_complete)
+
+    def _evict_one(self) -> bool:
+        """Close the connection that has waited longest for a request (idle or sending its head), to make room
+        for this one; whether there was one. Clients mid-request keep theirs."""
+        waiting = [
+            other
+            for other in self.connections
+            if other is not self
+            and isinstance(other, GuardedHttpToolsProtocol)
+            and not other.transport.is_closing()
+            and other._waiting_for_request()
+        ]
+        if not waiting:
+            return False
+        oldest = min(waiting, key=lambda other: other._waiting_since)
+        oldest._disarm()
+        oldest.transport.close()
+        # Closed now, but it leaves ``connections`` only when the loop reports the loss.
+        self.connections.discard(oldest)
+        return True
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -194,6 +223,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self.transport.write_eof()
             self._arm(LINGER_SECONDS, self.transport.close)
             return
+        self._waiting_since = self.loop.time()
         super().on_response_complete()
 
 

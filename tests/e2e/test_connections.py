@@ -20,9 +20,22 @@ MAX_CONNECTIONS = 40
 SLACK = 3.0
 
 
-@pytest.fixture
-def guarded(tmp_path):
-    data_dir = tmp_path / "data"
+class Guarded(Server):
+    """The server of this module, with what it holds at rest."""
+
+    at_rest = 0
+
+    def settle(self, timeout: float = SLACK) -> None:
+        """Wait until the connections of earlier tests are gone."""
+        deadline = time.monotonic() + timeout
+        while self.open_descriptors() > self.at_rest and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def server_of_module(tmp_path_factory):
+    root = tmp_path_factory.mktemp("connections")
+    data_dir = root / "data"
     data_dir.mkdir()
     options = (
         f"--header-timeout={HEADER_TIMEOUT}",
@@ -30,11 +43,21 @@ def guarded(tmp_path):
         f"--idle-timeout={IDLE_TIMEOUT}",
         f"--max-connections={MAX_CONNECTIONS}",
     )
-    server = Server(data_dir, tmp_path / "serve.log", workers=1, options=options)
+    server = Guarded(data_dir, root / "serve.log", workers=1, options=options)
     try:
-        yield server.start()
+        server.start()
+        time.sleep(0.5)
+        server.at_rest = server.open_descriptors()
+        yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+def guarded(server_of_module):
+    # One server for the module (starting one takes seconds); each test starts from its state at rest.
+    server_of_module.settle()
+    return server_of_module
 
 
 def _connect(server: Server) -> socket.socket:
@@ -113,7 +136,7 @@ def test_a_body_that_keeps_arriving_is_not_cut_by_the_body_timeout(guarded):
 
 def test_many_half_sent_requests_hold_a_bounded_number_of_descriptors_and_are_closed(guarded):
     # GIVEN the server's descriptors at rest
-    at_rest = guarded.open_descriptors()
+    at_rest = guarded.at_rest
     # WHEN five times the connection cap of clients each send half a request and wait
     sockets = []
     try:
@@ -122,25 +145,48 @@ def test_many_half_sent_requests_hold_a_bounded_number_of_descriptors_and_are_cl
             sock.sendall(b"POST /v1/uploads HTTP/1.1\r\nHost: localhost\r\nContent-Le")
             sockets.append(sock)
         time.sleep(0.3)
-        # THEN the server holds at most the cap of them (one more is answered 503 and closed at once)
+        # THEN the server holds at most the cap of them (each newcomer takes the place of the oldest)
         held = guarded.open_descriptors() - at_rest
         assert held <= MAX_CONNECTIONS + 2
-        # AND after the header timeout it holds none of them, and serves again
+        # AND a real request is still served meanwhile
+        assert httpx.get(f"{guarded.url}/v1/health", timeout=5).status_code == 200
+        # AND after the header timeout it holds none of them
         deadline = time.monotonic() + HEADER_TIMEOUT + SLACK
         while guarded.open_descriptors() > at_rest and time.monotonic() < deadline:
             time.sleep(0.1)
         assert guarded.open_descriptors() <= at_rest
-        assert httpx.get(f"{guarded.url}/v1/health", timeout=5).status_code == 200
     finally:
         for sock in sockets:
             sock.close()
 
 
-def test_a_connection_over_the_cap_is_answered_503(guarded):
+def test_at_the_cap_a_newcomer_takes_the_place_of_the_longest_idle_connection(guarded):
     sockets = [_connect(guarded) for _ in range(MAX_CONNECTIONS)]
     try:
         time.sleep(0.3)
-        # GIVEN the cap reached WHEN one more client connects THEN it is told the server is busy and closed
+        # GIVEN the cap reached by idle connections WHEN one more client asks THEN it is served
+        assert httpx.get(f"{guarded.url}/v1/health", timeout=5).status_code == 200
+        # AND the first idle connection is the one that was closed
+        received, waited = _read_until_closed(sockets[0], SLACK)
+        assert (received, waited < IDLE_TIMEOUT) == (b"", True)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_at_the_cap_of_requests_being_served_a_newcomer_is_answered_503(guarded):
+    # GIVEN the cap reached by requests whose bodies are arriving (each sent within the body timeout)
+    head = (
+        b"POST /v1/uploads HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
+    )
+    sockets = []
+    try:
+        for _ in range(MAX_CONNECTIONS):
+            sock = _connect(guarded)
+            sock.sendall(head + b"{")
+            sockets.append(sock)
+        time.sleep(0.3)
+        # WHEN one more client connects THEN it is told the server is busy and closed; none is cut
         with _connect(guarded) as extra:
             received, _ = _read_until_closed(extra, SLACK)
         assert received.startswith(b"HTTP/1.1 503 ")
