@@ -15,8 +15,8 @@ server bound beyond localhost, a few thousand of them exhaust its descriptors.
   plain close once a response has started); time the server itself stops reading (flow control) does not
   count against the client;
 - at most ``max_connections`` are open at once: one more takes the place of the connection that has waited
-  longest for a request (idle, or still sending its head), or, when every one is being served, is answered
-  503 and closed;
+  longest for a request (idle, or still sending its head), else of the one whose body has stalled longest
+  (for a second or more), or, when every one is being served, is answered 503 and closed;
 - a response sent before its request's body has arrived (a refusal) closes the connection after a short
   linger, instead of uvicorn's reading and discarding the rest of the body, however long it is.
 """
@@ -31,6 +31,9 @@ from typing import Any
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+#: Seconds without a body byte (at most half the body timeout) after which, at the connection cap, a request
+#: may lose its connection to a newcomer (a client that is sending has sent something much more recently).
+STALLED_SECONDS = 1.0
 #: Seconds a refused request's connection still reads (and drops) what the client is sending, so that the
 #: client sees the answer rather than a reset, before it is closed.
 LINGER_SECONDS = 1.0
@@ -51,8 +54,8 @@ class ConnectionLimits:
     Default: 5 (uvicorn's keep-alive timeout)."""
 
     max_connections: int = 256
-    """Connections open at once; one more closes the one that has waited longest for a request, or is
-    answered 503 when all are being served. Default: 256."""
+    """Connections open at once; one more closes the one that has waited longest for a request (or whose
+    body has stalled longest), or is answered 503 when all are being served. Default: 256."""
 
     def __post_init__(self) -> None:
         for name in ("header_timeout", "body_timeout", "idle_timeout"):
@@ -139,6 +142,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _body_progress(self) -> None:
         if self._awaiting_body:
+            self._waiting_since = self.loop.time()
             self._arm(self.limits.body_timeout, self._body_timed_out)
 
     # --- connection -----------------------------------------------------------------------------------
@@ -157,20 +161,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         """Idle, or part way through a request's head: no request of this connection is being served."""
         return not self._awaiting_body and (self.cycle is None or self.cycle.response_complete)
 
+    def _stalled_body(self, now: float) -> bool:
+        """Waiting for a body that has sent nothing for ``STALLED_SECONDS`` (or half the body timeout) while the
+        server was reading."""
+        stalled = min(STALLED_SECONDS, self.limits.body_timeout / 2)
+        return self._awaiting_body and not self.flow.read_paused and now - self._waiting_since >= stalled
+
     def _evict_one(self) -> bool:
-        """Close the connection that has waited longest for a request (idle or sending its head), to make room
-        for this one; whether there was one. Clients mid-request keep theirs."""
-        waiting = [
+        """Make room for this connection by closing another: the one that has waited longest for a request
+        (idle or sending its head), else the one whose body has been stalled longest; whether there was one.
+        A request whose body is arriving, or that is being answered, keeps its connection."""
+        now = self.loop.time()
+        others = [
             other
             for other in self.connections
-            if other is not self
-            and isinstance(other, GuardedHttpToolsProtocol)
-            and not other.transport.is_closing()
-            and other._waiting_for_request()
+            if other is not self and isinstance(other, GuardedHttpToolsProtocol) and not other.transport.is_closing()
         ]
-        if not waiting:
+        candidates = [other for other in others if other._waiting_for_request()]
+        candidates = candidates or [other for other in others if other._stalled_body(now)]
+        if not candidates:
             return False
-        oldest = min(waiting, key=lambda other: other._waiting_since)
+        oldest = min(candidates, key=lambda other: other._waiting_since)
+        self.logger.info("closing the connection that waited longest to make room for a new one")
         oldest._disarm()
         oldest.transport.close()
         # Closed now, but it leaves ``connections`` only when the loop reports the loss.
@@ -201,7 +213,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         if self.cycle is not None and self.cycle.more_body and not self.transport.is_closing():
             self._awaiting_body = True
-            self._arm(self.limits.body_timeout, self._body_timed_out)
+            self._body_progress()
 
     def on_body(self, body: bytes) -> None:
         super().on_body(body)

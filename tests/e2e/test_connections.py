@@ -13,7 +13,7 @@ from tests.e2e.support import Server
 
 #: Short limits, so that each test takes a few seconds; the defaults are in ``imgmgr serve --help``.
 HEADER_TIMEOUT = 1.0
-BODY_TIMEOUT = 1.0
+BODY_TIMEOUT = 2.0
 IDLE_TIMEOUT = 1.0
 MAX_CONNECTIONS = 40
 #: How long past a timeout the server may take to act on it (two shared cores, a loaded machine).
@@ -174,23 +174,46 @@ def test_at_the_cap_a_newcomer_takes_the_place_of_the_longest_idle_connection(gu
             sock.close()
 
 
-def test_at_the_cap_of_requests_being_served_a_newcomer_is_answered_503(guarded):
-    # GIVEN the cap reached by requests whose bodies are arriving (each sent within the body timeout)
+def _bodies_arriving(server: Server, count: int) -> list[socket.socket]:
+    """``count`` connections whose POST bodies have begun (one byte of 1,000 each)."""
     head = (
-        b"POST /v1/uploads HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
+        b"POST /v1/uploads HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n"
     )
     sockets = []
+    for _ in range(count):
+        sock = _connect(server)
+        sock.sendall(head + b"{")
+        sockets.append(sock)
+    return sockets
+
+
+def test_at_the_cap_of_bodies_arriving_a_newcomer_is_answered_503(guarded):
+    sockets = _bodies_arriving(guarded, MAX_CONNECTIONS)
     try:
-        for _ in range(MAX_CONNECTIONS):
-            sock = _connect(guarded)
-            sock.sendall(head + b"{")
-            sockets.append(sock)
-        time.sleep(0.3)
+        # GIVEN the cap reached by requests whose bodies are arriving (each has just sent a byte)
+        for sock in sockets:
+            sock.sendall(b" ")
         # WHEN one more client connects THEN it is told the server is busy and closed; none is cut
         with _connect(guarded) as extra:
             received, _ = _read_until_closed(extra, SLACK)
         assert received.startswith(b"HTTP/1.1 503 ")
         assert b"Server.Busy" in received
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_at_the_cap_of_stalled_bodies_a_newcomer_takes_the_place_of_the_longest_stalled(guarded):
+    sockets = _bodies_arriving(guarded, MAX_CONNECTIONS)
+    try:
+        # GIVEN the cap reached by requests whose bodies have stalled for over half the body timeout
+        time.sleep(BODY_TIMEOUT * 0.65)
+        # WHEN one more client asks THEN it is served
+        assert httpx.get(f"{guarded.url}/v1/health", timeout=5).status_code == 200
+        # AND the first stalled request lost its connection (closed at once, not timed out with a 408)
+        received, _ = _read_until_closed(sockets[0], SLACK)
+        assert received == b""
     finally:
         for sock in sockets:
             sock.close()
