@@ -19,6 +19,9 @@ server bound beyond localhost, a few thousand of them exhaust its descriptors.
   (for a second or more), or, when every one is being served, is answered 503 and closed;
 - a response sent before its request's body has arrived (a refusal) closes the connection after a short
   linger, instead of uvicorn's reading and discarding the rest of the body, however long it is.
+
+Each of these is logged at debug level only: under a flood, a line per connection would cost more than
+the connection.
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _header_timed_out(self) -> None:
         self._guard = None
-        self.logger.info("closing a connection whose request headers took over %s s", self.limits.header_timeout)
+        self.logger.debug("closing a connection whose request headers took over %s s", self.limits.header_timeout)
         if self.cycle is not None and not self.cycle.response_complete:
             # A pipelined request's head: an answer now would cut into the response being sent.
             self.transport.close()
@@ -134,7 +137,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             # The server is not reading: the client cannot send, so its time has not started.
             self._arm(self.limits.body_timeout, self._body_timed_out)
             return
-        self.logger.info("closing a connection whose request body paused for over %s s", self.limits.body_timeout)
+        self.logger.debug("closing a connection whose request body paused for over %s s", self.limits.body_timeout)
         if self.cycle is not None and not self.cycle.response_started:
             self._refuse(_problem(408, "Request Timeout", "Request.Timeout", "the request body stopped arriving"))
         elif not self.transport.is_closing():
@@ -151,7 +154,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.flow = _WatchedFlow(transport, self._body_progress)
         self._waiting_since = self.loop.time()
         if len(self.connections) > self.limits.max_connections and not self._evict_one():
-            self.logger.warning("refusing a connection: %d are open", len(self.connections) - 1)
+            self.logger.debug("refusing a connection: %d are open", len(self.connections) - 1)
             self._refuse(_problem(503, "Service Unavailable", "Server.Busy", "too many connections are open"))
             return
         # uvicorn arms its keep-alive timer only after a response: a connection that never sends is idle too.
@@ -182,7 +185,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not candidates:
             return False
         oldest = min(candidates, key=lambda other: other._waiting_since)
-        self.logger.info("closing the connection that waited longest to make room for a new one")
+        self.logger.debug("closing the connection that waited longest to make room for a new one")
         oldest._disarm()
         oldest.transport.close()
         # Closed now, but it leaves ``connections`` only when the loop reports the loss.
