@@ -166,7 +166,7 @@ def keys_list(data_dir: DataDirOption = None) -> None:
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id (see keys list).")], data_dir: DataDirOption = None
 ) -> None:
-    """Revoke a key: the server refuses it from the next request on."""
+    """Revoke a key: the server refuses it from the next request on, and the uploads it was handed."""
     from imgmgr.config import DataDir
     from imgmgr.keys import KeyStore, KeyStoreError
 
