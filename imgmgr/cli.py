@@ -80,15 +80,52 @@ def serve(
             "address are always allowed, other Host headers are refused."
         ),
     ] = None,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="Seconds a client has to send a request's headers (then 408).")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1, max=3600, help="Longest pause in a request body while the server waits for it (then 408)."
+        ),
+    ] = 30.0,
+    idle_timeout: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="Seconds a connection may stay open without a request.")
+    ] = 5.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Connections open at once; one more closes the longest idle or half-sent one (503 if none)."
+        ),
+    ] = 256,
+    max_upload_bytes: Annotated[
+        int, typer.Option(min=1, help="Largest original a client may upload, in bytes (413 above).")
+    ] = 100 * 1024 * 1024,
 ) -> None:
     """Run the API, the web page and the pipeline workers on this machine until Ctrl-C or SIGTERM."""
     from imgmgr.config import DataDir  # the client commands do not need the server's imports
+    from imgmgr.http_guard import ConnectionLimits
     from imgmgr.server import DataDirBusyError
     from imgmgr.server import serve as run
+    from lambdas.api import ApiLimits
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    connections = ConnectionLimits(
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        idle_timeout=idle_timeout,
+        max_connections=max_connections,
+    )
     try:
-        run(DataDir.resolve(data_dir), host=host, port=port, workers=workers, extra_hosts=tuple(allowed_host or ()))
+        run(
+            DataDir.resolve(data_dir),
+            host=host,
+            port=port,
+            workers=workers,
+            extra_hosts=tuple(allowed_host or ()),
+            connections=connections,
+            limits=ApiLimits(max_upload_bytes=max_upload_bytes),
+        )
     except DataDirBusyError as exc:
         errors.print(Text(str(exc), style="red"))
         raise typer.Exit(1) from exc
@@ -129,7 +166,7 @@ def keys_list(data_dir: DataDirOption = None) -> None:
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key id (see keys list).")], data_dir: DataDirOption = None
 ) -> None:
-    """Revoke a key: the server refuses it from the next request on."""
+    """Revoke a key: the server refuses it from the next request on, and the uploads it was handed."""
     from imgmgr.config import DataDir
     from imgmgr.keys import KeyStore, KeyStoreError
 

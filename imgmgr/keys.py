@@ -101,21 +101,40 @@ class KeyStore:
             raise KeyStoreError(f"no key {key_id!r}")
         return ApiKey(*row)
 
-    def owner_of(self, key: str) -> str | None:
-        """The owner of a live key; ``None`` for an unknown or revoked one."""
+    def identify(self, key: str) -> ApiKey | None:
+        """The record of a live key; ``None`` for an unknown or revoked one."""
         if not key.startswith(KEY_PREFIX) or len(key) > 200:
             return None
-        row = self._db().execute("SELECT owner, revoked_at FROM api_keys WHERE key_hash = ?", (_hash(key),)).fetchone()
-        if row is None or row[1] is not None:
+        row = (
+            self._db()
+            .execute(
+                "SELECT key_id, owner, name, created_at, revoked_at FROM api_keys WHERE key_hash = ?", (_hash(key),)
+            )
+            .fetchone()
+        )
+        if row is None or row[4] is not None:
             return None
-        return row[0]
+        return ApiKey(*row)
+
+    def owner_of(self, key: str) -> str | None:
+        """The owner of a live key; ``None`` for an unknown or revoked one."""
+        record = self.identify(key)
+        return None if record is None else record.owner
+
+    def is_live(self, key_id: str) -> bool:
+        """Whether the key ``key_id`` exists and is not revoked."""
+        row = self._db().execute("SELECT revoked_at FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        return row is not None and row[0] is None
 
     def is_empty(self) -> bool:
         return self._db().execute("SELECT 1 FROM api_keys LIMIT 1").fetchone() is None
 
 
 class KeyStoreAuthenticator:
-    """The local host's ``Authenticator``: header ``x-api-key`` checked against the ``KeyStore``."""
+    """The local host's ``Authenticator``: header ``x-api-key`` checked against the ``KeyStore``.
+
+    The id of the key is left in ``request.state.credential``: the upload policies handed out are bound to
+    it, so that revoking a key also voids the uploads it was promised."""
 
     def __init__(self, keys: KeyStore) -> None:
         self.keys = keys
@@ -124,7 +143,8 @@ class KeyStoreAuthenticator:
         key = request.headers.get("x-api-key")
         if not key:
             raise ApiError(401, "Auth.MissingKey", "an API key is required (header x-api-key)")
-        owner = self.keys.owner_of(key)
-        if owner is None:
+        record = self.keys.identify(key)
+        if record is None:
             raise ApiError(403, "Auth.InvalidKey", "the API key is unknown or revoked")
-        return owner
+        request.state.credential = record.key_id
+        return record.owner

@@ -2,7 +2,9 @@
 
 In AWS, S3 receives the POST and enforces its policy, then its ``ObjectCreated`` event starts the pipeline;
 here ``POST /local/uploads`` checks the same policy (signature, expiry, key, type, size), stores the object
-and queues the first step. ``GET /local/objects/<key>`` serves an object to whoever holds a URL signed for it.
+and queues the first step. The form is read as it arrives (``imgmgr.upload_form``): everything but the size
+is checked from the fields that precede the file, so a refused POST is answered before its file is read.
+``GET /local/objects/<key>`` serves an object to whoever holds a URL signed for it.
 
 An original is stored only for a record still awaiting it (not for a deleted image), and stored before the
 step is queued: when queueing fails the original is taken back so that the client can retry, and an
@@ -17,8 +19,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
+from imgmgr.upload_form import FormError, PostForm
 from lambdas.adapters.local.upload_policy import LocalPresigner, PolicyError
 from lambdas.api.errors import ApiError, problem
 from lambdas.domain.errors import InvalidKeyError, NotFoundError
@@ -58,39 +60,47 @@ def local_router(
             return problem(411, "Upload.LengthRequired", "Content-Length is required")
         if int(declared) > upload_body_bytes(max_upload_bytes):
             return problem(413, "Upload.TooLarge", f"the file is larger than {max_upload_bytes} bytes")
-        form = await request.form(max_files=1, max_fields=20)
         try:
-            file = form.get("file")
-            fields = {name: value for name, value in form.items() if isinstance(value, str)}
-            if not isinstance(file, UploadFile):
-                return problem(400, "Upload.FileMissing", "the form has no file field named 'file'")
-            try:
-                key, content_type = presigner.check_post(fields, file.size)
-                parsed = UploadKey.parse(key)
-            except PolicyError as exc:
-                return problem(exc.status, exc.code, exc.message)
-            except InvalidKeyError as exc:
-                return problem(400, exc.code, exc.message)
-            if objects.head(key) is not None:
-                # An original is written once: a second POST with a still-valid policy must not swap the bytes
-                # of an image that may already be processed.
-                return problem(409, "Upload.AlreadyUploaded", "this upload has already been received")
-            if not _awaits_upload(metadata.get(parsed.image_id), key):
-                return _not_awaited(parsed.image_id)
-            data = await file.read()
-            objects.put(key, data, content_type=content_type)
-        finally:
-            await form.close()
+            form = PostForm(request.headers.get("content-type"), max_file_bytes=max_upload_bytes)
+        except FormError as exc:
+            return problem(400, exc.code, exc.message)
+        accepted: tuple[UploadKey, str] | None = None
+        try:
+            async for chunk in request.stream():
+                form.feed(chunk)
+                if form.file_started and accepted is None:
+                    # Everything the policy is checked against has arrived, and at most a chunk of the file:
+                    # a refusal now answers while the rest is still on its way, unread.
+                    refusal, accepted = _check_before_file(presigner, objects, metadata, form.fields)
+                    if refusal is not None:
+                        return refusal
+                if form.file_too_large:
+                    return problem(413, "Upload.TooLarge", f"the file is larger than {max_upload_bytes} bytes")
+                if form.file_ended:
+                    break
+        except FormError as exc:
+            return problem(400, exc.code, exc.message)
+        if accepted is None or not form.file_ended:
+            return problem(400, "Upload.FileMissing", "the form has no file field named 'file'")
+        parsed, content_type = accepted
+        try:
+            presigner.check_post(form.fields, len(form.file))
+        except PolicyError as exc:
+            return problem(exc.status, exc.code, exc.message)
+        if objects.head(parsed.key) is not None:
+            # Another POST of the same policy finished while this one's bytes were arriving.
+            return problem(409, "Upload.AlreadyUploaded", "this upload has already been received")
+        objects.put(parsed.key, bytes(form.file), content_type=content_type)
         record = metadata.get(parsed.image_id)
         if record is None or record.state is ImageState.DELETED:
             # Deleted while the bytes were arriving: the deletion removed what it knew of, so must this POST.
-            objects.delete(key)
+            objects.delete(parsed.key)
             return _not_awaited(parsed.image_id)
         try:
             on_uploaded(parsed)
         except Exception:
             # Not queued: take the original back, or the client's retry would be refused as already uploaded.
-            objects.delete(key)
+            objects.delete(parsed.key)
             raise
         return Response(status_code=204)
 
@@ -123,6 +133,26 @@ def local_router(
         )
 
     return router
+
+
+def _check_before_file(
+    presigner: LocalPresigner, objects: ObjectStore, metadata: MetadataStore, fields: dict[str, str]
+) -> tuple[Response | None, tuple[UploadKey, str] | None]:
+    """Check the fields that precede the file: ``(a refusal, None)`` or ``(None, (the key, its content type))``."""
+    try:
+        key, content_type = presigner.check_post(fields, None)
+        parsed = UploadKey.parse(key)
+    except PolicyError as exc:
+        return problem(exc.status, exc.code, exc.message), None
+    except InvalidKeyError as exc:
+        return problem(400, exc.code, exc.message), None
+    if objects.head(key) is not None:
+        # An original is written once: a second POST with a still-valid policy must not swap the bytes
+        # of an image that may already be processed.
+        return problem(409, "Upload.AlreadyUploaded", "this upload has already been received"), None
+    if not _awaits_upload(metadata.get(parsed.image_id), key):
+        return _not_awaited(parsed.image_id), None
+    return None, (parsed, content_type)
 
 
 def _not_awaited(image_id: str) -> Response:

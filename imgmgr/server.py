@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from imgmgr.config import DataDir
+from imgmgr.http_guard import ConnectionLimits, protocol_for
 from imgmgr.janitor import Janitor
 from imgmgr.keys import KeyStore, KeyStoreAuthenticator
 from imgmgr.local_routes import UPLOAD_PATH, local_router, upload_body_bytes
@@ -175,8 +176,8 @@ def build_runtime(
     metadata = SqliteMetadataStore(data.metadata)
     events = JsonlEventSink(data.events)
     clock = SystemClock()
-    presigner = LocalPresigner(secret)
     keys = KeyStore(data.keys)
+    presigner = LocalPresigner(secret, credential_live=keys.is_live)
     queue = Queue(data.queue)
     pipeline = LocalPipeline(
         objects=objects,
@@ -233,10 +234,15 @@ def serve(
     port: int = DEFAULT_PORT,
     workers: int = 2,
     extra_hosts: tuple[str, ...] = (),
+    connections: ConnectionLimits | None = None,
+    limits: ApiLimits | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM: uvicorn in this thread, the workers beside it; print the URL and a new key.
-    Requests whose ``Host`` is not one of ``allowed_hosts(host, extra_hosts)`` are refused."""
-    runtime = build_runtime(data, workers=workers, hosts=allowed_hosts(host, extra_hosts))
+    Requests whose ``Host`` is not one of ``allowed_hosts(host, extra_hosts)`` are refused; ``connections``
+    bounds the connections and how long each may take (default ``ConnectionLimits()``), ``limits`` the
+    API's inputs (default ``ApiLimits()``)."""
+    connections = connections or ConnectionLimits()
+    runtime = build_runtime(data, workers=workers, limits=limits, hosts=allowed_hosts(host, extra_hosts))
     runtime.start()
     try:
         url = f"http://{host}:{port}/"
@@ -252,7 +258,15 @@ def serve(
             print(
                 f"imgmgr: WARNING: listening on {host} over plain HTTP: keys and images cross the network unencrypted"
             )
-        config = uvicorn.Config(runtime.app, host=host, port=port, log_level="info", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            runtime.app,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            lifespan="off",
+            http=protocol_for(connections),
+        )
         # uvicorn handles SIGINT/SIGTERM while it runs, then re-raises them: with these no-op handlers in
         # place that re-raise returns here, so the workers finish their steps and the lock is released.
         previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib.resources import files
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -37,6 +38,21 @@ CORS_HEADERS = ("x-api-key", "content-type")
 CORS_MAX_AGE = 600
 
 
+def _document_limits(app: FastAPI, services: ApiServices) -> None:
+    """Put the deployment's limits into its OpenAPI document: a declared size above ``max_upload_bytes`` is
+    a 413, so the schema says ``maximum`` (the models cannot: the limit is the host's setting)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            size = schema["components"]["schemas"]["UploadRequest"]["properties"]["size"]
+            size["maximum"] = services.limits.max_upload_bytes
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     services: ApiServices,
     *,
@@ -63,6 +79,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    _document_limits(app, services)
     errors.install(app)
     app.include_router(router)
     for extra in routers:

@@ -14,8 +14,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from lambdas.domain.errors import (
     ImgMgrError,
@@ -102,6 +104,15 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of every route whose path matches the request's, sorted."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route.methods)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers that turn every error into problem+json."""
 
@@ -126,9 +137,14 @@ def install(app: FastAPI) -> None:
         return problem(422, "Request.Invalid", "; ".join(details) or "the request does not match the schema")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _FRAMEWORK_CODES.get(exc.status_code, f"Http.{exc.status_code}")
-        return problem(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path only (GET of
+            # /v1/images/{id}, not its DELETE): RFC 9110 asks for every method the resource has.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(exc.status_code, code, str(exc.detail), headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

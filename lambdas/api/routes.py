@@ -175,6 +175,7 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
         max_bytes=limits.max_upload_bytes,
         expires_in=limits.upload_expiry_minutes * 60,
         base_url=base_url,
+        credential=getattr(request.state, "credential", None),
     )
     target = UploadTarget(
         url=post.url, fields=post.fields, expires_at=post.expires_at, max_bytes=limits.max_upload_bytes

@@ -86,15 +86,26 @@ class Presigner(Protocol):
     """
 
     def presign_post(
-        self, key: str, *, content_type: str, max_bytes: int, expires_in: int, base_url: str
-    ) -> PresignedPost: ...
+        self,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        expires_in: int,
+        base_url: str,
+        credential: str | None = None,
+    ) -> PresignedPost:
+        """A POST for ``key``; ``credential`` is the id of the caller's credential (``request.state.credential``
+        when the authenticator leaves one), which a host that can revoke it binds the POST to."""
+        ...
 
     def presign_get(self, key: str, *, expires_in: int, base_url: str) -> str: ...
 
 
 @runtime_checkable
 class Authenticator(Protocol):
-    """Who is calling: the owner identity, or ``ApiError`` 401/403."""
+    """Who is calling: the owner identity, or ``ApiError`` 401/403. It may leave the id of the credential
+    the caller used in ``request.state.credential`` (the local host's key id)."""
 
     def owner(self, request: Request) -> str: ...
 

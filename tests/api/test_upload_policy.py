@@ -166,3 +166,82 @@ def test_an_image_deleted_while_its_bytes_arrive_keeps_no_original(client, runti
     assert (response.status_code, response.json()["code"]) == (409, "Upload.NotAwaited")
     assert _stored(runtime) == []
     assert runtime.queue.lease() is None
+
+
+def test_a_form_whose_file_precedes_the_policy_is_refused(client, runtime, target):
+    # GIVEN the file part first and the signed fields after it (S3 requires the file to be the last field)
+    boundary = "b0undary"
+    parts = [
+        ("file", CHELSEA.read_bytes(), '; filename="a.png"'),
+        *((n, v.encode(), "") for n, v in target["fields"].items()),
+    ]
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n'.encode() + value + b"\r\n"
+            for name, value, extra in parts
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    # WHEN posting it THEN it is refused as unsigned (nothing signed came before the file) and nothing is stored
+    response = client.post(
+        target["url"], content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.SignatureMissing")
+    assert _stored(runtime) == []
+
+
+def test_a_body_that_is_not_a_form_is_refused(client, runtime, target):
+    response = client.post(target["url"], content=b"x" * 100, headers={"content-type": "application/octet-stream"})
+    assert (response.status_code, response.json()["code"]) == (400, "Upload.FormInvalid")
+    assert _stored(runtime) == []
+
+
+def test_a_form_without_file_is_refused(client, runtime, target):
+    # GIVEN the signed fields and a part under another name than "file"
+    response = client.post(target["url"], data=target["fields"], files={"image": ("a.png", b"\x89PNG")})
+    assert (response.status_code, response.json()["code"]) == (400, "Upload.FileMissing")
+    assert _stored(runtime) == []
+
+
+def _key_id(runtime, owner: str = "alice") -> str:
+    """The id of the owner's only key."""
+    (key_id,) = [key.key_id for key in runtime.keys.list() if key.owner == owner]
+    return key_id
+
+
+def test_a_policy_issued_to_a_key_revoked_since_is_refused(client, runtime, alice, target):
+    # GIVEN a policy issued to alice's key, which is then revoked
+    runtime.keys.revoke(_key_id(runtime))
+    # WHEN the still-unexpired policy is used THEN 403 and nothing is stored
+    response = send(client, target, CHELSEA.read_bytes())
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.CredentialRevoked")
+    assert _stored(runtime) == []
+
+
+def test_revoking_another_key_of_the_same_owner_leaves_the_policy_valid(client, runtime, alice, target):
+    # GIVEN a second key of alice's, revoked after the policy was issued to the first
+    _other, record = runtime.keys.create("alice")
+    runtime.keys.revoke(record.key_id)
+    # WHEN the policy is used THEN the upload is stored: the policy is bound to the key that asked for it
+    assert send(client, target, CHELSEA.read_bytes()).status_code == 204
+    assert _stored(runtime) == [target["fields"]["key"]]
+
+
+def test_a_policy_names_the_key_it_was_issued_to_and_cannot_be_moved_to_another(client, runtime, alice, target):
+    # GIVEN the policy's credential field, which is alice's key id
+    assert target["fields"]["x-imgmgr-credential"] == _key_id(runtime)
+    # WHEN the form names another key (a live one) THEN the signed policy refuses it
+    _other, record = runtime.keys.create("alice")
+    fields = target["fields"] | {"x-imgmgr-credential": record.key_id}
+    response = send(client, target, CHELSEA.read_bytes(), fields=fields)
+    assert (response.status_code, response.json()["code"]) == (403, "Upload.PolicyMismatch")
+    assert _stored(runtime) == []
+
+
+def test_a_policy_bound_to_no_key_is_refused_by_a_host_that_binds_them(runtime):
+    # GIVEN a policy signed with the server's secret but naming no key
+    bound = LocalPresigner(runtime.data.secret(), credential_live=runtime.keys.is_live)
+    post = bound.presign_post("uploads/a/b/c.png", content_type="image/png", max_bytes=10, expires_in=60, base_url="/")
+    # WHEN it is checked THEN it is refused: no key to check
+    with pytest.raises(PolicyError, match="names no API key"):
+        bound.check_post(post.fields, 5)

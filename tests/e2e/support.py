@@ -28,17 +28,18 @@ def free_port() -> int:
 class Server:
     """One ``imgmgr serve`` process; :meth:`stop` (SIGTERM) or :meth:`kill` (SIGKILL) it."""
 
-    def __init__(self, data_dir: Path, log: Path, *, workers: int = 2) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, workers: int = 2, options: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.log = log
         self.workers = workers
+        self.options = options
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> Server:
         command = [sys.executable, "-m", "imgmgr", "serve", "--port", str(self.port)]
-        command += ["--data-dir", str(self.data_dir), "--workers", str(self.workers)]
+        command += ["--data-dir", str(self.data_dir), "--workers", str(self.workers), *self.options]
         env = os.environ | {"PYTHONUNBUFFERED": "1", "PYTHONPATH": str(PROJECT_DIR)}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -56,6 +57,11 @@ class Server:
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"imgmgr serve did not answer within {timeout} s:\n{self.output()}")
+
+    def open_descriptors(self) -> int:
+        """How many file descriptors the server process holds now (Linux)."""
+        assert self.process is not None
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

@@ -52,3 +52,36 @@ def test_a_declared_big_body_without_key_is_refused_before_it_is_sent(server):
             b"Content-Length: 314572800\r\n\r\n"
         )
         assert _status_line(sock).startswith("HTTP/1.1 413 ")
+
+
+def test_a_big_upload_with_a_bogus_policy_is_refused_before_its_file_is_read(server):
+    server.start()
+    # GIVEN a POST to the upload endpoint declaring 100 MiB: forged policy and signature, then the file part
+    boundary = "imgmgr-e2e-boundary"
+    fields = {"key": "uploads/e2e/abc/a.png", "Content-Type": "image/png", "policy": "e30=", "x-imgmgr-signature": "0"}
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n' for n, v in fields.items()
+    )
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
+    declared = 100 * 1024 * 1024
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /local/uploads HTTP/1.1\r\nHost: localhost\r\n"
+            + f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n".encode()
+            + head.encode()
+        )
+        chunk = b"\x00" * CHUNK_BYTES
+        sent = 0
+        # WHEN the file is sent chunk by chunk until the server answers
+        while sent < declared - len(head) - CHUNK_BYTES:
+            if select.select([sock], [], [], 0)[0]:
+                break
+            try:
+                sock.sendall(chunk)
+            except OSError:
+                break
+            sent += CHUNK_BYTES
+        # THEN the answer is 403 for the signature, and it came after a small part of the file
+        answer = _status_line(sock)
+    assert answer.startswith("HTTP/1.1 403 "), answer
+    assert sent < 8 * 1024 * 1024

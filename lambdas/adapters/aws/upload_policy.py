@@ -1,7 +1,8 @@
 """``Presigner`` over S3: presigned POST for uploads, presigned GET for renditions.
 
 The POST policy pins the object key, the ``Content-Type`` and a ``content-length-range`` of
-1..``max_bytes``, and expires after ``expires_in`` seconds; S3 enforces every condition.
+1..``max_bytes``, and expires after ``expires_in`` seconds; S3 enforces every condition. Revoking the API
+key that asked for it does not void it: only its expiry bounds it.
 """
 
 from __future__ import annotations
@@ -32,8 +33,18 @@ class S3Presigner:
         self.client: S3Client = client if client is not None else boto3.client("s3", config=PRESIGN_CONFIG)
 
     def presign_post(
-        self, key: str, *, content_type: str, max_bytes: int, expires_in: int, base_url: str = ""
+        self,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        expires_in: int,
+        base_url: str = "",
+        credential: str | None = None,
     ) -> PresignedPost:
+        # ``credential`` is not bound: S3 cannot ask whether an API key was revoked since, so a POST issued
+        # before a revocation stays usable until its expiry (``expires_in``, minutes).
+        del credential
         conditions = [{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]]
         try:
             post = self.client.generate_presigned_post(

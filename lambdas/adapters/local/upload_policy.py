@@ -3,7 +3,8 @@
 The POST fields mirror S3's: ``key``, ``Content-Type``, ``policy`` (base64 JSON with ``expiration`` and
 ``conditions``: the key, the content type and a ``content-length-range``) and ``x-imgmgr-signature``.
 Nothing else enforces them locally, so :meth:`LocalPresigner.check_post` does, before the upload endpoint
-stores a byte: signature, expiry, key, content type and size.
+stores a byte: signature, expiry, key, content type, size and, when the presigner is told how, that the
+API key the policy was issued to (``x-imgmgr-credential``) has not been revoked since.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from lambdas.domain.errors import PermanentError
 UPLOAD_PATH = "local/uploads"
 OBJECTS_PATH = "local/objects/"
 SIGNATURE_FIELD = "x-imgmgr-signature"
+#: The id of the API key a POST policy was issued to (the local host voids it when the key is revoked).
+CREDENTIAL_FIELD = "x-imgmgr-credential"
 
 
 class PolicyError(PermanentError):
@@ -37,34 +40,51 @@ class PolicyError(PermanentError):
 
 
 class LocalPresigner:
-    """Signs POST policies and GET URLs with ``secret``; ``now`` gives UNIX seconds (tests fix it)."""
+    """Signs POST policies and GET URLs with ``secret``; ``now`` gives UNIX seconds (tests fix it).
 
-    def __init__(self, secret: bytes, *, now: Callable[[], float] = time.time) -> None:
+    With ``credential_live`` (the key store's ``is_live``) every POST policy must name the credential it was
+    issued to (``CREDENTIAL_FIELD``), and is refused once that credential is revoked. Default: None (POSTs
+    are not bound to a credential).
+    """
+
+    def __init__(
+        self,
+        secret: bytes,
+        *,
+        now: Callable[[], float] = time.time,
+        credential_live: Callable[[str], bool] | None = None,
+    ) -> None:
         if len(secret) < 16:
             raise ValueError("secret must be at least 16 bytes")
         self._secret = secret
         self._now = now
+        self._credential_live = credential_live
 
     def _sign(self, message: bytes) -> str:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     # --- uploads --------------------------------------------------------------------------------------
     def presign_post(
-        self, key: str, *, content_type: str, max_bytes: int, expires_in: int, base_url: str
+        self,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        expires_in: int,
+        base_url: str,
+        credential: str | None = None,
     ) -> PresignedPost:
         expires = int(self._now()) + expires_in
         expires_at = datetime.fromtimestamp(expires, UTC)
-        policy = {
-            "expiration": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "conditions": [{"key": key}, {"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
-        }
+        exact = {"key": key, "Content-Type": content_type}
+        if credential is not None:
+            # Pinned like any field of an S3 policy: the POST carries it, the signed policy requires it.
+            exact[CREDENTIAL_FIELD] = credential
+        conditions: list[object] = [{name: value} for name, value in exact.items()]
+        conditions.append(["content-length-range", 1, max_bytes])
+        policy = {"expiration": expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "conditions": conditions}
         encoded = base64.b64encode(json.dumps(policy, separators=(",", ":")).encode()).decode()
-        fields = {
-            "key": key,
-            "Content-Type": content_type,
-            "policy": encoded,
-            SIGNATURE_FIELD: self._sign(encoded.encode()),
-        }
+        fields = {**exact, "policy": encoded, SIGNATURE_FIELD: self._sign(encoded.encode())}
         return PresignedPost(url=base_url.rstrip("/") + "/" + UPLOAD_PATH, fields=fields, expires_at=expires_at)
 
     def check_post(self, fields: Mapping[str, str], size: int | None) -> tuple[str, str]:
@@ -90,9 +110,19 @@ class LocalPresigner:
             raise PolicyError("the policy is malformed", code="Upload.PolicyInvalid", status=400) from exc
         if expiration.timestamp() < self._now():
             raise PolicyError("the upload policy has expired", code="Upload.PolicyExpired", status=403)
-        for name in ("key", "Content-Type"):
+        for name in ("key", "Content-Type", *exact):
             if fields.get(name) != exact.get(name):
                 raise PolicyError(f"{name} is not the one the policy allows", code="Upload.PolicyMismatch", status=403)
+        if self._credential_live is not None:
+            credential = exact.get(CREDENTIAL_FIELD)
+            if not isinstance(credential, str):
+                raise PolicyError("the policy names no API key", code="Upload.CredentialMissing", status=403)
+            if not self._credential_live(credential):
+                raise PolicyError(
+                    "the API key this upload was issued to has been revoked",
+                    code="Upload.CredentialRevoked",
+                    status=403,
+                )
         if size is not None and size > high:
             raise PolicyError(f"the file is larger than {high} bytes", code="Upload.TooLarge", status=413)
         if size is not None and size < low:
