@@ -126,6 +126,11 @@ def delete_objects(bucket_arn: str, prefixes: Sequence[str], *, sid: str = "Dele
     return Statement(sid, OBJECT_DELETE_ACTIONS, object_arns(bucket_arn, prefixes))
 
 
+def tag_objects(bucket_arn: str, prefixes: Sequence[str], *, sid: str = "TagObjects") -> Statement:
+    """Set the tags of objects under ``prefixes`` (what a lifecycle rule may filter on)."""
+    return Statement(sid, ("s3:PutObjectTagging",), object_arns(bucket_arn, prefixes))
+
+
 def list_objects(bucket_arn: str, prefixes: Sequence[str], *, sid: str = "ListObjects") -> Statement:
     """List the keys under ``prefixes`` only (the bucket ARN with an ``s3:prefix`` condition)."""
     patterns = tuple(arn.removeprefix(f"{bucket_arn}/") for arn in object_arns(bucket_arn, prefixes))

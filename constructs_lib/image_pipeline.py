@@ -54,6 +54,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
     S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleFilterAnd,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
     S3BucketLifecycleConfigurationRuleTransition,
 )
@@ -94,6 +95,7 @@ from lambdas.adapters.aws.dynamodb import (
     TTL_ATTRIBUTE,
 )
 from lambdas.analytics.exporter import REJECTED_PREFIX
+from lambdas.domain.originals import REPLACEABLE_TAG
 
 #: Object-key prefixes of the bucket (shared with the handlers).
 UPLOADS_PREFIX = "uploads/"
@@ -424,28 +426,30 @@ class ImagePipeline(Construct):
                 expiration=[S3BucketLifecycleConfigurationRuleExpiration(expired_object_delete_marker=True)],
             ),
         ]
-        if props.originals_transition_days is not None or props.originals_expiration_days is not None:
-            transition = (
-                [
-                    S3BucketLifecycleConfigurationRuleTransition(
-                        days=props.originals_transition_days, storage_class="STANDARD_IA"
-                    )
-                ]
-                if props.originals_transition_days is not None
-                else None
-            )
-            expiration = (
-                [S3BucketLifecycleConfigurationRuleExpiration(days=props.originals_expiration_days)]
-                if props.originals_expiration_days is not None
-                else None
-            )
+        if props.originals != "keep":
+            # Only originals the compress step tagged: their compressed rendition is verified
+            # (lambdas.domain.originals); an original that stands in for its rendition is never tagged.
+            tag_name, tag_value = REPLACEABLE_TAG
+            after = props.originals_after_days
             rules.append(
                 S3BucketLifecycleConfigurationRule(
-                    id="originals",
+                    id=f"originals-{props.originals}",
                     status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=UPLOADS_PREFIX)],
-                    transition=transition,
-                    expiration=expiration,
+                    filter=[
+                        S3BucketLifecycleConfigurationRuleFilter(
+                            and_=[
+                                S3BucketLifecycleConfigurationRuleFilterAnd(
+                                    prefix=UPLOADS_PREFIX, tags={tag_name: tag_value}
+                                )
+                            ]
+                        )
+                    ],
+                    transition=[S3BucketLifecycleConfigurationRuleTransition(days=after, storage_class="GLACIER_IR")]
+                    if props.originals == "archive"
+                    else None,
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=after)]
+                    if props.originals == "expire"
+                    else None,
                 )
             )
         # Query results are read once by whoever ran the query; refused lines are kept to be looked at.
@@ -574,6 +578,8 @@ class ImagePipeline(Construct):
             "IMGMGR_MAX_LABELS": str(props.max_labels),
             # The failure of a step's last asynchronous attempt is recorded as parked (lambdas.steps).
             "IMGMGR_MAX_ATTEMPTS": str(props.max_retry_attempts + 1),
+            "IMGMGR_ORIGINALS": props.originals,
+            "IMGMGR_ORIGINALS_AFTER_DAYS": str(props.originals_after_days),
             "POWERTOOLS_SERVICE_NAME": self._prefix,
             "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": props.log_level,
@@ -587,6 +593,9 @@ class ImagePipeline(Construct):
         # An original that arrives after its image was deleted (a presigned POST outlives a DELETE) is
         # deleted by compress (lambdas.steps.compress), or it would stay in the bucket out of reach.
         self.grant_delete_uploads(roles["compress"])
+        if self.props.originals != "keep":
+            # It tags an original whose compressed rendition is verified, for the originals lifecycle rule.
+            self._grant(roles["compress"], grants.tag_objects(self.bucket.arn, [UPLOADS_PREFIX], sid="TagUploads"))
         # thumbnail: derives from the original or the compressed rendition.
         self.grant_read_uploads(roles["thumbnail"])
         self.grant_read_renditions(roles["thumbnail"])
@@ -661,7 +670,8 @@ class ImagePipeline(Construct):
                 S3BucketNotificationLambdaFunction(
                     id="compress-uploads",
                     lambda_function_arn=compress.arn,
-                    events=["s3:ObjectCreated:*"],
+                    # The lifecycle rule's removals of originals are recorded by the same function.
+                    events=["s3:ObjectCreated:*", "s3:LifecycleExpiration:*"],
                     filter_prefix=UPLOADS_PREFIX,
                 )
             ],

@@ -9,6 +9,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from lambdas.domain.originals import DEFAULT_AFTER_DAYS, DEFAULT_POLICY, POLICIES
+
 #: Project root of this checkout (``constructs_lib/..``): where ``lambdas/`` and ``pyproject.toml`` live.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -204,13 +206,26 @@ class ImagePipelineProps:
     states, and labeling the images again costs 0.001 USD each; turn it off to pay nothing.
     Default: ``True``."""
 
-    originals_transition_days: int | None = None
-    """Days after upload when originals move to S3 Standard-IA (at least 30); ``None`` keeps them in
-    Standard. Default: ``None``."""
+    originals: str = DEFAULT_POLICY
+    """What happens to an original once its compressed rendition is verified (written, decodes to the
+    original's size, quality recorded; an original that stands in for its rendition is never touched),
+    ``originals_after_days`` after upload (``IMGMGR_ORIGINALS``; ``lambdas.domain.originals``):
 
-    originals_expiration_days: int | None = None
-    """Days after upload when originals are deleted (renditions stay); ``None`` keeps them forever.
-    Default: ``None``."""
+    - ``"expire"``: deleted. The compressed rendition (at the perceptual target) is then the best copy; a
+      stored image costs its renditions only, measured 0.6x its original on camera-like photos
+      (``make bench``), against 1.6x when kept. Until then the API offers the original for download.
+    - ``"archive"``: moved to S3 Glacier Instant Retrieval (0.004 instead of 0.023 USD per GB-month, still
+      instantly downloadable; at least 90 days are billed and reads cost 0.03 USD per GB): the bill
+      shrinks, the bytes do not.
+    - ``"keep"``: stays in S3 Standard.
+
+    The default expires, since the point of compression is a smaller footprint; choose ``"keep"`` or
+    ``"archive"`` when originals must survive (a photographer's delivery, a legal hold).
+    Default: ``"expire"``."""
+
+    originals_after_days: int = DEFAULT_AFTER_DAYS
+    """Days after upload when ``originals`` acts (S3 lifecycle days, applied at the next midnight UTC): the
+    time a user has to download the original. Default: 30."""
 
     noncurrent_version_expiration_days: int = 7
     """The bucket is versioned (a deleted or overwritten object can be recovered): days a noncurrent
@@ -326,19 +341,9 @@ class ImagePipelineProps:
             raise PropsError(f"billing_mode: {self.billing_mode!r} must be 'PROVISIONED' or 'PAY_PER_REQUEST'")
         _integer("read_capacity", self.read_capacity, 1, 40_000)
         _integer("write_capacity", self.write_capacity, 1, 40_000)
-        if self.originals_transition_days is not None:
-            # S3 refuses a transition to Standard-IA earlier than 30 days after creation.
-            _integer("originals_transition_days", self.originals_transition_days, 30, 36_500)
-        if self.originals_expiration_days is not None:
-            _integer("originals_expiration_days", self.originals_expiration_days, 1, 36_500)
-            if (
-                self.originals_transition_days is not None
-                and self.originals_expiration_days <= self.originals_transition_days
-            ):
-                raise PropsError(
-                    f"originals_expiration_days: {self.originals_expiration_days} must be later than "
-                    f"originals_transition_days ({self.originals_transition_days})"
-                )
+        if self.originals not in POLICIES:
+            raise PropsError(f"originals: {self.originals!r} must be one of {', '.join(POLICIES)}")
+        _integer("originals_after_days", self.originals_after_days, 1, 36_500)
         _integer("noncurrent_version_expiration_days", self.noncurrent_version_expiration_days, 1, 36_500)
         for name in ("athena_results_expiration_days", "rejected_events_expiration_days"):
             if getattr(self, name) is not None:

@@ -101,6 +101,17 @@ def serve(
     max_upload_bytes: Annotated[
         int, typer.Option(min=1, help="Largest original a client may upload, in bytes (413 above).")
     ] = 100 * 1024 * 1024,
+    originals: Annotated[
+        str,
+        typer.Option(
+            help="What happens to an original once its compressed rendition is verified: expire (deleted"
+            " --originals-after-days after upload; the compressed copy is then the best one), keep, or archive"
+            " (kept here: no storage classes on one machine)."
+        ),
+    ] = "expire",
+    originals_after_days: Annotated[
+        int, typer.Option(min=1, max=36_500, help="Days after upload when --originals acts.")
+    ] = 30,
 ) -> None:
     """Run the API, the web page and the pipeline workers on this machine until Ctrl-C or SIGTERM."""
     from imgmgr.config import DataDir  # the client commands do not need the server's imports
@@ -108,7 +119,12 @@ def serve(
     from imgmgr.server import DataDirBusyError
     from imgmgr.server import serve as run
     from lambdas.api import ApiLimits
+    from lambdas.domain.originals import OriginalsPolicy
 
+    try:
+        policy = OriginalsPolicy(policy=originals, after_days=originals_after_days)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--originals") from exc
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     connections = ConnectionLimits(
         header_timeout=header_timeout,
@@ -125,6 +141,7 @@ def serve(
             extra_hosts=tuple(allowed_host or ()),
             connections=connections,
             limits=ApiLimits(max_upload_bytes=max_upload_bytes),
+            originals=policy,
         )
     except DataDirBusyError as exc:
         errors.print(Text(str(exc), style="red"))

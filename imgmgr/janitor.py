@@ -12,7 +12,10 @@ the record is gone from every listing. The janitor runs when the server starts a
   restart and purges then);
 - records whose ``expires_at`` has passed are removed, as the table's TTL removes them in AWS: abandoned
   uploads (``awaiting_upload``, one day after they were declared) unless their original has arrived, and
-  tombstones (``ApiLimits.deleted_retain_seconds`` after the delete) once their purge is recorded.
+  tombstones (``ApiLimits.deleted_retain_seconds`` after the delete) once their purge is recorded;
+- originals whose ``original_expires_at`` has passed are deleted and their removal recorded
+  (``steps.original_expired``), as the bucket's lifecycle rule and its event do in AWS (the originals
+  policy, ``lambdas.domain.originals``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+from lambdas import steps
 from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.domain.errors import ImgMgrError
 from lambdas.domain.records import RENDITIONS_PREFIX, UPLOADS_PREFIX, ImageRecord
@@ -37,10 +41,12 @@ _BATCH = 100
 
 @dataclass(frozen=True, slots=True)
 class Sweep:
-    """What one sweep did: tombstones purged (recorded complete or not yet), records expired."""
+    """What one sweep did: tombstones purged (recorded complete or not yet), records expired, originals
+    removed by the originals policy."""
 
     purged: int = 0
     expired: int = 0
+    originals: int = 0
 
 
 def image_prefixes(record: ImageRecord) -> tuple[str, ...]:
@@ -72,6 +78,7 @@ class Janitor:
         clock: Clock,
         interval_seconds: float = 60.0,
         settle_seconds: float = 300.0,
+        ports: steps.Ports | None = None,
     ) -> None:
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
@@ -82,12 +89,31 @@ class Janitor:
         self.clock = clock
         self.interval_seconds = interval_seconds
         self.settle_seconds = settle_seconds
+        self.ports = ports
+        """The pipeline's ports: with them, originals due under the originals policy are removed."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def sweep(self) -> Sweep:
         """Purge the unfinished deletes, then expire what is due; what it did."""
-        return Sweep(purged=self._purge_tombstones(), expired=self._expire())
+        return Sweep(purged=self._purge_tombstones(), expired=self._expire(), originals=self._remove_originals())
+
+    def _remove_originals(self) -> int:
+        if self.ports is None:
+            return 0
+        now = self.clock.now()
+        count = 0
+        last: ImageRecord | None = None
+        while batch := self.metadata.originals_due(now, after=last, limit=_BATCH):
+            for record in batch:
+                compressed = record.rendition("compressed")
+                if compressed is None or compressed.kept_original or self.objects.head(compressed.key) is None:
+                    continue  # never the only copy
+                self.objects.delete(record.original_key)
+                if steps.original_expired(self.ports, record.original_key).outcome is steps.Outcome.DONE:
+                    count += 1
+            last = batch[-1]
+        return count
 
     def _purge_tombstones(self) -> int:
         now = self.clock.now()
@@ -138,5 +164,10 @@ class Janitor:
                 # A locked database or a failing disk must not end the thread: the next sweep tries again.
                 logger.warning("the janitor's sweep failed; trying again in %.0f s: %s", self.interval_seconds, exc)
                 continue
-            if done.purged or done.expired:
-                logger.info("purged %d deleted image(s), expired %d record(s)", done.purged, done.expired)
+            if done.purged or done.expired or done.originals:
+                logger.info(
+                    "purged %d deleted image(s), expired %d record(s), removed %d original(s) by the originals policy",
+                    done.purged,
+                    done.expired,
+                    done.originals,
+                )

@@ -14,6 +14,7 @@ from pathlib import Path
 from lambdas import steps
 from lambdas.domain.errors import ImgMgrError
 from lambdas.domain.labels import Labeling
+from lambdas.domain.originals import OriginalsPolicy
 from lambdas.domain.states import ImageState
 from lambdas.imaging import ImagingOptions
 from lambdas.ports import Clock, EventSink, Labeler, MetadataStore, ObjectStore
@@ -53,6 +54,7 @@ class LocalPipeline:
         labeler: Labeler | None = None,
         imaging: ImagingOptions | None = None,
         max_attempts: int | None = None,
+        originals: OriginalsPolicy | None = None,
     ) -> None:
         if labeler is None:
             labeler, self.labeler_name = default_labeler(models_dir)
@@ -66,6 +68,7 @@ class LocalPipeline:
             clock=clock,
             imaging=imaging or ImagingOptions(),
             max_attempts=max_attempts,
+            originals=originals or OriginalsPolicy(policy="keep"),
         )
 
     def warm_up(self) -> None:

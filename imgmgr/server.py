@@ -35,6 +35,7 @@ from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.adapters.local.upload_policy import LocalPresigner
 from lambdas.api import ApiLimits, ApiServices, create_app
 from lambdas.domain.errors import InvalidKeyError, TransientError
+from lambdas.domain.originals import OriginalsPolicy
 from lambdas.domain.records import UPLOADS_PREFIX, UploadKey
 from lambdas.domain.states import ImageState
 from lambdas.ports import Labeler, MetadataStore, ObjectStore
@@ -163,6 +164,7 @@ def build_runtime(
     limits: ApiLimits | None = None,
     labeler: Labeler | None = None,
     hosts: tuple[str, ...] | None = None,
+    originals: OriginalsPolicy | None = None,
 ) -> Runtime:
     """Every local adapter over ``data``, the app and the (not yet started) workers.
 
@@ -187,6 +189,7 @@ def build_runtime(
         models_dir=data.models,
         labeler=labeler,
         max_attempts=queue.max_attempts,
+        originals=originals or OriginalsPolicy(),
     )
 
     def on_uploaded(key: UploadKey) -> None:
@@ -219,7 +222,13 @@ def build_runtime(
         keys=keys,
         pipeline=pipeline,
         workers=Workers(queue, pipeline.run_step, count=workers),
-        janitor=Janitor(metadata=metadata, objects=objects, clock=clock, settle_seconds=queue.lease_seconds),
+        janitor=Janitor(
+            metadata=metadata,
+            objects=objects,
+            clock=clock,
+            settle_seconds=queue.lease_seconds,
+            ports=pipeline.ports,
+        ),
     )
 
 
@@ -236,13 +245,16 @@ def serve(
     extra_hosts: tuple[str, ...] = (),
     connections: ConnectionLimits | None = None,
     limits: ApiLimits | None = None,
+    originals: OriginalsPolicy | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM: uvicorn in this thread, the workers beside it; print the URL and a new key.
     Requests whose ``Host`` is not one of ``allowed_hosts(host, extra_hosts)`` are refused; ``connections``
     bounds the connections and how long each may take (default ``ConnectionLimits()``), ``limits`` the
     API's inputs (default ``ApiLimits()``)."""
     connections = connections or ConnectionLimits()
-    runtime = build_runtime(data, workers=workers, limits=limits, hosts=allowed_hosts(host, extra_hosts))
+    runtime = build_runtime(
+        data, workers=workers, limits=limits, hosts=allowed_hosts(host, extra_hosts), originals=originals
+    )
     runtime.start()
     try:
         url = f"http://{host}:{port}/"

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lambdas.domain.originals import OriginalsPolicy
 from lambdas.imaging import COMPRESSED_FORMATS, ImagingOptions
 
 if TYPE_CHECKING:
@@ -65,6 +66,11 @@ class Settings:
     """``IMGMGR_CURSOR_SECRET``: key that signs the API's page cursors, at least 16 bytes. Default: ``""``,
     for a random key that the API creates once and keeps in the table
     (``lambdas.adapters.aws.shared_secret``)."""
+    originals: str = "expire"
+    """``IMGMGR_ORIGINALS``: the originals policy, ``keep``, ``archive`` or ``expire``
+    (``lambdas.domain.originals``). Default: ``expire``."""
+    originals_after_days: int = 30
+    """``IMGMGR_ORIGINALS_AFTER_DAYS``: days after upload when the policy acts. Default: 30."""
     max_attempts: int = 3
     """``IMGMGR_MAX_ATTEMPTS``: attempts Lambda makes of an asynchronous step (1 + its retry attempts); the
     failure that reaches it is recorded as parked. Default: 3."""
@@ -88,6 +94,10 @@ class Settings:
             )
         if not 0 <= self.min_confidence <= 100:
             raise ValueError(f"IMGMGR_MIN_CONFIDENCE must be 0..100, got {self.min_confidence}")
+        try:
+            OriginalsPolicy(policy=self.originals, after_days=self.originals_after_days)
+        except ValueError as exc:
+            raise ValueError(f"IMGMGR_ORIGINALS / IMGMGR_ORIGINALS_AFTER_DAYS: {exc}") from None
         if not 1 <= self.max_attempts <= 10:
             raise ValueError(f"IMGMGR_MAX_ATTEMPTS must be 1..10, got {self.max_attempts}")
         if not 1 <= self.max_labels <= 1000:
@@ -120,6 +130,8 @@ class Settings:
             min_confidence=float(number("IMGMGR_MIN_CONFIDENCE", "70", float)),
             max_labels=int(number("IMGMGR_MAX_LABELS", "20", int)),
             max_attempts=int(number("IMGMGR_MAX_ATTEMPTS", "3", int)),
+            originals=env.get("IMGMGR_ORIGINALS", "expire"),
+            originals_after_days=int(number("IMGMGR_ORIGINALS_AFTER_DAYS", "30", int)),
             cursor_secret=env.get("IMGMGR_CURSOR_SECRET", ""),
             cors_origins=tuple(o.strip() for o in env.get("IMGMGR_CORS_ORIGINS", "").split(",") if o.strip()),
         )
@@ -172,6 +184,7 @@ def aws_ports() -> Ports:
         clock=SystemClock(),
         imaging=current.imaging_options(),
         max_attempts=current.max_attempts,
+        originals=OriginalsPolicy(policy=current.originals, after_days=current.originals_after_days),
     )
 
 

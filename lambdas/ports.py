@@ -66,6 +66,12 @@ class ObjectStore(Protocol):
         """Keys starting with ``prefix``, in lexicographic order."""
         ...
 
+    def mark_replaceable(self, key: str) -> None:
+        """Mark the original under ``key`` as one the originals policy may archive or delete (S3: an object
+        tag its lifecycle rule filters on; locally nothing, the janitor reads the record). A missing object
+        is not an error."""
+        ...
+
 
 @runtime_checkable
 class MetadataStore(Protocol):

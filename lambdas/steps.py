@@ -46,6 +46,7 @@ from lambdas.domain.errors import (
     UploadTooLargeError,
 )
 from lambdas.domain.events import AnalyticsEvent, EventType, pipeline_event_id
+from lambdas.domain.originals import OriginalsPolicy
 from lambdas.domain.records import (
     RENDITIONS_PREFIX,
     UPLOADS_PREFIX,
@@ -85,6 +86,8 @@ class Ports:
     events: EventSink
     clock: Clock
     imaging: imaging.ImagingOptions = field(default_factory=imaging.ImagingOptions)
+    originals: OriginalsPolicy = field(default_factory=OriginalsPolicy)
+    """What happens to an original once its compressed rendition is verified (``lambdas.domain.originals``)."""
     max_attempts: int | None = None
     """Attempts the runtime makes of a step (Lambda: 1 + its retry attempts; locally the queue's): the
     failure that reaches it is recorded as parked. None: never parked."""
@@ -192,18 +195,27 @@ def compress(ports: Ports, key: str) -> StepResult:
         record = reserved
         stored = _store(ports, record, output, original_key=key)
         saved = 0 if output.kept_original else max(0, len(data) - len(output.data))
+        original_expires_at = None
+        if _verified(ports, output, result.info):
+            # Tagged before the record moves: a retry tags again (idempotent); the lifecycle rule acts on
+            # tagged originals only, and its event records the removal whatever the record says.
+            ports.objects.mark_replaceable(key)
+            original_expires_at = ports.originals.removal_at(ports.clock.now())
         moved = _commit(
             ports,
             record,
             ImageState.COMPRESSED,
             lambda r: _timed(
-                r.compressed(
-                    at=ports.clock.now(),
-                    rendition=stored,
-                    width=result.info.width,
-                    height=result.info.height,
-                    fmt=result.info.format,
-                    mime=result.info.mime,
+                replace(
+                    r.compressed(
+                        at=ports.clock.now(),
+                        rendition=stored,
+                        width=result.info.width,
+                        height=result.info.height,
+                        fmt=result.info.format,
+                        mime=result.info.mime,
+                    ),
+                    original_expires_at=original_expires_at,
                 ),
                 COMPRESS,
                 started,
@@ -215,6 +227,48 @@ def compress(ports: Ports, key: str) -> StepResult:
         return _result(COMPRESS, moved, Outcome.DONE, started, bytes_saved=saved)
 
     return _guard(ports, COMPRESS, record.image_id, started, work)
+
+
+def _verified(ports: Ports, output: imaging.Rendition, info: imaging.ImageInfo) -> bool:
+    """Whether the originals policy may act on the original: the compressed rendition is not the original
+    itself, decodes to the original's displayed size and has its quality recorded."""
+    if not ports.originals.replaces or output.kept_original or output.quality is None:
+        return False
+    try:
+        probed = imaging.probe(output.data, ports.imaging)
+    except imaging.ImagingError:
+        return False
+    return (probed.width, probed.height) == (info.width, info.height) == (output.width, output.height)
+
+
+def original_expired(ports: Ports, key: str) -> StepResult:
+    """The bucket's lifecycle rule removed the original at ``key`` (its ``LifecycleExpiration`` event), or the
+    local janitor did: record it, so the original is no longer offered nor counted."""
+    started = time.perf_counter()
+    upload = UploadKey.parse(key)
+    record = ports.metadata.get(upload.image_id)
+    if record is None:
+        return StepResult(
+            step=COMPRESS,
+            image_id=upload.image_id,
+            owner=None,
+            state=None,
+            outcome=Outcome.SKIPPED,
+            code="Record.NotFound",
+        )
+    if record.original_key != key or record.state is ImageState.DELETED or record.original_removed_at is not None:
+        return _result(COMPRESS, record, Outcome.SKIPPED, started)
+    for _attempt in range(_WRITE_ATTEMPTS):
+        try:
+            moved = ports.metadata.transition(record, record.original_removed(at=ports.clock.now()))
+        except StaleRecordError:
+            latest = ports.metadata.get(upload.image_id)
+            if latest is None or latest.state is ImageState.DELETED or latest.original_removed_at is not None:
+                return _result(COMPRESS, latest or record, Outcome.SKIPPED, started)
+            record = latest
+            continue
+        return _result(COMPRESS, moved, Outcome.DONE, started)
+    raise StaleRecordError(f"image {record.image_id} kept changing while recording its original's removal")
 
 
 def _load(

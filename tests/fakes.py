@@ -226,3 +226,6 @@ class UnlistedObjectStore:
 
     def list(self, prefix):
         raise AssertionError(f"the API may not list the bucket (asked for {prefix!r})")
+
+    def mark_replaceable(self, key):
+        self.objects.mark_replaceable(key)

@@ -94,6 +94,11 @@ class ImageOut(BaseModel):
         default=None, description="Every rendition with its URL (only when one image is asked for)."
     )
     original_url: str | None = None
+    """Download link of the original while it is stored (detail only)."""
+    original_expires_at: datetime | None = None
+    """When the originals policy removes the original (its compressed rendition stays the best copy)."""
+    original_removed_at: datetime | None = None
+    """When the originals policy removed the original; ``original_url`` is then absent."""
 
 
 class UploadResponse(BaseModel):

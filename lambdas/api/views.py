@@ -37,7 +37,7 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
             )
             for r in record.renditions
         ]
-        if record.size is not None:
+        if record.size is not None and record.original_removed_at is None:
             original_url = presign(record.original_key, expires_in=expires_in, base_url=base_url)
     failure = record.failure
     return ImageOut(
@@ -75,4 +75,6 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
         thumbnail_url=None if thumbnail is None else presign(thumbnail.key, expires_in=expires_in, base_url=base_url),
         renditions=renditions,
         original_url=original_url,
+        original_expires_at=None if record.original_removed_at is not None else record.original_expires_at,
+        original_removed_at=record.original_removed_at,
     )

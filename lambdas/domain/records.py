@@ -179,6 +179,10 @@ class ImageRecord:
     failure: Failure | None = None
     expires_at: datetime | None = None
     reserved_keys: tuple[str, ...] = ()
+    original_expires_at: datetime | None = None
+    """When the originals policy removes the original (its verified compressed rendition stays)."""
+    original_removed_at: datetime | None = None
+    """When the original was removed by the originals policy: it is no longer stored nor counted."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -210,7 +214,8 @@ class ImageRecord:
         """What this record adds to its owner's usage: nothing until the original arrived or once deleted."""
         if self.state in (ImageState.AWAITING_UPLOAD, ImageState.DELETED) or self.size is None:
             return Usage()
-        stored = self.size + sum(r.size for r in self.renditions if not r.kept_original)
+        original = 0 if self.original_removed_at is not None else self.size
+        stored = original + sum(r.size for r in self.renditions if not r.kept_original)
         compressed = self.rendition("compressed")
         saved = 0
         if compressed is not None and not compressed.kept_original:
@@ -261,6 +266,12 @@ class ImageRecord:
             sniffed_format=fmt,
             sniffed_mime=mime,
         )
+
+    def original_removed(self, *, at: datetime) -> ImageRecord:
+        """The originals policy removed the original (same state): it stops counting in the usage."""
+        if self.original_removed_at is not None:
+            return self
+        return replace(self, original_removed_at=at, updated_at=at)
 
     def thumbnailed(self, *, at: datetime, renditions: tuple[StoredRendition, ...]) -> ImageRecord:
         """The thumbnails and the analysis preview are stored."""
@@ -366,6 +377,8 @@ class ImageRecord:
             },
             "expires_at": None if self.expires_at is None else timestamp(self.expires_at),
             "reserved_keys": list(self.reserved_keys),
+            "original_expires_at": None if self.original_expires_at is None else timestamp(self.original_expires_at),
+            "original_removed_at": None if self.original_removed_at is None else timestamp(self.original_removed_at),
             "extra": dict(self.extra),
         }
 
@@ -436,6 +449,8 @@ class ImageRecord:
             ),
             expires_at=None if not expires_at else parse_timestamp(expires_at),
             reserved_keys=tuple(data.get("reserved_keys") or ()),
+            original_expires_at=_optional_timestamp(data.get("original_expires_at")),
+            original_removed_at=_optional_timestamp(data.get("original_removed_at")),
             extra=dict(data.get("extra") or {}),
         )
 
@@ -501,3 +516,7 @@ def check_transition(current: ImageRecord, updated: ImageRecord) -> None:
         raise InvalidTransitionError(
             f"image {current.image_id}: {current.state} -> {updated.state} does not move forward"
         )
+
+
+def _optional_timestamp(value: Any) -> datetime | None:
+    return None if not value else parse_timestamp(value)

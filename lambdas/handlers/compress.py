@@ -1,4 +1,7 @@
-"""Compress: invoked by S3 ``ObjectCreated`` under ``uploads/``; its result goes to thumbnail."""
+"""Compress: invoked by S3 ``ObjectCreated`` under ``uploads/``; its result goes to thumbnail.
+
+The same function hears the bucket's ``LifecycleExpiration`` events under ``uploads/``: the originals
+policy removed an original, which it records (``steps.original_expired``)."""
 
 from __future__ import annotations
 
@@ -28,6 +31,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # S3 URL-encodes keys in events ("my+cat%281%29.jpg"): decode before use.
         key = unquote_plus(record.s3.get_object.key)
         image_id = _image_id(key)
+        if record.event_name.startswith("LifecycleExpiration"):
+            removed = functools.partial(steps.original_expired, ports, key)
+            results.append(run(logger, metrics, steps.COMPRESS, removed, image_id=image_id, context=context))
+            continue
         results.append(
             run(
                 logger,

@@ -123,7 +123,23 @@ def test_only_categorize_may_call_rekognition(synthesized: Synthesized) -> None:
 
 def test_no_role_may_administer_the_bucket(synthesized: Synthesized) -> None:
     for name, statements in _function_statements(synthesized).items():
-        assert _actions(statements, "s3") <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}, name
+        assert _actions(statements, "s3") <= {
+            "s3:GetObject",
+            "s3:PutObject",
+            "s3:DeleteObject",
+            "s3:ListBucket",
+            "s3:PutObjectTagging",
+        }, name
+
+
+def test_only_compress_may_tag_and_only_originals(synthesized: Synthesized) -> None:
+    # The originals policy's lifecycle rule acts on originals compress tagged (lambdas.domain.originals)
+    taggers = {
+        name: {prefix for action, prefix in _object_grants(statements) if action == "s3:PutObjectTagging"}
+        for name, statements in _function_statements(synthesized).items()
+        if "s3:PutObjectTagging" in _actions(statements, "s3")
+    }
+    assert taggers == {"compress": {"uploads/"}}
 
 
 def test_only_steps_that_write_renditions_and_the_exporter_may_list_and_only_their_prefixes(
@@ -159,6 +175,8 @@ def test_object_grants_read_nested_prefixes() -> None:
                 ("s3:GetObject", "uploads/"),
                 # an original that arrives after its image was deleted is deleted (lambdas.steps.compress)
                 ("s3:DeleteObject", "uploads/"),
+                # an original whose compressed rendition is verified is tagged for the originals policy
+                ("s3:PutObjectTagging", "uploads/"),
                 ("s3:PutObject", "renditions/"),
                 ("s3:ListBucket", "renditions/"),
                 ("s3:DeleteObject", "renditions/"),

@@ -185,8 +185,9 @@ def test_uploads_notify_the_compress_function_only(synthesized: Synthesized) -> 
     notification = _only(synthesized.resources("aws_s3_bucket_notification"))
     # WHEN its Lambda targets are read
     (target,) = notification["lambda_function"]
-    # THEN objects created under uploads/ invoke compress, after the permission exists
-    assert target["events"] == ["s3:ObjectCreated:*"]
+    # THEN objects created under uploads/ invoke compress (and so do the originals policy's removals,
+    # which it records), after the permission exists
+    assert target["events"] == ["s3:ObjectCreated:*", "s3:LifecycleExpiration:*"]
     assert target["filter_prefix"] == "uploads/"
     assert _function_name_of(synthesized, target["lambda_function_arn"]) == "compress"
     assert any(d.startswith("aws_lambda_permission.") for d in notification["depends_on"])
@@ -322,6 +323,8 @@ def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
         "IMGMGR_MIN_CONFIDENCE",
         "IMGMGR_MAX_LABELS",
         "IMGMGR_MAX_ATTEMPTS",
+        "IMGMGR_ORIGINALS",
+        "IMGMGR_ORIGINALS_AFTER_DAYS",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_LOG_LEVEL",
@@ -655,8 +658,8 @@ def variant() -> dict[str, Any]:
             billing_mode="PROVISIONED",
             point_in_time_recovery=False,
             force_destroy=True,
-            originals_transition_days=30,
-            originals_expiration_days=365,
+            originals="archive",
+            originals_after_days=10,
             cors_allowed_origins=("https://app.example.com",),
             manage_api_gateway_account=True,
             athena_results_expiration_days=1,
@@ -713,12 +716,35 @@ def test_point_in_time_recovery_can_be_turned_off(variant: dict[str, Any]) -> No
     assert table["point_in_time_recovery"] == {"enabled": False}
 
 
-def test_originals_move_to_infrequent_access_then_expire_when_asked(variant: dict[str, Any]) -> None:
+def test_archived_originals_move_to_glacier_instant_retrieval_and_are_never_deleted(variant: dict[str, Any]) -> None:
     (lifecycle,) = variant["resource"]["aws_s3_bucket_lifecycle_configuration"].values()
-    originals = {rule["id"]: rule for rule in lifecycle["rule"]}["originals"]
-    assert originals["filter"] == [{"prefix": "uploads/"}]
-    assert originals["transition"] == [{"days": 30, "storage_class": "STANDARD_IA"}]
-    assert originals["expiration"] == [{"days": 365}]
+    rules = {rule["id"]: rule for rule in lifecycle["rule"]}
+    originals = rules["originals-archive"]
+    assert originals["filter"] == [{"and": [{"prefix": "uploads/", "tags": {"imgmgr-original": "replaceable"}}]}]
+    assert originals["transition"] == [{"days": 10, "storage_class": "GLACIER_IR"}]
+    assert "expiration" not in originals
+    assert "originals-expire" not in rules
+
+
+def test_by_default_tagged_originals_expire_30_days_after_upload_and_compress_hears_of_it(
+    synthesized: Synthesized,
+) -> None:
+    # GIVEN the default stack's lifecycle rules, bucket notification and compress policy
+    lifecycle = _only(synthesized.resources("aws_s3_bucket_lifecycle_configuration"))
+    rules = {rule["id"]: rule for rule in lifecycle["rule"]}
+    notification = _only(synthesized.resources("aws_s3_bucket_notification"))
+    # THEN only originals the compress step tagged (verified rendition) expire, after 30 days
+    originals = rules["originals-expire"]
+    assert originals["filter"] == [{"and": [{"prefix": "uploads/", "tags": {"imgmgr-original": "replaceable"}}]}]
+    assert originals["expiration"] == [{"days": 30}]
+    assert "transition" not in originals
+    # AND the removal reaches the compress function, which records it
+    (target,) = notification["lambda_function"]
+    assert target["events"] == ["s3:ObjectCreated:*", "s3:LifecycleExpiration:*"]
+    assert target["filter_prefix"] == "uploads/"
+    for function in _functions(synthesized).values():
+        variables = function["environment"]["variables"]
+        assert (variables["IMGMGR_ORIGINALS"], variables["IMGMGR_ORIGINALS_AFTER_DAYS"]) == ("expire", "30")
 
 
 def test_analytics_expirations_follow_the_props(variant: dict[str, Any]) -> None:

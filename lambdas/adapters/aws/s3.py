@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import error_code, translate
 from lambdas.domain.errors import InvalidKeyError, NotFoundError
+from lambdas.domain.originals import REPLACEABLE_TAG
 from lambdas.ports import ObjectInfo
 
 if TYPE_CHECKING:
@@ -68,6 +69,20 @@ class S3ObjectStore:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "s3:DeleteObject") from exc
+
+    def mark_replaceable(self, key: str) -> None:
+        _check_key(key)
+        name, value = REPLACEABLE_TAG
+        try:
+            self.client.put_object_tagging(
+                Bucket=self.bucket, Key=key, Tagging={"TagSet": [{"Key": name, "Value": value}]}
+            )
+        except ClientError as exc:
+            if error_code(exc) in _MISSING_CODES:
+                return  # gone already (the image was deleted meanwhile): nothing left to mark
+            raise translate(exc, "s3:PutObjectTagging") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "s3:PutObjectTagging") from exc
 
     def list(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")

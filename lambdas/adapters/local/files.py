@@ -75,6 +75,10 @@ class FileObjectStore:
         path = self._path(key)
         path.unlink(missing_ok=True)
 
+    def mark_replaceable(self, key: str) -> None:
+        """Nothing to mark: the local janitor removes originals at the record's ``original_expires_at``."""
+        self._path(key)
+
     def list(self, prefix: str) -> Iterator[str]:
         keys = []
         for directory, _dirs, files in os.walk(self.root):

@@ -292,6 +292,27 @@ class SqliteMetadataStore:
         )
         return [ImageRecord.from_dict(json.loads(row[0])) for row in rows]
 
+    def originals_due(self, now: datetime, *, after: ImageRecord | None = None, limit: int = 100) -> list[ImageRecord]:
+        """Up to ``limit`` live records whose original the originals policy removes by ``now`` and that
+        still have it, soonest first, from the one after ``after``."""
+        start = (
+            ("", "")
+            if after is None or after.original_expires_at is None
+            else (timestamp(after.original_expires_at), after.image_id)
+        )
+        rows = (
+            self._db()
+            .execute(
+                "SELECT doc FROM images WHERE state != ? AND json_extract(doc, '$.original_expires_at') <= ?"
+                " AND json_extract(doc, '$.original_removed_at') IS NULL"
+                " AND (json_extract(doc, '$.original_expires_at'), image_id) > (?, ?)"
+                " ORDER BY json_extract(doc, '$.original_expires_at'), image_id LIMIT ?",
+                (ImageState.DELETED.value, timestamp(now), *start, limit),
+            )
+            .fetchall()
+        )
+        return [ImageRecord.from_dict(json.loads(row[0])) for row in rows]
+
     def expire(self, record: ImageRecord) -> bool:
         """Remove an expired record as TTL does (it counts nowhere); whether it was removed. A record that
         changed since it was read (an upload that arrived meanwhile) is kept."""

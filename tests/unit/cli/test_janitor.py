@@ -143,3 +143,55 @@ def test_sweeps_go_past_a_page_of_tombstones(metadata, objects, clock, janitor):
     assert janitor.sweep().purged == 130
     assert list(objects.list("uploads/")) == []
     assert metadata.unpurged_tombstones() == []
+
+
+def _processed(tmp_path, metadata, objects, clock, data, name):
+    """A record taken through the real compress step with the default originals policy (expire, 30 days)."""
+    from lambdas import steps
+    from lambdas.domain.originals import OriginalsPolicy
+    from tests.fakes import FakeLabeler, RecordingEventSink
+
+    ports = steps.Ports(
+        objects=objects,
+        metadata=metadata,
+        labeler=FakeLabeler(),
+        events=RecordingEventSink(),
+        clock=clock,
+        originals=OriginalsPolicy(),
+    )
+    image_id = f"img-{name.split('.')[0]}"
+    record = metadata.create(new_record(image_id=image_id, owner=OWNER, filename=name, at=clock.now()))
+    objects.put(record.original_key, data, content_type="image/jpeg")
+    steps.compress(ports, record.original_key)
+    return ports, metadata.get(image_id)
+
+
+def test_originals_are_removed_when_the_policy_says_and_never_the_only_copy(tmp_path, metadata, objects, clock):
+    # GIVEN a photo whose compressed rendition is verified, and a tiny PNG that stands in for its own rendition
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    photo = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), "RGB").save(photo, "JPEG", quality=97)
+    dot = io.BytesIO()
+    Image.new("RGB", (24, 16), (10, 200, 30)).save(dot, "PNG")
+    ports, compressed = _processed(tmp_path, metadata, objects, clock, photo.getvalue(), "photo.jpg")
+    _, kept = _processed(tmp_path, metadata, objects, clock, dot.getvalue(), "dot.png")
+    assert compressed.original_expires_at is not None and kept.original_expires_at is None
+    janitor = Janitor(metadata=metadata, objects=objects, clock=clock, settle_seconds=SETTLE, ports=ports)
+    stored = metadata.usage(OWNER).bytes_stored
+    # WHEN the janitor sweeps before the date THEN both originals stay
+    assert janitor.sweep().originals == 0
+    # WHEN it sweeps after the date (30 days, at the next midnight)
+    clock.advance(seconds=31 * 86400)
+    assert janitor.sweep().originals == 1
+    # THEN the photo's original is gone and recorded, its rendition stays; the PNG is untouched
+    assert objects.head(compressed.original_key) is None
+    assert objects.head(compressed.rendition("compressed").key) is not None
+    assert objects.head(kept.original_key) is not None
+    assert metadata.get(compressed.image_id).original_removed_at is not None
+    assert metadata.usage(OWNER).bytes_stored == stored - len(photo.getvalue())
+    assert janitor.sweep().originals == 0

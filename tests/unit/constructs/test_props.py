@@ -83,11 +83,8 @@ def test_props_are_frozen() -> None:
         ({"billing_mode": "ON_DEMAND"}, r"^billing_mode: 'ON_DEMAND'"),
         ({"read_capacity": 0}, r"^read_capacity: 0"),
         ({"write_capacity": -1}, r"^write_capacity: -1"),
-        ({"originals_transition_days": 10}, r"^originals_transition_days: 10 must be an integer from 30"),
-        (
-            {"originals_transition_days": 60, "originals_expiration_days": 60},
-            r"^originals_expiration_days: 60 must be later than originals_transition_days \(60\)",
-        ),
+        ({"originals": "delete"}, r"^originals: 'delete' must be one of keep, archive, expire"),
+        ({"originals_after_days": 0}, r"^originals_after_days: 0 must be an integer from 1"),
         ({"noncurrent_version_expiration_days": 0}, r"^noncurrent_version_expiration_days: 0"),
         ({"athena_results_expiration_days": 0}, r"^athena_results_expiration_days: 0 must be an integer from 1"),
         ({"athena_results_expiration_days": 7.5}, r"^athena_results_expiration_days: 7.5"),
