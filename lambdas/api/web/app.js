@@ -274,6 +274,7 @@ async function openImage(id) {
   if (preview) { $("v-image").src = preview.url; $("v-image").alt = image.filename; }
   $("v-failure").hidden = !image.failure;
   if (image.failure) $("v-failure").textContent = `Failed in ${image.failure.step}: ${image.failure.code}: ${image.failure.message}`;
+  $("v-original").replaceChildren(...originalNote(image));
   $("v-categories").replaceChildren(...image.categories.map((c) => el("li", { text: c })));
   $("v-labels").tBodies[0].replaceChildren(...image.labels.map((l) => el("tr", {}, [
     el("td", { text: l.name }), el("td", { text: l.confidence.toFixed(1) + " %" }), el("td", { text: l.parents.join(", ") }),
@@ -286,6 +287,19 @@ async function openImage(id) {
     el("td", { text: r.saving === null ? "" : Math.round(r.saving * 100) + " %" }),
   ])));
   if (!$("viewer").open) $("viewer").showModal();
+}
+
+// The original is the best copy while it is stored; the originals policy (expire by default) removes it
+// once its compressed rendition is verified, and the compressed rendition is then the best copy there is.
+function originalNote(image) {
+  const day = (iso) => new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  if (image.original_removed_at) {
+    return [`The original was removed on ${day(image.original_removed_at)} (originals policy); the compressed rendition is the best copy.`];
+  }
+  if (!image.original_url) return [];
+  const link = el("a", { href: image.original_url, target: "_blank", rel: "noopener noreferrer", text: "Download the original" });
+  if (!image.original_expires_at) return [link];
+  return [link, ` (kept until ${day(image.original_expires_at)}; then the compressed rendition is the best copy)`];
 }
 
 // A DELETE whose answer never came (the server or its function died, the network dropped) is sent again
