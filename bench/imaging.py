@@ -117,7 +117,8 @@ def _ours(options_kwargs: dict) -> Callable[[bytes], dict]:
             "quality": compressed.quality,
             "kept_original": compressed.kept_original,
             "ssim_sampled": compressed.ssim,
-            "bytes": {r.name: len(r.data) for r in result.renditions},
+            # A rendition that shares another's bytes (same_as) is stored once, under the other's key.
+            "bytes": {r.name: len(r.data) for r in result.renditions if r.same_as is None},
         }
 
     return run

@@ -470,7 +470,7 @@ def _reserve(
     what is left is purged) or another run already moved it to ``target`` or past. A repeated run whose keys
     are reserved already writes nothing here.
     """
-    keys = {rendition_key(record.image_id, o.name, o.format) for o in outputs if not o.kept_original}
+    keys = {rendition_key(record.image_id, o.same_as or o.name, o.format) for o in outputs if not o.kept_original}
     current = record
     for _attempt in range(_WRITE_ATTEMPTS):
         if keys <= current.object_keys():
@@ -518,6 +518,9 @@ def _store(ports: Ports, record: ImageRecord, output: imaging.Rendition, *, orig
     """Write a rendition under its fixed key (a kept original is not copied: it points at the original)."""
     if output.kept_original and original_key:
         key = original_key
+    elif output.same_as is not None:
+        # The same bytes as a rendition stored just before (the analysis JPEG and its thumbnail): stored once.
+        key = rendition_key(record.image_id, output.same_as, output.format)
     else:
         key = rendition_key(record.image_id, output.name, output.format)
         ports.objects.put(key, output.data, content_type=output.mime)

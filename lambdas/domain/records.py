@@ -215,7 +215,8 @@ class ImageRecord:
         if self.state in (ImageState.AWAITING_UPLOAD, ImageState.DELETED) or self.size is None:
             return Usage()
         original = 0 if self.original_removed_at is not None else self.size
-        stored = original + sum(r.size for r in self.renditions if not r.kept_original)
+        # Renditions that share bytes (the analysis JPEG and its thumbnail) share one key: counted once.
+        stored = original + sum({r.key: r.size for r in self.renditions if not r.kept_original}.values())
         compressed = self.rendition("compressed")
         saved = 0
         if compressed is not None and not compressed.kept_original:

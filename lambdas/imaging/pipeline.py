@@ -229,7 +229,10 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
         # Unchanged, the analysis JPEG has the pixels of the thumbnail of the same edge: reuse its bytes.
         reused = jpeg_by_edge.get(options.analysis_edge) if image is flat else None
         data = reused or encode(image, "jpeg", DERIVED_QUALITY)
-        renditions.append(Rendition("analysis", data, "jpeg", MIME["jpeg"], *image.size, DERIVED_QUALITY, None, False))
+        same_as = f"thumb-{options.analysis_edge}" if reused else None
+        renditions.append(
+            Rendition("analysis", data, "jpeg", MIME["jpeg"], *image.size, DERIVED_QUALITY, None, False, same_as)
+        )
     return renditions
 
 

@@ -31,7 +31,9 @@ class Rendition:
     used (None when the bytes were kept). ``ssim`` is the SSIM on luma reached by the compressed rendition,
     measured on full-resolution tiles sampled over the image (None when not targeted).
     ``kept_original`` is True when the compressed rendition is the original's bytes (with private
-    metadata removed for JPEG) because re-encoding them came out larger.
+    metadata removed for JPEG) because re-encoding them came out larger. ``same_as`` names the rendition
+    whose bytes these are (the analysis JPEG when it has the pixels of the thumbnail of its edge): they
+    are stored once, under that rendition's key.
     """
 
     name: str
@@ -43,6 +45,7 @@ class Rendition:
     quality: int | None
     ssim: float | None
     kept_original: bool = False
+    same_as: str | None = None
 
     def __repr__(self) -> str:
         return (

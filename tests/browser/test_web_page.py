@@ -66,9 +66,12 @@ def test_upload_find_by_category_open_and_delete(server, api_key, browser, tmp_p
     assert original.text.startswith("Download the original (kept until ")
     assert "the compressed rendition is the best copy" in original.text
     link = original.find_element(By.TAG_NAME, "a").get_attribute("href")
-    assert browser.execute_script(
-        "const r = new XMLHttpRequest(); r.open('GET', arguments[0], false); r.send(); return r.status;", link
-    ) == 200
+    assert (
+        browser.execute_script(
+            "const r = new XMLHttpRequest(); r.open('GET', arguments[0], false); r.send(); return r.status;", link
+        )
+        == 200
+    )
     # WHEN deleting it (and confirming)
     browser.find_element(By.ID, "v-delete").click()
     wait.until(ec.alert_is_present()).accept()
