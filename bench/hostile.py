@@ -3,7 +3,7 @@
 Each case is generated here (nothing large is committed): the worst input of a class that is still
 accepted (at ``max_pixels`` or at the decode-memory budget of its mode) and the inputs that must be
 refused before anything is decoded. Every step runs in its own fresh process, as a Lambda function or a
-worker would run it, and reports its peak RSS (``ru_maxrss``) and wall time:
+worker would run it, and reports its peak RSS (``VmHWM``, ``bench.memory``) and wall time:
 
 - ``compress``: ``imaging.compress`` on the original (the compress step);
 - ``derive``: ``imaging.derive`` on the input the thumbnail step chooses (the compressed rendition when
@@ -212,8 +212,7 @@ class Measured:
 
 def _child(step: str, source: Path, output: Path) -> None:
     """Run one step in this (fresh) process and print its outcome, peak RSS and wall time as JSON."""
-    import resource
-
+    from bench.memory import peak_rss_mb
     from lambdas import imaging
 
     data = source.read_bytes()
@@ -231,7 +230,7 @@ def _child(step: str, source: Path, output: Path) -> None:
     except imaging.ImagingError as exc:
         outcome = exc.code
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"outcome": outcome, "peak_rss_mb": round(peak, 1), "seconds": round(seconds, 2)}))
 
 

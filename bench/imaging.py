@@ -21,7 +21,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.memory import peak_rss_mb
 from constructs_lib.props import ALLOCATOR_VARIABLES, DEFAULT_ALLOCATOR_ENV
 
 PACKAGES = ("lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04")
@@ -202,15 +202,7 @@ def worker(name: str, files: list[str], out_dir: str, repeat: int) -> None:
         if compressed is not None and out_dir:
             (Path(out_dir) / Path(file).name).write_bytes(compressed)
         print(json.dumps({"file": file, "cpu": best, **result}), flush=True)
-    print(json.dumps({"peak_rss_mb": _peak_rss_mb()}), flush=True)
-
-
-def _peak_rss_mb() -> float:
-    """This process's high-water RSS. ``ru_maxrss`` would also count the parent's RSS before exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_rss_mb": peak_rss_mb()}), flush=True)
 
 
 def _warm_up_image() -> bytes:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.memory import peak_rss_mb
 
 BACKGROUNDS = Path("/usr/share/backgrounds")
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "camera", "rocket")
@@ -35,10 +36,6 @@ def _pin_to_one_core() -> int:
     return cpu
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-
-
 def prepare(cache: Path, corpus: Path) -> None:
     """Child process: convert the model into an empty cache, write the corpus; report conversion cost."""
     _pin_to_one_core()
@@ -51,7 +48,7 @@ def prepare(cache: Path, corpus: Path) -> None:
         started = time.perf_counter()
         OfflineLabeler(cache, detect_faces=False).load()
         elapsed = time.perf_counter() - started
-        print(f"convert (empty cache)   {elapsed:8.3f} s   peak RSS {_peak_rss_mb():6.1f} MB (in its own process)")
+        print(f"convert (empty cache)   {elapsed:8.3f} s   peak RSS {peak_rss_mb():6.1f} MB (in its own process)")
 
     def save(name: str, picture: Image.Image) -> None:
         picture = picture.convert("RGB")
@@ -109,7 +106,7 @@ def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
     def ms(values: list[float], percentile: float = 50) -> float:
         return float(np.percentile(values, percentile)) * 1000
 
-    rss = _peak_rss_mb()
+    rss = peak_rss_mb()
     print(f"one core (cpu {cpu}); {len(corpus)} images x {repeat}; 1024 px JPEG renditions")
     print(f"imports                 {imports:8.3f} s")
     print(f"load from cache         {load:8.3f} s   ratio to {LOAD_TARGET_S:.0f} s target {load / LOAD_TARGET_S:5.2f}")
