@@ -671,7 +671,9 @@ class ImagePipeline(Construct):
                     id="compress-uploads",
                     lambda_function_arn=compress.arn,
                     # The lifecycle rule's removals of originals are recorded by the same function.
-                    events=["s3:ObjectCreated:*", "s3:LifecycleExpiration:*"],
+                    events=["s3:ObjectCreated:*", "s3:LifecycleExpiration:*"]
+                    if self.props.originals == "expire"
+                    else ["s3:ObjectCreated:*"],
                     filter_prefix=UPLOADS_PREFIX,
                 )
             ],

@@ -7,9 +7,9 @@ the record is gone from every listing. The janitor runs when the server starts a
 
 - every tombstone whose purge is not recorded as complete is purged: every key it names and everything
   under ``uploads/<owner>/<id>/`` and ``renditions/<id>/`` (the local store may list, unlike the API in
-  AWS). Its purge is recorded once the deletion is older than ``settle_seconds``, by when no step that
-  was running at the delete can still write (each such step purges after itself, or runs again after a
-  restart and purges then);
+  AWS). Its purge is recorded once the deletion is older than ``settle_seconds``. A step that was running
+  at the delete may still write after that (its lease is renewed while it runs), but it meets the
+  tombstone when it commits and purges after itself (or runs again after a restart and purges then);
 - records whose ``expires_at`` has passed are removed, as the table's TTL removes them in AWS: abandoned
   uploads (``awaiting_upload``, one day after they were declared) unless their original has arrived, and
   tombstones (``ApiLimits.deleted_retain_seconds`` after the delete) once their purge is recorded;
@@ -99,8 +99,8 @@ class Janitor:
         return Sweep(purged=self._purge_tombstones(), expired=self._expire(), originals=self._remove_originals())
 
     def _remove_originals(self) -> int:
-        if self.ports is None:
-            return 0
+        if self.ports is None or self.ports.originals.policy != "expire":
+            return 0  # a server restarted with --originals keep removes nothing, whatever was scheduled
         now = self.clock.now()
         count = 0
         last: ImageRecord | None = None

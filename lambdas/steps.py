@@ -160,6 +160,8 @@ def compress(ports: Ports, key: str) -> StepResult:
         _purge(ports, record, COMPRESS)
         return _result(COMPRESS, record, Outcome.SKIPPED, started)
     if _done_or_final(record, ImageState.COMPRESSED):
+        if record.original_expires_at is not None and record.original_removed_at is None:
+            ports.objects.mark_replaceable(key)  # a repeat of the event, or the retry of a failed tagging
         return _result(COMPRESS, record, Outcome.SKIPPED, started)
 
     def work() -> StepResult:
@@ -195,12 +197,9 @@ def compress(ports: Ports, key: str) -> StepResult:
         record = reserved
         stored = _store(ports, record, output, original_key=key)
         saved = 0 if output.kept_original else max(0, len(data) - len(output.data))
-        original_expires_at = None
-        if _verified(ports, output, result.info):
-            # Tagged before the record moves: a retry tags again (idempotent); the lifecycle rule acts on
-            # tagged originals only, and its event records the removal whatever the record says.
-            ports.objects.mark_replaceable(key)
-            original_expires_at = ports.originals.removal_at(ports.clock.now())
+        replaceable = _verified(ports, output, result.info)
+        # S3 counts lifecycle days from the object's creation: the record's, minutes before, errs early.
+        original_expires_at = ports.originals.removal_at(record.created_at) if replaceable else None
         moved = _commit(
             ports,
             record,
@@ -224,9 +223,17 @@ def compress(ports: Ports, key: str) -> StepResult:
         )
         if moved is None:
             return _result(COMPRESS, _reread(ports, record), Outcome.SKIPPED, started)
+        tag.append(replaceable)
         return _result(COMPRESS, moved, Outcome.DONE, started, bytes_saved=saved)
 
-    return _guard(ports, COMPRESS, record.image_id, started, work)
+    tag: list[bool] = []
+    done = _guard(ports, COMPRESS, record.image_id, started, work)
+    if any(tag):
+        # Tagged only once the record lists the verified rendition: the lifecycle rule acts on tagged
+        # originals only, so any failure before keeps the original. A failure here leaves the record as it
+        # is and propagates; the retry skips the work and tags again.
+        ports.objects.mark_replaceable(key)
+    return done
 
 
 def _verified(ports: Ports, output: imaging.Rendition, info: imaging.ImageInfo) -> bool:
@@ -256,7 +263,15 @@ def original_expired(ports: Ports, key: str) -> StepResult:
             outcome=Outcome.SKIPPED,
             code="Record.NotFound",
         )
-    if record.original_key != key or record.state is ImageState.DELETED or record.original_removed_at is not None:
+    if (
+        record.original_key != key
+        or record.state is ImageState.DELETED
+        or record.original_removed_at is not None
+        # Only an original the policy scheduled, and only once it is really gone: the versioned bucket's
+        # expiry of a noncurrent version (an upload POSTed twice) sends the same event for the same key.
+        or record.original_expires_at is None
+        or ports.objects.head(key) is not None
+    ):
         return _result(COMPRESS, record, Outcome.SKIPPED, started)
     for _attempt in range(_WRITE_ATTEMPTS):
         try:

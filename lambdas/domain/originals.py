@@ -1,19 +1,22 @@
 """What happens to an original once its compressed rendition stands for it: the originals policy.
 
-- ``keep``: originals stay in S3 Standard (a stored image costs ~1.6x its original at day 0 and forever).
+- ``keep``: originals stay in S3 Standard (a stored image costs ~1.7x its original's bytes with its
+  renditions, measured on camera-like photos).
 - ``archive``: ``after_days`` after upload, originals whose compressed rendition is verified move to S3
   Glacier Instant Retrieval (0.004 instead of 0.023 USD per GB-month, still downloadable at once; 90 days
   of storage are billed at least, and each GB read costs 0.03 USD). The bytes stay: the footprint does not
   shrink, the bill does.
 - ``expire`` (the default): ``after_days`` after upload, originals whose compressed rendition is verified
   are deleted; the compressed rendition, at the perceptual target, is then the best copy. The footprint
-  of a stored image falls to its renditions (~0.6x on camera-like photos, see ``make bench``).
+  of a stored image falls to its renditions (0.71x on camera-like photos, see ``make bench``).
 
 "Verified" means the compressed rendition was written, decodes to the original's displayed size and has
 its quality recorded; an original that stands in for its compressed rendition (``kept_original``) is never
-touched. On AWS the compress step tags such an original (``REPLACEABLE_TAG``) and the bucket's lifecycle
-rule acts on tagged originals only; its ``LifecycleExpiration`` event tells the compress function, which
-records the removal (the usage counters drop). Locally the janitor does both at the recorded time.
+touched. On AWS the compress step tags such an original (``REPLACEABLE_TAG``) once the record lists the
+verified rendition, and the bucket's lifecycle rule acts on tagged originals only; its
+``LifecycleExpiration`` event tells the compress function, which records the removal (the usage counters
+drop) when the original was scheduled and is really gone. Locally the janitor does both at the recorded
+time, under ``expire`` only (a server restarted with ``keep`` removes nothing more).
 """
 
 from __future__ import annotations

@@ -298,8 +298,8 @@ class ImageRecord:
         previous = self.failure if self.state is ImageState.FAILED else None
         resume_state = previous.state if previous is not None else self.state
         attempts = 1
-        if retryable and previous is not None and previous.retryable and previous.step == step:
-            attempts = previous.attempts + 1
+        if retryable and previous is not None and previous.retryable and previous.step == step and not previous.parked:
+            attempts = previous.attempts + 1  # a parked failure that fails again was redriven: it counts anew
         parked = retryable and max_attempts is not None and attempts >= max_attempts
         failure = Failure(
             code=code,

@@ -47,7 +47,9 @@ def deadline(context: RemainingTime | None, *, margin_ms: int = DEADLINE_MARGIN_
     if context is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    seconds = max(0.001, (context.get_remaining_time_in_millis() - margin_ms) / 1000)
+    remaining = context.get_remaining_time_in_millis()
+    # A short timeout keeps a quarter back instead of the whole margin (a 5 s function still runs 3.75 s).
+    seconds = max(0.001, (remaining - min(margin_ms, remaining // 4)) / 1000)
 
     def expired(signum: int, frame: object) -> None:
         raise DeadlineExceededError(f"the step ran out of time ({seconds:.1f} s of the function's timeout)")

@@ -220,8 +220,11 @@ def decode(opened: Opened, options: ImagingOptions, *, draft_size: tuple[int, in
     except DECODER_ERRORS as exc:
         raise _decode_error(fmt, opened.data, opened.reader, "decode", exc, image) from exc
     if fmt == "png" and opened.transpose_orientation == 1:
-        # An eXIf chunk after the image data is only seen once the data has been read.
+        # An eXIf chunk after the image data is only seen once the data has been read; turning the image
+        # then costs a second copy, which the budget must allow too.
         opened.transpose_orientation = _orientation(image, fmt)[1]
+        if opened.transpose_orientation != 1:
+            _check_memory(opened, options)
     opened.stored_mode = image.mode
     try:
         opened.exif = image.getexif()
@@ -281,7 +284,12 @@ def jpeg_scan_count(data: bytes) -> int:
     end = len(data)
     while pos + 4 <= end:
         if data[pos] != 0xFF:
-            break  # damaged: the decoder will say so
+            # Junk between segments: libjpeg skips to the next marker, and so must the count.
+            found = _MARKER_IN_SCAN.search(data, pos)
+            if found is None:
+                break
+            pos = found.start()
+            continue
         marker = data[pos + 1]
         if marker == 0xFF:
             pos += 1

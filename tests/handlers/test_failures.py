@@ -313,3 +313,20 @@ def test_a_step_that_runs_out_of_its_functions_time_records_why_before_lambda_en
         True,
         ImageState.COMPRESSED,
     )
+
+
+def test_a_short_function_timeout_keeps_a_quarter_back_not_the_whole_margin():
+    # GIVEN 400 ms left, under the 5 s margin
+    import time as real_time
+
+    from lambdas.handlers.common import DeadlineExceededError, deadline
+
+    class Short:
+        def get_remaining_time_in_millis(self):
+            return 400
+
+    # THEN a step of 100 ms finishes (the alarm is at 300 ms, not at once) and one of 2 s is stopped
+    with deadline(Short()):
+        real_time.sleep(0.1)
+    with pytest.raises(DeadlineExceededError), deadline(Short()):
+        real_time.sleep(2)

@@ -7,6 +7,7 @@ import io
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from PIL import Image
 
 from lambdas.domain.originals import OriginalsPolicy
@@ -80,11 +81,90 @@ def test_an_original_that_stands_in_for_its_rendition_is_never_tagged(aws, ports
 
 
 def test_the_keep_policy_tags_nothing(aws, ports, context, photo, monkeypatch):
+    # GIVEN functions configured with the keep policy
     from lambdas import config
 
     keeping = replace(ports, originals=OriginalsPolicy(policy="keep"))
     monkeypatch.setattr(config, "aws_ports", lambda: keeping)
     key, event = _upload(aws, ports, photo)
+    # WHEN compress runs THEN the original is neither tagged nor scheduled
     compress.handler(event, context)
     assert _tags(aws, key) == {}
     assert ports.metadata.get(IMAGE_ID).original_expires_at is None
+
+
+def test_a_lifecycle_event_for_an_original_still_stored_or_never_scheduled_changes_nothing(aws, ports, context, photo):
+    # GIVEN a compressed photo whose original is scheduled but still stored (the versioned bucket expires
+    # a noncurrent version of the same key, e.g. after the upload was POSTed twice)
+    key, event = _upload(aws, ports, photo)
+    compress.handler(event, context)
+    before = ports.metadata.usage(OWNER)
+    # WHEN the event arrives THEN nothing is recorded: the original is still there
+    assert compress.handler(_lifecycle_event(event), context)["images"][0]["outcome"] == "skipped"
+    assert ports.metadata.get(IMAGE_ID).original_removed_at is None
+    # AND for an original the policy never scheduled, even once gone, nothing is recorded either
+    record = ports.metadata.get(IMAGE_ID)
+    ports.metadata.transition(record, replace(record, original_expires_at=None))
+    aws["s3"].delete_object(Bucket=BUCKET, Key=key)
+    assert compress.handler(_lifecycle_event(event), context)["images"][0]["outcome"] == "skipped"
+    assert ports.metadata.usage(OWNER) == before
+
+
+def test_an_original_is_tagged_only_once_the_record_lists_its_rendition(aws, ports, context, photo, monkeypatch):
+    # GIVEN a compress whose commit keeps being throttled
+    from lambdas.domain.errors import ThrottledError
+
+    key, event = _upload(aws, ports, photo)
+    store = ports.metadata
+    real_transition = store.transition
+
+    def throttled_at_compressed(current, updated):
+        if updated.state is ImageState.COMPRESSED:
+            raise ThrottledError("dynamodb:TransactWriteItems throttled")
+        return real_transition(current, updated)
+
+    monkeypatch.setattr(store, "transition", throttled_at_compressed)
+    # WHEN compress fails after writing its rendition THEN the original is not tagged (it stays)
+    with pytest.raises(ThrottledError):
+        compress.handler(event, context)
+    assert _tags(aws, key) == {}
+    # WHEN Lambda retries once DynamoDB answers THEN it is tagged with the record moved
+    monkeypatch.setattr(store, "transition", real_transition)
+    compress.handler(event, context)
+    assert ports.metadata.get(IMAGE_ID).state is ImageState.COMPRESSED
+    assert _tags(aws, key) == {"imgmgr-original": "replaceable"}
+
+
+def test_a_tagging_that_failed_after_the_commit_is_done_by_the_retry(aws, ports, context, photo, monkeypatch):
+    # GIVEN a compress whose tagging fails once after its commit
+    from lambdas.domain.errors import ThrottledError
+
+    key, event = _upload(aws, ports, photo)
+    objects = ports.objects
+    real_mark = objects.mark_replaceable
+    calls = []
+
+    def failing_once(k):
+        calls.append(k)
+        if len(calls) == 1:
+            raise ThrottledError("s3:PutObjectTagging throttled (SlowDown)")
+        real_mark(k)
+
+    monkeypatch.setattr(objects, "mark_replaceable", failing_once)
+    with pytest.raises(ThrottledError):
+        compress.handler(event, context)
+    assert ports.metadata.get(IMAGE_ID).state is ImageState.COMPRESSED
+    # WHEN Lambda retries (the record is compressed already: the work is skipped) THEN it tags
+    assert compress.handler(event, context)["images"][0]["outcome"] == "skipped"
+    assert _tags(aws, key) == {"imgmgr-original": "replaceable"}
+
+
+def test_the_removal_date_counts_from_the_upload_not_from_a_late_compress(aws, ports, context, photo, clock):
+    # GIVEN an upload declared now and compressed three days later (retries, a redrive)
+    _key, event = _upload(aws, ports, photo)
+    created = ports.metadata.get(IMAGE_ID).created_at
+    clock.advance(seconds=3 * 86400)
+    compress.handler(event, context)
+    # THEN the date is 30 days after the upload (at the next midnight UTC), as S3 counts
+    due = ports.metadata.get(IMAGE_ID).original_expires_at
+    assert timedelta(days=30) <= due - created < timedelta(days=31)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -815,3 +816,32 @@ def test_a_foreign_role_gets_one_policy_document_per_grant(variant: dict[str, An
     assert statement["actions"] == ["s3:GetObject"]
     assert re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}/renditions/\*", statement["resources"][0])
     assert len(statement["resources"]) == 1
+
+
+def test_archived_originals_are_tagged_but_no_removal_is_heard(variant: dict[str, Any]) -> None:
+    # GIVEN the archive variant THEN compress may tag originals, and only creations reach it (nothing expires)
+    (notification,) = variant["resource"]["aws_s3_bucket_notification"].values()
+    assert notification["lambda_function"][0]["events"] == ["s3:ObjectCreated:*"]
+    policies = json.dumps(variant["data"]["aws_iam_policy_document"])
+    assert "s3:PutObjectTagging" in policies
+
+
+def test_the_keep_policy_has_no_originals_rule_no_tagging_and_hears_no_removal() -> None:
+    import cdktf
+
+    from constructs_lib.image_pipeline import ImagePipeline
+    from constructs_lib.props import ImagePipelineProps
+
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "keeping")
+    ImagePipeline(stack, "pipeline", props=ImagePipelineProps(name_prefix="keeping", originals="keep"))
+    document = json.loads(cdktf.Testing.synth(stack))
+    (lifecycle,) = document["resource"]["aws_s3_bucket_lifecycle_configuration"].values()
+    (notification,) = document["resource"]["aws_s3_bucket_notification"].values()
+    assert not [rule["id"] for rule in lifecycle["rule"] if rule["id"].startswith("originals")]
+    assert notification["lambda_function"][0]["events"] == ["s3:ObjectCreated:*"]
+    assert "s3:PutObjectTagging" not in json.dumps(document["data"]["aws_iam_policy_document"])
+    assert {
+        f["environment"]["variables"]["IMGMGR_ORIGINALS"]
+        for f in document["resource"]["aws_lambda_function"].values()
+        if "IMGMGR_ORIGINALS" in f["environment"]["variables"]
+    } == {"keep"}

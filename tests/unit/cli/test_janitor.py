@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -195,3 +196,25 @@ def test_originals_are_removed_when_the_policy_says_and_never_the_only_copy(tmp_
     assert metadata.get(compressed.image_id).original_removed_at is not None
     assert metadata.usage(OWNER).bytes_stored == stored - len(photo.getvalue())
     assert janitor.sweep().originals == 0
+
+
+def test_a_server_restarted_with_the_keep_policy_removes_no_original(tmp_path, metadata, objects, clock):
+    # GIVEN a photo scheduled for removal under expire, then the server restarted with --originals keep
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lambdas.domain.originals import OriginalsPolicy
+
+    rng = np.random.default_rng(2)
+    photo = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), "RGB").save(photo, "JPEG", quality=97)
+    ports, scheduled = _processed(tmp_path, metadata, objects, clock, photo.getvalue(), "photo.jpg")
+    assert scheduled.original_expires_at is not None
+    keeping = replace(ports, originals=OriginalsPolicy(policy="keep"))
+    janitor = Janitor(metadata=metadata, objects=objects, clock=clock, settle_seconds=SETTLE, ports=keeping)
+    # WHEN it sweeps after the date THEN the original stays
+    clock.advance(seconds=31 * 86400)
+    assert janitor.sweep().originals == 0
+    assert objects.head(scheduled.original_key) is not None

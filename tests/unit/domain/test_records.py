@@ -100,6 +100,20 @@ def test_a_repeated_failure_keeps_the_state_to_resume_from():
     assert again.failure.state is ImageState.COMPRESSED
 
 
+def test_failures_count_to_the_limit_and_a_redriven_one_counts_anew():
+    # GIVEN a step failing three times with a limit of three attempts
+    record = _compressed()
+    seen = []
+    for _ in range(3):
+        record = record.failed(at=T0, code="X", message="x", step="thumbnail", retryable=True, max_attempts=3)
+        seen.append((record.failure.attempts, record.failure.parked))
+    # THEN the third is parked
+    assert seen == [(1, False), (2, False), (3, True)]
+    # WHEN the parked step is redriven and fails again THEN it is attempt 1 of a new round, not parked
+    again = record.failed(at=T0, code="X", message="x", step="thumbnail", retryable=True, max_attempts=3)
+    assert (again.failure.attempts, again.failure.parked, again.failure.state) == (1, False, ImageState.COMPRESSED)
+
+
 @pytest.mark.parametrize("retryable", [False, True])
 def test_a_failure_before_the_upload_stops_the_abandoned_upload_ttl(retryable):
     # GIVEN an upload the API declared, set to expire if its bytes never arrive

@@ -146,3 +146,34 @@ def test_consume_releases_each_image_once_converted() -> None:
     assert out.mode == "RGB"
     with pytest.raises(ValueError):
         image.load()
+
+
+def test_junk_between_segments_does_not_hide_scans() -> None:
+    # GIVEN a progressive JPEG with repeated scans and one junk byte after a segment that follows a scan
+    # (libjpeg skips it; a count that stopped there would see one scan)
+    data = _repeat_last_scan(samples.save(samples.photo(64, 48), "JPEG", progressive=True), 200)
+    second_scan = data.index(b"\xff\xda", data.index(b"\xff\xda") + 2)
+    junked = data[:second_scan] + b"\x00" + data[second_scan:]
+    # THEN every scan is still counted, and the file is refused as before
+    assert jpeg_scan_count(junked) == jpeg_scan_count(data) == 210
+    with pytest.raises(TooComplex):
+        probe(junked, ImagingOptions(max_pixels=64 * 48))
+
+
+def test_a_png_turned_by_an_exif_chunk_after_its_data_counts_the_turn() -> None:
+    # GIVEN an RGB PNG whose eXIf chunk (orientation 6) follows the image data, and a budget that fits
+    # the decoded pixels (4 bytes a pixel) but not a turned copy (8)
+    import struct
+    import zlib
+
+    plain = samples.save(samples.photo(64, 48), "PNG")
+    exif = samples.exif_with(orientation=6)
+    body = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+    chunk = struct.pack(">I", len(body)) + b"eXIf" + body + struct.pack(">I", zlib.crc32(b"eXIf" + body))
+    end = plain.rindex(b"IEND") - 4
+    data = plain[:end] + chunk + plain[end:]
+    options = ImagingOptions(max_decode_bytes=len(data) + 5 * 64 * 48)
+    # THEN it is refused once the turn is known, before the copy is made; unturned it is accepted
+    assert process(plain, ImagingOptions(max_decode_bytes=len(plain) + 5 * 64 * 48)).renditions
+    with pytest.raises(TooManyPixels, match="8 bytes a pixel"):
+        process(data, options)
