@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -81,12 +82,14 @@ def test_killed_server_resumes_every_image_without_duplicates(server, api_key):
     for image in images:
         names = [r["name"] for r in image["renditions"]]
         assert len(names) == len(set(names))
-        # A kept original is not copied (the rendition points at the original): every other one is one file.
-        copies = sorted(r["name"] for r in image["renditions"] if not r["kept_original"])
-        stored = sorted(
-            p.name.split(".")[0] for p in (server.data_dir / "objects" / "renditions" / image["id"]).iterdir()
+        # A kept original is not copied (the rendition points at the original), the analysis JPEG shares its
+        # thumbnail's file: every file a rendition names exists once, and no other file is there.
+        named = sorted(
+            {urlsplit(r["url"]).path.rsplit("/", 1)[1] for r in image["renditions"] if not r["kept_original"]}
         )
-        assert stored == copies
+        stored = sorted(p.name for p in (server.data_dir / "objects" / "renditions" / image["id"]).iterdir())
+        assert stored == named
+        assert {"compressed", "thumb-256", "thumb-1024", "analysis"} <= set(names)
     events = [
         json.loads(line)
         for path in (server.data_dir / "events").rglob("*.jsonl")

@@ -24,6 +24,7 @@ import threading
 import uuid
 from copy import deepcopy
 from typing import Any
+from xml.etree import ElementTree
 
 from moto.athena.responses import AthenaResponse
 from moto.awslambda.models import LambdaFunction
@@ -34,6 +35,7 @@ from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.s3.models import FakeBucket, S3Backend
+from moto.s3.responses import S3Response
 
 
 class NotFound(JsonRESTError):
@@ -274,6 +276,42 @@ def _delete_object(
         bucket.versioning_status = "Suspended"
 
 
+_moto_put_bucket_lifecycle = S3Backend.put_bucket_lifecycle
+_moto_get_bucket_lifecycle = S3Response.get_bucket_lifecycle
+_SIZE_BOUNDS = ("ObjectSizeGreaterThan", "ObjectSizeLessThan")
+# (bucket, rule id) -> the object-size bounds of the rule's And filter, as the client sent them.
+_and_sizes: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _put_bucket_lifecycle(self: S3Backend, bucket_name: str, rules: list[dict[str, Any]]) -> None:
+    """S3: a lifecycle rule's ``And`` filter keeps its object-size bounds. moto (5.2) stores only its prefix
+    and tags and answers without them; the AWS provider sends ``ObjectSizeGreaterThan`` 0 in every ``And``
+    filter and waits (3 minutes, then fails) until S3 reads back what it sent."""
+    for rule in rules:
+        conjunction = (rule.get("Filter") or {}).get("And") or {}
+        _and_sizes[(bucket_name, str(rule.get("ID")))] = {
+            name: str(conjunction[name]) for name in _SIZE_BOUNDS if conjunction.get(name) is not None
+        }
+    _moto_put_bucket_lifecycle(self, bucket_name, rules)
+
+
+def _get_bucket_lifecycle(self: S3Response) -> Any:
+    status, headers, body = _moto_get_bucket_lifecycle(self)
+    namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+    ElementTree.register_namespace("", namespace)
+    root = ElementTree.fromstring(body)
+    for rule in root.iter(f"{{{namespace}}}Rule"):
+        conjunction = rule.find(f"{{{namespace}}}Filter/{{{namespace}}}And")
+        sizes = _and_sizes.get((self.bucket_name, rule.findtext(f"{{{namespace}}}ID") or ""), {})
+        if conjunction is None:
+            continue
+        for position, (name, value) in enumerate(sizes.items()):
+            bound = ElementTree.Element(f"{{{namespace}}}{name}")
+            bound.text = value
+            conjunction.insert(position, bound)
+    return status, headers, ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
+
+
 def delete_named_query(self: AthenaResponse) -> str:
     """Athena: moto (5.2) creates and reads named queries but cannot delete them (the provider retries)."""
     self.athena_backend.named_queries.pop(self._get_param("NamedQueryId"), None)
@@ -286,6 +324,8 @@ def fill_gaps() -> None:
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]
     S3Backend.delete_object = _delete_object  # type: ignore[method-assign]
+    S3Backend.put_bucket_lifecycle = _put_bucket_lifecycle  # type: ignore[method-assign]
+    S3Response.get_bucket_lifecycle = _get_bucket_lifecycle  # type: ignore[method-assign]
     LambdaFunction.__init__ = _function_init  # type: ignore[method-assign]
     LambdaFunction.get_configuration = _get_configuration  # type: ignore[method-assign]
     LambdaFunction.update_configuration = _update_configuration  # type: ignore[method-assign]

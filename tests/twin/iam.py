@@ -144,6 +144,9 @@ def requests_for(
             return [AuthzRequest(action, _s3_object(bucket, params["Key"]))]
         if operation == "PutObject":
             return [AuthzRequest("s3:PutObject", _s3_object(bucket, params["Key"]))]
+        if operation == "PutObjectTagging":
+            action = "s3:PutObjectVersionTagging" if params.get("VersionId") else "s3:PutObjectTagging"
+            return [AuthzRequest(action, _s3_object(bucket, params["Key"]))]
         if operation == "DeleteObject":
             action = "s3:DeleteObjectVersion" if params.get("VersionId") else "s3:DeleteObject"
             return [AuthzRequest(action, _s3_object(bucket, params["Key"]))]

@@ -261,3 +261,34 @@ def test_tiny_images_and_thin_panoramas_are_labelled_within_rekognitions_limits(
     # WHEN uploaded THEN it is labelled and ready, not failed
     uploaded = upload(twin, buffer.getvalue(), filename="small.png", content_type="image/png")
     assert image(twin, uploaded["id"])["status"] == "ready", twin.errors()
+
+
+def test_the_originals_policy_tags_a_verified_original_and_records_its_lifecycle_removal(twin: TwinSession) -> None:
+    # GIVEN a ready image under the stack's default policy (expire 30 days after upload)
+    uploaded = upload(twin, photo(11))
+    image_id = uploaded["id"]
+    shown = image(twin, image_id)
+    assert shown["status"] == "ready" and shown["original_url"] and shown["original_expires_at"], shown
+    (compress_run,) = [
+        i.event for i in twin.twin.invocations if i.function == "imgmgr-compress" and image_id in json.dumps(i.event)
+    ]
+    (key,) = {unquote_plus(record["s3"]["object"]["key"]) for record in compress_run["Records"]}
+    bucket = twin.outputs["bucket_name"]
+    s3 = twin.twin.admin("s3")
+    # THEN compress tagged its original (under its own role) for the applied lifecycle rule
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    assert tags == [{"Key": "imgmgr-original", "Value": "replaceable"}]
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert rules["originals-expire"]["Filter"]["And"]["Tags"] == tags
+    # WHEN the rule removes it and S3 tells compress (the emulator runs no lifecycle: the event is sent here)
+    s3.delete_object(Bucket=bucket, Key=key)
+    event = json.loads(json.dumps(compress_run))
+    for record in event["Records"]:
+        record["eventName"] = "LifecycleExpiration:DeleteMarkerCreated"
+    removed = twin.twin.invoke("imgmgr-compress", event)
+    # THEN compress records it with its own role: no original offered, the image still ready
+    assert removed.error is None, removed.error
+    assert removed.result["images"][0]["outcome"] == "done", removed.result
+    after = image(twin, image_id)
+    assert (after["status"], after["original_url"]) == ("ready", None)
+    assert after["original_removed_at"] is not None
