@@ -461,19 +461,14 @@ def _commit(
     When the image was deleted meanwhile, what this step (or the delete) left is purged (``_purge``), or
     it would outlive the image.
     """
-    current = record
-    for _attempt in range(_WRITE_ATTEMPTS):
-        try:
-            return ports.metadata.transition(current, change(current))
-        except StaleRecordError:
-            latest = ports.metadata.get(record.image_id)
-            if latest is not None and latest.state is ImageState.DELETED:
-                _purge(ports, latest, step)
-                return None
-            if latest is None or _done_or_final(latest, target):
-                return None
-            current = latest
-    raise StaleRecordError(f"image {record.image_id} kept changing while moving to {target}")
+    return _written(
+        ports,
+        step,
+        record,
+        target,
+        lambda current: ports.metadata.transition(current, change(current)),
+        f"moving to {target}",
+    )
 
 
 def _reserve(
@@ -486,12 +481,29 @@ def _reserve(
     are reserved already writes nothing here.
     """
     keys = {rendition_key(record.image_id, o.same_as or o.name, o.format) for o in outputs if not o.kept_original}
-    current = record
-    for _attempt in range(_WRITE_ATTEMPTS):
+
+    def reserve(current: ImageRecord) -> ImageRecord:
         if keys <= current.object_keys():
             return current
+        return ports.metadata.transition(current, current.reserving(keys))
+
+    return _written(ports, step, record, target, reserve, "reserving its rendition keys")
+
+
+def _written(
+    ports: Ports,
+    step: str,
+    record: ImageRecord,
+    target: ImageState,
+    write: Callable[[ImageRecord], ImageRecord],
+    doing: str,
+) -> ImageRecord | None:
+    """``write(record)``, again on the latest record when it changed meanwhile; ``None`` when the image was
+    deleted (what is left is purged) or another run already moved it to ``target`` or past."""
+    current = record
+    for _attempt in range(_WRITE_ATTEMPTS):
         try:
-            return ports.metadata.transition(current, current.reserving(keys))
+            return write(current)
         except StaleRecordError:
             latest = ports.metadata.get(record.image_id)
             if latest is not None and latest.state is ImageState.DELETED:
@@ -500,7 +512,7 @@ def _reserve(
             if latest is None or _done_or_final(latest, target):
                 return None
             current = latest
-    raise StaleRecordError(f"image {record.image_id} kept changing while reserving its rendition keys")
+    raise StaleRecordError(f"image {record.image_id} kept changing while {doing}")
 
 
 #: Steps that may delete an image's objects, and the prefixes each may delete under (the functions'
