@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import mimetypes
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,11 @@ class _ProgressReader(io.RawIOBase):
         return self._file.fileno()
 
 
+DELETE_RETRY_PAUSES = (0.5, 1.0, 2.0)
+"""Seconds between the attempts of a DELETE that got no answer or a transient one."""
+_TRANSIENT_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
+
+
 @dataclass
 class ApiClient:
     """The API at ``endpoint`` with ``api_key``."""
@@ -105,6 +111,7 @@ class ApiClient:
     timeout: float = 60.0
     http: httpx.Client | None = field(default=None, repr=False)
     """The HTTP client for the API calls (a test passes one over the app). Default: one built for ``endpoint``."""
+    _sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     def __post_init__(self) -> None:
         headers = {"x-api-key": self.api_key} if self.api_key else {}
@@ -151,7 +158,17 @@ class ApiClient:
         return self._call("GET", f"v1/images/{image_id}").json()
 
     def delete_image(self, image_id: str) -> None:
-        self._call("DELETE", f"v1/images/{image_id}")
+        """Delete the image; a DELETE that got no answer or a transient one (a function that died or timed
+        out behind API Gateway: 502/503/504, throttling: 429) is sent again, since only a repeat can finish
+        what the first one left (the image is gone from every listing; its tombstone names every object)."""
+        for pause in (*DELETE_RETRY_PAUSES, None):
+            try:
+                self._call("DELETE", f"v1/images/{image_id}")
+                return
+            except ApiClientError as exc:
+                if pause is None or exc.status not in _TRANSIENT_STATUSES:
+                    raise
+                self._sleep(pause)
 
     def categories(self) -> list[dict[str, Any]]:
         return self._call("GET", "v1/categories").json()["categories"]
