@@ -32,14 +32,13 @@ class Guarded(Server):
             time.sleep(0.05)
 
 
-@pytest.fixture(scope="module")
-def server_of_module(tmp_path_factory):
+def _guarded_server(tmp_path_factory, *, body_timeout: float):
     root = tmp_path_factory.mktemp("connections")
     data_dir = root / "data"
     data_dir.mkdir()
     options = (
         f"--header-timeout={HEADER_TIMEOUT}",
-        f"--body-timeout={BODY_TIMEOUT}",
+        f"--body-timeout={body_timeout}",
         f"--idle-timeout={IDLE_TIMEOUT}",
         f"--max-connections={MAX_CONNECTIONS}",
     )
@@ -51,6 +50,18 @@ def server_of_module(tmp_path_factory):
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture(scope="module")
+def server_of_module(tmp_path_factory):
+    yield from _guarded_server(tmp_path_factory, body_timeout=BODY_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def patient(tmp_path_factory):
+    """A server whose body timeout (8 s) is far from the stall after which a body gives way at the cap
+    (STALLED_SECONDS, 1 s): on a loaded machine a stalled body must not reach its 408 first."""
+    yield from _guarded_server(tmp_path_factory, body_timeout=8.0)
 
 
 @pytest.fixture
@@ -204,13 +215,19 @@ def test_at_the_cap_of_bodies_arriving_a_newcomer_is_answered_503(guarded):
             sock.close()
 
 
-def test_at_the_cap_of_stalled_bodies_a_newcomer_takes_the_place_of_the_longest_stalled(guarded):
-    sockets = _bodies_arriving(guarded, MAX_CONNECTIONS)
+def test_at_the_cap_of_stalled_bodies_a_newcomer_takes_the_place_of_the_longest_stalled(patient):
+    from imgmgr.http_guard import STALLED_SECONDS
+
+    sockets = _bodies_arriving(patient, MAX_CONNECTIONS)
     try:
-        # GIVEN the cap reached by requests whose bodies have stalled for over half the body timeout
-        time.sleep(BODY_TIMEOUT * 0.65)
+        # GIVEN the cap reached by requests whose bodies are arriving, of which the first then stalls for
+        # longer than STALLED_SECONDS while the others keep sending
+        time.sleep(STALLED_SECONDS)
+        for sock in sockets[1:]:
+            sock.sendall(b" ")
+        time.sleep(STALLED_SECONDS * 0.6)
         # WHEN one more client asks THEN it is served
-        assert httpx.get(f"{guarded.url}/v1/health", timeout=5).status_code == 200
+        assert httpx.get(f"{patient.url}/v1/health", timeout=5).status_code == 200
         # AND the first stalled request lost its connection (closed at once, not timed out with a 408)
         received, _ = _read_until_closed(sockets[0], SLACK)
         assert received == b""
