@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from constructs_lib.props import PropsError
+from lambdas.contract import PAID_WRITE_PREFIXES, STEPS
 
 if TYPE_CHECKING:
     from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -264,7 +265,7 @@ class GuardedPipeline:
     bucket_arn: str
     """Bucket whose new objects the brake denies (under ``paid_write_prefixes``). Default: none (required)."""
 
-    paid_write_prefixes: tuple[str, ...] = ("uploads/", "renditions/")
+    paid_write_prefixes: tuple[str, ...] = PAID_WRITE_PREFIXES
     """Key prefixes where the brake denies ``s3:PutObject``: no new upload can be signed and no rendition
     written, so storage stops growing; reads and deletes stay allowed.
     Default: ``("uploads/", "renditions/")``."""
@@ -273,7 +274,7 @@ class GuardedPipeline:
     """Key of ``roles`` whose invocations of ``replay_targets`` the brake denies (replays would only fail
     again while braked); ``None`` denies no invocation. Default: ``"redrive"``."""
 
-    replay_targets: tuple[str, ...] = ("compress", "thumbnail", "categorize")
+    replay_targets: tuple[str, ...] = STEPS
     """Functions ``replay_role`` may not invoke while braked. Default: the three pipeline steps."""
 
     @classmethod
@@ -289,8 +290,6 @@ class GuardedPipeline:
         pipeline, such as ``{"exporter": analytics_lake.exporter_role}``. Raises ``PropsError`` when an
         extra role takes the name of a pipeline role. ``extra_functions`` (by short name: the function and
         its timeout in seconds) are watched by the alarms and the dashboard like the pipeline's own."""
-        from constructs_lib.image_pipeline import RENDITIONS_PREFIX, STEP_FUNCTIONS, UPLOADS_PREFIX
-
         extra_roles = dict(extra_roles or {})
         extra_functions = dict(extra_functions or {})
         taken = sorted(set(extra_roles) & set(pipeline.roles))
@@ -310,9 +309,9 @@ class GuardedPipeline:
             rest_api_name=pipeline.api.rest_api.name,
             api_stage_name=pipeline.props.api_stage_name,
             bucket_arn=pipeline.bucket.arn,
-            paid_write_prefixes=(UPLOADS_PREFIX, RENDITIONS_PREFIX),
+            paid_write_prefixes=PAID_WRITE_PREFIXES,
             replay_role="redrive",
-            replay_targets=STEP_FUNCTIONS,
+            replay_targets=STEPS,
         )
 
     def validate(self) -> None:

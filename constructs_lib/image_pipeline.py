@@ -86,28 +86,26 @@ from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, project_requirements
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
-from lambdas.adapters.aws.dynamodb import (
+from lambdas.contract import (
+    ANALYTICS_PREFIX,
+    ATHENA_RESULTS_PREFIX,
     ATTRIBUTE_DEFINITIONS,
     GSI_KEYS,
     GSI_NAMES,
     GSI_PROJECTION,
+    IMAGE_STEPS,
+    REJECTED_PREFIX,
+    RENDITIONS_PREFIX,
+    REPLACEABLE_TAG,
+    STEPS,
     TABLE_KEY_SCHEMA,
     TTL_ATTRIBUTE,
+    UPLOADS_PREFIX,
 )
-from lambdas.analytics.exporter import REJECTED_PREFIX
-from lambdas.domain.originals import REPLACEABLE_TAG
 
-#: Object-key prefixes of the bucket (shared with the handlers).
-UPLOADS_PREFIX = "uploads/"
-RENDITIONS_PREFIX = "renditions/"
-ANALYTICS_PREFIX = "analytics/"
-#: Where Athena writes the results of the analytics queries (``AnalyticsLake``'s workgroup), expired
-#: after ``athena_results_expiration_days``; refused analytics lines go to ``REJECTED_PREFIX``, expired
-#: after ``rejected_events_expiration_days``.
-ATHENA_RESULTS_PREFIX = "athena-results/"
-
-#: Key design of the table, owned by the DynamoDB adapter (one place to change it): string keys
-#: ``pk``/``sk``, indexes ``gsiN`` on ``gsiNpk``/``gsiNsk``, TTL on ``expires_at`` (epoch seconds).
+# The bucket's prefixes, the table's key design and the steps are the contract with the handlers
+# (``lambdas.contract``). Athena results expire after ``athena_results_expiration_days``; refused
+# analytics lines (``REJECTED_PREFIX``) after ``rejected_events_expiration_days``.
 TABLE_HASH_KEY = next(name for name, kind in TABLE_KEY_SCHEMA if kind == "HASH")
 TABLE_RANGE_KEY = next(name for name, kind in TABLE_KEY_SCHEMA if kind == "RANGE")
 
@@ -116,9 +114,9 @@ RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 
 #: The pipeline's functions, in the order an image goes through them, then the others.
-STEP_FUNCTIONS = ("compress", "thumbnail", "categorize")
+STEP_FUNCTIONS = STEPS
 #: The functions that decode images, whose environment gets ``ImagePipelineProps.allocator_env``.
-IMAGE_FUNCTIONS = ("compress", "thumbnail")
+IMAGE_FUNCTIONS = IMAGE_STEPS
 FUNCTION_NAMES = (*STEP_FUNCTIONS, "api", "redrive")
 
 #: Handler entry point of each function inside the function zip.

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from lambdas.contract import COMPRESSED_FORMATS
 from lambdas.domain.originals import DEFAULT_AFTER_DAYS, DEFAULT_POLICY, POLICIES
 
 #: Project root of this checkout (``constructs_lib/..``): where ``lambdas/`` and ``pyproject.toml`` live.
@@ -18,10 +19,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
-
-#: Formats the compress step can write (``lambdas.imaging.options.COMPRESSED_FORMATS``; not imported:
-#: that module imports Pillow, which a synthesis does not need).
-COMPRESSED_FORMATS = ("jpeg", "webp", "avif")
 
 #: Log levels Powertools understands.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

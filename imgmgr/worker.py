@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from lambdas.contract import STEPS
 from lambdas.domain.errors import PermanentError
 
 logger = logging.getLogger("imgmgr.worker")
-
-STEPS: tuple[str, ...] = ("compress", "thumbnail", "categorize")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from lambdas import imaging
+from lambdas.contract import CATEGORIZE, COMPRESS, RENDITIONS_PREFIX, THUMBNAIL, UPLOADS_PREFIX
 from lambdas.domain.errors import (
     ChecksumMismatchError,
     ImgMgrError,
@@ -48,8 +49,6 @@ from lambdas.domain.errors import (
 from lambdas.domain.events import AnalyticsEvent, EventType, pipeline_event_id
 from lambdas.domain.originals import OriginalsPolicy
 from lambdas.domain.records import (
-    RENDITIONS_PREFIX,
-    UPLOADS_PREFIX,
     ImageRecord,
     StoredRendition,
     UploadKey,
@@ -58,12 +57,6 @@ from lambdas.domain.records import (
 )
 from lambdas.domain.states import ImageState, rank
 from lambdas.ports import Clock, EventSink, Labeler, MetadataStore, ObjectStore
-
-COMPRESS = "compress"
-THUMBNAIL = "thumbnail"
-CATEGORIZE = "categorize"
-#: The steps in order; each one's result is the next one's input.
-STEPS: tuple[str, ...] = (COMPRESS, THUMBNAIL, CATEGORIZE)
 
 _WRITE_ATTEMPTS = 3
 

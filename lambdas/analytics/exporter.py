@@ -26,12 +26,9 @@ from lambdas.adapters.aws.events import RECORD_TYPE
 from lambdas.analytics.errors import EventSchemaError
 from lambdas.analytics.payload import LogEvent, LogsPayload, decode
 from lambdas.analytics.schema import RECORD_TYPE_FIELD, parse_event
+from lambdas.contract import EVENTS_PREFIX, REJECTED_PREFIX
 from lambdas.domain.events import AnalyticsEvent
 from lambdas.ports import ObjectStore
-
-#: Where the events table reads (its Glue table location) and where refused lines go.
-EVENTS_PREFIX = "analytics/events/"
-REJECTED_PREFIX = "analytics/rejected/"
 
 CONTENT_TYPE = "application/x-ndjson"
 

@@ -27,8 +27,6 @@ from datetime import UTC, datetime, timedelta
 POLICIES: tuple[str, ...] = ("keep", "archive", "expire")
 DEFAULT_POLICY = "expire"
 DEFAULT_AFTER_DAYS = 30
-REPLACEABLE_TAG = ("imgmgr-original", "replaceable")
-"""S3 object tag (key, value) the compress step sets on an original its verified rendition may replace."""
 
 
 @dataclass(frozen=True, kw_only=True)

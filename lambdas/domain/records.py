@@ -13,12 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from lambdas.contract import RENDITIONS_PREFIX, UPLOADS_PREFIX
 from lambdas.domain.errors import InvalidKeyError, InvalidTransitionError
 from lambdas.domain.labels import Label, Labeling
 from lambdas.domain.states import ImageState, is_forward
-
-UPLOADS_PREFIX = "uploads/"
-RENDITIONS_PREFIX = "renditions/"
 
 #: The only states whose records may carry ``expires_at``: an upload never made, and a tombstone.
 EXPIRING_STATES = frozenset({ImageState.AWAITING_UPLOAD, ImageState.DELETED})

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 from PIL import ExifTags
 
-COMPRESSED_FORMATS = ("jpeg", "webp", "avif")
-"""Formats the compressed rendition can be written in."""
+from lambdas.contract import COMPRESSED_FORMATS
 
 JPEG_OPTIMIZE = ("sampled", "always")
 """When the compressed JPEG gets optimised Huffman tables (see ``ImagingOptions.jpeg_optimize``)."""

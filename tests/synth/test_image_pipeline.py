@@ -211,7 +211,7 @@ def test_s3_may_invoke_compress_only_from_this_bucket_and_account(synthesized: S
 
 
 def test_table_has_the_key_design_of_the_adapter(synthesized: Synthesized) -> None:
-    from lambdas.adapters.aws.dynamodb import GSI_KEYS
+    from lambdas.contract import GSI_KEYS
 
     table = _only(synthesized.resources(DynamodbTable.TF_RESOURCE_TYPE))
     assert (table["hash_key"], table["range_key"]) == ("pk", "sk")

@@ -79,6 +79,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import error_code, translate
+from lambdas.contract import ATTRIBUTE_DEFINITIONS, GSI_KEYS, GSI_NAMES, GSI_PROJECTION, TABLE_KEY_SCHEMA, TTL_ATTRIBUTE
 from lambdas.domain.errors import (
     ContentExistsError,
     DependencyError,
@@ -93,22 +94,6 @@ from lambdas.domain.states import ImageState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-#: Table key schema: ``(attribute, key type)``.
-TABLE_KEY_SCHEMA: tuple[tuple[str, str], ...] = (("pk", "HASH"), ("sk", "RANGE"))
-#: The global secondary indexes, each with its ``(<name>pk, <name>sk)`` string keys.
-GSI_NAMES: tuple[str, ...] = ("gsi1", "gsi2", "gsi3")
-GSI_KEYS: dict[str, tuple[str, str]] = {name: (f"{name}pk", f"{name}sk") for name in GSI_NAMES}
-#: Projection of every GSI: keys only (readers fetch the records, see the module docstring).
-GSI_PROJECTION = "KEYS_ONLY"
-#: All key attributes (table and GSIs) are strings.
-ATTRIBUTE_DEFINITIONS: tuple[tuple[str, str], ...] = (
-    ("pk", "S"),
-    ("sk", "S"),
-    *((attribute, "S") for name in GSI_NAMES for attribute in GSI_KEYS[name]),
-)
-#: The TTL attribute (epoch seconds) that expires tombstones and abandoned uploads.
-TTL_ATTRIBUTE = "expires_at"
 
 ALL_SCOPE = "ALL"
 _RECORD_SK = "IMG"

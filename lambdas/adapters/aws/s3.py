@@ -9,8 +9,8 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import error_code, translate
+from lambdas.contract import REPLACEABLE_TAG
 from lambdas.domain.errors import InvalidKeyError, NotFoundError
-from lambdas.domain.originals import REPLACEABLE_TAG
 from lambdas.ports import ObjectInfo
 
 if TYPE_CHECKING:

@@ -10,14 +10,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from lambdas.adapters.aws.dynamodb import (
-    GSI_KEYS,
-    GSI_NAMES,
-    TTL_ATTRIBUTE,
-    DynamoMetadataStore,
-    _record_item,
-    create_table_kwargs,
-)
+from lambdas.adapters.aws.dynamodb import DynamoMetadataStore, _record_item, create_table_kwargs
+from lambdas.contract import GSI_KEYS, GSI_NAMES, TTL_ATTRIBUTE
 from lambdas.domain.errors import ContentExistsError, DependencyError, StaleRecordError, ThrottledError
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record

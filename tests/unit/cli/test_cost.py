@@ -38,7 +38,7 @@ from imgmgr.cost import (
     print_estimate,
     quantity_text,
 )
-from lambdas.adapters.aws.dynamodb import GSI_NAMES
+from lambdas.contract import GSI_NAMES
 
 if TYPE_CHECKING:
     from bench.capacity import Recorded
