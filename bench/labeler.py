@@ -42,7 +42,7 @@ def prepare(cache: Path, corpus: Path) -> None:
     from PIL import Image
     from skimage import data
 
-    from lambdas.adapters.local.offline_labeler import OfflineLabeler
+    from imgmgr.adapters.offline.labeler import OfflineLabeler
 
     if not any(cache.glob("*.onnx")):
         started = time.perf_counter()
@@ -69,8 +69,8 @@ def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
     started = time.perf_counter()
     import numpy as np
 
-    from lambdas.adapters.local.offline_faces import FaceDetector
-    from lambdas.adapters.local.offline_labeler import OfflineLabeler, _decode
+    from imgmgr.adapters.offline.faces import FaceDetector
+    from imgmgr.adapters.offline.labeler import OfflineLabeler, _decode
 
     imports = time.perf_counter() - started
     corpus = [(path.stem[2:], path.read_bytes()) for path in sorted(corpus_dir.glob("*.jpg"))]

@@ -53,8 +53,8 @@ class Store:
 
 def fill(store: Store, rng: random.Random) -> None:
     """Write ``store.size`` ready records through ``SqliteMetadataStore``; count the querying owner's terms."""
-    from lambdas.adapters.local.offline_vocabulary import Vocabulary
-    from lambdas.adapters.local.sqlite import SqliteMetadataStore
+    from imgmgr.adapters.offline.vocabulary import Vocabulary
+    from imgmgr.adapters.sqlite import SqliteMetadataStore
     from lambdas.domain.labels import Label, Labeling
     from lambdas.domain.queries import index_terms
     from lambdas.domain.records import ImageRecord, StoredRendition, rendition_key
@@ -174,7 +174,7 @@ def measure(clients: list[httpx.Client], query: tuple[str, str], warm_up: int, r
 
 def measure_store(data_dir: Path, query: tuple[str, str], requests: int) -> list[float]:
     """Latencies (ms) of the same query through ``SqliteMetadataStore.query`` in this process (no HTTP)."""
-    from lambdas.adapters.local.sqlite import SqliteMetadataStore
+    from imgmgr.adapters.sqlite import SqliteMetadataStore
     from lambdas.domain.queries import ImageQuery
 
     metadata = SqliteMetadataStore(data_dir / "metadata.sqlite3")

@@ -162,7 +162,7 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
 
-    from lambdas.adapters.local.sqlite import SqliteMetadataStore
+    from imgmgr.adapters.sqlite import SqliteMetadataStore
 
     with tempfile.TemporaryDirectory(prefix="imgmgr-bench-throughput-") as tmp:
         data_dir = Path(tmp) / "data"

@@ -44,10 +44,9 @@ FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 #: Permissions of every zip entry (regular file, rw-r--r--); Lambda only needs to read the code.
 FILE_MODE = 0o100644
 
-#: Parts of ``lambdas/`` that never ship: the local adapters (SQLite, files, offline labeler) run only on
-#: the local host, and compiled caches differ per machine.
+#: Directories that never ship: compiled caches differ per machine. Everything else of ``lambdas/`` ships
+#: (the local host's adapters live in ``imgmgr/``, outside the archive).
 EXCLUDED_DIRECTORIES = frozenset({"__pycache__"})
-EXCLUDED_SOURCE_PATHS = (PurePosixPath("adapters/local"),)
 
 #: File suffixes that never ship: compiled Python and model weights.
 EXCLUDED_SUFFIXES = frozenset({".pyc", ".pyo", ".onnx", ".pt", ".pth", ".safetensors", ".tflite", ".ckpt"})
@@ -286,35 +285,33 @@ def describe(path: Path) -> Archive:
     return Archive(path=path, size=path.stat().st_size, sha256_base64=base64.b64encode(digest).decode("ascii"))
 
 
-def _shipped(relative: PurePosixPath, excluded_paths: Sequence[PurePosixPath]) -> bool:
+def _shipped(relative: PurePosixPath) -> bool:
     if any(part in EXCLUDED_DIRECTORIES for part in relative.parts):
         return False
-    if relative.suffix in EXCLUDED_SUFFIXES:
-        return False
-    return not any(relative.is_relative_to(excluded) for excluded in excluded_paths)
+    return relative.suffix not in EXCLUDED_SUFFIXES
 
 
-def tree_entries(root: Path, prefix: str, *, excluded_paths: Sequence[PurePosixPath] = ()) -> list[tuple[str, Path]]:
+def tree_entries(root: Path, prefix: str) -> list[tuple[str, Path]]:
     """Every shipped file under ``root`` as ``(prefix/relative/path, file)``, sorted by name.
 
-    Symbolic links to files are followed; directories, ``__pycache__``, compiled files, model weights
-    and ``excluded_paths`` (relative to ``root``) are left out.
+    Symbolic links to files are followed; directories, ``__pycache__``, compiled files and model weights
+    are left out.
     """
     entries = []
     for path in root.rglob("*"):
         if not path.is_file():
             continue
         relative = PurePosixPath(path.relative_to(root).as_posix())
-        if _shipped(relative, excluded_paths):
+        if _shipped(relative):
             entries.append((str(PurePosixPath(prefix) / relative), path))
     return sorted(entries)
 
 
 def function_entries(source_dir: Path) -> list[tuple[str, Path]]:
-    """The files of the function archive: the ``lambdas`` package without the local adapters."""
+    """The files of the function archive: the ``lambdas`` package, without caches, compiled files or weights."""
     if not (source_dir / "__init__.py").is_file():
         raise PackagingError(f"lambda_source_dir: {source_dir.name!r} is not a Python package (no __init__.py)")
-    return tree_entries(source_dir, source_dir.name, excluded_paths=EXCLUDED_SOURCE_PATHS)
+    return tree_entries(source_dir, source_dir.name)
 
 
 def build_function_zip(source_dir: Path, output_dir: Path) -> Archive:

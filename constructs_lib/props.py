@@ -282,7 +282,7 @@ class ImagePipelineProps:
     """Requests per day per API key; the first line of cost defence. Default: 5000."""
 
     lambda_source_dir: Path = PROJECT_DIR / "lambdas"
-    """The ``lambdas`` package zipped as the function code (without its local adapters).
+    """The ``lambdas`` package zipped as the function code (without caches, compiled files or weights).
     Default: ``lambdas/`` of this project."""
 
     layer_requirements: tuple[str, ...] | None = None

@@ -26,8 +26,8 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+from imgmgr.adapters.sqlite import SqliteMetadataStore
 from lambdas import steps
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.domain.errors import ImgMgrError
 from lambdas.domain.records import RENDITIONS_PREFIX, UPLOADS_PREFIX, ImageRecord
 from lambdas.domain.states import ImageState

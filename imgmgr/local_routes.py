@@ -20,8 +20,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from imgmgr.adapters.upload_policy import LocalPresigner, PolicyError
 from imgmgr.upload_form import FormError, PostForm
-from lambdas.adapters.local.upload_policy import LocalPresigner, PolicyError
 from lambdas.api.errors import ApiError, problem
 from lambdas.domain.errors import InvalidKeyError, NotFoundError
 from lambdas.domain.records import ImageRecord, UploadKey

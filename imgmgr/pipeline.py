@@ -33,7 +33,7 @@ def default_labeler(models_dir: Path) -> tuple[Labeler, str]:
     """The offline labeler when importable, else ``NoLabeler``; with a name for the log."""
     try:
         # Optional: it needs the "local" extra (onnxruntime, the weights package).
-        from lambdas.adapters.local.offline_labeler import OfflineLabeler
+        from imgmgr.adapters.offline.labeler import OfflineLabeler
     except ImportError as exc:
         logger.warning("offline labeler unavailable (%s): images will have no labels or categories", exc)
         return NoLabeler(), "none (offline labeler not installed)"

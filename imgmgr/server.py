@@ -21,6 +21,10 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from imgmgr.adapters.events import JsonlEventSink
+from imgmgr.adapters.files import FileObjectStore
+from imgmgr.adapters.sqlite import SqliteMetadataStore
+from imgmgr.adapters.upload_policy import LocalPresigner
 from imgmgr.config import DataDir
 from imgmgr.http_guard import ConnectionLimits, protocol_for
 from imgmgr.janitor import Janitor
@@ -29,10 +33,6 @@ from imgmgr.local_routes import UPLOAD_PATH, local_router, upload_body_bytes
 from imgmgr.pipeline import LocalPipeline
 from imgmgr.worker import Queue, Workers
 from lambdas.adapters.clock import SystemClock
-from lambdas.adapters.local.events import JsonlEventSink
-from lambdas.adapters.local.files import FileObjectStore
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
-from lambdas.adapters.local.upload_policy import LocalPresigner
 from lambdas.api import ApiLimits, ApiServices, create_app
 from lambdas.domain.errors import InvalidKeyError, TransientError
 from lambdas.domain.originals import OriginalsPolicy

@@ -1,7 +1,7 @@
 """``imgmgr stats``: the saved queries of the analytics lake, run by DuckDB over the local events.
 
 The local runtime writes events as JSON lines under ``<data>/events/dt=YYYY-MM-DD/events.jsonl``
-(``lambdas.adapters.local.events``), the layout the exporter writes to ``analytics/events/`` in AWS.
+(``imgmgr.adapters.events``), the layout the exporter writes to ``analytics/events/`` in AWS.
 :func:`run_queries` reads them with the same SQL files that Athena runs (``lambdas.analytics.queries``),
 typed like the Glue table, and :func:`render` prints each result as a rich table.
 """

@@ -1,4 +1,4 @@
-"""Generate ``lambdas/adapters/local/vocabulary.json``: ImageNet-1k classes in Rekognition's vocabulary.
+"""Generate ``imgmgr/adapters/offline/vocabulary.json``: ImageNet-1k classes in Rekognition's vocabulary.
 
 Each of the 1,000 classes gets a Rekognition-style label (Title Case, e.g. "Tabby Cat"), its parent
 labels (e.g. "Cat", "Pet", "Mammal", "Animal") and Rekognition label categories (e.g. "Animals and
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-OUTPUT = REPO / "lambdas" / "adapters" / "local" / "vocabulary.json"
+OUTPUT = REPO / "imgmgr" / "adapters" / "offline" / "vocabulary.json"
 DEFAULT_WORDNET = Path("/usr/share/wordnet")
 
 ANIMALS = "Animals and Pets"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lambdas.adapters.local.upload_policy import LocalPresigner, PolicyError
+from imgmgr.adapters.upload_policy import LocalPresigner, PolicyError
 from tests.api.conftest import CHELSEA, declare, send
 
 

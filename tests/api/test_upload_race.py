@@ -16,12 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from moto import mock_aws
 
+from imgmgr.adapters.files import FileObjectStore
+from imgmgr.adapters.sqlite import SqliteMetadataStore
+from imgmgr.adapters.upload_policy import LocalPresigner
 from imgmgr.keys import KeyStore, KeyStoreAuthenticator
 from lambdas import steps
 from lambdas.adapters.aws.dynamodb import DynamoMetadataStore, create_table_kwargs
-from lambdas.adapters.local.files import FileObjectStore
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
-from lambdas.adapters.local.upload_policy import LocalPresigner
 from lambdas.api import ApiServices, create_app
 from lambdas.domain.errors import ContentExistsError
 from lambdas.domain.queries import ImageQuery

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from imgmgr.adapters.sqlite import SqliteMetadataStore
 from imgmgr.config import DataDir
 from imgmgr.worker import Queue
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from tests.e2e.support import PHOTOS
 
 BATCH = [

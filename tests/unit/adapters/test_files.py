@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambdas.adapters.local.files import FileObjectStore
+from imgmgr.adapters.files import FileObjectStore
 from lambdas.domain.errors import InvalidKeyError
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lambdas.adapters.local.sqlite import SqliteMetadataStore, _row
+from imgmgr.adapters.sqlite import SqliteMetadataStore, _row
 from lambdas.domain.errors import ContentExistsError, StaleRecordError
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdas.adapters.local.files import FileObjectStore
+from imgmgr.adapters.files import FileObjectStore
 from lambdas.analytics.errors import PayloadError
 from lambdas.analytics.exporter import EVENTS_PREFIX, REJECTED_PREFIX, export_event
 from lambdas.domain.events import EventType

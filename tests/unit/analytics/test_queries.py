@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from imgmgr.adapters.events import JsonlEventSink
+from imgmgr.adapters.files import FileObjectStore
 from imgmgr.stats import run_queries
-from lambdas.adapters.local.events import JsonlEventSink
-from lambdas.adapters.local.files import FileObjectStore
 from lambdas.analytics.exporter import export_event
 from lambdas.analytics.queries import NAMES, PLACEHOLDER, load, saved_queries
 from lambdas.domain.events import AnalyticsEvent, EventType

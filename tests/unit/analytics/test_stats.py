@@ -9,8 +9,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from imgmgr import cli
+from imgmgr.adapters.events import JsonlEventSink
 from imgmgr.stats import render, run_queries, show
-from lambdas.adapters.local.events import JsonlEventSink
 from lambdas.domain.events import EventType
 from tests.unit.analytics.support import event
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from imgmgr.adapters.files import FileObjectStore
+from imgmgr.adapters.sqlite import SqliteMetadataStore
 from imgmgr.janitor import Janitor
-from lambdas.adapters.local.files import FileObjectStore
-from lambdas.adapters.local.sqlite import SqliteMetadataStore
 from lambdas.api.routes import ABANDONED_UPLOAD_TTL
 from lambdas.api.services import ApiLimits
 from lambdas.domain.records import new_record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import time
@@ -17,11 +18,14 @@ from constructs_lib.packaging import (
     PackagingError,
     build_function_zip,
     build_layer,
+    function_entries,
     project_requirements,
     requirement_name,
     runtime_requirements,
     write_deterministic_zip,
 )
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
 def _package(root: Path) -> Path:
@@ -33,8 +37,6 @@ def _package(root: Path) -> Path:
         "handlers/compress.py": "def handler(event, context):\n    return None\n",
         "handlers/__pycache__/compress.cpython-312.pyc": "compiled",
         "adapters/__init__.py": "",
-        "adapters/local/__init__.py": "",
-        "adapters/local/sqlite.py": "LOCAL = True\n",
         "adapters/aws/s3.py": "AWS = True\n",
         "models/labeler.onnx": "weights",
         "stale.pyc": "compiled",
@@ -45,8 +47,8 @@ def _package(root: Path) -> Path:
     return source
 
 
-def test_function_zip_ships_the_package_without_local_adapters_caches_or_models(tmp_path: Path) -> None:
-    # GIVEN a lambdas package with local adapters, a __pycache__, compiled files and a model
+def test_function_zip_ships_the_package_without_caches_or_models(tmp_path: Path) -> None:
+    # GIVEN a lambdas package with a __pycache__, compiled files and a model
     source = _package(tmp_path / "src")
     # WHEN it is zipped
     archive = build_function_zip(source, tmp_path / "out")
@@ -60,6 +62,30 @@ def test_function_zip_ships_the_package_without_local_adapters_caches_or_models(
         "lambdas/handlers/compress.py",
         "lambdas/steps.py",
     ]
+
+
+def test_the_shipped_modules_import_nothing_of_the_local_host() -> None:
+    # GIVEN the modules of the function archive of this project's lambdas package
+    entries = function_entries(PROJECT_DIR / "lambdas")
+    modules = [(name, path) for name, path in entries if name.endswith(".py")]
+    # WHEN their imports are read
+    imported = {
+        (name, module)
+        for name, path in modules
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=name))
+        for module in _imported_modules(node)
+    }
+    # THEN none names imgmgr (the local host, not in the archive), while they do import one another
+    assert sorted((name, module) for name, module in imported if module.split(".")[0] == "imgmgr") == []
+    assert any(module.startswith("lambdas.") for _, module in imported)
+
+
+def _imported_modules(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module]
+    return []
 
 
 def test_function_zip_entries_have_fixed_time_and_permissions(tmp_path: Path) -> None:

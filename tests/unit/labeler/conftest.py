@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lambdas.adapters.local.offline_labeler import OfflineLabeler
+from imgmgr.adapters.offline.labeler import OfflineLabeler
 
 
 def encode(pixels: np.ndarray | Image.Image, fmt: str = "PNG") -> bytes:

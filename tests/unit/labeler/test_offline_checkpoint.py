@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lambdas.adapters.local.offline_checkpoint import load_state_dict
-from lambdas.adapters.local.offline_errors import MalformedCheckpointError, UnsafeCheckpointError
+from imgmgr.adapters.offline.checkpoint import load_state_dict
+from imgmgr.adapters.offline.errors import MalformedCheckpointError, UnsafeCheckpointError
 from tests.fakes import write_hostile_checkpoint, write_torch_checkpoint
 
 TENSORS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lambdas.adapters.local.offline_errors import MalformedCheckpointError
-from lambdas.adapters.local.offline_graph import BN_EPSILON, build_lite0_onnx, fold_batchnorm, same_pads
+from imgmgr.adapters.offline.errors import MalformedCheckpointError
+from imgmgr.adapters.offline.graph import BN_EPSILON, build_lite0_onnx, fold_batchnorm, same_pads
 
 
 def test_folded_convolution_equals_convolution_then_batchnorm() -> None:

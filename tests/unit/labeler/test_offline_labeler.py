@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 from skimage import data as skimage_data
 
-from lambdas.adapters.local import offline_labeler as module
-from lambdas.adapters.local.offline_errors import ModelUnavailableError, UnsafeCheckpointError
-from lambdas.adapters.local.offline_labeler import OfflineLabeler, default_weights
+from imgmgr.adapters.offline import labeler as module
+from imgmgr.adapters.offline.errors import ModelUnavailableError, UnsafeCheckpointError
+from imgmgr.adapters.offline.labeler import OfflineLabeler, default_weights
 from lambdas.domain.errors import PermanentError
 from lambdas.domain.labels import Labeling
 from lambdas.ports import Labeler

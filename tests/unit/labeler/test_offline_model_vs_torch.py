@@ -9,8 +9,8 @@ import onnxruntime
 import pytest
 from PIL import Image
 
-from lambdas.adapters.local.offline_graph import BN_EPSILON, LITE0_STAGES, same_pads
-from lambdas.adapters.local.offline_labeler import OfflineLabeler, _decode, default_weights, preprocess
+from imgmgr.adapters.offline.graph import BN_EPSILON, LITE0_STAGES, same_pads
+from imgmgr.adapters.offline.labeler import OfflineLabeler, _decode, default_weights, preprocess
 
 torch = pytest.importorskip("torch", reason="torch is not installed; the cross-check needs it as a reference")
 skimage_data = pytest.importorskip("skimage.data")

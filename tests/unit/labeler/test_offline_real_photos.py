@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lambdas.adapters.local.offline_labeler import OfflineLabeler
+from imgmgr.adapters.offline.labeler import OfflineLabeler
 
 from .conftest import encode
 

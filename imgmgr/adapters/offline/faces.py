@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lambdas.adapters.local.offline_errors import ModelUnavailableError
+from imgmgr.adapters.offline.errors import ModelUnavailableError
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 #: Longest side the image is scaled to before detection: the cascade's cost grows with the area.

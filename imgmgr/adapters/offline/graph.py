@@ -19,7 +19,7 @@ from types import ModuleType
 
 import numpy as np
 
-from lambdas.adapters.local.offline_errors import MalformedCheckpointError, ModelUnavailableError
+from imgmgr.adapters.offline.errors import MalformedCheckpointError, ModelUnavailableError
 
 #: Square input side the network was trained at.
 INPUT_SIZE = 224

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lambdas.adapters.local.offline_errors import OfflineLabelerError
+from imgmgr.adapters.offline.errors import OfflineLabelerError
 from lambdas.domain.labels import CATEGORIES, Label
 
 #: The reviewed mapping shipped with the code.

@@ -28,17 +28,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from lambdas.adapters.local.offline_checkpoint import load_state_dict
-from lambdas.adapters.local.offline_errors import ModelUnavailableError
-from lambdas.adapters.local.offline_faces import FaceDetector
-from lambdas.adapters.local.offline_graph import (
+from imgmgr.adapters.offline.checkpoint import load_state_dict
+from imgmgr.adapters.offline.errors import ModelUnavailableError
+from imgmgr.adapters.offline.faces import FaceDetector
+from imgmgr.adapters.offline.graph import (
     CONVERTER_VERSION,
     INPUT_NAME,
     INPUT_SIZE,
     OUTPUT_NAME,
     build_lite0_onnx,
 )
-from lambdas.adapters.local.offline_vocabulary import Vocabulary
+from imgmgr.adapters.offline.vocabulary import Vocabulary
 from lambdas.domain.errors import PermanentError
 from lambdas.domain.labels import Labeling
 
