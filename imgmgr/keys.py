@@ -11,13 +11,13 @@ import os
 import re
 import secrets
 import sqlite3
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.requests import Request
 
+from imgmgr.database import ThreadConnections
 from lambdas.api.errors import ApiError
 
 KEY_PREFIX = "imk_"
@@ -59,16 +59,11 @@ class KeyStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path)
         self._db().executescript(_SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            self._local.db = db
-        return db
+        return self._connections.get()
 
     def create(self, owner: str, *, name: str = "") -> tuple[str, ApiKey]:
         """A new key for ``owner``: ``(the key, shown only now; its record)``."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from imgmgr.database import ThreadConnections
 from lambdas.contract import STEPS
 from lambdas.domain.errors import PermanentError
 
@@ -83,29 +84,16 @@ class Queue:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self._now = now
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, synchronous_normal=True)
         self._wakeup = threading.Condition()
         self._db().executescript(_SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+        return self._connections.get()
 
     def _transaction(self, sql_and_params: list[tuple[str, tuple[object, ...]]]) -> list[sqlite3.Cursor]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            results = [db.execute(sql, params) for sql, params in sql_and_params]
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return results
+        with self._connections.write() as db:
+            return [db.execute(sql, params) for sql, params in sql_and_params]
 
     def enqueue(self, image_id: str, object_key: str, *, step: str = STEPS[0]) -> None:
         """Queue ``step`` for the image (an arrived upload queues ``compress``); a repeat restarts the row."""

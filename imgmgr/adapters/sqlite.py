@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from imgmgr.database import ThreadConnections
 from lambdas.domain.errors import ContentExistsError, InvalidQueryError, RecordExistsError, StaleRecordError
 from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
 from lambdas.domain.records import (
@@ -104,8 +103,7 @@ class SqliteMetadataStore:
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
+        self._connections = ThreadConnections(self.path, busy_timeout_s=busy_timeout_s, synchronous_normal=True)
         with self._write() as db:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -118,31 +116,14 @@ class SqliteMetadataStore:
 
     # --- connections and transactions ---------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+        return self._connections.get()
 
     def close(self) -> None:
         """Close this thread's connection."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._connections.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._connections.write()
 
     # --- writes ---------------------------------------------------------------------------------------
     def create(self, record: ImageRecord) -> ImageRecord:
