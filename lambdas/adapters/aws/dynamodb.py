@@ -68,7 +68,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -105,6 +105,39 @@ _KINDS = {"category": "CAT", "label": "LABEL"}
 _TRANSACTION_ATTEMPTS = 5
 #: Most keys of one ``BatchGetItem``.
 _BATCH_GET_KEYS = 100
+
+
+def _back_off(attempt: int) -> None:
+    """Wait before repeating a request DynamoDB left undone: 50 ms, doubling with each attempt."""
+    time.sleep(0.05 * 2**attempt)
+
+
+def _until_processed(
+    operation: str,
+    call: Callable[..., Mapping[str, Any]],
+    pending: dict[str, Any],
+    *,
+    unprocessed: str,
+    take: Callable[[Mapping[str, Any]], None] | None = None,
+) -> None:
+    """Send a batch ``operation`` (``call(RequestItems=...)``) again for what DynamoDB left ``unprocessed``
+    (throttled parts of a batch), backing off between attempts; ``take`` sees every response.
+    ``ThrottledError`` when some of it is still left after the last attempt."""
+    for attempt in range(_TRANSACTION_ATTEMPTS + 1):
+        try:
+            response = call(RequestItems=pending)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"dynamodb:{operation}") from exc
+        if take is not None:
+            take(response)
+        pending = dict(response.get(unprocessed) or {})
+        if not pending:
+            return
+        if attempt < _TRANSACTION_ATTEMPTS:
+            _back_off(attempt)
+    what = "keys" if unprocessed == "UnprocessedKeys" else "items"
+    raise ThrottledError(f"dynamodb:{operation} left {what} unprocessed")
+
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -446,7 +479,7 @@ class DynamoMetadataStore:
                     raise ThrottledError(f"dynamodb:TransactWriteItems throttled ({reasons})") from exc
                 # Contention on a counter item: nothing was written, the same transaction may be retried.
                 if attempt + 1 < _TRANSACTION_ATTEMPTS:
-                    time.sleep(0.05 * 2**attempt)
+                    _back_off(attempt)
             except BotoCoreError as exc:
                 raise translate(exc, "dynamodb:TransactWriteItems") from exc
         raise DependencyError(f"dynamodb:TransactWriteItems kept conflicting for image {record.image_id}")
@@ -482,19 +515,12 @@ class DynamoMetadataStore:
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), 25):
-            pending: dict[str, Any] = {self.table_name: requests[start : start + 25]}
-            for attempt in range(_TRANSACTION_ATTEMPTS + 1):
-                try:
-                    response = self.client.batch_write_item(RequestItems=pending)
-                except (ClientError, BotoCoreError) as exc:
-                    raise translate(exc, "dynamodb:BatchWriteItem") from exc
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                if attempt < _TRANSACTION_ATTEMPTS:
-                    time.sleep(0.05 * 2**attempt)
-            else:
-                raise ThrottledError("dynamodb:BatchWriteItem left items unprocessed")
+            _until_processed(
+                "BatchWriteItem",
+                self.client.batch_write_item,
+                {self.table_name: requests[start : start + 25]},
+                unprocessed="UnprocessedItems",
+            )
 
     # --- reads ----------------------------------------------------------------------------------------
     def _query(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -564,22 +590,19 @@ class DynamoMetadataStore:
     def _batch_get(self, image_ids: list[str]) -> dict[str, ImageRecord]:
         keys = [{"pk": {"S": _record_pk(image_id)}, "sk": {"S": _RECORD_SK}} for image_id in image_ids]
         by_id: dict[str, ImageRecord] = {}
-        pending: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-        for attempt in range(_TRANSACTION_ATTEMPTS + 1):
-            try:
-                response = self.client.batch_get_item(RequestItems=pending)
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, "dynamodb:BatchGetItem") from exc
+
+        def take(response: Mapping[str, Any]) -> None:
             for item in response.get("Responses", {}).get(self.table_name, []):
                 record = _record_from_item(item)
                 by_id[record.image_id] = record
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            if attempt < _TRANSACTION_ATTEMPTS:
-                time.sleep(0.05 * 2**attempt)
-        else:
-            raise ThrottledError("dynamodb:BatchGetItem left keys unprocessed")
+
+        _until_processed(
+            "BatchGetItem",
+            self.client.batch_get_item,
+            {self.table_name: {"Keys": keys, "ConsistentRead": True}},
+            unprocessed="UnprocessedKeys",
+            take=take,
+        )
         return by_id
 
     def find_by_hash(self, owner: str, sha256: str) -> ImageRecord | None:

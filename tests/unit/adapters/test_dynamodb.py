@@ -153,6 +153,23 @@ def test_keys_a_batch_read_leaves_unprocessed_are_read_again_consistently_in_the
     assert [record.image_id for record in store.query(ImageQuery(owner="alice")).items] == ["img-1", "img-2"]
 
 
+def test_a_batch_write_that_stays_throttled_is_refused_after_backing_off_between_attempts(stubbed, monkeypatch):
+    # GIVEN a batch write whose item DynamoDB leaves unprocessed every time
+    slept: list[float] = []
+    monkeypatch.setattr("lambdas.adapters.aws.dynamodb.time.sleep", slept.append)
+    store, stubber = stubbed
+    requests = [{"DeleteRequest": {"Key": {"pk": {"S": "IMG#img-1"}, "sk": {"S": "TERM#CAT#Animals"}}}}]
+    for _ in range(6):
+        stubber.add_response(
+            "batch_write_item", {"UnprocessedItems": {"table": requests}}, {"RequestItems": {"table": requests}}
+        )
+    # WHEN it is sent / THEN it was sent six times, 50 ms doubling between them, and throttling is reported
+    with pytest.raises(ThrottledError, match="BatchWriteItem left items unprocessed"):
+        store._batch_write(requests)
+    assert slept == [0.05, 0.1, 0.2, 0.4, 0.8]
+    stubber.assert_no_pending_responses()
+
+
 def test_a_conflicting_transaction_gives_up_without_sleeping_after_the_last_attempt(stubbed, monkeypatch):
     # GIVEN a transaction that conflicts on every attempt
     slept: list[float] = []
