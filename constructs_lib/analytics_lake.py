@@ -332,7 +332,7 @@ class AnalyticsLake(Construct):
             "exporter-policy",
             role=self.exporter_role.id,
             name=f"{function_name}-permissions",
-            policy=pipeline.policy_document(self, "exporter-policy-document", statements).json,
+            policy=grants.policy_document(self, "exporter-policy-document", statements).json,
         )
         # The pipeline's own code asset: every function of the stack deploys one archive of lambdas/.
         code = pipeline.code_asset
@@ -384,7 +384,7 @@ class AnalyticsLake(Construct):
             "redrive-exporter-policy",
             role=pipeline.roles["redrive"].id,
             name=f"{function_name}-redrive",
-            policy=pipeline.policy_document(
+            policy=grants.policy_document(
                 self,
                 "redrive-exporter-policy-document",
                 [grants.invoke_functions([function.arn], sid="ReplayExporter")],
@@ -523,7 +523,7 @@ class AnalyticsLake(Construct):
             f"{name}-policy",
             role=role.id,
             name=f"{self._prefix}-{name}-permissions",
-            policy=self.pipeline.policy_document(self, f"{name}-policy-document", statements).json,
+            policy=grants.policy_document(self, f"{name}-policy-document", statements).json,
         )
         return role
 

@@ -7,7 +7,7 @@ function (behind API Gateway) presigns uploads and answers queries from the tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -140,8 +140,8 @@ class ImagePipeline(Construct):
     ``dead_letter_queue``, ``layer``, ``api``); ``grant_*`` methods give another construct's role access
     without hand-written policies. Another construct's function deploys the same code: ``code_asset`` is
     the function archive as a Terraform asset (``filename=code_asset.path``, hash
-    ``function_archive.sha256_base64``), and ``policy_document`` builds its role's policy the way the
-    pipeline builds its own. The construct creates no provider: the stack does.
+    ``function_archive.sha256_base64``), and ``grants.policy_document`` builds its role's policy the way
+    the pipeline builds its own. The construct creates no provider: the stack does.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: ImagePipelineProps | None = None) -> None:
@@ -252,32 +252,6 @@ class ImagePipeline(Construct):
         arns = [self.functions[name].arn for name in function_names]
         self._grant(role, grants.invoke_functions(arns))
 
-    @staticmethod
-    def policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
-        """An IAM policy document (``data.aws_iam_policy_document``, child ``id`` of ``scope``) that allows
-        ``statements``, as every role policy of the pipeline is built; another construct uses it for its
-        own roles' policies (``IamRolePolicy(..., policy=document.json)``)."""
-        return DataAwsIamPolicyDocument(
-            scope,
-            id,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid=statement.sid,
-                    effect="Allow",
-                    actions=list(statement.actions),
-                    resources=list(statement.resources),
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test=condition.test, variable=condition.variable, values=list(condition.values)
-                        )
-                        for condition in statement.conditions
-                    ]
-                    or None,
-                )
-                for statement in statements
-            ],
-        )
-
     def _grant(self, role: IamRole, *statements: Statement) -> None:
         """Routes every grant: the pipeline's own roles collect statements into one policy each; any other
         role gets one inline policy per grant."""
@@ -287,7 +261,7 @@ class ImagePipeline(Construct):
             return
         # Stable ids: the role's address and the grant; granting the same thing twice fails loudly.
         name = f"grant-{role.node.addr[:12]}-{statements[0].sid}"
-        document = self.policy_document(self, f"{name}-document", statements)
+        document = grants.policy_document(self, f"{name}-document", statements)
         IamRolePolicy(self, name, role=role.id, name=f"{self._prefix}-{statements[0].sid}", policy=document.json)
 
     @staticmethod
@@ -297,7 +271,7 @@ class ImagePipeline(Construct):
     def _materialize_policies(self) -> None:
         for name, role in self.roles.items():
             statements = self._pending.pop(self._role_key(role))
-            document = self.policy_document(self, f"{name}-policy-document", grants.merge(statements))
+            document = grants.policy_document(self, f"{name}-policy-document", grants.merge(statements))
             self._policies[name].policy = document.json
 
     # ---------------------------------------------------------------------------------------- storage
