@@ -224,18 +224,6 @@ class ImagePipeline(Construct):
             grants.delete_objects(self.bucket.arn, [RENDITIONS_PREFIX], sid="DeleteRenditions"),
         )
 
-    def grant_read_analytics(self, role: IamRole) -> None:
-        """Let ``role`` read the analytics objects (``analytics/*``)."""
-        self._grant(role, grants.read_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="ReadAnalytics"))
-
-    def grant_write_analytics(self, role: IamRole) -> None:
-        """Let ``role`` write analytics objects (``analytics/*``)."""
-        self._grant(role, grants.write_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="WriteAnalytics"))
-
-    def grant_read_table(self, role: IamRole) -> None:
-        """Let ``role`` get and query items of the table and its indexes."""
-        self._grant(role, grants.read_table(self.table.arn, GSI_NAMES))
-
     def grant_read_write_table(self, role: IamRole) -> None:
         """Let ``role`` read and write items of the table."""
         self._grant(role, grants.read_table(self.table.arn, GSI_NAMES), grants.write_table(self.table.arn))
