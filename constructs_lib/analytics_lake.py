@@ -23,7 +23,6 @@ from cdktf_cdktf_provider_aws.athena_workgroup import (
     AthenaWorkgroupConfigurationResultConfiguration,
     AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration,
 )
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_subscription_filter import CloudwatchLogSubscriptionFilter
 from cdktf_cdktf_provider_aws.glue_catalog_database import GlueCatalogDatabase
 from cdktf_cdktf_provider_aws.glue_catalog_table import (
@@ -48,17 +47,7 @@ from cdktf_cdktf_provider_aws.glue_security_configuration import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import (
-    LambdaFunction,
-    LambdaFunctionEnvironment,
-    LambdaFunctionLoggingConfig,
-    LambdaFunctionTracingConfig,
-)
-from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
-    LambdaFunctionEventInvokeConfig,
-    LambdaFunctionEventInvokeConfigDestinationConfig,
-    LambdaFunctionEventInvokeConfigDestinationConfigOnFailure,
-)
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.quicksight_data_set import (
     QuicksightDataSet,
@@ -77,9 +66,10 @@ from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
 from constructs_lib import grants
+from constructs_lib.function import FunctionBlock, FunctionBlockProps
 from constructs_lib.grants import Statement
 from constructs_lib.iam import account_wide_name, service_trust_policy
-from constructs_lib.image_pipeline import ARCHITECTURE, ATHENA_RESULTS_PREFIX, RUNTIME, STEP_FUNCTIONS, ImagePipeline
+from constructs_lib.image_pipeline import ATHENA_RESULTS_PREFIX, STEP_FUNCTIONS, ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
 from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.analytics.exporter import EVENTS_PREFIX, REJECTED_PREFIX
@@ -301,90 +291,54 @@ class AnalyticsLake(Construct):
     # ---------------------------------------------------------------------------------------- exporter
 
     def _exporter(self) -> LambdaFunction:
-        pipeline, size = self.pipeline, self.props.exporter_size
+        pipeline = self.pipeline
         function_name = f"{self._prefix}-exporter"
-        self.exporter_log_group = CloudwatchLogGroup(
+        block = FunctionBlock(
             self,
-            "exporter-logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=pipeline.props.log_retention_days,
-        )
-        self.exporter_role = IamRole(
-            self,
-            "exporter-role",
-            name=account_wide_name(self._prefix, "exporter", pipeline.region.name),
-            description=f"Execution role of {function_name}: only what it does",
-            assume_role_policy=service_trust_policy(self, "exporter-trust", "lambda.amazonaws.com").json,
-        )
-        # Reading and listing its own prefixes lets HeadObject tell a missing object (404) from a refusal
-        # (403), which is how a redelivered payload is recognised.
-        own = [EVENTS_PREFIX, REJECTED_PREFIX]
-        statements = [
-            grants.write_logs(self.exporter_log_group.arn),
-            grants.write_traces(),
-            grants.write_objects(pipeline.bucket.arn, own, sid="WriteEvents"),
-            grants.read_objects(pipeline.bucket.arn, own, sid="ReadEvents"),
-            grants.list_objects(pipeline.bucket.arn, own, sid="ListEvents"),
-            grants.send_to_queue(pipeline.dead_letter_queue.arn, sid="SendToDeadLetterQueue"),
-        ]
-        policy = IamRolePolicy(
-            self,
-            "exporter-policy",
-            role=self.exporter_role.id,
-            name=f"{function_name}-permissions",
-            policy=pipeline.policy_document(self, "exporter-policy-document", statements).json,
-        )
-        # The pipeline's own code asset: every function of the stack deploys one archive of lambdas/.
-        code = pipeline.code_asset
-        function = LambdaFunction(
-            self,
-            "exporter-function",
-            function_name=function_name,
-            description="Writes the analytics events of the pipeline's logs to analytics/events/",
-            role=self.exporter_role.arn,
-            runtime=RUNTIME,
-            architectures=[ARCHITECTURE],
-            handler=EXPORTER_HANDLER,
-            filename=code.path,
-            source_code_hash=pipeline.function_archive.sha256_base64,
-            layers=[pipeline.layer.arn],
-            memory_size=size.memory_mb,
-            timeout=size.timeout_seconds,
-            environment=LambdaFunctionEnvironment(
-                variables={
+            "exporter",
+            props=FunctionBlockProps(
+                function_name=function_name,
+                role_name=account_wide_name(self._prefix, "exporter", pipeline.region.name),
+                description="Writes the analytics events of the pipeline's logs to analytics/events/",
+                handler=EXPORTER_HANDLER,
+                # The pipeline's own archive and layer: every function of the stack deploys one archive of lambdas/.
+                code=pipeline.code,
+                size=self.props.exporter_size,
+                environment={
                     "IMGMGR_BUCKET": pipeline.bucket.bucket,
                     # lambdas.config requires the table of every function; the exporter never uses it.
                     "IMGMGR_TABLE": pipeline.table.name,
                     "POWERTOOLS_SERVICE_NAME": self._prefix,
                     "POWERTOOLS_LOG_LEVEL": pipeline.props.log_level,
-                }
+                },
+                log_retention_days=pipeline.props.log_retention_days,
             ),
-            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            logging_config=LambdaFunctionLoggingConfig(log_format="Text", log_group=self.exporter_log_group.name),
-            depends_on=[self.exporter_log_group, policy],
+        )
+        self.exporter_log_group, self.exporter_role = block.log_group, block.role
+        # Reading and listing its own prefixes lets HeadObject tell a missing object (404) from a refusal
+        # (403), which is how a redelivered payload is recognised.
+        own = [EVENTS_PREFIX, REJECTED_PREFIX]
+        block.grant(
+            grants.write_objects(pipeline.bucket.arn, own, sid="WriteEvents"),
+            grants.read_objects(pipeline.bucket.arn, own, sid="ReadEvents"),
+            grants.list_objects(pipeline.bucket.arn, own, sid="ListEvents"),
         )
         # CloudWatch Logs invokes asynchronously: after the retries a payload goes to the pipeline's
         # dead-letter queue, which `imgmgr redrive` replays (exporting again is idempotent).
-        LambdaFunctionEventInvokeConfig(
-            self,
-            "exporter-async",
-            function_name=function.function_name,
-            maximum_retry_attempts=pipeline.props.max_retry_attempts,
-            maximum_event_age_in_seconds=pipeline.props.max_event_age_seconds,
-            destination_config=LambdaFunctionEventInvokeConfigDestinationConfig(
-                on_failure=LambdaFunctionEventInvokeConfigDestinationConfigOnFailure(
-                    destination=pipeline.dead_letter_queue.arn
-                )
-            ),
-            depends_on=[policy],
+        block.invoke_asynchronously(
+            retry_attempts=pipeline.props.max_retry_attempts,
+            max_event_age_seconds=pipeline.props.max_event_age_seconds,
+            dead_letter_queue_arn=pipeline.dead_letter_queue.arn,
         )
+        block.attach_policy()
+        function = block.function
         # The redrive function replays each dead-letter message on the function that failed it.
         IamRolePolicy(
             self,
             "redrive-exporter-policy",
             role=pipeline.roles["redrive"].id,
             name=f"{function_name}-redrive",
-            policy=pipeline.policy_document(
+            policy=grants.policy_document(
                 self,
                 "redrive-exporter-policy-document",
                 [grants.invoke_functions([function.arn], sid="ReplayExporter")],
@@ -523,7 +477,7 @@ class AnalyticsLake(Construct):
             f"{name}-policy",
             role=role.id,
             name=f"{self._prefix}-{name}-permissions",
-            policy=self.pipeline.policy_document(self, f"{name}-policy-document", statements).json,
+            policy=grants.policy_document(self, f"{name}-policy-document", statements).json,
         )
         return role
 

@@ -1,15 +1,21 @@
 """IAM actions as named tuples and the statements built from them (AWS CDK ``bucket-grants`` style).
 
 Every permission of the pipeline is one of these tuples applied to scoped resources: object-key
-prefixes of the bucket, the table and its index ARNs, one queue, one function, one log group. Nothing
-here touches cdktf: a ``Statement`` is plain data that ``ImagePipeline`` turns into a
-``DataAwsIamPolicyDocument``.
+prefixes of the bucket, the table and its index ARNs, one queue, one function, one log group. A
+``Statement`` is plain data; ``policy_document`` turns statements into the ``DataAwsIamPolicyDocument``
+of a role policy, and is the one function here that imports the AWS provider bindings (slow to import:
+when it is called, so that the statements stay quick to import and test).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+    from constructs import Construct
 
 #: Read an object (and its metadata). Presigned GET URLs are signed with this permission.
 OBJECT_READ_ACTIONS = ("s3:GetObject",)
@@ -196,3 +202,34 @@ def merge(statements: Iterable[Statement]) -> list[Statement]:
         else:
             raise ValueError(f"sid: {statement.sid!r} is granted with different actions or conditions")
     return list(merged.values())
+
+
+def policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
+    """An IAM policy document (``data.aws_iam_policy_document``, child ``id`` of ``scope``) that allows
+    ``statements``, as every role policy of the constructs is built (``IamRolePolicy(..., policy=document.json)``)."""
+    from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+        DataAwsIamPolicyDocument,
+        DataAwsIamPolicyDocumentStatement,
+        DataAwsIamPolicyDocumentStatementCondition,
+    )
+
+    return DataAwsIamPolicyDocument(
+        scope,
+        id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                sid=statement.sid,
+                effect="Allow",
+                actions=list(statement.actions),
+                resources=list(statement.resources),
+                condition=[
+                    DataAwsIamPolicyDocumentStatementCondition(
+                        test=condition.test, variable=condition.variable, values=list(condition.values)
+                    )
+                    for condition in statement.conditions
+                ]
+                or None,
+            )
+            for statement in statements
+        ],
+    )

@@ -7,7 +7,7 @@ function (behind API Gateway) presigns uploads and answers queries from the tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -29,18 +29,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.lambda_function import (
-    LambdaFunction,
-    LambdaFunctionEnvironment,
-    LambdaFunctionLoggingConfig,
-    LambdaFunctionTracingConfig,
-)
-from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import (
-    LambdaFunctionEventInvokeConfig,
-    LambdaFunctionEventInvokeConfigDestinationConfig,
-    LambdaFunctionEventInvokeConfigDestinationConfigOnFailure,
-    LambdaFunctionEventInvokeConfigDestinationConfigOnSuccess,
-)
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_layer_version import LambdaLayerVersion
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
@@ -81,8 +70,9 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from constructs_lib import grants
+from constructs_lib.function import FunctionBlock, FunctionBlockProps, FunctionCode
 from constructs_lib.grants import Statement
-from constructs_lib.iam import account_wide_name, service_trust_policy
+from constructs_lib.iam import account_wide_name
 from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, project_requirements
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
@@ -136,17 +126,16 @@ class ImagePipeline(Construct):
 
     Children are typed attributes (``bucket``, ``table``, ``functions``, ``roles``, ``log_groups``,
     ``dead_letter_queue``, ``layer``, ``api``); ``grant_*`` methods give another construct's role access
-    without hand-written policies. Another construct's function deploys the same code: ``code_asset`` is
-    the function archive as a Terraform asset (``filename=code_asset.path``, hash
-    ``function_archive.sha256_base64``), and ``policy_document`` builds its role's policy the way the
-    pipeline builds its own. The construct creates no provider: the stack does.
+    without hand-written policies. Every function is a ``FunctionBlock``; another construct's function
+    deploys the same archive and layer with ``FunctionBlockProps(code=pipeline.code, ...)``, and
+    ``grants.policy_document`` builds a role's policy the way the pipeline builds its own. The construct
+    creates no provider: the stack does.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: ImagePipelineProps | None = None) -> None:
         super().__init__(scope, id)
         self.props = props = props or ImagePipelineProps()
         self._prefix = props.name_prefix
-        self._pending: dict[str, list[Statement]] = {}
 
         self.partition = DataAwsPartition(self, "partition")
         self.region = DataAwsRegion(self, "region")
@@ -167,12 +156,17 @@ class ImagePipeline(Construct):
         self.layer = self._layer()
         # FILE assets are copied as they are: cdktf would re-zip a directory with the current timestamps.
         self.code_asset = TerraformAsset(self, "code-asset", path=str(self.function_archive.path), type=AssetType.FILE)
-        self.roles: dict[str, IamRole] = {}
-        self.log_groups: dict[str, CloudwatchLogGroup] = {}
-        self.functions: dict[str, LambdaFunction] = {}
-        self._policies: dict[str, IamRolePolicy] = {}
-        for name in FUNCTION_NAMES:
-            self._function(name)
+        self.code = FunctionCode(
+            filename=self.code_asset.path,
+            source_code_hash=self.function_archive.sha256_base64,
+            layer_arn=self.layer.arn,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+        )
+        self._blocks = {name: self._function(name) for name in FUNCTION_NAMES}
+        self.roles: dict[str, IamRole] = {name: block.role for name, block in self._blocks.items()}
+        self.log_groups: dict[str, CloudwatchLogGroup] = {name: block.log_group for name, block in self._blocks.items()}
+        self.functions: dict[str, LambdaFunction] = {name: block.function for name, block in self._blocks.items()}
         self._grant_pipeline_permissions()
         self._wire_destinations()
         self._notify_compress_on_upload()
@@ -222,25 +216,9 @@ class ImagePipeline(Construct):
             grants.delete_objects(self.bucket.arn, [RENDITIONS_PREFIX], sid="DeleteRenditions"),
         )
 
-    def grant_read_analytics(self, role: IamRole) -> None:
-        """Let ``role`` read the analytics objects (``analytics/*``)."""
-        self._grant(role, grants.read_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="ReadAnalytics"))
-
-    def grant_write_analytics(self, role: IamRole) -> None:
-        """Let ``role`` write analytics objects (``analytics/*``)."""
-        self._grant(role, grants.write_objects(self.bucket.arn, [ANALYTICS_PREFIX], sid="WriteAnalytics"))
-
-    def grant_read_table(self, role: IamRole) -> None:
-        """Let ``role`` get and query items of the table and its indexes."""
-        self._grant(role, grants.read_table(self.table.arn, GSI_NAMES))
-
     def grant_read_write_table(self, role: IamRole) -> None:
         """Let ``role`` read and write items of the table."""
         self._grant(role, grants.read_table(self.table.arn, GSI_NAMES), grants.write_table(self.table.arn))
-
-    def grant_send_to_dead_letter_queue(self, role: IamRole) -> None:
-        """Let ``role`` send messages to the dead-letter queue."""
-        self._grant(role, grants.send_to_queue(self.dead_letter_queue.arn, sid="SendToDeadLetterQueue"))
 
     def grant_invoke(self, role: IamRole, function_names: Sequence[str]) -> None:
         """Let ``role`` invoke the named functions of the pipeline (``"compress"``, ...)."""
@@ -250,53 +228,22 @@ class ImagePipeline(Construct):
         arns = [self.functions[name].arn for name in function_names]
         self._grant(role, grants.invoke_functions(arns))
 
-    @staticmethod
-    def policy_document(scope: Construct, id: str, statements: Iterable[Statement]) -> DataAwsIamPolicyDocument:
-        """An IAM policy document (``data.aws_iam_policy_document``, child ``id`` of ``scope``) that allows
-        ``statements``, as every role policy of the pipeline is built; another construct uses it for its
-        own roles' policies (``IamRolePolicy(..., policy=document.json)``)."""
-        return DataAwsIamPolicyDocument(
-            scope,
-            id,
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    sid=statement.sid,
-                    effect="Allow",
-                    actions=list(statement.actions),
-                    resources=list(statement.resources),
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test=condition.test, variable=condition.variable, values=list(condition.values)
-                        )
-                        for condition in statement.conditions
-                    ]
-                    or None,
-                )
-                for statement in statements
-            ],
-        )
-
     def _grant(self, role: IamRole, *statements: Statement) -> None:
         """Routes every grant: the pipeline's own roles collect statements into one policy each; any other
-        role gets one inline policy per grant."""
-        key = self._role_key(role)
-        if key in self._pending:
-            self._pending[key].extend(statements)
+        role (or one of them once its policy is attached) gets one inline policy per grant."""
+        path = role.node.path
+        block = next((block for block in self._blocks.values() if block.role.node.path == path), None)
+        if block is not None and not block.policy_attached:
+            block.grant(*statements)
             return
         # Stable ids: the role's address and the grant; granting the same thing twice fails loudly.
         name = f"grant-{role.node.addr[:12]}-{statements[0].sid}"
-        document = self.policy_document(self, f"{name}-document", statements)
+        document = grants.policy_document(self, f"{name}-document", statements)
         IamRolePolicy(self, name, role=role.id, name=f"{self._prefix}-{statements[0].sid}", policy=document.json)
 
-    @staticmethod
-    def _role_key(role: IamRole) -> str:
-        return role.node.path
-
     def _materialize_policies(self) -> None:
-        for name, role in self.roles.items():
-            statements = self._pending.pop(self._role_key(role))
-            document = self.policy_document(self, f"{name}-policy-document", grants.merge(statements))
-            self._policies[name].policy = document.json
+        for block in self._blocks.values():
+            block.attach_policy()
 
     # ---------------------------------------------------------------------------------------- storage
 
@@ -507,50 +454,22 @@ class ImagePipeline(Construct):
             compatible_architectures=[ARCHITECTURE],
         )
 
-    def _function(self, name: str) -> LambdaFunction:
+    def _function(self, name: str) -> FunctionBlock:
         props = self.props
-        size = props.function_sizes[name]
-        function_name = f"{self._prefix}-{name}"
-        log_group = CloudwatchLogGroup(
-            self, f"{name}-logs", name=f"/aws/lambda/{function_name}", retention_in_days=props.log_retention_days
-        )
-        trust = service_trust_policy(self, f"{name}-trust", "lambda.amazonaws.com")
-        role = IamRole(
+        return FunctionBlock(
             self,
-            f"{name}-role",
-            name=account_wide_name(self._prefix, name, self.region.name),
-            description=f"Execution role of {function_name}: only what it does",
-            assume_role_policy=trust.json,
+            name,
+            props=FunctionBlockProps(
+                function_name=f"{self._prefix}-{name}",
+                role_name=account_wide_name(self._prefix, name, self.region.name),
+                description=_DESCRIPTIONS[name],
+                handler=HANDLERS[name],
+                code=self.code,
+                size=props.function_sizes[name],
+                environment=self._environment(name),
+                log_retention_days=props.log_retention_days,
+            ),
         )
-        # The document is attached once every grant is known (_materialize_policies).
-        policy = IamRolePolicy(self, f"{name}-policy", role=role.id, name=f"{function_name}-permissions", policy="{}")
-        self._pending[self._role_key(role)] = [grants.write_logs(log_group.arn), grants.write_traces()]
-        function = LambdaFunction(
-            self,
-            f"{name}-function",
-            function_name=function_name,
-            description=_DESCRIPTIONS[name],
-            role=role.arn,
-            runtime=RUNTIME,
-            architectures=[ARCHITECTURE],
-            handler=HANDLERS[name],
-            filename=self.code_asset.path,
-            source_code_hash=self.function_archive.sha256_base64,
-            layers=[self.layer.arn],
-            memory_size=size.memory_mb,
-            timeout=size.timeout_seconds,
-            environment=LambdaFunctionEnvironment(variables=self._environment(name)),
-            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            logging_config=LambdaFunctionLoggingConfig(log_format="Text", log_group=log_group.name),
-            # The log group exists (with its retention) before the function can write to it, and the
-            # permissions before the first invocation.
-            depends_on=[log_group, policy],
-        )
-        self.roles[name] = role
-        self.log_groups[name] = log_group
-        self.functions[name] = function
-        self._policies[name] = policy
-        return function
 
     def _environment(self, name: str) -> dict[str, str]:
         props = self.props
@@ -607,7 +526,6 @@ class ImagePipeline(Construct):
         self._grant(roles["categorize"], grants.detect_labels())
         for name in STEP_FUNCTIONS:
             self.grant_read_write_table(roles[name])
-            self.grant_send_to_dead_letter_queue(roles[name])
         # api: presigns POST uploads and GET URLs, deletes images; never lists the bucket.
         self.grant_write_uploads(roles["api"])
         self._grant(
@@ -621,31 +539,14 @@ class ImagePipeline(Construct):
         self.grant_invoke(roles["redrive"], STEP_FUNCTIONS)
 
     def _wire_destinations(self) -> None:
-        """compress -> thumbnail -> categorize on success; every step -> the dead-letter queue on failure.
-
-        Lambda sends to a destination with the invoking function's role, hence the grants.
-        """
-        for index, name in enumerate(STEP_FUNCTIONS):
-            following = STEP_FUNCTIONS[index + 1] if index + 1 < len(STEP_FUNCTIONS) else None
-            on_success = None
-            if following is not None:
-                self.grant_invoke(self.roles[name], [following])
-                on_success = LambdaFunctionEventInvokeConfigDestinationConfigOnSuccess(
-                    destination=self.functions[following].arn
-                )
-            LambdaFunctionEventInvokeConfig(
-                self,
-                f"{name}-async",
-                function_name=self.functions[name].function_name,
-                maximum_retry_attempts=self.props.max_retry_attempts,
-                maximum_event_age_in_seconds=self.props.max_event_age_seconds,
-                destination_config=LambdaFunctionEventInvokeConfigDestinationConfig(
-                    on_success=on_success,
-                    on_failure=LambdaFunctionEventInvokeConfigDestinationConfigOnFailure(
-                        destination=self.dead_letter_queue.arn
-                    ),
-                ),
-                depends_on=[self._policies[name]],
+        """compress -> thumbnail -> categorize on success; every step -> the dead-letter queue on failure
+        (the block grants each role what Lambda sends to its destinations with)."""
+        for name, following in zip(STEP_FUNCTIONS, (*STEP_FUNCTIONS[1:], None), strict=True):
+            self._blocks[name].invoke_asynchronously(
+                retry_attempts=self.props.max_retry_attempts,
+                max_event_age_seconds=self.props.max_event_age_seconds,
+                dead_letter_queue_arn=self.dead_letter_queue.arn,
+                on_success=self._blocks[following] if following is not None else None,
             )
 
     def _notify_compress_on_upload(self) -> None:
