@@ -69,21 +69,21 @@ from constructs_lib import grants
 from constructs_lib.function import FunctionBlock, FunctionBlockProps
 from constructs_lib.grants import Statement
 from constructs_lib.iam import account_wide_name, service_trust_policy
-from constructs_lib.image_pipeline import ATHENA_RESULTS_PREFIX, STEP_FUNCTIONS, ImagePipeline
+from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
 from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
-from lambdas.analytics.exporter import EVENTS_PREFIX, REJECTED_PREFIX
 from lambdas.analytics.queries import saved_queries
+from lambdas.contract import ANALYTICS_PREFIX, ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REJECTED_PREFIX, STEPS, Env
 
 #: Where Athena writes query results (the pipeline's bucket expires them), and where the optional Glue
 #: job writes Parquet.
 RESULTS_PREFIX = ATHENA_RESULTS_PREFIX
-PARQUET_PREFIX = "analytics/parquet/"
-GLUE_SCRIPTS_PREFIX = "analytics/glue-scripts/"
+PARQUET_PREFIX = f"{ANALYTICS_PREFIX}parquet/"
+GLUE_SCRIPTS_PREFIX = f"{ANALYTICS_PREFIX}glue-scripts/"
 
 #: Functions whose log lines carry analytics events: the steps (upload, processed, failed) and the API
 #: (view, search, delete). The redrive function emits none.
-EVENT_SOURCES = (*STEP_FUNCTIONS, "api")
+EVENT_SOURCES = (*STEPS, "api")
 
 EXPORTER_HANDLER = "lambdas.handlers.exporter.handler"
 
@@ -305,9 +305,9 @@ class AnalyticsLake(Construct):
                 code=pipeline.code,
                 size=self.props.exporter_size,
                 environment={
-                    "IMGMGR_BUCKET": pipeline.bucket.bucket,
+                    Env.BUCKET: pipeline.bucket.bucket,
                     # lambdas.config requires the table of every function; the exporter never uses it.
-                    "IMGMGR_TABLE": pipeline.table.name,
+                    Env.TABLE: pipeline.table.name,
                     "POWERTOOLS_SERVICE_NAME": self._prefix,
                     "POWERTOOLS_LOG_LEVEL": pipeline.props.log_level,
                 },

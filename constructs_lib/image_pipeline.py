@@ -77,7 +77,6 @@ from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, bui
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
 from lambdas.contract import (
-    ANALYTICS_PREFIX,
     ATHENA_RESULTS_PREFIX,
     ATTRIBUTE_DEFINITIONS,
     GSI_KEYS,
@@ -91,6 +90,7 @@ from lambdas.contract import (
     TABLE_KEY_SCHEMA,
     TTL_ATTRIBUTE,
     UPLOADS_PREFIX,
+    Env,
 )
 
 # The bucket's prefixes, the table's key design and the steps are the contract with the handlers
@@ -478,25 +478,25 @@ class ImagePipeline(Construct):
         allocator = dict(props.allocator_env) if name in IMAGE_FUNCTIONS else {}
         # Pages of other origins call the API itself too (lambdas.api.app.create_app answers their CORS).
         cors = (
-            {"IMGMGR_CORS_ORIGINS": ",".join(props.cors_allowed_origins)}
+            {Env.CORS_ORIGINS: ",".join(props.cors_allowed_origins)}
             if name == "api" and props.cors_allowed_origins
             else {}
         )
         return {
             **allocator,
             **cors,
-            "IMGMGR_BUCKET": self.bucket.bucket,
-            "IMGMGR_TABLE": self.table.name,
-            "IMGMGR_DLQ_URL": self.dead_letter_queue.url,
-            "IMGMGR_MAX_PIXELS": str(props.max_pixels),
-            "IMGMGR_MAX_UPLOAD_BYTES": str(props.max_upload_bytes),
-            "IMGMGR_COMPRESSED_FORMAT": props.compressed_format,
-            "IMGMGR_MIN_CONFIDENCE": f"{props.min_confidence:g}",
-            "IMGMGR_MAX_LABELS": str(props.max_labels),
+            Env.BUCKET: self.bucket.bucket,
+            Env.TABLE: self.table.name,
+            Env.DLQ_URL: self.dead_letter_queue.url,
+            Env.MAX_PIXELS: str(props.max_pixels),
+            Env.MAX_UPLOAD_BYTES: str(props.max_upload_bytes),
+            Env.COMPRESSED_FORMAT: props.compressed_format,
+            Env.MIN_CONFIDENCE: f"{props.min_confidence:g}",
+            Env.MAX_LABELS: str(props.max_labels),
             # The failure of a step's last asynchronous attempt is recorded as parked (lambdas.steps).
-            "IMGMGR_MAX_ATTEMPTS": str(props.max_retry_attempts + 1),
-            "IMGMGR_ORIGINALS": props.originals,
-            "IMGMGR_ORIGINALS_AFTER_DAYS": str(props.originals_after_days),
+            Env.MAX_ATTEMPTS: str(props.max_retry_attempts + 1),
+            Env.ORIGINALS: props.originals,
+            Env.ORIGINALS_AFTER_DAYS: str(props.originals_after_days),
             "POWERTOOLS_SERVICE_NAME": self._prefix,
             "POWERTOOLS_METRICS_NAMESPACE": props.metrics_namespace,
             "POWERTOOLS_LOG_LEVEL": props.log_level,
