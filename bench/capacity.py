@@ -695,7 +695,7 @@ def simulate(
 
 def step_seconds(megapixels: float) -> dict[str, float]:
     """Billed seconds of each step on an image of ``megapixels`` (``imgmgr.cost.DEFAULT_PROFILES``)."""
-    from imgmgr.cost import DEFAULT_PROFILES
+    from imgmgr.cost.model import DEFAULT_PROFILES
 
     seconds = {}
     for step in STEPS:
@@ -736,7 +736,7 @@ def default_capacity(targets: Sequence[str]) -> tuple[str, Capacity]:
 
 def provisioned_usd_per_month(capacity: Capacity) -> float:
     """Monthly bill of provisioned capacity beyond the always-free 25 WCU and 25 RCU (``imgmgr.cost``)."""
-    from imgmgr.cost import HOURS_PER_MONTH, PRICES
+    from imgmgr.cost.model import HOURS_PER_MONTH, PRICES
 
     if capacity.rates is None:
         return 0.0
@@ -750,7 +750,7 @@ def provisioned_usd_per_month(capacity: Capacity) -> float:
 
 def on_demand_usd(units: Mapping[tuple[str, str], float]) -> float:
     """On-demand price of ``units`` (request units, any target; ``imgmgr.cost.on_demand_usd_per_image``)."""
-    from imgmgr.cost import on_demand_usd_per_image
+    from imgmgr.cost.model import on_demand_usd_per_image
 
     writes = sum(value for (_target, kind), value in units.items() if kind == "write")
     reads = sum(value for (_target, kind), value in units.items() if kind == "read")
@@ -793,7 +793,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from imgmgr.cost import PRICES, REGION, plain_decimal
+    from imgmgr.cost.model import PRICES, REGION, plain_decimal
 
     recorded = record_life(_photo(args.megapixels))
     current = adapter_schema()

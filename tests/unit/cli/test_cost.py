@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from constructs_lib.props import ImagePipelineProps
 from imgmgr.cli import app
-from imgmgr.cost import (
+from imgmgr.cost.model import (
     DEFAULT_ACTION_BUDGETS,
     HOURS_PER_MONTH,
     MAX_WIDTH,
