@@ -736,7 +736,7 @@ def default_capacity(targets: Sequence[str]) -> tuple[str, Capacity]:
 
 def provisioned_usd_per_month(capacity: Capacity) -> float:
     """Monthly bill of provisioned capacity beyond the always-free 25 WCU and 25 RCU (``imgmgr.cost``)."""
-    from imgmgr.cost.model import HOURS_PER_MONTH, PRICES
+    from imgmgr.cost.prices import HOURS_PER_MONTH, PRICES
 
     if capacity.rates is None:
         return 0.0
@@ -793,7 +793,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from imgmgr.cost.model import PRICES, REGION, plain_decimal
+    from imgmgr.cost.model import plain_decimal
+    from imgmgr.cost.prices import PRICES, REGION
 
     recorded = record_life(_photo(args.megapixels))
     current = adapter_schema()

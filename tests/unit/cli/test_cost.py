@@ -16,10 +16,7 @@ from constructs_lib.props import ImagePipelineProps
 from imgmgr.cli import app
 from imgmgr.cost.model import (
     DEFAULT_ACTION_BUDGETS,
-    HOURS_PER_MONTH,
     MAX_WIDTH,
-    PRICES,
-    PRICES_AS_OF,
     READ_UNITS_PER_IMAGE,
     READ_UNITS_PER_RECORD_READ,
     TABLE_BYTES_PER_IMAGE,
@@ -38,6 +35,7 @@ from imgmgr.cost.model import (
     print_estimate,
     quantity_text,
 )
+from imgmgr.cost.prices import HOURS_PER_MONTH, PRICES, PRICES_AS_OF
 from lambdas.contract import GSI_NAMES
 
 if TYPE_CHECKING:
