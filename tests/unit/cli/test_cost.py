@@ -16,14 +16,11 @@ from constructs_lib.props import ImagePipelineProps
 from imgmgr.cli import app
 from imgmgr.cost.model import (
     DEFAULT_ACTION_BUDGETS,
-    MAX_WIDTH,
     READ_UNITS_PER_IMAGE,
     READ_UNITS_PER_RECORD_READ,
     TABLE_BYTES_PER_IMAGE,
     TABLE_PARTS,
     WRITE_UNITS_PER_IMAGE,
-    Account,
-    Budget,
     FunctionProfile,
     billed_from,
     compare,
@@ -32,10 +29,10 @@ from imgmgr.cost.model import (
     first_billed,
     on_demand_usd_per_image,
     plain_decimal,
-    print_estimate,
     quantity_text,
 )
 from imgmgr.cost.prices import HOURS_PER_MONTH, PRICES, PRICES_AS_OF
+from imgmgr.cost.report import MAX_WIDTH, Account, Budget, print_estimate
 from lambdas.contract import GSI_NAMES
 
 if TYPE_CHECKING:
