@@ -793,7 +793,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from imgmgr.cost.model import plain_decimal
+    from imgmgr.cost.formatting import plain_decimal
     from imgmgr.cost.prices import PRICES, REGION
 
     recorded = record_life(_photo(args.megapixels))

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from constructs_lib.cost_guard_props import REKOGNITION_IMAGES_BUDGET, REKOGNITION_USD_PER_IMAGE, CostGuardProps
 from constructs_lib.props import BillingMode, ImagePipelineProps
+from imgmgr.cost.formatting import estimate_table, plain_decimal, price_table, usd_text
 from imgmgr.cost.model import (
     READ_UNITS_PER_IMAGE,
     READ_UNITS_PER_RECORD_READ,
@@ -27,12 +28,8 @@ from imgmgr.cost.model import (
     Estimate,
     compare,
     credit_months,
-    estimate_table,
     first_billed,
     on_demand_usd_per_image,
-    plain_decimal,
-    price_table,
-    usd_text,
 )
 from imgmgr.cost.prices import (
     ACTIVITY_CREDITS_USD,

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from constructs_lib.props import ImagePipelineProps
 from imgmgr.cli import app
+from imgmgr.cost.formatting import plain_decimal, quantity_text
 from imgmgr.cost.model import (
     DEFAULT_ACTION_BUDGETS,
     READ_UNITS_PER_IMAGE,
@@ -28,8 +29,6 @@ from imgmgr.cost.model import (
     estimate,
     first_billed,
     on_demand_usd_per_image,
-    plain_decimal,
-    quantity_text,
 )
 from imgmgr.cost.prices import HOURS_PER_MONTH, PRICES, PRICES_AS_OF
 from imgmgr.cost.report import MAX_WIDTH, Account, Budget, print_estimate
