@@ -123,7 +123,7 @@ def test_the_per_image_request_units_match_the_measured_life_of_an_image(
     writes = sum(value for (_, kind), value in units.items() if kind == "write")
     reads = sum(value for (_, kind), value in units.items() if kind == "read")
     stored = sum(stored_bytes(recorded_life, schema).values())
-    # THEN cost.py's constants are within 15 % of the measurement (measure again and correct them if not)
+    # THEN imgmgr.cost.model's constants are within 15 % of the measurement (measure again and correct them if not)
     assert abs(WRITE_UNITS_PER_IMAGE - writes) <= 0.15 * writes, (WRITE_UNITS_PER_IMAGE, writes)
     assert abs(READ_UNITS_PER_IMAGE - reads) <= 0.15 * reads, (READ_UNITS_PER_IMAGE, reads)
     assert abs(TABLE_BYTES_PER_IMAGE - stored) <= 0.15 * stored, (TABLE_BYTES_PER_IMAGE, stored)
