@@ -18,7 +18,7 @@ the same life is also priced under the previous design (every index projecting `
 **Simulated.** ``--images`` uploads arrive within ``--arrival-seconds``; each image's steps run as the
 deployment runs them: the API request at arrival, then compress, thumbnail and categorize as
 asynchronous invocations chained by destinations, at most ``--concurrency`` at a time, each taking the
-billed seconds of ``imgmgr.cost.DEFAULT_PROFILES`` and sending the requests measured above. The table
+billed seconds of ``imgmgr.cost.model.DEFAULT_PROFILES`` and sending the requests measured above. The table
 and each index are token buckets refilled at their provisioned rate that start full with DynamoDB's
 burst capacity (300 s of unused capacity); a write needs capacity on the table *and* on every index it
 writes. A throttled request is retried as the code does: the SDK retries throttling errors (the
@@ -34,9 +34,9 @@ table takes 4,000 write units per second at once; the peak is printed).
 
 The capacity simulated as "default" is the synthesized one: ``ImagePipelineProps()``'s ``billing_mode``,
 ``read_capacity`` and ``write_capacity`` on the table and each index, with the adapter's projections.
-Prices: ``imgmgr.cost.PRICES`` (us-east-1 list prices as of ``imgmgr.cost.PRICES_AS_OF``): on-demand
-request units (``imgmgr.cost.on_demand_usd_per_image``), provisioned capacity per WCU-hour and RCU-hour
-(25 of each free for every account) and table storage.
+Prices: ``imgmgr.cost.prices.PRICES`` (us-east-1 list prices as of ``imgmgr.cost.prices.PRICES_AS_OF``):
+on-demand request units (``imgmgr.cost.model.on_demand_usd_per_image``), provisioned capacity per
+WCU-hour and RCU-hour (25 of each free for every account) and table storage.
 """
 
 from __future__ import annotations
@@ -694,8 +694,8 @@ def simulate(
 
 
 def step_seconds(megapixels: float) -> dict[str, float]:
-    """Billed seconds of each step on an image of ``megapixels`` (``imgmgr.cost.DEFAULT_PROFILES``)."""
-    from imgmgr.cost import DEFAULT_PROFILES
+    """Billed seconds of each step on an image of ``megapixels`` (``imgmgr.cost.model.DEFAULT_PROFILES``)."""
+    from imgmgr.cost.model import DEFAULT_PROFILES
 
     seconds = {}
     for step in STEPS:
@@ -735,8 +735,8 @@ def default_capacity(targets: Sequence[str]) -> tuple[str, Capacity]:
 
 
 def provisioned_usd_per_month(capacity: Capacity) -> float:
-    """Monthly bill of provisioned capacity beyond the always-free 25 WCU and 25 RCU (``imgmgr.cost``)."""
-    from imgmgr.cost import HOURS_PER_MONTH, PRICES
+    """Monthly bill of provisioned capacity beyond the always-free 25 WCU and 25 RCU (``imgmgr.cost.prices``)."""
+    from imgmgr.cost.prices import HOURS_PER_MONTH, PRICES
 
     if capacity.rates is None:
         return 0.0
@@ -749,8 +749,8 @@ def provisioned_usd_per_month(capacity: Capacity) -> float:
 
 
 def on_demand_usd(units: Mapping[tuple[str, str], float]) -> float:
-    """On-demand price of ``units`` (request units, any target; ``imgmgr.cost.on_demand_usd_per_image``)."""
-    from imgmgr.cost import on_demand_usd_per_image
+    """On-demand price of ``units`` (request units, any target; ``imgmgr.cost.model.on_demand_usd_per_image``)."""
+    from imgmgr.cost.model import on_demand_usd_per_image
 
     writes = sum(value for (_target, kind), value in units.items() if kind == "write")
     reads = sum(value for (_target, kind), value in units.items() if kind == "read")
@@ -793,7 +793,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    from imgmgr.cost import PRICES, REGION, plain_decimal
+    from imgmgr.cost.formatting import plain_decimal
+    from imgmgr.cost.prices import PRICES, REGION
 
     recorded = record_life(_photo(args.megapixels))
     current = adapter_schema()

@@ -206,7 +206,7 @@ LAMBDA_GB_SECONDS_BUDGET = UsageBudget(
 REKOGNITION_USD_PER_IMAGE = 0.001
 
 #: Rekognition Image analysis (DetectLabels is a "Group 2" API), 1,000 images a month in the legacy
-#: 12-month free tier (it was 5,000 before; ``imgmgr.cost`` keeps the table); on accounts of the
+#: 12-month free tier (it was 5,000 before; ``imgmgr.cost.prices`` keeps the table); on accounts of the
 #: credit-based plan every image is billed. It brakes: DetectLabels is billed to no taggable resource, so
 #: the cost budget (filtered on the deployment's tag) never sees it, and without this action the most
 #: expensive line of a busy month could never stop the pipeline. Its limit is what

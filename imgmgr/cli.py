@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
-from imgmgr.cost import cost_command
+from imgmgr.cost.report import cost_command
 from imgmgr.stats import stats_command
 
 app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)

@@ -14,19 +14,14 @@ from typer.testing import CliRunner
 
 from constructs_lib.props import ImagePipelineProps
 from imgmgr.cli import app
-from imgmgr.cost import (
+from imgmgr.cost.formatting import plain_decimal, quantity_text
+from imgmgr.cost.model import (
     DEFAULT_ACTION_BUDGETS,
-    HOURS_PER_MONTH,
-    MAX_WIDTH,
-    PRICES,
-    PRICES_AS_OF,
     READ_UNITS_PER_IMAGE,
     READ_UNITS_PER_RECORD_READ,
     TABLE_BYTES_PER_IMAGE,
     TABLE_PARTS,
     WRITE_UNITS_PER_IMAGE,
-    Account,
-    Budget,
     FunctionProfile,
     billed_from,
     compare,
@@ -34,10 +29,9 @@ from imgmgr.cost import (
     estimate,
     first_billed,
     on_demand_usd_per_image,
-    plain_decimal,
-    print_estimate,
-    quantity_text,
 )
+from imgmgr.cost.prices import HOURS_PER_MONTH, PRICES, PRICES_AS_OF
+from imgmgr.cost.report import MAX_WIDTH, Account, Budget, print_estimate
 from lambdas.contract import GSI_NAMES
 
 if TYPE_CHECKING:
@@ -129,7 +123,7 @@ def test_the_per_image_request_units_match_the_measured_life_of_an_image(
     writes = sum(value for (_, kind), value in units.items() if kind == "write")
     reads = sum(value for (_, kind), value in units.items() if kind == "read")
     stored = sum(stored_bytes(recorded_life, schema).values())
-    # THEN cost.py's constants are within 15 % of the measurement (measure again and correct them if not)
+    # THEN imgmgr.cost.model's constants are within 15 % of the measurement (measure again and correct them if not)
     assert abs(WRITE_UNITS_PER_IMAGE - writes) <= 0.15 * writes, (WRITE_UNITS_PER_IMAGE, writes)
     assert abs(READ_UNITS_PER_IMAGE - reads) <= 0.15 * reads, (READ_UNITS_PER_IMAGE, reads)
     assert abs(TABLE_BYTES_PER_IMAGE - stored) <= 0.15 * stored, (TABLE_BYTES_PER_IMAGE, stored)

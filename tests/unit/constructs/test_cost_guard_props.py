@@ -18,7 +18,7 @@ from constructs_lib.cost_guard_props import (
     UsageBudget,
     regional_usage_types,
 )
-from imgmgr.cost import PRICES
+from imgmgr.cost.prices import PRICES
 
 FUNCTIONS = ("compress", "thumbnail", "categorize", "api", "redrive")
 
