@@ -544,18 +544,7 @@ def _store(ports: Ports, record: ImageRecord, output: imaging.Rendition, *, orig
     else:
         key = rendition_key(record.image_id, output.name, output.format)
         ports.objects.put(key, output.data, content_type=output.mime)
-    return StoredRendition(
-        name=output.name,
-        key=key,
-        format=output.format,
-        mime=output.mime,
-        width=output.width,
-        height=output.height,
-        size=len(output.data),
-        quality=output.quality,
-        ssim=output.ssim,
-        kept_original=output.kept_original,
-    )
+    return StoredRendition.of(output, key=key)
 
 
 def _timed(record: ImageRecord, step: str, started: float) -> ImageRecord:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
 from lambdas.api.services import DEFAULT_CONTENT_TYPES
+from lambdas.renditions import RenditionInfo, shown_fields
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 #: No control characters; must not end in a separator or white space (the name is what follows the last one).
@@ -47,18 +49,26 @@ class LabelOut(BaseModel):
     categories: list[str]
 
 
-class RenditionOut(BaseModel):
-    name: str
-    format: str
-    mime: str
-    width: int
-    height: int
-    bytes: int
-    quality: int | None
-    ssim: float | None
-    kept_original: bool
+def _rendition_fields() -> dict[str, Any]:
+    """The rendition description (``lambdas.renditions``) as required fields: the API states every one."""
+    return {name: (hint, ...) for name, hint in shown_fields().items()}
+
+
+if TYPE_CHECKING:
+    # mypy cannot follow a model made by ``create_model``: it sees the plain base (the fields are runtime's).
+    _RenditionDescription = BaseModel
+else:
+    _RenditionDescription = create_model("RenditionDescription", **_rendition_fields())
+
+
+class RenditionOut(_RenditionDescription):
     saving: float | None = Field(description="Share of the original's bytes saved (0.25 = 25 % smaller).")
     url: str = Field(description="Short-lived URL of the rendition's bytes.")
+
+    @classmethod
+    def of(cls, rendition: RenditionInfo, *, saving: float | None, url: str) -> RenditionOut:
+        """``rendition``'s description as the API shows it, with its saving and URL."""
+        return cls(**rendition.shown(), saving=saving, url=url)
 
 
 class FailureOut(BaseModel):

@@ -22,16 +22,8 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
     original_url = None
     if detail:
         renditions = [
-            RenditionOut(
-                name=r.name,
-                format=r.format,
-                mime=r.mime,
-                width=r.width,
-                height=r.height,
-                bytes=r.size,
-                quality=r.quality,
-                ssim=r.ssim,
-                kept_original=r.kept_original,
+            RenditionOut.of(
+                r,
                 saving=None if not record.size else round(1 - r.size / record.size, 4),
                 url=presign(r.key, expires_in=expires_in, base_url=base_url),
             )

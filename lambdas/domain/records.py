@@ -17,6 +17,7 @@ from lambdas.contract import RENDITIONS_PREFIX, UPLOADS_PREFIX
 from lambdas.domain.errors import InvalidKeyError, InvalidTransitionError
 from lambdas.domain.labels import Label, Labeling
 from lambdas.domain.states import ImageState, is_forward
+from lambdas.renditions import RenditionInfo
 
 #: The only states whose records may carry ``expires_at``: an upload never made, and a tombstone.
 EXPIRING_STATES = frozenset({ImageState.AWAITING_UPLOAD, ImageState.DELETED})
@@ -80,19 +81,16 @@ def rendition_key(image_id: str, name: str, image_format: str) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StoredRendition:
-    """A derived image as stored: where, what format, how big. ``quality``/``ssim`` when re-encoded."""
+class StoredRendition(RenditionInfo):
+    """A derived image as stored: its description (``RenditionInfo``) and the object ``key`` of its bytes
+    (the original's, for a kept original; a shared one for renditions whose bytes are the same)."""
 
-    name: str
     key: str
-    format: str
-    mime: str
-    width: int
-    height: int
-    size: int
-    quality: int | None = None
-    ssim: float | None = None
-    kept_original: bool = False
+
+    @classmethod
+    def of(cls, rendition: RenditionInfo, *, key: str) -> StoredRendition:
+        """``rendition``'s description, stored under ``key``."""
+        return cls(**rendition.described(), key=key)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -335,21 +333,8 @@ class ImageRecord:
             "sha256": self.sha256,
             "width": self.width,
             "height": self.height,
-            "renditions": [
-                {
-                    "name": r.name,
-                    "key": r.key,
-                    "format": r.format,
-                    "mime": r.mime,
-                    "width": r.width,
-                    "height": r.height,
-                    "size": r.size,
-                    "quality": r.quality,
-                    "ssim": r.ssim,
-                    "kept_original": r.kept_original,
-                }
-                for r in self.renditions
-            ],
+            # "key" second, where records have always had it: the stored JSON text stays the same.
+            "renditions": [{"name": r.name, "key": r.key, **r.to_plain()} for r in self.renditions],
             "labels": [
                 {
                     "name": label.name,
@@ -407,21 +392,7 @@ class ImageRecord:
             sha256=data.get("sha256"),
             width=opt_int(data.get("width")),
             height=opt_int(data.get("height")),
-            renditions=tuple(
-                StoredRendition(
-                    name=r["name"],
-                    key=r["key"],
-                    format=r["format"],
-                    mime=r["mime"],
-                    width=int(r["width"]),
-                    height=int(r["height"]),
-                    size=int(r["size"]),
-                    quality=opt_int(r.get("quality")),
-                    ssim=None if r.get("ssim") is None else float(r["ssim"]),
-                    kept_original=bool(r.get("kept_original", False)),
-                )
-                for r in data.get("renditions") or ()
-            ),
+            renditions=tuple(StoredRendition.from_plain(r) for r in data.get("renditions") or ()),
             labels=tuple(
                 Label(
                     name=label["name"],

@@ -18,7 +18,7 @@ from lambdas.imaging.errors import (
     UnsupportedFormat,
 )
 from lambdas.imaging.options import COMPRESSED_FORMATS, DEFAULT_KEPT_EXIF, ImagingOptions
-from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition, RenditionReport
+from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition
 
 if TYPE_CHECKING:
     from lambdas.imaging.pipeline import compress, derive, probe, process
@@ -49,7 +49,6 @@ __all__ = [
     "NotAnImage",
     "ProcessResult",
     "Rendition",
-    "RenditionReport",
     "TooComplex",
     "TooLarge",
     "TooManyPixels",

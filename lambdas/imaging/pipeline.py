@@ -17,7 +17,7 @@ from lambdas.imaging.decode import DECODER_ERRORS, Opened, decode, open_image
 from lambdas.imaging.encode import MIME, encode
 from lambdas.imaging.errors import Corrupt, ImagingError
 from lambdas.imaging.options import ImagingOptions
-from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition, RenditionReport
+from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition
 from lambdas.imaging.resize import draft_request, fit, labelable
 
 DERIVED_QUALITY = 82
@@ -120,7 +120,7 @@ def _run(data: bytes, options: ImagingOptions, *, want_compressed: bool, want_de
         input_bytes=len(opened.data),
         orientation=info.orientation,
         animated=info.animated,
-        renditions=tuple(RenditionReport.of(r) for r in renditions),
+        renditions=tuple(r.info() for r in renditions),
         timings_ms=timer.stages,
     )
     return ProcessResult(info, tuple(renditions), report)
@@ -187,7 +187,16 @@ def _compressed(display: Image.Image, opened: Opened, options: ImagingOptions, t
         if kept is not None and len(kept.data) < len(data):
             return kept
     score = None if choice.ssim is None else round(choice.ssim, 5)
-    return Rendition("compressed", data, fmt, MIME[fmt], image.width, image.height, choice.quality, score, False)
+    return Rendition(
+        name="compressed",
+        data=data,
+        format=fmt,
+        mime=MIME[fmt],
+        width=image.width,
+        height=image.height,
+        quality=choice.quality,
+        ssim=score,
+    )
 
 
 def _sample_encode(image: Image.Image, quality: int, *, fmt: str, optimize: bool, progressive: bool = False) -> bytes:
@@ -199,7 +208,15 @@ def _kept_original_rendition(opened: Opened, options: ImagingOptions) -> Renditi
     if kept is None:
         return None
     info = opened.info
-    return Rendition("compressed", kept, info.format, info.mime, info.width, info.height, None, None, True)
+    return Rendition(
+        name="compressed",
+        data=kept,
+        format=info.format,
+        mime=info.mime,
+        width=info.width,
+        height=info.height,
+        kept_original=True,
+    )
 
 
 def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> list[Rendition]:
@@ -220,9 +237,7 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
             data = encode(image, fmt, DERIVED_QUALITY)
             if fmt == "jpeg":
                 jpeg_by_edge[size] = data
-            renditions.append(
-                Rendition(f"thumb-{size}", data, fmt, MIME[fmt], *image.size, DERIVED_QUALITY, None, False)
-            )
+            renditions.append(_derived_rendition(f"thumb-{size}", data, fmt, image))
         flat = colour.flatten(scaled[options.analysis_edge])
         # Tiny images and thin panoramas are enlarged or padded to what the labelers accept.
         image = labelable(flat, max_edge=options.analysis_edge)
@@ -230,10 +245,24 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
         reused = jpeg_by_edge.get(options.analysis_edge) if image is flat else None
         data = reused or encode(image, "jpeg", DERIVED_QUALITY)
         same_as = f"thumb-{options.analysis_edge}" if reused else None
-        renditions.append(
-            Rendition("analysis", data, "jpeg", MIME["jpeg"], *image.size, DERIVED_QUALITY, None, False, same_as)
-        )
+        renditions.append(_derived_rendition("analysis", data, "jpeg", image, same_as=same_as))
     return renditions
+
+
+def _derived_rendition(
+    name: str, data: bytes, fmt: str, image: Image.Image, *, same_as: str | None = None
+) -> Rendition:
+    width, height = image.size
+    return Rendition(
+        name=name,
+        data=data,
+        format=fmt,
+        mime=MIME[fmt],
+        width=width,
+        height=height,
+        quality=DERIVED_QUALITY,
+        same_as=same_as,
+    )
 
 
 def _source_exif(opened: Opened) -> Image.Exif:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from lambdas.renditions import RenditionInfo
 
 
 @dataclass(frozen=True)
@@ -23,65 +25,21 @@ class ImageInfo:
     animated: bool
 
 
-@dataclass(frozen=True)
-class Rendition:
-    """One output image.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rendition(RenditionInfo):
+    """One output image: its description (``RenditionInfo``; ``size`` is the length of ``data``, never
+    passed) and its bytes.
 
-    ``name`` is ``"compressed"``, ``"thumb-<size>"`` or ``"analysis"``. ``quality`` is the encoder quality
-    used (None when the bytes were kept). ``ssim`` is the SSIM on luma reached by the compressed rendition,
-    measured on full-resolution tiles sampled over the image (None when not targeted).
-    ``kept_original`` is True when the compressed rendition is the original's bytes (with private
-    metadata removed for JPEG) because re-encoding them came out larger. ``same_as`` names the rendition
-    whose bytes these are (the analysis JPEG when it has the pixels of the thumbnail of its edge): they
-    are stored once, under that rendition's key.
+    ``same_as`` names the rendition whose bytes these are (the analysis JPEG when it has the pixels of the
+    thumbnail of its edge): they are stored once, under that rendition's key.
     """
 
-    name: str
-    data: bytes
-    format: str
-    mime: str
-    width: int
-    height: int
-    quality: int | None
-    ssim: float | None
-    kept_original: bool = False
+    data: bytes = field(repr=False)
     same_as: str | None = None
+    size: int = field(init=False)
 
-    def __repr__(self) -> str:
-        return (
-            f"Rendition(name={self.name!r}, format={self.format!r}, size={self.width}x{self.height}, "
-            f"bytes={len(self.data)}, quality={self.quality}, ssim={self.ssim}, "
-            f"kept_original={self.kept_original})"
-        )
-
-
-@dataclass(frozen=True)
-class RenditionReport:
-    """The report line of one rendition: its bytes, not its data."""
-
-    name: str
-    format: str
-    mime: str
-    width: int
-    height: int
-    bytes: int
-    quality: int | None
-    ssim: float | None
-    kept_original: bool
-
-    @classmethod
-    def of(cls, rendition: Rendition) -> RenditionReport:
-        return cls(
-            name=rendition.name,
-            format=rendition.format,
-            mime=rendition.mime,
-            width=rendition.width,
-            height=rendition.height,
-            bytes=len(rendition.data),
-            quality=rendition.quality,
-            ssim=rendition.ssim,
-            kept_original=rendition.kept_original,
-        )
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", len(self.data))
 
 
 @dataclass(frozen=True)
@@ -95,7 +53,7 @@ class ImageReport:
     input_bytes: int
     orientation: int
     animated: bool
-    renditions: tuple[RenditionReport, ...]
+    renditions: tuple[RenditionInfo, ...]
     timings_ms: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,19 +68,7 @@ class ImageReport:
                 "animated": self.animated,
             },
             "orientation": self.orientation,
-            "renditions": {
-                r.name: {
-                    "format": r.format,
-                    "mime": r.mime,
-                    "width": r.width,
-                    "height": r.height,
-                    "bytes": r.bytes,
-                    "quality": r.quality,
-                    "ssim": r.ssim,
-                    "kept_original": r.kept_original,
-                }
-                for r in self.renditions
-            },
+            "renditions": {r.name: {k: v for k, v in r.shown().items() if k != "name"} for r in self.renditions},
             "timings_ms": {stage: round(ms, 3) for stage, ms in self.timings_ms.items()},
         }
 

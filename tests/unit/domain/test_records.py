@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -179,6 +181,81 @@ def test_the_persistence_form_round_trips():
     failed = _uploaded().failed(at=T0, code="Image.NotAnImage", message="no", step="compress", retryable=False)
     assert ImageRecord.from_dict(ready.to_dict()) == ready
     assert ImageRecord.from_dict(failed.to_dict()) == failed
+
+
+def test_a_record_with_every_rendition_field_set_round_trips_in_the_stored_form():
+    # GIVEN a record whose renditions set every field, one of them a kept original
+    kept = StoredRendition(
+        name="compressed",
+        key="uploads/alice/img-1/cat.jpg",
+        format="jpeg",
+        mime="image/jpeg",
+        width=4000,
+        height=3000,
+        size=123456,
+        quality=82,
+        ssim=0.98765,
+        kept_original=True,
+    )
+    thumb = StoredRendition(
+        name="thumb-256", key="renditions/img-1/thumb-256.webp", format="webp", mime="image/webp", width=256,
+        height=192, size=9000, quality=80, ssim=None, kept_original=False,
+    )  # fmt: skip
+    record = _uploaded().compressed(at=T0, rendition=kept, width=4000, height=3000, fmt="jpeg", mime="image/jpeg")
+    record = record.thumbnailed(at=T0, renditions=(thumb,))
+    # WHEN it is stored as JSON and loaded back
+    stored = json.loads(json.dumps(record.to_dict()))
+    # THEN each rendition is stored as it always was (key second) and the record comes back equal
+    assert [list(r.items()) for r in stored["renditions"]] == [
+        [
+            ("name", "compressed"),
+            ("key", "uploads/alice/img-1/cat.jpg"),
+            ("format", "jpeg"),
+            ("mime", "image/jpeg"),
+            ("width", 4000),
+            ("height", 3000),
+            ("size", 123456),
+            ("quality", 82),
+            ("ssim", 0.98765),
+            ("kept_original", True),
+        ],
+        [
+            ("name", "thumb-256"),
+            ("key", "renditions/img-1/thumb-256.webp"),
+            ("format", "webp"),
+            ("mime", "image/webp"),
+            ("width", 256),
+            ("height", 192),
+            ("size", 9000),
+            ("quality", 80),
+            ("ssim", None),
+            ("kept_original", False),
+        ],
+    ]
+    assert ImageRecord.from_dict(stored) == record
+
+
+def test_a_rendition_stored_without_its_optional_fields_and_with_decimal_numbers_loads():
+    # GIVEN a rendition as an older record or DynamoDB gives it: no quality/ssim/kept_original, Decimals
+    stored = {
+        **_uploaded().to_dict(),
+        "renditions": [
+            {"name": "compressed", "key": "renditions/img-1/compressed.jpg", "format": "jpeg",
+             "mime": "image/jpeg", "width": Decimal(10), "height": Decimal("20"), "size": Decimal(300)},
+            {"name": "thumb-256", "key": "renditions/img-1/thumb-256.jpg", "format": "jpeg",
+             "mime": "image/jpeg", "width": 1, "height": 2, "size": 3, "quality": Decimal(80),
+             "ssim": Decimal("0.95"), "kept_original": None},
+        ],
+    }  # fmt: skip
+    # WHEN it is loaded
+    compressed, thumb = ImageRecord.from_dict(stored).renditions
+    # THEN the missing fields take their defaults and the numbers their types
+    assert compressed == StoredRendition(
+        name="compressed", key="renditions/img-1/compressed.jpg", format="jpeg", mime="image/jpeg", width=10,
+        height=20, size=300, quality=None, ssim=None, kept_original=False,
+    )  # fmt: skip
+    assert (thumb.quality, thumb.ssim, thumb.kept_original) == (80, 0.95, False)
+    assert [type(value) for value in (compressed.width, thumb.quality, thumb.ssim)] == [int, int, float]
 
 
 def test_a_tombstone_names_every_key_reserved_before_a_write():
