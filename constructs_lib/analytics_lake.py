@@ -71,9 +71,16 @@ from constructs_lib.grants import Statement
 from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
-from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.analytics.queries import saved_queries
-from lambdas.contract import ANALYTICS_PREFIX, ATHENA_RESULTS_PREFIX, EVENTS_PREFIX, REJECTED_PREFIX, STEPS, Env
+from lambdas.contract import (
+    ANALYTICS_PREFIX,
+    ATHENA_RESULTS_PREFIX,
+    EVENTS_PREFIX,
+    REJECTED_PREFIX,
+    STEPS,
+    SUBSCRIPTION_FILTER_PATTERN,
+    Env,
+)
 
 #: Where Athena writes query results (the pipeline's bucket expires them), and where the optional Glue
 #: job writes Parquet.

@@ -30,6 +30,13 @@ REPLACEABLE_TAG: Final = ("imgmgr-original", "replaceable")
 """Object tag (key, value) the compress step puts on an original once its compressed rendition is
 recorded and verified: the bucket's lifecycle rule acts only on originals that carry it."""
 
+# --------------------------------------------------------------------------- analytics events in the logs
+
+RECORD_TYPE: Final = "imgmgr.event"
+"""Value of ``record_type`` on the log lines that carry an analytics event (one JSON object per line)."""
+SUBSCRIPTION_FILTER_PATTERN: Final = f'{{ $.record_type = "{RECORD_TYPE}" }}'
+"""CloudWatch Logs filter pattern of the subscription that sends exactly those lines to the exporter."""
+
 # --------------------------------------------------------------------------- the pipeline
 
 COMPRESS: Final = "compress"

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.adapters.aws.events import RECORD_TYPE
 from lambdas.analytics.errors import EventSchemaError
 from lambdas.analytics.payload import LogEvent, LogsPayload, decode
 from lambdas.analytics.schema import RECORD_TYPE_FIELD, parse_event
-from lambdas.contract import EVENTS_PREFIX, REJECTED_PREFIX
+from lambdas.contract import EVENTS_PREFIX, RECORD_TYPE, REJECTED_PREFIX
 from lambdas.domain.events import AnalyticsEvent
 from lambdas.ports import ObjectStore
 

@@ -22,8 +22,8 @@ from constructs_lib.analytics_lake import EVENT_COLUMNS, AnalyticsLake, Analytic
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, ImagePipelineProps, PropsError
 from imgmgr import stats
-from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.analytics.queries import NAMES, load
+from lambdas.contract import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.domain.events import AnalyticsEvent, EventType
 from tests.synth.support import short
 from tests.synth.test_checkov import read_skips, run_checkov

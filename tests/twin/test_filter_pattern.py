@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from lambdas.adapters.aws.events import SUBSCRIPTION_FILTER_PATTERN
+from lambdas.contract import SUBSCRIPTION_FILTER_PATTERN
 from tests.twin.filter_pattern import UnsupportedPattern, matches
 
 FATAL = "[ERROR] A fatal exception has occurred"

@@ -23,6 +23,16 @@ def test_the_contract_and_the_props_import_nothing_heavy() -> None:
     assert not {name for name in loaded if name.split(".")[0] in HEAVY}
 
 
+def test_the_constructs_synthesize_without_the_functions_libraries() -> None:
+    # The constructs read names and schemas from the contract, not from the adapters that use them: a
+    # synthesis loads neither boto3 nor Pillow (cdktf itself is allowed here; it takes ~25 s to import).
+    loaded = _modules_after_import(
+        "constructs_lib.image_pipeline", "constructs_lib.analytics_lake", "constructs_lib.cost_guard"
+    )
+    assert "constructs_lib.analytics_lake" in loaded
+    assert not {name for name in loaded if name.split(".")[0] in ("boto3", "botocore", "PIL", "numpy")}
+
+
 def test_the_table_the_adapter_creates_is_the_contract_table() -> None:
     table = create_table_kwargs("t")
     assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == list(contract.TABLE_KEY_SCHEMA)

@@ -1,7 +1,7 @@
 """``EventSink`` that writes each analytics event as one JSON log line, for a CloudWatch Logs subscription.
 
 The line is the event's JSON form (``lambdas.domain.events``) with ``record_type`` set to
-:data:`RECORD_TYPE`; :data:`SUBSCRIPTION_FILTER_PATTERN` selects exactly these lines, so the exporter
+``lambdas.contract.RECORD_TYPE``; ``lambdas.contract.SUBSCRIPTION_FILTER_PATTERN`` selects exactly these lines, so the exporter
 Lambda receives analytics events and nothing else from the function's log group.
 """
 
@@ -11,11 +11,8 @@ import json
 import sys
 from typing import TextIO
 
+from lambdas.contract import RECORD_TYPE
 from lambdas.domain.events import AnalyticsEvent
-
-RECORD_TYPE = "imgmgr.event"
-#: CloudWatch Logs filter pattern matching the event lines.
-SUBSCRIPTION_FILTER_PATTERN = '{ $.record_type = "imgmgr.event" }'
 
 
 class LogEventSink:

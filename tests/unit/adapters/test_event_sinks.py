@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime
 
 from imgmgr.adapters.events import JsonlEventSink
-from lambdas.adapters.aws.events import RECORD_TYPE, LogEventSink
+from lambdas.adapters.aws.events import LogEventSink
+from lambdas.contract import RECORD_TYPE
 from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.ports import EventSink
 
