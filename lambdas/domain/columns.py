@@ -4,8 +4,8 @@ A field is annotated ``Annotated[<python type>, Column(<value type>, "<comment>"
 reads the dataclass and gives, in field order, each field's name, value type, nullability (``| None``
 in the annotation) and comment, checking that the annotation is the value type's Python type. From
 that one declaration come the JSON form (:meth:`SchemaField.dump`), its validation
-(:meth:`SchemaField.load`) and the columns of the tables that read the JSON lines: Glue/Hive (Athena,
-Spark) and DuckDB.
+(:meth:`SchemaField.load`) and the columns of the tables that read the JSON lines
+(:attr:`SchemaField.column`: Glue/Hive for Athena and Spark, DuckDB).
 """
 
 from __future__ import annotations
@@ -54,6 +54,18 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class TableColumn:
+    """A column of the tables that read the JSON lines."""
+
+    name: str
+    glue: str
+    """Glue/Hive type (Athena's table; Spark's schema is the same in upper case)."""
+    duckdb: str
+    """DuckDB type."""
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
 class SchemaField:
     """One field of a record's JSON form, and its column."""
 
@@ -63,6 +75,11 @@ class SchemaField:
     nullable: bool
     init: bool
     """Whether the record's constructor takes it (a constant field, like a schema version, does not)."""
+
+    @property
+    def column(self) -> TableColumn:
+        """Its column in the tables."""
+        return TableColumn(name=self.name, glue=self.type.glue, duckdb=self.type.duckdb, comment=self.comment)
 
     def dump(self, value: Any) -> Any:
         """The JSON value of ``value``."""

@@ -24,7 +24,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from lambdas.domain.columns import COUNT, MOMENT, SCALARS, TEXT, TEXTS, Column, SchemaField, choice, columns_of, version
+from lambdas.domain.columns import (
+    COUNT,
+    MOMENT,
+    SCALARS,
+    TEXT,
+    TEXTS,
+    Column,
+    SchemaField,
+    TableColumn,
+    choice,
+    columns_of,
+    version,
+)
 
 SCHEMA_VERSION = 1
 
@@ -75,6 +87,10 @@ class AnalyticsEvent:
 
 EVENT_FIELDS: Final[tuple[SchemaField, ...]] = columns_of(AnalyticsEvent)
 """The fields of the JSON form (and columns of the events tables), in order."""
+DAY_PARTITION: Final = TableColumn(name="dt", glue="string", duckdb="VARCHAR", comment="UTC day")
+"""The partition column of the events tables: the ``dt=YYYY-MM-DD`` directory of the files, not a field."""
+TABLE_COLUMNS: Final[tuple[TableColumn, ...]] = (*(item.column for item in EVENT_FIELDS), DAY_PARTITION)
+"""Every column of the events tables: the fields, in order, then the partition."""
 
 
 def pipeline_event_id(image_id: str, event_type: EventType) -> str:
