@@ -52,6 +52,12 @@ class EventType(StrEnum):
     DELETE = "delete"
 
 
+def _listed(kind: type[StrEnum]) -> str:
+    """The values of ``kind`` as ``"a, b or c"`` (a column comment that follows the enumeration)."""
+    *first, last = (member.value for member in kind)
+    return f"{', '.join(first)} or {last}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AnalyticsEvent:
     """One analytics event; see the module docstring for the JSON form.
@@ -65,7 +71,7 @@ class AnalyticsEvent:
         default=SCHEMA_VERSION, init=False
     )
     event_id: Annotated[str, Column(TEXT, "Unique per event; '<image_id>:<event_type>' for pipeline events")]
-    event_type: Annotated[EventType, Column(choice(EventType), "upload, processed, failed, view, search or delete")]
+    event_type: Annotated[EventType, Column(choice(EventType), _listed(EventType))]
     occurred_at: Annotated[datetime, Column(MOMENT, "UTC time, 'YYYY-MM-DDTHH:MM:SS.ffffffZ'")]
     owner: Annotated[str, Column(TEXT, "Identity the event belongs to")]
     image_id: Annotated[str | None, Column(TEXT, "Image concerned, if any")] = None
