@@ -81,6 +81,7 @@ from lambdas.contract import (
     SUBSCRIPTION_FILTER_PATTERN,
     Env,
 )
+from lambdas.domain.events import DAY_PARTITION, EVENT_FIELDS, TABLE_COLUMNS
 
 #: Where Athena writes query results (the pipeline's bucket expires them), and where the optional Glue
 #: job writes Parquet.
@@ -97,25 +98,13 @@ EXPORTER_HANDLER = "lambdas.handlers.exporter.handler"
 #: Name of the events table; the saved queries read it as ``"<database>"."events"``.
 EVENTS_TABLE = "events"
 
-#: Columns of the events table, in the order of ``AnalyticsEvent.to_dict`` (``imgmgr.stats`` gives DuckDB
-#: the same types); ``dt`` is the projected partition.
-EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("schema", "int", "Version of the event schema"),
-    ("event_id", "string", "Unique per event; '<image_id>:<event_type>' for pipeline events"),
-    ("event_type", "string", "upload, processed, failed, view, search or delete"),
-    ("occurred_at", "string", "UTC time, 'YYYY-MM-DDTHH:MM:SS.ffffffZ'"),
-    ("owner", "string", "Identity the event belongs to"),
-    ("image_id", "string", "Image concerned, if any"),
-    ("format", "string", "Sniffed image format"),
-    ("bytes_in", "bigint", "Bytes of the original"),
-    ("bytes_out", "bigint", "Bytes of the compressed rendition (or freed by a delete)"),
-    ("categories", "array<string>", "Categories of the image"),
-    ("labels", "array<string>", "Labels of the image"),
-    ("code", "string", "Failure reason code"),
-    ("duration_ms", "bigint", "Processing time"),
-    ("detail", "map<string,string>", "Small extras (a search's filters, a failed step)"),
+#: Columns of the events table, ``(name, Glue type, comment)``, in the order of ``AnalyticsEvent.to_dict``:
+#: derived from the event's fields (``lambdas.domain.events.EVENT_FIELDS``), as DuckDB's are in
+#: ``imgmgr.stats``; ``dt`` is the projected partition.
+EVENT_COLUMNS: tuple[tuple[str, str, str], ...] = tuple(
+    (item.name, item.type.glue, item.comment) for item in EVENT_FIELDS
 )
-PARTITION_COLUMN = "dt"
+PARTITION_COLUMN = DAY_PARTITION.name
 
 #: Glue catalog actions the optional crawler needs to add partitions to the events table.
 CATALOG_UPDATE_ACTIONS = (
@@ -418,7 +407,11 @@ class AnalyticsLake(Construct):
                 f"projection.{PARTITION_COLUMN}.interval.unit": "DAYS",
                 # The default location of a projected partition is <location>/dt=<value>/, the exporter's layout.
             },
-            partition_keys=[GlueCatalogTablePartitionKeys(name=PARTITION_COLUMN, type="string", comment="UTC day")],
+            partition_keys=[
+                GlueCatalogTablePartitionKeys(
+                    name=DAY_PARTITION.name, type=DAY_PARTITION.glue, comment=DAY_PARTITION.comment
+                )
+            ],
             storage_descriptor=GlueCatalogTableStorageDescriptor(
                 location=f"{self._bucket_url}/{prefix}",
                 columns=[
@@ -639,10 +632,10 @@ class AnalyticsLake(Construct):
                         name=EVENTS_TABLE,
                         input_columns=[
                             QuicksightDataSetPhysicalTableMapRelationalTableInputColumns(
-                                name=column, type=_QUICKSIGHT_TYPES[kind]
+                                name=column.name, type=_QUICKSIGHT_TYPES[column.glue]
                             )
-                            for column, kind, _ in (*EVENT_COLUMNS, (PARTITION_COLUMN, "string", ""))
-                            if kind in _QUICKSIGHT_TYPES
+                            for column in TABLE_COLUMNS
+                            if column.glue in _QUICKSIGHT_TYPES
                         ],
                     ),
                 )
@@ -659,8 +652,7 @@ _QUICKSIGHT_TYPES = {"string": "STRING", "int": "INTEGER", "bigint": "INTEGER"}
 
 def _spark_schema() -> str:
     """The events table's columns (and ``dt``) as a Spark DDL schema string."""
-    columns = [*((name, kind) for name, kind, _ in EVENT_COLUMNS), (PARTITION_COLUMN, "string")]
-    return ", ".join(f"`{name}` {kind.upper()}" for name, kind in columns)
+    return ", ".join(f"`{column.name}` {column.glue.upper()}" for column in TABLE_COLUMNS)
 
 
 def outputs_of(lake: AnalyticsLake) -> Mapping[str, str]:

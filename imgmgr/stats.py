@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lambdas.analytics.queries import NAMES, SavedQuery, load
+from lambdas.domain.events import DAY_PARTITION, EVENT_FIELDS, TABLE_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,24 +27,9 @@ if TYPE_CHECKING:
 #: Name of the relation the queries read in DuckDB.
 EVENTS_VIEW = "events"
 
-#: The events' columns, typed like the Glue table (``constructs_lib.analytics_lake.EVENT_COLUMNS``);
-#: ``dt`` comes from the directory name, as a string like the projected partition.
-EVENT_COLUMNS = {
-    "schema": "INTEGER",
-    "event_id": "VARCHAR",
-    "event_type": "VARCHAR",
-    "occurred_at": "VARCHAR",
-    "owner": "VARCHAR",
-    "image_id": "VARCHAR",
-    "format": "VARCHAR",
-    "bytes_in": "BIGINT",
-    "bytes_out": "BIGINT",
-    "categories": "VARCHAR[]",
-    "labels": "VARCHAR[]",
-    "code": "VARCHAR",
-    "duration_ms": "BIGINT",
-    "detail": "JSON",
-}
+#: The events' DuckDB types by column, derived from the event's fields (``lambdas.domain.events``) like
+#: the Glue table's; ``dt`` comes from the directory name, as a string like the projected partition.
+EVENT_COLUMNS = {item.name: item.type.duckdb for item in EVENT_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +53,15 @@ def connect(events_dir: str | os.PathLike[str], pattern: str = LOCAL_PATTERN) ->
     connection = duckdb.connect(":memory:")
     files = sorted(Path(events_dir).glob(pattern))
     if not files:
-        columns = ", ".join(f'"{name}" {kind}' for name, kind in EVENT_COLUMNS.items())
-        connection.execute(f"CREATE TABLE {EVENTS_VIEW} ({columns}, dt VARCHAR)")
+        columns = ", ".join(f'"{column.name}" {column.duckdb}' for column in TABLE_COLUMNS)
+        connection.execute(f"CREATE TABLE {EVENTS_VIEW} ({columns})")
         return connection
     # A view cannot take prepared parameters: the file names and types go in as quoted literals.
     paths = ", ".join(_literal(str(path)) for path in files)
     columns = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in EVENT_COLUMNS.items())
     source = (
         f"read_json([{paths}], format = 'newline_delimited', hive_partitioning = true, "
-        f"hive_types = {{'dt': 'VARCHAR'}}, columns = {{{columns}}})"
+        f"hive_types = {{{_literal(DAY_PARTITION.name)}: {_literal(DAY_PARTITION.duckdb)}}}, columns = {{{columns}}})"
     )
     connection.execute(f"CREATE VIEW {EVENTS_VIEW} AS SELECT * FROM {source}")  # noqa: S608 (quoted literals)
     return connection

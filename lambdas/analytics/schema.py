@@ -12,36 +12,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from lambdas.analytics.errors import EventSchemaError
-from lambdas.domain.events import SCHEMA_VERSION, AnalyticsEvent, EventType
-from lambdas.domain.records import parse_timestamp
+from lambdas.domain.events import EVENT_FIELDS, SCHEMA_VERSION, AnalyticsEvent
 
 #: Fields of the JSON form (``AnalyticsEvent.to_dict``).
-FIELDS = frozenset(
-    {
-        "schema",
-        "event_id",
-        "event_type",
-        "occurred_at",
-        "owner",
-        "image_id",
-        "format",
-        "bytes_in",
-        "bytes_out",
-        "categories",
-        "labels",
-        "code",
-        "duration_ms",
-        "detail",
-    }
-)
+FIELDS = frozenset(item.name for item in EVENT_FIELDS)
 #: Marker of the log line (``lambdas.adapters.aws.events.RECORD_TYPE``); not part of the event.
 RECORD_TYPE_FIELD = "record_type"
 
-_EVENT_TYPES = {kind.value: kind for kind in EventType}
-
 
 def parse_event(line: Mapping[str, Any]) -> AnalyticsEvent:
-    """The event of one JSON line (a decoded object); ``EventSchemaError`` when it breaks the schema."""
+    """The event of one JSON line (a decoded object); ``EventSchemaError`` when it breaks the schema.
+
+    The fields are checked in the order of :data:`~lambdas.domain.events.EVENT_FIELDS` (the schema
+    version first); the error names the first bad one.
+    """
     if not isinstance(line, Mapping):
         raise EventSchemaError("event: expected a JSON object")
     unknown = sorted(set(line) - FIELDS - {RECORD_TYPE_FIELD})
@@ -50,65 +34,12 @@ def parse_event(line: Mapping[str, Any]) -> AnalyticsEvent:
     missing = sorted(FIELDS - set(line))
     if missing:
         raise EventSchemaError(f"{missing[0]}: missing")
-    schema = line["schema"]
-    if schema != SCHEMA_VERSION or isinstance(schema, bool):
-        raise EventSchemaError(f"schema: {schema!r} is not version {SCHEMA_VERSION}")
-    event_type = _EVENT_TYPES.get(line["event_type"]) if isinstance(line["event_type"], str) else None
-    if event_type is None:
-        raise EventSchemaError(f"event_type: {line['event_type']!r} must be one of {', '.join(_EVENT_TYPES)}")
-    occurred_at = line["occurred_at"]
-    try:
-        moment = parse_timestamp(occurred_at)
-    except (TypeError, ValueError):
-        raise EventSchemaError(f"occurred_at: {occurred_at!r} is not UTC 'YYYY-MM-DDTHH:MM:SS.ffffffZ'") from None
-    return AnalyticsEvent(
-        event_id=_text(line, "event_id"),
-        event_type=event_type,
-        occurred_at=moment,
-        owner=_text(line, "owner"),
-        image_id=_optional_text(line, "image_id"),
-        format=_optional_text(line, "format"),
-        bytes_in=_optional_count(line, "bytes_in"),
-        bytes_out=_optional_count(line, "bytes_out"),
-        categories=_texts(line, "categories"),
-        labels=_texts(line, "labels"),
-        code=_optional_text(line, "code"),
-        duration_ms=_optional_count(line, "duration_ms"),
-        detail=_detail(line),
-    )
-
-
-def _text(line: Mapping[str, Any], name: str) -> str:
-    value = line[name]
-    if not isinstance(value, str) or not value:
-        raise EventSchemaError(f"{name}: {value!r} must be a non-empty string")
-    return value
-
-
-def _optional_text(line: Mapping[str, Any], name: str) -> str | None:
-    return None if line[name] is None else _text(line, name)
-
-
-def _optional_count(line: Mapping[str, Any], name: str) -> int | None:
-    value = line[name]
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise EventSchemaError(f"{name}: {value!r} must be a non-negative integer or null")
-    return value
-
-
-def _texts(line: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    value = line[name]
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise EventSchemaError(f"{name}: {value!r} must be a list of non-empty strings")
-    return tuple(value)
-
-
-def _detail(line: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
-    value = line["detail"]
-    if not isinstance(value, dict) or not all(
-        isinstance(key, str) and isinstance(item, str | int | float | bool) for key, item in value.items()
-    ):
-        raise EventSchemaError(f"detail: {value!r} must map strings to strings, numbers or booleans")
-    return dict(value)
+    values: dict[str, Any] = {}
+    for item in EVENT_FIELDS:
+        try:
+            value = item.load(line[item.name])
+        except ValueError as exc:
+            raise EventSchemaError(str(exc)) from None
+        if item.init:
+            values[item.name] = value
+    return AnalyticsEvent(**values)

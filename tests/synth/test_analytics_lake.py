@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,13 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs_lib.analytics_lake import EVENT_COLUMNS, AnalyticsLake, AnalyticsLakeProps
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, ImagePipelineProps, PropsError
-from imgmgr import stats
 from lambdas.analytics.queries import NAMES, load
 from lambdas.contract import SUBSCRIPTION_FILTER_PATTERN
-from lambdas.domain.events import AnalyticsEvent, EventType
+from lambdas.domain.events import DAY_PARTITION, EVENT_FIELDS, TABLE_COLUMNS
 from tests.synth.support import short
 from tests.synth.test_checkov import read_skips, run_checkov
 
 QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:123456789012:user/default/analyst"
-_NOON = datetime(2026, 1, 31, 12, tzinfo=UTC)
 _REFERENCE = re.compile(r"^\$\{(?:data\.)?(?P<type>[a-z0-9_]+)\.(?P<name>[^.}]+)\.(?P<attr>[a-z_]+)\}")
 
 
@@ -228,11 +225,17 @@ def test_events_table_projects_daily_partitions_over_the_exporters_prefix(lake: 
     assert descriptor["ser_de_info"]["serialization_library"] == "org.openx.data.jsonserde.JsonSerDe"
 
 
-def test_table_columns_are_the_event_fields_and_the_local_duckdb_columns() -> None:
-    # GIVEN the JSON form of an event and the columns DuckDB reads locally
-    fields = list(AnalyticsEvent(event_id="e", event_type=EventType.VIEW, occurred_at=_NOON, owner="o").to_dict())
-    # THEN the Glue table has exactly those columns, in that order
-    assert [name for name, _, _ in EVENT_COLUMNS] == fields == list(stats.EVENT_COLUMNS)
+def test_both_tables_have_the_declared_columns_and_the_day_partition(full_lake: LakeStack) -> None:
+    # GIVEN the declared fields of the event (their Glue types and comments)
+    declared = [{"name": item.name, "type": item.type.glue, "comment": item.comment} for item in EVENT_FIELDS]
+    partition = {"name": DAY_PARTITION.name, "type": DAY_PARTITION.glue, "comment": DAY_PARTITION.comment}
+    # THEN the JSON and the Parquet tables have exactly those columns, in that order, partitioned by day
+    tables = {t["name"]: t for t in full_lake.resources("aws_glue_catalog_table").values()}
+    assert sorted(tables) == ["events", "events_parquet"]
+    for table in tables.values():
+        assert table["storage_descriptor"]["columns"] == declared
+        assert table["partition_keys"] == [partition]
+    assert [{"name": name, "type": kind, "comment": comment} for name, kind, comment in EVENT_COLUMNS] == declared
 
 
 def test_no_crawler_job_or_quicksight_by_default(lake: LakeStack) -> None:
@@ -315,6 +318,9 @@ def test_parquet_job_reads_the_events_and_writes_only_the_parquet_prefix(full_la
     script = full_lake.only("aws_s3_object")
     assert re.fullmatch(rf"{re.escape(bucket)}/\$\{{aws_s3_object\.[^.]+\.key\}}", job["command"]["script_location"])
     assert 'partitionBy("dt")' in script["content"]
+    # AND it reads the events with the declared types (the partition's last), as the table does
+    [schema] = re.findall(r'^SCHEMA = "([^"]*)"', script["content"], flags=re.MULTILINE)
+    assert schema.split(", ") == [f"`{column.name}` {column.glue.upper()}" for column in TABLE_COLUMNS]
     statements = {s["sid"]: s for s in _policy_of_role(full_lake, "lake-prepare-job")}
     assert statements["WriteParquet"]["resources"] == [
         "${aws_s3_bucket.pipeline_bucket_731EBE2F.arn}/analytics/parquet/*"
@@ -332,7 +338,12 @@ def test_quicksight_reads_the_events_through_the_workgroup(full_lake: LakeStack)
     assert data_set["import_mode"] == "DIRECT_QUERY"
     table = data_set["physical_table_map"][0]["relational_table"]
     assert (table["schema"], table["name"]) == ("usage_lake", "events")
-    assert {column["name"] for column in table["input_columns"]} >= {"event_type", "owner", "bytes_in", "dt"}
+    # AND its columns are the declared scalar ones, partition included (QuickSight takes no arrays or maps)
+    scalars = [column for column in TABLE_COLUMNS if "<" not in column.glue]
+    assert {"event_type", "owner", "bytes_in", "dt"} <= {column.name for column in scalars}
+    assert [(column["name"], column["type"]) for column in table["input_columns"]] == [
+        (column.name, "STRING" if column.glue == "string" else "INTEGER") for column in scalars
+    ]
 
 
 # -------------------------------------------------------------------------------------------- props
