@@ -92,14 +92,7 @@ class LocalPipeline:
 
         A ``TransientError`` (including ``NotReadyError``) propagates for the worker to retry.
         """
-        if step == steps.COMPRESS:
-            result = steps.compress(self.ports, object_key)
-        elif step == steps.THUMBNAIL:
-            result = steps.thumbnail(self.ports, image_id)
-        elif step == steps.CATEGORIZE:
-            result = steps.categorize(self.ports, image_id)
-        else:
-            raise ValueError(f"no step {step!r}")
+        result = steps.run(self.ports, step, image_id=image_id, object_key=object_key)
         if result.outcome is not steps.Outcome.DONE:
             logger.info("image %s: %s %s (%s)", image_id, step, result.outcome.value, result.code or result.state)
         if result.outcome is steps.Outcome.FAILED:

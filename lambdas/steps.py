@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from lambdas import imaging
-from lambdas.contract import CATEGORIZE, COMPRESS, RENDITIONS_PREFIX, THUMBNAIL, UPLOADS_PREFIX
+from lambdas.contract import CATEGORIZE, COMPRESS, RENDITIONS_PREFIX, STEPS, THUMBNAIL, UPLOADS_PREFIX
 from lambdas.domain.errors import (
     ChecksumMismatchError,
     ImgMgrError,
@@ -378,16 +378,16 @@ def categorize(ports: Ports, image_id: str) -> StepResult:
     return _guard(ports, CATEGORIZE, image_id, started, work)
 
 
-def run_step(ports: Ports, step: str, payload: dict[str, Any]) -> StepResult:
-    """Run the step that follows the one whose result is ``payload`` (the destination chain, locally)."""
-    previous = StepResult.from_payload(payload)
-    if previous.image_id is None:
-        raise PermanentError(f"{step}: the previous step's result names no image", code="Pipeline.BadPayload")
+def run(ports: Ports, step: str, *, image_id: str, object_key: str) -> StepResult:
+    """Run ``step`` for one image: compress reads its original at ``object_key``, the later steps work from
+    its record. ``ValueError`` for a name that is not one of ``STEPS``."""
+    if step == COMPRESS:
+        return compress(ports, object_key)
     if step == THUMBNAIL:
-        return thumbnail(ports, previous.image_id)
+        return thumbnail(ports, image_id)
     if step == CATEGORIZE:
-        return categorize(ports, previous.image_id)
-    raise PermanentError(f"no step {step!r} runs on a previous step's result", code="Pipeline.BadPayload")
+        return categorize(ports, image_id)
+    raise ValueError(f"no step {step!r}; the steps are {', '.join(STEPS)}")
 
 
 # --- helpers ---------------------------------------------------------------------------------------------

@@ -40,9 +40,13 @@ def local(tmp_path):
 
 
 def _chain(ports):
-    first = steps.compress(ports, KEY)
-    second = steps.run_step(ports, steps.THUMBNAIL, first.to_payload())
-    third = steps.run_step(ports, steps.CATEGORIZE, second.to_payload())
+    # Each step starts from the previous one's result as its destination delivers it (the payload).
+    first = steps.run(ports, steps.COMPRESS, image_id="", object_key=KEY)
+    image_id = steps.StepResult.from_payload(first.to_payload()).image_id
+    second = steps.run(ports, steps.THUMBNAIL, image_id=image_id, object_key=KEY)
+    third = steps.run(
+        ports, steps.CATEGORIZE, image_id=steps.StepResult.from_payload(second.to_payload()).image_id, object_key=KEY
+    )
     return first, second, third
 
 
