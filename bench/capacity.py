@@ -37,6 +37,9 @@ The capacity simulated as "default" is the synthesized one: ``ImagePipelineProps
 Prices: ``imgmgr.cost.prices.PRICES`` (us-east-1 list prices as of ``imgmgr.cost.prices.PRICES_AS_OF``):
 on-demand request units (``imgmgr.cost.model.on_demand_usd_per_image``), provisioned capacity per
 WCU-hour and RCU-hour (25 of each free for every account) and table storage.
+
+Size: one benchmark with its own write-unit model and report; the numbers it prints are quoted by
+``imgmgr.cost.model``, so the measurement and its explanation stay in one file.
 """
 
 from __future__ import annotations

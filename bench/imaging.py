@@ -14,6 +14,8 @@ image functions ship with (``constructs_lib.props.DEFAULT_ALLOCATOR_ENV``, set b
 every other worker runs without them); "ours-opt" always optimises Huffman tables and "ours-prog" writes
 progressive JPEG (same pixels as "ours", fewer bytes, more CPU). "transcode" is the floor of any pipeline that
 re-encodes at full size: one decode and one plain JPEG encode, no quality search, no thumbnails.
+
+Size: one benchmark; the pipelines compared, the corpus preparation and the report are read together.
 """
 
 from __future__ import annotations

@@ -51,6 +51,8 @@ the brake.
 - **Dashboard**: one (3 are free). No custom metric is created (10 are free).
 
 The construct creates no provider.
+
+Size: one construct; each budget, alarm and the brake's policy is a resource with its reason beside it.
 """
 
 from __future__ import annotations

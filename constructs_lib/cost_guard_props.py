@@ -1,7 +1,9 @@
 """Props of ``CostGuard``: the budget, its alerts and brake, the alarms; validated at construction.
 
 Nothing here imports the AWS provider bindings (slow to import): the pipeline's resources are typed
-for the type checker only, and ``GuardedPipeline.of`` imports ``ImagePipeline``'s constants when called.
+for the type checker only, and the names the brake covers (prefixes, steps) come from ``lambdas.contract``.
+
+Size: most of it is the documented defaults of every budget and alarm threshold, one field each.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Upload -> S3 ``uploads/`` -> compress --on success--> thumbnail --on success--> categorize; a failure of
 any step after its retries goes to the dead-letter queue, which the redrive function replays. The API
 function (behind API Gateway) presigns uploads and answers queries from the table.
+
+Size: one construct; the bucket, the table, the five functions, their grants and the notifications
+that chain them are read together (functions: ``constructs_lib.function``; API: ``constructs_lib.pipeline_api``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""``imgmgr``: serve the system locally, and upload, find and delete images through its API (local or AWS)."""
+"""``imgmgr``: serve the system locally, and upload, find and delete images through its API (local or AWS).
+
+Size: one Typer application, a function per command; the work of each lives in its own module.
+"""
 
 from __future__ import annotations
 

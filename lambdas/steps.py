@@ -21,6 +21,10 @@ so the tombstone a DELETE writes names every object the image may have, also one
 has not committed yet. A step that meets a tombstone (before its work, or when its commit loses to the
 delete) purges the image's objects it may delete; a run that died before that purge is completed by the
 step's next run (a Lambda retry, a redrive, the local queue after a restart) or by a repeated DELETE.
+
+Size: the three steps and the write protocol they share (versioned commits, key reservation, purges on a
+tombstone, failure recording) are one module on purpose: each step is read against that protocol, and
+split apart every step module would import the other's private helpers.
 """
 
 from __future__ import annotations

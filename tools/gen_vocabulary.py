@@ -12,6 +12,8 @@ and ``index.noun`` (Debian package ``wordnet-base``; ImageNet ids are WordNet 3.
 
 Usage: ``python tools/gen_vocabulary.py [--wordnet /usr/share/wordnet] [--check]``; ``--check`` exits
 non-zero when the committed file differs from what the generator produces.
+
+Size: a one-off generator whose tables of WordNet synsets are data written as code.
 """
 
 from __future__ import annotations

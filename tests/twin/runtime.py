@@ -23,6 +23,9 @@ What AWS does between the functions, the twin does, in AWS's event shapes:
 
 Every AWS call a function makes is authorized by :mod:`tests.twin.iam` against that function's policies;
 a denied call answers ``AccessDenied`` as AWS would and is recorded in :attr:`Twin.denials`.
+
+Size: the twin's runtime is one harness (invocation, IAM evaluation, destinations, emulator gaps);
+its parts share the recorded state of one run.
 """
 
 from __future__ import annotations

@@ -62,6 +62,9 @@ index key, so every read through an index fetches the records from the table (``
 when its key does (a record's ``gsi1``/``gsi2`` entries are written once, its ``gsi3`` entry once per
 state), where an ``ALL`` projection rewrote the whole record (up to 3 KB with its labels) into every index
 on every transition and stored it three more times. ``python -m bench.capacity`` measures the units.
+
+Size: one adapter for one table; the key design above and the code that writes and reads each access
+pattern are kept together so that a change of one is seen beside the other.
 """
 
 from __future__ import annotations
