@@ -16,8 +16,6 @@ from fastapi import FastAPI
 from mangum import Mangum
 
 from lambdas import config
-from lambdas.adapters.aws.shared_secret import CURSOR_SECRET_NAME, DynamoSharedSecret
-from lambdas.adapters.aws.upload_policy import S3Presigner
 from lambdas.api import ApiLimits, ApiServices, create_app
 from lambdas.api.auth import ApiGatewayAuthenticator
 
@@ -32,12 +30,19 @@ def cursor_secret(settings: config.Settings) -> bytes:
     """
     if settings.cursor_secret:
         return settings.cursor_secret.encode()
+    from lambdas.adapters.aws.shared_secret import CURSOR_SECRET_NAME, DynamoSharedSecret
+
     return DynamoSharedSecret(settings.table, CURSOR_SECRET_NAME, client=config.client("dynamodb")).get_or_create()
 
 
 @functools.cache
 def app() -> FastAPI:
     """The app of this container."""
+    # The boto3 adapters load here, with the clients they wrap (as ``config.aws_ports`` loads its own):
+    # boto3, its s3transfer and botocore's client machinery were ~170 of the ~760 ms CPU that importing
+    # this module took (2-core test machine under load). The first request pays for them instead.
+    from lambdas.adapters.aws.upload_policy import S3Presigner
+
     settings = config.settings()
     ports = config.aws_ports()
     services = ApiServices(

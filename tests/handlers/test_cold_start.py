@@ -1,4 +1,5 @@
-"""What each handler imports at cold start: functions that never decode images do not load Pillow or numpy."""
+"""What each handler imports at cold start: functions that never decode images do not load Pillow or numpy,
+and the API does not load boto3 before its first request."""
 
 from __future__ import annotations
 
@@ -11,11 +12,37 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "PIL.Image")
+#: What the API's import left out (``lambdas/handlers/api.py``): boto3 with s3transfer (and, through it,
+#: multiprocessing) and botocore's client machinery come with the app on the first request.
+API_DEFERRED = ("boto3", "s3transfer", "multiprocessing", "botocore.session", "botocore.client", "numpy")
+#: The environment of the API function as ``constructs_lib/image_pipeline.py`` sets it, with what the Lambda
+#: runtime adds.
+LAMBDA_ENV = {
+    "IMGMGR_BUCKET": "imgmgr-bucket",
+    "IMGMGR_TABLE": "imgmgr-images",
+    "IMGMGR_DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/imgmgr-dlq",
+    "IMGMGR_MAX_PIXELS": "100000000",
+    "IMGMGR_MAX_UPLOAD_BYTES": "104857600",
+    "IMGMGR_COMPRESSED_FORMAT": "jpeg",
+    "IMGMGR_MIN_CONFIDENCE": "70",
+    "IMGMGR_MAX_LABELS": "20",
+    "IMGMGR_MAX_ATTEMPTS": "3",
+    "IMGMGR_ORIGINALS": "expire",
+    "IMGMGR_ORIGINALS_AFTER_DAYS": "30",
+    "POWERTOOLS_SERVICE_NAME": "imgmgr",
+    "POWERTOOLS_METRICS_NAMESPACE": "imgmgr",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    "AWS_LAMBDA_FUNCTION_NAME": "imgmgr-api",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+}
 
 
-def _loaded_after_import(handler: str) -> set[str]:
-    code = f"import sys, lambdas.handlers.{handler}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    env = {**os.environ, "IMGMGR_BUCKET": "bucket", "IMGMGR_TABLE": "table"}
+def _loaded_after_import(handler: str, modules: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None) -> set[str]:
+    code = f"import sys, lambdas.handlers.{handler}; print(' '.join(m for m in {modules!r} if m in sys.modules))"
+    env = env or {**os.environ, "IMGMGR_BUCKET": "bucket", "IMGMGR_TABLE": "table"}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True
     )
@@ -30,3 +57,31 @@ def test_functions_that_never_decode_do_not_load_imaging_libraries(handler: str)
 @pytest.mark.parametrize("handler", ["compress", "thumbnail"])
 def test_image_functions_load_imaging_libraries_during_init(handler: str) -> None:
     assert _loaded_after_import(handler) == set(HEAVY)
+
+
+def test_the_api_import_leaves_boto3_for_the_app() -> None:
+    # GIVEN the API function's environment (only what Python itself needs besides)
+    env = {**LAMBDA_ENV, "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_DIR)}
+    # WHEN Lambda's init imports the handler THEN none of them is loaded yet
+    assert _loaded_after_import("api", API_DEFERRED, env) == set()
+
+
+def test_the_api_loads_boto3_with_its_app() -> None:
+    # GIVEN the guard above WHEN the app is built THEN boto3 is there: the guard watches the right names
+    code = (
+        "import sys, lambdas.handlers.api as h; h.app();"
+        f" print(' '.join(m for m in {API_DEFERRED!r} if m in sys.modules))"
+    )
+    env = {
+        **LAMBDA_ENV,
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(PROJECT_DIR),
+        # No table to read the secret from, and no credentials needed to build the clients.
+        "IMGMGR_CURSOR_SECRET": "a-cursor-secret-for-tests",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True
+    )
+    assert {"boto3", "botocore.client"} <= set(result.stdout.split())
