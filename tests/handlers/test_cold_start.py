@@ -1,5 +1,5 @@
 """What each handler imports at cold start: functions that never decode images do not load Pillow or numpy,
-and the API does not load boto3 before its first request."""
+and the API loads neither boto3 nor Pillow before its first request."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "PIL.Image")
 #: What the API's import left out (``lambdas/handlers/api.py``): boto3 with s3transfer (and, through it,
-#: multiprocessing) and botocore's client machinery come with the app on the first request.
-API_DEFERRED = ("boto3", "s3transfer", "multiprocessing", "botocore.session", "botocore.client", "numpy")
+#: multiprocessing) and botocore's client machinery come with the app on the first request, Pillow (the EXIF
+#: names of ``lambdas.imaging.options``) with the settings.
+API_DEFERRED = ("boto3", "s3transfer", "multiprocessing", "botocore.session", "botocore.client", "PIL", "numpy")
 #: The environment of the API function as ``constructs_lib/image_pipeline.py`` sets it, with what the Lambda
 #: runtime adds.
 LAMBDA_ENV = {
@@ -59,7 +60,7 @@ def test_image_functions_load_imaging_libraries_during_init(handler: str) -> Non
     assert _loaded_after_import(handler) == set(HEAVY)
 
 
-def test_the_api_import_leaves_boto3_for_the_app() -> None:
+def test_the_api_import_leaves_boto3_and_pillow_for_the_app() -> None:
     # GIVEN the API function's environment (only what Python itself needs besides)
     env = {**LAMBDA_ENV, "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_DIR)}
     # WHEN Lambda's init imports the handler THEN none of them is loaded yet
