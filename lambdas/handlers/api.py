@@ -8,16 +8,21 @@ POSTs and renditions presigned GETs.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from fastapi import FastAPI
-from mangum import Mangum
+from lambdas.handlers.coldstart import loading
 
-from lambdas import config
-from lambdas.api import ApiLimits, ApiServices, create_app
-from lambdas.api.auth import ApiGatewayAuthenticator
+with loading():
+    from aws_lambda_powertools import Logger
+    from fastapi import FastAPI
+    from mangum import Mangum
+
+    from lambdas import config
+    from lambdas.api import ApiLimits, ApiServices, create_app
+    from lambdas.api.auth import ApiGatewayAuthenticator
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 
@@ -67,7 +72,10 @@ TEXT_MIME_TYPES = ("text/", "application/json", "application/problem+json", "app
 
 @functools.cache
 def _mangum() -> Mangum:
-    return Mangum(app(), lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
+    # The first request builds the app: boto3, its clients' service models and the routes' validators are
+    # as long-lived as the imports, and without the pause a full collection over them ran in that request.
+    with loading():
+        return Mangum(app(), lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
 
 
 def stage_root_redirect(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -3,12 +3,15 @@ and the API loads neither boto3 nor Pillow before its first request."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from lambdas.handlers.coldstart import loading
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 HEAVY = ("numpy", "PIL.Image")
@@ -86,3 +89,50 @@ def test_the_api_loads_boto3_with_its_app() -> None:
         [sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True
     )
     assert {"boto3", "botocore.client"} <= set(result.stdout.split())
+
+
+def test_the_api_import_freezes_what_it_loaded_and_leaves_the_collector_on() -> None:
+    env = {**LAMBDA_ENV, "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT_DIR)}
+    code = "import gc, lambdas.handlers.api; print(gc.isenabled(), gc.get_freeze_count())"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True
+    )
+    enabled, frozen = result.stdout.split()
+    # FastAPI, pydantic and Powertools alone are tens of thousands of objects
+    assert (enabled, int(frozen) > 10_000) == ("True", True)
+
+
+@pytest.fixture
+def collector():
+    """The test process's collector with nothing frozen (a handler imported earlier froze the session's
+    objects), restored to its state after the test."""
+    was_enabled = gc.isenabled()
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def test_the_collector_is_paused_inside_the_block_and_resumed_after(collector) -> None:
+    gc.enable()
+    with loading():
+        inside = gc.isenabled()
+    assert (inside, gc.isenabled()) == (False, True)
+    assert gc.get_freeze_count() > 0
+
+
+def test_a_collector_that_was_off_stays_off(collector) -> None:
+    gc.disable()
+    with loading():
+        pass
+    assert not gc.isenabled()
+
+
+def test_a_failing_import_resumes_the_collector_and_freezes_nothing(collector) -> None:
+    gc.enable()
+    with pytest.raises(ImportError, match="no_such_module"), loading():
+        import no_such_module  # type: ignore[import-not-found]  # noqa: F401
+    assert (gc.isenabled(), gc.get_freeze_count()) == (True, 0)
