@@ -72,8 +72,8 @@ TEXT_MIME_TYPES = ("text/", "application/json", "application/problem+json", "app
 
 @functools.cache
 def _mangum() -> Mangum:
-    # The first request builds the app: boto3, its clients' service models and the routes' validators are
-    # as long-lived as the imports, and without the pause a full collection over them ran in that request.
+    # The first request builds the app: boto3, its clients' service models and the app are as long-lived as
+    # the imports, and without the pause a full collection over all of them ran in that request.
     with loading():
         return Mangum(app(), lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
 
