@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lambdas.domain.originals import OriginalsPolicy
-from lambdas.imaging import COMPRESSED_FORMATS, ImagingOptions
 
 if TYPE_CHECKING:
+    from lambdas.imaging import ImagingOptions
     from lambdas.steps import Ports
 
 MiB = 1024 * 1024
@@ -88,6 +88,10 @@ class Settings:
             raise ValueError(f"IMGMGR_MAX_PIXELS must be positive, got {self.max_pixels}")
         if self.max_upload_bytes < 1:
             raise ValueError(f"IMGMGR_MAX_UPLOAD_BYTES must be positive, got {self.max_upload_bytes}")
+        # The image core (its options import Pillow's EXIF names) loads with the settings, not with this
+        # module: the API imports this module at cold start and never decodes.
+        from lambdas.imaging import COMPRESSED_FORMATS
+
         if self.compressed_format not in COMPRESSED_FORMATS:
             raise ValueError(
                 f"IMGMGR_COMPRESSED_FORMAT must be one of {COMPRESSED_FORMATS}, got {self.compressed_format!r}"
@@ -138,6 +142,8 @@ class Settings:
 
     def imaging_options(self) -> ImagingOptions:
         """The image core's options for these settings."""
+        from lambdas.imaging import ImagingOptions
+
         return ImagingOptions(
             max_pixels=self.max_pixels,
             max_input_bytes=self.max_upload_bytes,

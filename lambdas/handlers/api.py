@@ -8,18 +8,21 @@ POSTs and renditions presigned GETs.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from fastapi import FastAPI
-from mangum import Mangum
+from lambdas.handlers.coldstart import loading
 
-from lambdas import config
-from lambdas.adapters.aws.shared_secret import CURSOR_SECRET_NAME, DynamoSharedSecret
-from lambdas.adapters.aws.upload_policy import S3Presigner
-from lambdas.api import ApiLimits, ApiServices, create_app
-from lambdas.api.auth import ApiGatewayAuthenticator
+with loading():
+    from aws_lambda_powertools import Logger
+    from fastapi import FastAPI
+    from mangum import Mangum
+
+    from lambdas import config
+    from lambdas.api import ApiLimits, ApiServices, create_app
+    from lambdas.api.auth import ApiGatewayAuthenticator
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 
@@ -32,12 +35,19 @@ def cursor_secret(settings: config.Settings) -> bytes:
     """
     if settings.cursor_secret:
         return settings.cursor_secret.encode()
+    from lambdas.adapters.aws.shared_secret import CURSOR_SECRET_NAME, DynamoSharedSecret
+
     return DynamoSharedSecret(settings.table, CURSOR_SECRET_NAME, client=config.client("dynamodb")).get_or_create()
 
 
 @functools.cache
 def app() -> FastAPI:
     """The app of this container."""
+    # The boto3 adapters load here, with the clients they wrap (as ``config.aws_ports`` loads its own):
+    # boto3, its s3transfer and botocore's client machinery were ~170 of the ~760 ms CPU that importing
+    # this module took (2-core test machine under load). The first request pays for them instead.
+    from lambdas.adapters.aws.upload_policy import S3Presigner
+
     settings = config.settings()
     ports = config.aws_ports()
     services = ApiServices(
@@ -62,7 +72,10 @@ TEXT_MIME_TYPES = ("text/", "application/json", "application/problem+json", "app
 
 @functools.cache
 def _mangum() -> Mangum:
-    return Mangum(app(), lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
+    # The first request builds the app: boto3, its clients' service models and the app are as long-lived as
+    # the imports, and without the pause a full collection over all of them ran in that request.
+    with loading():
+        return Mangum(app(), lifespan="off", text_mime_types=list(TEXT_MIME_TYPES))
 
 
 def stage_root_redirect(event: dict[str, Any]) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import hashlib
 import json
 import logging
@@ -155,3 +156,12 @@ def test_other_origins_and_unconfigured_deployments_get_no_cors(container, monke
     monkeypatch.delenv("IMGMGR_CORS_ORIGINS")
     status, headers = _preflight("https://app.example.com")
     assert status == 405 and "access-control-allow-origin" not in headers
+
+
+def test_the_first_request_builds_the_app_and_leaves_the_collector_on(container):
+    # GIVEN a cold container WHEN its first request builds the app (the collector paused meanwhile)
+    gc.enable()
+    response = _call("/v1/health")
+    # THEN the request is answered and the collector runs again for the requests after it
+    assert response["statusCode"] == 200
+    assert gc.isenabled()
