@@ -147,3 +147,37 @@ class Clock(Protocol):
     """The current time, timezone-aware UTC (a port so that tests can fix it)."""
 
     def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedPost:
+    """Where and how a client uploads one original: POST ``fields`` then the file (as ``file``) to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+@runtime_checkable
+class Presigner(Protocol):
+    """Presigned access to the object store: S3 presigned POST/GET in AWS, HMAC-signed locally.
+
+    ``base_url`` is the API's own base URL (``http://127.0.0.1:8000/``), for hosts that serve the
+    objects themselves.
+    """
+
+    def presign_post(
+        self,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        expires_in: int,
+        base_url: str,
+        credential: str | None = None,
+    ) -> PresignedPost:
+        """A POST for ``key``; ``credential`` is the id of the caller's credential (``request.state.credential``
+        when the authenticator leaves one), which a host that can revoke it binds the POST to."""
+        ...
+
+    def presign_get(self, key: str, *, expires_in: int, base_url: str) -> str: ...

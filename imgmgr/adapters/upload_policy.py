@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-from lambdas.api.services import PresignedPost
 from lambdas.domain.errors import PermanentError
+from lambdas.ports import PresignedPost
 
 UPLOAD_PATH = "local/uploads"
 OBJECTS_PATH = "local/objects/"

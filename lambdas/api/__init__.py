@@ -1,7 +1,7 @@
 """The HTTP API: one ASGI app (FastAPI), served by Mangum in Lambda and by uvicorn locally.
 
 ``create_app(services)`` builds it over the ports; the host decides who the caller is (``Authenticator``),
-how uploads are presigned and how renditions are fetched (``Presigner``).
+how uploads are presigned and how renditions are fetched (``lambdas.ports.Presigner``).
 """
 
 from lambdas.api.app import create_app

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from starlette.requests import Request
 
 from lambdas.api.body_limit import DEFAULT_MAX_BODY_BYTES
-from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore
+from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore, Presigner
 
 #: Content types an upload may declare (the formats the image core decodes).
 DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset(
@@ -66,40 +65,6 @@ class ApiLimits:
             raise ValueError("upload_expiry_minutes must be 1..60")
         if not 1 <= self.url_expiry_seconds <= 7 * 86400:
             raise ValueError("url_expiry_seconds must be 1..604800")
-
-
-@dataclass(frozen=True, slots=True)
-class PresignedPost:
-    """Where and how a client uploads one original: POST ``fields`` then the file (as ``file``) to ``url``."""
-
-    url: str
-    fields: dict[str, str]
-    expires_at: datetime
-
-
-@runtime_checkable
-class Presigner(Protocol):
-    """Presigned access to the object store: S3 presigned POST/GET in AWS, HMAC-signed locally.
-
-    ``base_url`` is the API's own base URL (``http://127.0.0.1:8000/``), for hosts that serve the
-    objects themselves.
-    """
-
-    def presign_post(
-        self,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        base_url: str,
-        credential: str | None = None,
-    ) -> PresignedPost:
-        """A POST for ``key``; ``credential`` is the id of the caller's credential (``request.state.credential``
-        when the authenticator leaves one), which a host that can revoke it binds the POST to."""
-        ...
-
-    def presign_get(self, key: str, *, expires_in: int, base_url: str) -> str: ...
 
 
 @runtime_checkable

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import translate
-from lambdas.api.services import PresignedPost
+from lambdas.ports import PresignedPost
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
