@@ -28,9 +28,10 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import MISSING, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
+from lambdas.contract import COMPRESSED_FORMATS, Env
 from lambdas.domain.originals import OriginalsPolicy
 
 if TYPE_CHECKING:
@@ -81,64 +82,47 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.bucket:
-            raise ValueError("IMGMGR_BUCKET must name the bucket")
+            raise ValueError(f"{Env.BUCKET} must name the bucket")
         if not self.table:
-            raise ValueError("IMGMGR_TABLE must name the table")
+            raise ValueError(f"{Env.TABLE} must name the table")
         if self.max_pixels < 1:
-            raise ValueError(f"IMGMGR_MAX_PIXELS must be positive, got {self.max_pixels}")
+            raise ValueError(f"{Env.MAX_PIXELS} must be positive, got {self.max_pixels}")
         if self.max_upload_bytes < 1:
-            raise ValueError(f"IMGMGR_MAX_UPLOAD_BYTES must be positive, got {self.max_upload_bytes}")
-        # The image core (its options import Pillow's EXIF names) loads with the settings, not with this
-        # module: the API imports this module at cold start and never decodes.
-        from lambdas.imaging import COMPRESSED_FORMATS
-
+            raise ValueError(f"{Env.MAX_UPLOAD_BYTES} must be positive, got {self.max_upload_bytes}")
         if self.compressed_format not in COMPRESSED_FORMATS:
             raise ValueError(
-                f"IMGMGR_COMPRESSED_FORMAT must be one of {COMPRESSED_FORMATS}, got {self.compressed_format!r}"
+                f"{Env.COMPRESSED_FORMAT} must be one of {COMPRESSED_FORMATS}, got {self.compressed_format!r}"
             )
         if not 0 <= self.min_confidence <= 100:
-            raise ValueError(f"IMGMGR_MIN_CONFIDENCE must be 0..100, got {self.min_confidence}")
+            raise ValueError(f"{Env.MIN_CONFIDENCE} must be 0..100, got {self.min_confidence}")
         try:
             OriginalsPolicy(policy=self.originals, after_days=self.originals_after_days)
         except ValueError as exc:
-            raise ValueError(f"IMGMGR_ORIGINALS / IMGMGR_ORIGINALS_AFTER_DAYS: {exc}") from None
+            raise ValueError(f"{Env.ORIGINALS} / {Env.ORIGINALS_AFTER_DAYS}: {exc}") from None
         if not 1 <= self.max_attempts <= 10:
-            raise ValueError(f"IMGMGR_MAX_ATTEMPTS must be 1..10, got {self.max_attempts}")
+            raise ValueError(f"{Env.MAX_ATTEMPTS} must be 1..10, got {self.max_attempts}")
         if not 1 <= self.max_labels <= 1000:
-            raise ValueError(f"IMGMGR_MAX_LABELS must be 1..1000, got {self.max_labels}")
+            raise ValueError(f"{Env.MAX_LABELS} must be 1..1000, got {self.max_labels}")
         if self.cursor_secret and len(self.cursor_secret.encode()) < 16:
-            raise ValueError("IMGMGR_CURSOR_SECRET must be at least 16 bytes when set")
+            raise ValueError(f"{Env.CURSOR_SECRET} must be at least 16 bytes when set")
         for origin in self.cors_origins:
             if not ORIGIN.fullmatch(origin):
-                raise ValueError(f"IMGMGR_CORS_ORIGINS: {origin!r} is not an origin like https://example.com[:port]")
+                raise ValueError(f"{Env.CORS_ORIGINS}: {origin!r} is not an origin like https://example.com[:port]")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from ``environ`` (default: ``os.environ``)."""
+        """Settings from ``environ`` (default: ``os.environ``): each field from its variable
+        (``lambdas.contract.Env``), parsed by the field's type; an unset variable leaves the default (a
+        required name is then empty, which the checks refuse)."""
         env = os.environ if environ is None else environ
-
-        def number(name: str, default: str, kind: type[int] | type[float]) -> int | float:
-            text = env.get(name, default)
-            try:
-                return kind(text)
-            except ValueError:
-                raise ValueError(f"{name} must be a number, got {text!r}") from None
-
-        return cls(
-            bucket=env.get("IMGMGR_BUCKET", ""),
-            table=env.get("IMGMGR_TABLE", ""),
-            dlq_url=env.get("IMGMGR_DLQ_URL", ""),
-            max_pixels=int(number("IMGMGR_MAX_PIXELS", "100000000", int)),
-            max_upload_bytes=int(number("IMGMGR_MAX_UPLOAD_BYTES", str(100 * MiB), int)),
-            compressed_format=env.get("IMGMGR_COMPRESSED_FORMAT", "jpeg"),
-            min_confidence=float(number("IMGMGR_MIN_CONFIDENCE", "70", float)),
-            max_labels=int(number("IMGMGR_MAX_LABELS", "20", int)),
-            max_attempts=int(number("IMGMGR_MAX_ATTEMPTS", "3", int)),
-            originals=env.get("IMGMGR_ORIGINALS", "expire"),
-            originals_after_days=int(number("IMGMGR_ORIGINALS_AFTER_DAYS", "30", int)),
-            cursor_secret=env.get("IMGMGR_CURSOR_SECRET", ""),
-            cors_origins=tuple(o.strip() for o in env.get("IMGMGR_CORS_ORIGINS", "").split(",") if o.strip()),
-        )
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            name = variable(item.name)
+            if name in env:
+                values[item.name] = _parsed(name, env[name], str(item.type))
+            elif item.default is MISSING and item.default_factory is MISSING:
+                values[item.name] = ""
+        return cls(**values)
 
     def imaging_options(self) -> ImagingOptions:
         """The image core's options for these settings."""
@@ -149,6 +133,23 @@ class Settings:
             max_input_bytes=self.max_upload_bytes,
             compressed_format=self.compressed_format,
         )
+
+
+def variable(field_name: str) -> str:
+    """The environment variable of a ``Settings`` field (``max_pixels`` -> ``IMGMGR_MAX_PIXELS``)."""
+    return str(getattr(Env, field_name.upper()))
+
+
+def _parsed(name: str, text: str, kind: str) -> Any:
+    """``text`` of the variable ``name`` as a value of the field type ``kind`` (as written in the class)."""
+    if kind == "tuple[str, ...]":
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if kind in ("int", "float"):
+        try:
+            return int(text) if kind == "int" else float(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, got {text!r}") from None
+    return text
 
 
 @functools.cache

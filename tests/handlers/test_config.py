@@ -49,3 +49,26 @@ def test_the_cursor_secret_is_read_here_and_never_shown():
 
 def test_without_a_cursor_secret_the_settings_leave_it_empty():
     assert Settings.from_env(BASE).cursor_secret == ""
+
+
+def test_every_setting_has_its_variable_in_the_contract_and_every_variable_a_setting():
+    # The constructs set the variables the contract names; the functions read exactly those.
+    from dataclasses import fields
+
+    from lambdas.config import variable
+    from lambdas.contract import Env
+
+    declared = {value for key, value in vars(Env).items() if key.isupper()}
+    assert {variable(item.name) for item in fields(Settings)} == declared
+
+
+def test_settings_parse_each_variable_by_its_type():
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "IMGMGR_MIN_CONFIDENCE": "55.5",
+            "IMGMGR_MAX_ATTEMPTS": "4",
+            "IMGMGR_CORS_ORIGINS": " https://a.example ,",
+        }
+    )
+    assert (settings.min_confidence, settings.max_attempts, settings.cors_origins) == (55.5, 4, ("https://a.example",))
