@@ -17,9 +17,13 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import DictWrapper
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.domain.errors import PermanentError, TransientError
 from lambdas.steps import CATEGORIZE, COMPRESS, Outcome, Ports, StepResult
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+"""A Lambda handler as ``make_handler`` of each handler module returns it: ``(event, context) -> result``."""
 
 DEADLINE_MARGIN_MS = 5_000
 """Time kept back from the function's timeout: the step that runs out records its failure in it."""

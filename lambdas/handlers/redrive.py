@@ -14,8 +14,9 @@ Event (all optional): ``{"max_messages": 100, "dry_run": false}``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -23,7 +24,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas import config
 from lambdas.adapters.aws.errors import translate
-from lambdas.handlers.common import DestinationEnvelope
+from lambdas.handlers.common import DestinationEnvelope, Handler
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 logger = Logger()
 
@@ -118,19 +122,47 @@ def _function_prefix(context: LambdaContext) -> str:
     return ":".join(parts[:6]) + ":"
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = config.settings()
-    if not settings.dlq_url:
-        raise ValueError("IMGMGR_DLQ_URL must be set for the redrive function")
-    event = event or {}
-    report = redrive(
-        config.client("sqs"),
-        config.client("lambda"),
-        settings.dlq_url,
-        function_prefix=_function_prefix(context),
-        max_messages=int(event.get("max_messages", 100)),
-        dry_run=bool(event.get("dry_run", False)),
-    )
-    logger.info("redrive finished", extra=report.to_dict())
-    return report.to_dict()
+def _sqs() -> SQSClient:
+    """The container's SQS client (``config.client``)."""
+    return config.client("sqs")
+
+
+def _lambda_client() -> Any:
+    """The container's Lambda client (``config.client``; no stubs are installed for Lambda)."""
+    return config.client("lambda")
+
+
+def make_handler(
+    *,
+    settings: Callable[[], config.Settings] = config.settings,
+    sqs: Callable[[], SQSClient] = _sqs,
+    lambda_client: Callable[[], Any] = _lambda_client,
+) -> Handler:
+    """The redrive function's handler; it calls each factory at every invocation.
+
+    ``settings`` name the dead-letter queue (``dlq_url``). Default: ``config.settings``, read from the
+    environment once per container. ``sqs`` and ``lambda_client`` give the boto3 clients that read the
+    queue and invoke the failed functions. Default: ``config.client``'s, built once per container.
+    """
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        current = settings()
+        if not current.dlq_url:
+            raise ValueError("IMGMGR_DLQ_URL must be set for the redrive function")
+        event = event or {}
+        report = redrive(
+            sqs(),
+            lambda_client(),
+            current.dlq_url,
+            function_prefix=_function_prefix(context),
+            max_messages=int(event.get("max_messages", 100)),
+            dry_run=bool(event.get("dry_run", False)),
+        )
+        logger.info("redrive finished", extra=report.to_dict())
+        return report.to_dict()
+
+    return handler
+
+
+handler = make_handler()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -19,6 +19,9 @@ from moto import mock_aws
 
 from lambdas import config
 from lambdas.adapters.aws.dynamodb import create_table_kwargs
+from lambdas.handlers import categorize, compress, thumbnail
+from lambdas.handlers.common import Handler
+from lambdas.steps import Ports
 from tests.fakes import FakeClock, FakeLabeler, FakeLambdaContext, RecordingEventSink
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -94,12 +97,33 @@ def clock():
 
 
 @pytest.fixture
-def ports(aws, monkeypatch, labeler, events, clock):
+def ports(aws, labeler, events, clock):
     """The functions' own ports (S3, DynamoDB over moto) with a fake labeler, clock and event sink."""
-    real = config.aws_ports()
-    ports = replace(real, labeler=labeler, events=events, clock=clock)
-    monkeypatch.setattr(config, "aws_ports", lambda: ports)
-    return ports
+    return replace(config.aws_ports(), labeler=labeler, events=events, clock=clock)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepHandlers:
+    """The three step functions' handlers, built over the same ports."""
+
+    compress: Handler
+    thumbnail: Handler
+    categorize: Handler
+
+
+def step_handlers(ports: Ports) -> StepHandlers:
+    """Each step's handler as its function builds it (``make_handler``), over ``ports`` instead of AWS's."""
+    return StepHandlers(
+        compress=compress.make_handler(lambda: ports),
+        thumbnail=thumbnail.make_handler(lambda: ports),
+        categorize=categorize.make_handler(lambda: ports),
+    )
+
+
+@pytest.fixture
+def handlers(ports) -> StepHandlers:
+    """The step handlers over the ``ports`` fixture."""
+    return step_handlers(ports)
 
 
 @pytest.fixture

@@ -9,27 +9,26 @@ from dataclasses import replace
 import boto3
 from botocore.stub import Stubber
 
-from lambdas import config
 from lambdas.adapters.aws.rekognition import RekognitionLabeler
 from lambdas.domain.events import EventType
 from lambdas.domain.queries import ImageQuery
 from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
-from lambdas.handlers import categorize, compress, thumbnail
-from tests.handlers.conftest import BUCKET, envelope, load_event, s3_event
+from lambdas.handlers import compress
+from tests.handlers.conftest import BUCKET, envelope, load_event, s3_event, step_handlers
 
 OWNER = "alice@example.com"
 IMAGE_ID = "01JJ7Q3M5V8E2K9X4T6R0ABCDE"
 KEY = f"uploads/{OWNER}/{IMAGE_ID}/kleiber+nuthatch=1.jpg"
 
 
-def run_chain(context, key, size):
+def run_chain(handlers, context, key, size):
     """Deliver the S3 event and each destination envelope in turn; the three handler results."""
     first_event = s3_event(key, size)
-    first = compress.handler(first_event, context)
+    first = handlers.compress(first_event, context)
     second_event = envelope(first_event, first, function="compress")
-    second = thumbnail.handler(second_event, context)
-    third = categorize.handler(envelope(second_event, second, function="thumbnail"), context)
+    second = handlers.thumbnail(second_event, context)
+    third = handlers.categorize(envelope(second_event, second, function="thumbnail"), context)
     return first, second, third
 
 
@@ -37,14 +36,16 @@ def upload(aws, key, data):
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=data)
 
 
-def test_a_real_photo_goes_through_the_chain_and_is_found_by_category(aws, ports, context, real_photo, events):
+def test_a_real_photo_goes_through_the_chain_and_is_found_by_category(
+    aws, ports, handlers, context, real_photo, events
+):
     # GIVEN the API's record and a real photo uploaded under its key
     ports.metadata.create(
         new_record(image_id=IMAGE_ID, owner=OWNER, filename="kleiber+nuthatch=1.jpg", at=ports.clock.now())
     )
     upload(aws, KEY, real_photo)
     # WHEN the three handlers run in turn
-    first, second, third = run_chain(context, KEY, len(real_photo))
+    first, second, third = run_chain(handlers, context, KEY, len(real_photo))
     # THEN each step did its work, the image is ready and it is found by category
     assert [r["images"][0]["outcome"] for r in (first, second, third)] == ["done", "done", "done"]
     record = ports.metadata.get(IMAGE_ID)
@@ -61,20 +62,18 @@ def test_a_real_photo_goes_through_the_chain_and_is_found_by_category(aws, ports
     assert record.rendition("compressed").size < len(real_photo)
 
 
-def test_the_url_encoded_key_of_the_event_is_decoded(aws, ports, context, real_photo):
+def test_the_url_encoded_key_of_the_event_is_decoded(aws, ports, handlers, context, real_photo):
     # GIVEN an upload whose owner and filename need URL encoding (@, +, =), and no API record
     upload(aws, KEY, real_photo)
     event = s3_event(KEY, len(real_photo))
     assert "%40" in event["Records"][0]["s3"]["object"]["key"]
     # WHEN compress handles the event THEN it found the object and adopted the record from the key
-    result = compress.handler(event, context)["images"][0]
+    result = handlers.compress(event, context)["images"][0]
     assert (result["outcome"], result["owner"]) == ("done", OWNER)
     assert ports.metadata.get(IMAGE_ID).filename == "kleiber+nuthatch=1.jpg"
 
 
-def test_the_chain_with_rekognition_categorizes_by_rekognitions_categories(
-    aws, ports, context, real_photo, monkeypatch
-):
+def test_the_chain_with_rekognition_categorizes_by_rekognitions_categories(aws, ports, context, real_photo):
     # GIVEN Rekognition (stubbed) answering with a realistic DetectLabels response
     client = boto3.client("rekognition", region_name="us-east-1")
     response = load_event("rekognition_detect_labels.json")
@@ -82,10 +81,9 @@ def test_the_chain_with_rekognition_categorizes_by_rekognitions_categories(
     with Stubber(client) as stubber:
         stubber.add_response("detect_labels", response)
         stubbed = replace(ports, labeler=RekognitionLabeler(min_confidence=70, max_labels=20, client=client))
-        monkeypatch.setattr(config, "aws_ports", lambda: stubbed)
         upload(aws, KEY, real_photo)
         # WHEN the chain runs
-        run_chain(context, KEY, len(real_photo))
+        run_chain(step_handlers(stubbed), context, KEY, len(real_photo))
         stubber.assert_no_pending_responses()
     # THEN the image is listed under Rekognition's categories and its labels' parents
     record = ports.metadata.get(IMAGE_ID)
@@ -95,13 +93,15 @@ def test_the_chain_with_rekognition_categorizes_by_rekognitions_categories(
     assert [r.image_id for r in ports.metadata.query(ImageQuery(owner=OWNER, label="Mammal")).items] == [IMAGE_ID]
 
 
-def test_the_handlers_log_the_image_id_and_publish_metrics(aws, ports, context, real_photo, capsys, monkeypatch):
+def test_the_handlers_log_the_image_id_and_publish_metrics(
+    aws, ports, handlers, context, real_photo, capsys, monkeypatch
+):
     # GIVEN an uploaded photo, and the logger writing to a buffer
     upload(aws, KEY, real_photo)
     buffer = io.StringIO()
     monkeypatch.setattr(compress.logger.registered_handler, "stream", buffer)
     # WHEN compress runs
-    compress.handler(s3_event(KEY, len(real_photo)), context)
+    handlers.compress(s3_event(KEY, len(real_photo)), context)
     # THEN its log lines carry the image id and its EMF blob has the step's metrics
     logs = [json.loads(line) for line in buffer.getvalue().splitlines()]
     assert [log["correlation_id"] for log in logs if log["message"] == "step finished"] == [IMAGE_ID]

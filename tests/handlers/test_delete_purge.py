@@ -9,7 +9,6 @@ from lambdas.api.routes import delete_image
 from lambdas.api.services import ApiServices
 from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
-from lambdas.handlers import compress, thumbnail
 from tests.fakes import ProcessKilled, UnlistedObjectStore
 from tests.handlers.conftest import BUCKET, envelope, s3_event
 
@@ -76,18 +75,18 @@ def _killed_at_commit(ports, monkeypatch, state: ImageState):
 
 
 def test_a_compress_killed_after_its_write_and_a_delete_is_purged_by_its_retry(
-    aws, ports, context, uploaded, monkeypatch
+    aws, ports, handlers, context, uploaded, monkeypatch
 ):
     # GIVEN a DELETE between compress's rendition write and its commit, and compress killed at that commit
     deletes = _delete_before_first_rendition_write(ports, monkeypatch)
     _killed_at_commit(ports, monkeypatch, ImageState.COMPRESSED)
     with pytest.raises(ProcessKilled):
-        compress.handler(uploaded, context)
+        handlers.compress(uploaded, context)
     assert deletes == [204]
     assert _left(aws) == [f"renditions/{IMAGE_ID}/compressed.jpg"]
     monkeypatch.undo()
     # WHEN Lambda retries the event
-    result = compress.handler(uploaded, context)
+    result = handlers.compress(uploaded, context)
     # THEN the retry meets the tombstone, purges everything under the image's prefixes and skips
     assert result["images"][0]["outcome"] == "skipped"
     assert _left(aws) == []
@@ -95,33 +94,33 @@ def test_a_compress_killed_after_its_write_and_a_delete_is_purged_by_its_retry(
 
 
 def test_a_thumbnail_killed_after_its_writes_and_a_delete_is_purged_by_its_retry(
-    aws, ports, context, uploaded, monkeypatch
+    aws, ports, handlers, context, uploaded, monkeypatch
 ):
     # GIVEN a compressed image, deleted between thumbnail's first rendition write and its commit, and
     # thumbnail killed at that commit
-    compressed = compress.handler(uploaded, context)
+    compressed = handlers.compress(uploaded, context)
     event = envelope(uploaded, compressed, function="compress")
     deletes = _delete_before_first_rendition_write(ports, monkeypatch)
     _killed_at_commit(ports, monkeypatch, ImageState.THUMBNAILED)
     with pytest.raises(ProcessKilled):
-        thumbnail.handler(event, context)
+        handlers.thumbnail(event, context)
     assert deletes == [204]
     assert _left(aws) != []
     monkeypatch.undo()
     # WHEN Lambda retries the invocation
-    result = thumbnail.handler(event, context)
+    result = handlers.thumbnail(event, context)
     # THEN the retry purges every rendition and skips
     assert result["images"][0]["outcome"] == "skipped"
     assert _left(aws) == []
 
 
 def test_a_repeated_delete_removes_what_a_killed_delete_and_a_killed_step_left(
-    aws, ports, context, uploaded, monkeypatch
+    aws, ports, handlers, context, uploaded, monkeypatch
 ):
     # GIVEN compress killed between its rendition write and its commit (the record names no rendition)
     _killed_at_commit(ports, monkeypatch, ImageState.COMPRESSED)
     with pytest.raises(ProcessKilled):
-        compress.handler(uploaded, context)
+        handlers.compress(uploaded, context)
     monkeypatch.undo()
     assert sorted(_left(aws)) == [f"renditions/{IMAGE_ID}/compressed.jpg", KEY]
     # AND a DELETE killed after removing one object

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -59,7 +60,9 @@ def test_an_unreachable_bucket_raises_a_transient_error_for_lambda_to_retry(aws,
     def throttled(**kwargs):
         raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}}, "PutObject")
 
-    monkeypatch.setattr(exporter.config.client("s3"), "put_object", throttled)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    monkeypatch.setattr(s3, "put_object", throttled)
+    handler = exporter.make_handler(s3=lambda: s3)
     # WHEN / THEN the handler raises, so that Lambda retries the payload
     with pytest.raises(TransientError, match="SlowDown"):
-        exporter.handler(load_event("logs_subscription.json"), CONTEXT)
+        handler(load_event("logs_subscription.json"), CONTEXT)

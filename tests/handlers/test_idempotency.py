@@ -8,7 +8,6 @@ import pytest
 from lambdas.domain.errors import NotReadyError
 from lambdas.domain.records import new_record
 from lambdas.domain.states import ImageState
-from lambdas.handlers import categorize, compress, thumbnail
 from tests.handlers.conftest import BUCKET, envelope, s3_event
 
 OWNER = "alice"
@@ -39,20 +38,20 @@ def _outcomes(result):
     return [item["outcome"] for item in result["images"]]
 
 
-def test_every_event_twice_changes_nothing_the_second_time(aws, ports, context, uploaded, labeler, events):
+def test_every_event_twice_changes_nothing_the_second_time(aws, ports, handlers, context, uploaded, labeler, events):
     # GIVEN the chain delivered once
-    first = compress.handler(uploaded, context)
+    first = handlers.compress(uploaded, context)
     second_event = envelope(uploaded, first, function="compress")
-    second = thumbnail.handler(second_event, context)
+    second = handlers.thumbnail(second_event, context)
     third_event = envelope(second_event, second, function="thumbnail")
-    categorize.handler(third_event, context)
+    handlers.categorize(third_event, context)
     before = _snapshot(aws, ports)
     emitted = len(events.events)
     # WHEN every event is delivered again
     again = [
-        compress.handler(uploaded, context),
-        thumbnail.handler(second_event, context),
-        categorize.handler(third_event, context),
+        handlers.compress(uploaded, context),
+        handlers.thumbnail(second_event, context),
+        handlers.categorize(third_event, context),
     ]
     # THEN each step skipped, and records, objects, counters, labeler calls and events are unchanged
     assert [_outcomes(result) for result in again] == [["skipped"]] * 3
@@ -62,22 +61,22 @@ def test_every_event_twice_changes_nothing_the_second_time(aws, ports, context, 
     assert before["record"].state is ImageState.READY
 
 
-def test_late_duplicates_after_ready_do_not_move_the_state_back(aws, ports, context, uploaded):
+def test_late_duplicates_after_ready_do_not_move_the_state_back(aws, ports, handlers, context, uploaded):
     # GIVEN a ready image
-    first = compress.handler(uploaded, context)
+    first = handlers.compress(uploaded, context)
     second_event = envelope(uploaded, first, function="compress")
-    second = thumbnail.handler(second_event, context)
-    categorize.handler(envelope(second_event, second, function="thumbnail"), context)
+    second = handlers.thumbnail(second_event, context)
+    handlers.categorize(envelope(second_event, second, function="thumbnail"), context)
     version = ports.metadata.get(IMAGE_ID).version
     # WHEN the earlier events arrive late, in reverse order
-    thumbnail.handler(second_event, context)
-    compress.handler(uploaded, context)
+    handlers.thumbnail(second_event, context)
+    handlers.compress(uploaded, context)
     # THEN the image is still ready at the same version
     record = ports.metadata.get(IMAGE_ID)
     assert (record.state, record.version) == (ImageState.READY, version)
 
 
-def test_thumbnail_before_compress_waits_and_loses_nothing(aws, ports, context, uploaded):
+def test_thumbnail_before_compress_waits_and_loses_nothing(aws, ports, handlers, context, uploaded):
     # GIVEN an envelope naming the image before compress has run (a reordered delivery)
     early = envelope(
         uploaded, {"images": [{"step": "compress", "image_id": IMAGE_ID, "outcome": "done"}]}, function="compress"
@@ -85,24 +84,24 @@ def test_thumbnail_before_compress_waits_and_loses_nothing(aws, ports, context, 
     ports.metadata.create(new_record(image_id=IMAGE_ID, owner=OWNER, filename="photo.jpg", at=ports.clock.now()))
     # WHEN thumbnail runs first THEN it asks to be retried and leaves the record as it was
     with pytest.raises(NotReadyError, match="waits for compressed"):
-        thumbnail.handler(early, context)
+        handlers.thumbnail(early, context)
     assert ports.metadata.get(IMAGE_ID).state is ImageState.AWAITING_UPLOAD
     # AND once compress ran, the retried thumbnail succeeds
-    compress.handler(uploaded, context)
-    assert _outcomes(thumbnail.handler(early, context)) == ["done"]
+    handlers.compress(uploaded, context)
+    assert _outcomes(handlers.thumbnail(early, context)) == ["done"]
 
 
-def test_categorize_before_thumbnail_waits(aws, ports, context, uploaded):
+def test_categorize_before_thumbnail_waits(aws, ports, handlers, context, uploaded):
     # GIVEN a compressed image
-    first = compress.handler(uploaded, context)
+    first = handlers.compress(uploaded, context)
     early = envelope(uploaded, first, function="thumbnail")
     # WHEN categorize arrives before thumbnail THEN it asks to be retried and the state stays
     with pytest.raises(NotReadyError, match="waits for thumbnailed"):
-        categorize.handler(early, context)
+        handlers.categorize(early, context)
     assert ports.metadata.get(IMAGE_ID).state is ImageState.COMPRESSED
 
 
-def test_two_compress_runs_racing_write_once(aws, ports, context, uploaded, events, monkeypatch):
+def test_two_compress_runs_racing_write_once(aws, ports, handlers, context, uploaded, events, monkeypatch):
     # GIVEN a duplicate compress that finishes while this one is between its work and its write
     from lambdas import steps
 
@@ -118,7 +117,7 @@ def test_two_compress_runs_racing_write_once(aws, ports, context, uploaded, even
 
     monkeypatch.setattr(store, "transition", transition)
     # WHEN this run writes THEN its conditional write loses and it reports skipped
-    result = compress.handler(uploaded, context)
+    result = handlers.compress(uploaded, context)
     assert _outcomes(result) == ["skipped"]
     assert raced[0].outcome.value == "done"
     # AND the upload is counted once, with one upload event

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from lambdas.domain.records import new_record
-from lambdas.handlers import compress, thumbnail
 from tests.handlers.conftest import BUCKET, envelope, s3_event
 
 OWNER = "alice"
 IMAGE_ID = "img-0091"
 
 
-def test_the_analysis_jpeg_is_stored_once_under_its_thumbnails_key(aws, ports, context, photo):
+def test_the_analysis_jpeg_is_stored_once_under_its_thumbnails_key(aws, ports, handlers, context, photo):
     # GIVEN a photo taken through compress and thumbnail (the analysis edge is the 1024 thumbnail's)
     key = f"uploads/{OWNER}/{IMAGE_ID}/photo.jpg"
     ports.metadata.create(new_record(image_id=IMAGE_ID, owner=OWNER, filename="photo.jpg", at=ports.clock.now()))
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=photo)
     event = s3_event(key, len(photo))
-    thumbnail.handler(envelope(event, compress.handler(event, context), function="compress"), context)
+    handlers.thumbnail(envelope(event, handlers.compress(event, context), function="compress"), context)
     record = ports.metadata.get(IMAGE_ID)
     # THEN the analysis rendition points at the thumbnail's object, and only that object exists
     analysis, thumb = record.rendition("analysis"), record.rendition("thumb-1024")
