@@ -175,3 +175,21 @@ def run_after_previous(
         call = functools.partial(step_function, ports, image_id)
         results.append(run(logger, metrics, step, call, image_id=image_id, context=context))
     return {"images": [result.to_payload() for result in results]}
+
+
+def chained_handler(
+    logger: Logger,
+    metrics: Metrics,
+    step: str,
+    step_function: Callable[[Ports, str], StepResult],
+    ports: Callable[[], Ports],
+) -> Handler:
+    """The Lambda handler of a step invoked by the previous step's on-success destination (thumbnail,
+    categorize): ``run_after_previous`` over ``ports()``, called at every invocation."""
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return run_after_previous(logger, metrics, step, step_function, ports(), event, context)
+
+    return handler

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas import config, steps
-from lambdas.handlers.common import Handler, run_after_previous
+from lambdas.handlers.common import Handler, chained_handler
 from lambdas.imaging import pipeline as _imaging_pipeline  # noqa: F401 - Pillow and numpy load during init
 
 logger = Logger()
@@ -21,13 +19,7 @@ def make_handler(ports: Callable[[], steps.Ports] = config.aws_ports) -> Handler
 
     Default: ``config.aws_ports``, the ports over AWS that it builds once per container.
     """
-
-    @metrics.log_metrics
-    @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return run_after_previous(logger, metrics, steps.THUMBNAIL, steps.thumbnail, ports(), event, context)
-
-    return handler
+    return chained_handler(logger, metrics, steps.THUMBNAIL, steps.thumbnail, ports)
 
 
 handler = make_handler()
