@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -123,6 +124,10 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def _is_filename_pattern(error: Mapping[str, Any]) -> bool:
+    return tuple(error.get("loc", ())) == ("body", "filename") and error.get("type") == "string_pattern_mismatch"
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers that turn every error into problem+json."""
 
@@ -140,8 +145,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if errors and all(_is_filename_pattern(error) for error in errors):
+            # The schema's pattern refuses what ``naming.display_name`` would: the same code and words.
+            return problem(
+                422,
+                "Upload.FilenameInvalid",
+                "filename must not contain control or text-direction characters, nor end in a separator or space",
+            )
         details = []
-        for error in exc.errors()[:5]:
+        for error in errors[:5]:
             where = ".".join(str(part) for part in error.get("loc", ()))
             details.append(f"{where}: {error.get('msg', 'invalid')}")
         return problem(422, "Request.Invalid", "; ".join(details) or "the request does not match the schema")

@@ -9,7 +9,7 @@ from lambdas.api.errors import ApiError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@=+-]+")
 _MAX_KEY_SEGMENT = 128
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: Bidirectional embeddings, overrides and isolates: shown, they reorder the name ("photo\u202egnp.exe").
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _EXTENSIONS = {
