@@ -7,17 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
+from lambdas.api.naming import FILENAME_PATTERN
 from lambdas.api.services import DEFAULT_CONTENT_TYPES
 from lambdas.renditions import RenditionInfo, shown_fields
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
-#: Characters a file name may not hold: C0 and C1 controls, DEL, text-direction controls (``naming``).
-_BANNED = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-#: White space a name may not end in, listed: ``\s`` means other sets in JSON Schema's (ECMA) regexes than in
-#: Python's and pydantic's (U+0085, U+FEFF), and a schema must mean what the server checks.
-_SPACE = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-#: No control characters; must not end in a separator or white space (the name is what follows the last one).
-FILENAME_PATTERN = rf"^[^{_BANNED}]*[^{_BANNED}/\\{_SPACE}]$"
 
 
 class UploadRequest(BaseModel):

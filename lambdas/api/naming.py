@@ -9,9 +9,19 @@ from lambdas.api.errors import ApiError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@=+-]+")
 _MAX_KEY_SEGMENT = 128
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: C0 and C1 controls and DEL: binary, never part of a name.
+CONTROL_CHARS = r"\x00-\x1f\x7f-\x9f"
 #: Bidirectional embeddings, overrides and isolates: shown, they reorder the name ("photo\u202egnp.exe").
-_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+BIDI_CHARS = r"\u202a-\u202e\u2066-\u2069"
+#: The white space ``str.strip`` removes that is neither a control nor a direction character, listed: ``\s``
+#: means other sets in JSON Schema's (ECMA) regexes than in Python's and pydantic's (U+0085, U+FEFF), and
+#: the schema must mean what the server checks.
+SPACE_CHARS = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: The request schema's pattern of a file name: what ``display_name`` accepts, in a regex every dialect reads
+#: alike (no controls or direction characters; not ending in a separator or white space).
+FILENAME_PATTERN = rf"^[^{CONTROL_CHARS}{BIDI_CHARS}]*[^{CONTROL_CHARS}{BIDI_CHARS}/\\{SPACE_CHARS}]$"
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
+_BIDI_CONTROL = re.compile(f"[{BIDI_CHARS}]")
 _EXTENSIONS = {
     "image/jpeg": "jpg",
     "image/png": "png",

@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas import config
 from lambdas.adapters.aws.errors import translate
+from lambdas.contract import Env
 from lambdas.handlers.common import DestinationEnvelope, Handler
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def make_handler(
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         current = settings()
         if not current.dlq_url:
-            raise ValueError("IMGMGR_DLQ_URL must be set for the redrive function")
+            raise ValueError(f"{Env.DLQ_URL} must be set for the redrive function")
         event = event or {}
         report = redrive(
             sqs(),

@@ -13,8 +13,8 @@ import pytest
 from pydantic import ValidationError
 
 from lambdas.api.errors import ApiError
-from lambdas.api.models import FILENAME_PATTERN, UploadRequest
-from lambdas.api.naming import display_name
+from lambdas.api.models import UploadRequest
+from lambdas.api.naming import FILENAME_PATTERN, display_name
 
 #: Every Latin-1 code point, the text-direction controls and their neighbours, Unicode's spaces, the BOM.
 CHARACTERS = [
