@@ -23,6 +23,16 @@ SHOWN_NAMES: Final[Mapping[str, str]] = MappingProxyType({"size": "bytes"})
 """What the image report and the API call a field whose attribute name does not suit them (the size is
 ``bytes``); the stored record keeps the attribute names."""
 
+THUMBNAIL_PREFIX: Final = "thumb-"
+"""Thumbnails are named ``thumb-<size>`` after their longest edge (``ImagingOptions.thumbnail_sizes``);
+readers find them by this prefix and their widths, never by a list of sizes of their own."""
+
+
+def thumbnail_name(size: int) -> str:
+    """The rendition name of the thumbnail whose longest edge is ``size``."""
+    return f"{THUMBNAIL_PREFIX}{size}"
+
+
 _CONVERTERS: Final[Mapping[type, Callable[[Any], Plain]]] = MappingProxyType(
     {str: str, int: int, float: float, bool: bool}
 )
@@ -48,6 +58,11 @@ class RenditionInfo:
     quality: int | None = None
     ssim: float | None = None
     kept_original: bool = False
+
+    @property
+    def is_thumbnail(self) -> bool:
+        """Whether this is one of the thumbnails (``thumb-<size>``)."""
+        return self.name.startswith(THUMBNAIL_PREFIX)
 
     def described(self) -> dict[str, Any]:
         """The description fields alone (what a subclass adds left out), by attribute name, in order."""

@@ -1,18 +1,30 @@
-"""Deployment settings: declared once, read from cdktf.json context and the environment, validated.
+"""Deployment settings: declared once (a ``pydantic-settings`` model), read from the environment and the
+cdktf.json context, validated.
 
 Precedence (highest first): environment variables ``IMGMGR_<FIELD>``, then the ``"imgmgr"`` object of
 the ``context`` section of ``cdktf.json``, then the defaults below. A bad value raises
-``SettingsError`` whose message starts with the setting's name and says where the value came from.
+``SettingsError``, one line that starts with the setting's name and says where the value came from.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 ENV_PREFIX = "IMGMGR_"
 CONTEXT_KEY = "imgmgr"
@@ -24,14 +36,22 @@ _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
+#: The environment and context of the ``load`` in progress (none outside it: ``Settings()`` is the defaults).
+_SOURCES: contextvars.ContextVar[tuple[Mapping[str, str], Mapping[str, Any]]] = contextvars.ContextVar(
+    "imgmgr_settings_sources", default=({}, {})
+)
+
 
 class SettingsError(ValueError):
     """A setting has a bad value; the message starts with the setting's name."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything a deployment can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_ignore_empty=True, extra="forbid", frozen=True, str_strip_whitespace=True
+    )
 
     region: str = "us-east-1"
     """AWS region of every resource. Default: ``us-east-1``."""
@@ -42,7 +62,7 @@ class Settings:
     stack_name: str = "imgmgr"
     """Name of the synthesized stack (``cdktf.out/stacks/<stack_name>``). Default: ``imgmgr``."""
 
-    alert_emails: tuple[str, ...] = ()
+    alert_emails: Annotated[tuple[str, ...], NoDecode] = ()
     """E-mail addresses subscribed to budget and alarm notifications (comma-separated in the
     environment). Default: none (alerts go to the SNS topic only)."""
 
@@ -70,33 +90,9 @@ class Settings:
     """DynamoDB table for state locking; when unset, S3 native locking (``use_lockfile``) is used.
     Default: ``None``."""
 
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Extra tags on every resource (``Project`` and ``ManagedBy`` are always set). Default: none."""
-
-    def __post_init__(self) -> None:
-        if not _REGION.match(self.region):
-            raise SettingsError(f"region: {self.region!r} is not an AWS region name (e.g. 'eu-west-1')")
-        if not _NAME_PREFIX.match(self.name_prefix):
-            raise SettingsError(
-                f"name_prefix: {self.name_prefix!r} must be 3-20 characters of lowercase letters, digits "
-                "and dashes, starting with a letter"
-            )
-        if not _NAME_PREFIX.match(self.stack_name):
-            raise SettingsError(f"stack_name: {self.stack_name!r} must be 3-20 lowercase letters, digits, dashes")
-        for email in self.alert_emails:
-            if not _EMAIL.match(email):
-                raise SettingsError(f"alert_emails: {email!r} is not an e-mail address")
-        if not (self.monthly_budget_usd > 0 and self.monthly_budget_usd < 1_000_000):
-            raise SettingsError(
-                f"monthly_budget_usd: {self.monthly_budget_usd!r} must be a positive amount in US dollars"
-            )
-        if self.state_bucket is not None and not _BUCKET.match(self.state_bucket):
-            raise SettingsError(f"state_bucket: {self.state_bucket!r} is not an S3 bucket name")
-        if not self.state_key or self.state_key.startswith("/"):
-            raise SettingsError(f"state_key: {self.state_key!r} must be a relative object key")
-        for key in self.tags:
-            if key.lower().startswith("aws:"):
-                raise SettingsError(f"tags: {key!r} uses the reserved 'aws:' prefix")
+    tags: Annotated[Mapping[str, str], NoDecode] = Field(default_factory=dict)
+    """Extra tags on every resource (``Project`` and ``ManagedBy`` are always set); a JSON object in the
+    environment. Default: none."""
 
     @property
     def default_tags(self) -> dict[str, str]:
@@ -105,45 +101,16 @@ class Settings:
 
     @classmethod
     def load(cls, context: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-        """Builds settings from a context mapping and an environment (``os.environ`` shape).
-
-        Raises ``SettingsError`` naming the setting and the source of a bad value.
-        """
-        context = dict(context or {})
-        environ = environ or {}
-        values: dict[str, Any] = {}
-        known = {f.name: f for f in fields(cls)}
-        for name in context:
-            if name not in known:
-                raise SettingsError(f"{name}: unknown setting in cdktf.json context '{CONTEXT_KEY}'")
-        for name in known:
-            env_name = ENV_PREFIX + name.upper()
-            if env_name in environ:
-                raw: Any = environ[env_name]
-                source = f"environment variable {env_name}"
-            elif name in context:
-                raw = context[name]
-                source = f"cdktf.json context '{CONTEXT_KEY}.{name}'"
-            else:
-                continue
-            try:
-                values[name] = _PARSERS[name](raw)
-            except (TypeError, ValueError) as error:
-                raise SettingsError(f"{name}: {error} (from {source})") from None
+        """Settings from a context mapping (cdktf.json's ``imgmgr`` object) and an environment
+        (``os.environ`` shape). Raises ``SettingsError`` naming the setting and the source of a bad value."""
+        context, environ = dict(context or {}), dict(environ or {})
+        token = _SOURCES.set((environ, context))
         try:
-            return cls(**values)
-        except SettingsError as error:
-            where = [n for n in values if str(error).startswith(n + ":")]
-            if where:
-                name = where[0]
-                env_name = ENV_PREFIX + name.upper()
-                source = (
-                    f"environment variable {env_name}"
-                    if env_name in environ
-                    else f"cdktf.json context '{CONTEXT_KEY}.{name}'"
-                )
-                raise SettingsError(f"{error} (from {source})") from None
-            raise
+            return cls()
+        except ValidationError as error:
+            raise SettingsError(_one_line(error.errors()[0], environ)) from None
+        finally:
+            _SOURCES.reset(token)
 
     @classmethod
     def from_project(cls, project_dir: Path, environ: Mapping[str, str]) -> Settings:
@@ -160,66 +127,143 @@ class Settings:
                 raise SettingsError(f"cdktf.json: context '{CONTEXT_KEY}' must be an object")
         return cls.load(context, environ)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ, context = _SOURCES.get()
+        return init_settings, _EnvironSource(settings_cls, environ), _ContextSource(settings_cls, context)
 
-def _text(raw: Any) -> str:
-    if not isinstance(raw, str):
-        raise TypeError(f"expected text, got {type(raw).__name__}")
-    return raw.strip()
+    # Values arrive as text from the environment and as JSON values from the context; these parse both.
+
+    @field_validator("alert_emails", mode="before")
+    @classmethod
+    def _emails(cls, raw: Any) -> tuple[str, ...]:
+        if isinstance(raw, str):
+            emails = tuple(part.strip() for part in raw.split(",") if part.strip())
+        elif isinstance(raw, list | tuple) and all(isinstance(item, str) for item in raw):
+            emails = tuple(item.strip() for item in raw)
+        else:
+            raise ValueError("expected a list of e-mail addresses or a comma-separated string")
+        for email in emails:
+            if not _EMAIL.match(email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        return emails
+
+    @field_validator("monthly_budget_usd", mode="before")
+    @classmethod
+    def _amount(cls, raw: Any) -> float:
+        if isinstance(raw, bool):
+            raise ValueError("expected a number, got a boolean")
+        try:
+            amount = float(raw.strip() if isinstance(raw, str) else raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{raw!r} is not a number") from None
+        if not 0 < amount < 1_000_000:
+            raise ValueError(f"{amount!r} must be a positive amount in US dollars")
+        return amount
+
+    @field_validator("enable_quicksight", "manage_api_gateway_account", mode="before")
+    @classmethod
+    def _flag(cls, raw: Any) -> bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{raw!r} is not a boolean (use true or false)")
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, raw: Any) -> dict[str, str]:
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw) if raw.strip() else {}
+            except json.JSONDecodeError as error:
+                raise ValueError(f"not a JSON object ({error.msg})") from None
+        if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+            raise ValueError("expected an object of string tags")
+        for key in raw:
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"{key!r} uses the reserved 'aws:' prefix")
+        return dict(raw)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"{value!r} is not an AWS region name (e.g. 'eu-west-1')")
+        return value
+
+    @field_validator("name_prefix", "stack_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME_PREFIX.match(value):
+            raise ValueError(
+                f"{value!r} must be 3-20 characters of lowercase letters, digits and dashes, starting with a letter"
+            )
+        return value
+
+    @field_validator("state_bucket", "state_lock_table", mode="before")
+    @classmethod
+    def _optional(cls, raw: Any) -> Any:
+        return raw.strip() or None if isinstance(raw, str) else raw
+
+    @field_validator("state_bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and not _BUCKET.match(value):
+            raise ValueError(f"{value!r} is not an S3 bucket name")
+        return value
+
+    @field_validator("state_key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not value or value.startswith("/"):
+            raise ValueError(f"{value!r} must be a relative object key")
+        return value
 
 
-def _optional_text(raw: Any) -> str | None:
-    text = _text(raw)
-    return text or None
+class _EnvironSource(EnvSettingsSource):
+    """The library's environment source over a given mapping instead of ``os.environ`` (as its dotenv
+    source does over a file)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _emails(raw: Any) -> tuple[str, ...]:
-    if isinstance(raw, str):
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
-        return tuple(item.strip() for item in raw)
-    raise TypeError("expected a list of e-mail addresses or a comma-separated string")
+class _ContextSource(PydanticBaseSettingsSource):
+    """The ``imgmgr`` object of cdktf.json's context: JSON values by field name."""
+
+    def __init__(self, settings_cls: type[BaseSettings], context: Mapping[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._context = context
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._context.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        # Unknown names pass through, so that ``extra="forbid"`` refuses them by name.
+        return dict(self._context)
 
 
-def _amount(raw: Any) -> float:
-    if isinstance(raw, bool):
-        raise TypeError("expected a number, got a boolean")
-    if isinstance(raw, int | float):
-        return float(raw)
-    try:
-        return float(_text(raw))
-    except ValueError:
-        raise ValueError(f"{raw!r} is not a number") from None
-
-
-def _flag(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = _text(raw).lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError(f"{raw!r} is not a boolean (use true or false)")
-
-
-def _tags(raw: Any) -> dict[str, str]:
-    if isinstance(raw, str):
-        raw = json.loads(raw) if raw.strip() else {}
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
-        raise TypeError("expected an object of string tags")
-    return dict(raw)
-
-
-_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "region": _text,
-    "name_prefix": _text,
-    "stack_name": _text,
-    "alert_emails": _emails,
-    "monthly_budget_usd": _amount,
-    "enable_quicksight": _flag,
-    "manage_api_gateway_account": _flag,
-    "state_bucket": _optional_text,
-    "state_key": _text,
-    "state_lock_table": _optional_text,
-    "tags": _tags,
-}
+def _one_line(error: Any, environ: Mapping[str, str]) -> str:
+    """A validation error as ``<setting>: <problem> (from <source>)``."""
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    if error["type"] == "extra_forbidden":
+        return f"{name}: unknown setting in cdktf.json context '{CONTEXT_KEY}'"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    env_name = ENV_PREFIX + name.upper()
+    source = f"environment variable {env_name}" if env_name in environ else f"cdktf.json context '{CONTEXT_KEY}.{name}'"
+    return f"{name}: {message} (from {source})"

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from lambdas.api.models import FailureOut, ImageOut, LabelOut, RenditionOut
 from lambdas.api.services import ApiServices
-from lambdas.domain.records import ImageRecord
+from lambdas.domain.records import ImageRecord, StoredRendition
 
-#: The rendition shown in galleries, smallest first.
-_THUMBNAIL_PREFERENCE = ("thumb-256", "thumb-512", "thumb-1024", "analysis", "compressed")
+#: What a gallery shows when an image has no thumbnail (yet), in order of preference.
+_GALLERY_FALLBACKS = ("analysis", "compressed")
+
+
+def gallery_rendition(record: ImageRecord) -> StoredRendition | None:
+    """The rendition a gallery shows: the smallest thumbnail, whatever sizes are configured; else the
+    analysis or the compressed rendition; None before any exists."""
+    thumbnails = [r for r in record.renditions if r.is_thumbnail]
+    if thumbnails:
+        return min(thumbnails, key=lambda r: max(r.width, r.height))
+    return next((r for name in _GALLERY_FALLBACKS if (r := record.rendition(name)) is not None), None)
 
 
 def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, detail: bool = False) -> ImageOut:
     """``record`` for its owner; ``detail`` adds every rendition and the original, each with a URL."""
     expires_in = services.limits.url_expiry_seconds
     presign = services.presigner.presign_get
-    thumbnail = next(
-        (r for name in _THUMBNAIL_PREFERENCE if (r := record.rendition(name)) is not None),
-        None,
-    )
+    thumbnail = gallery_rendition(record)
     renditions = None
     original_url = None
     if detail:

@@ -19,6 +19,7 @@ from lambdas.imaging.errors import Corrupt, ImagingError
 from lambdas.imaging.options import ImagingOptions
 from lambdas.imaging.records import ImageInfo, ImageReport, ProcessResult, Rendition
 from lambdas.imaging.resize import draft_request, fit, labelable
+from lambdas.renditions import thumbnail_name
 
 DERIVED_QUALITY = 82
 """Quality of the thumbnails and of the analysis JPEG: fixed, since targeting small images saves little."""
@@ -237,14 +238,14 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
             data = encode(image, fmt, DERIVED_QUALITY)
             if fmt == "jpeg":
                 jpeg_by_edge[size] = data
-            renditions.append(_derived_rendition(f"thumb-{size}", data, fmt, image))
+            renditions.append(_derived_rendition(thumbnail_name(size), data, fmt, image))
         flat = colour.flatten(scaled[options.analysis_edge])
         # Tiny images and thin panoramas are enlarged or padded to what the labelers accept.
         image = labelable(flat, max_edge=options.analysis_edge)
         # Unchanged, the analysis JPEG has the pixels of the thumbnail of the same edge: reuse its bytes.
         reused = jpeg_by_edge.get(options.analysis_edge) if image is flat else None
         data = reused or encode(image, "jpeg", DERIVED_QUALITY)
-        same_as = f"thumb-{options.analysis_edge}" if reused else None
+        same_as = thumbnail_name(options.analysis_edge) if reused else None
         renditions.append(_derived_rendition("analysis", data, "jpeg", image, same_as=same_as))
     return renditions
 

@@ -269,7 +269,10 @@ async function openImage(id) {
   $("v-name").textContent = image.filename;
   const dims = image.width ? `${image.width}×${image.height}` : "";
   $("v-meta").textContent = [image.status, image.format || image.content_type, dims, bytes(image.size), image.created_at].filter(Boolean).join(" · ");
-  const preview = ["thumb-1024", "compressed", "thumb-256"].map((n) => (image.renditions || []).find((r) => r.name === n)).find(Boolean);
+  // The largest thumbnail (whatever sizes the deployment makes), else the compressed rendition.
+  const renditions = image.renditions || [];
+  const thumbnails = renditions.filter((r) => r.name.startsWith("thumb-")).sort((a, b) => b.width - a.width);
+  const preview = thumbnails[0] || renditions.find((r) => r.name === "compressed");
   $("v-image").hidden = !preview;
   if (preview) { $("v-image").src = preview.url; $("v-image").alt = image.filename; }
   $("v-failure").hidden = !image.failure;

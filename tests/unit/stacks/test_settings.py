@@ -96,3 +96,30 @@ def test_from_project_reports_invalid_json(tmp_path: Path) -> None:
     (tmp_path / "cdktf.json").write_text("{not json")
     with pytest.raises(SettingsError, match=r"^cdktf.json: not valid JSON"):
         Settings.from_project(tmp_path, {})
+
+
+def test_tags_parse_from_a_json_variable_and_other_variables_are_ignored() -> None:
+    # GIVEN tags as JSON in the environment, next to variables of the functions and the local host
+    environ = {"IMGMGR_TAGS": '{"CostCenter": "42"}', "IMGMGR_BUCKET": "b", "IMGMGR_DATA_DIR": "/x"}
+    # WHEN settings are loaded
+    settings = Settings.load({}, environ)
+    # THEN the tags are read and the other variables are no settings of the stack
+    assert settings.tags == {"CostCenter": "42"}
+
+
+def test_malformed_tags_variable_names_the_setting() -> None:
+    with pytest.raises(SettingsError, match=r"^tags: not a JSON object .*IMGMGR_TAGS\)$"):
+        Settings.load({}, {"IMGMGR_TAGS": "{CostCenter: 42}"})
+
+
+def test_an_empty_variable_leaves_the_context_value() -> None:
+    # GIVEN an empty variable and a context value
+    settings = Settings.load({"state_bucket": "acme-tf-state"}, {"IMGMGR_STATE_BUCKET": ""})
+    # THEN the empty variable counts as unset
+    assert settings.state_bucket == "acme-tf-state"
+
+
+def test_settings_are_immutable() -> None:
+    settings = Settings.load({}, {})
+    with pytest.raises(ValueError, match="frozen"):
+        settings.region = "eu-west-1"  # type: ignore[misc]
