@@ -184,26 +184,33 @@ const Charts = (() => {
       .slice(0, spec.top || 10);
     if (!rows.length) return empty(spec.empty);
 
-    const rowH = 26;
-    const height = rows.length * rowH + 4;
+    // Beside its bar while the label fits in two fifths of the width, else above it (a phone).
     const valueW = Math.max(...rows.map((r) => format(r.value).length)) * CHAR + 10;
     const longest = Math.max(...rows.map((r) => r.label.length)) * CHAR + 8;
-    const labelW = Math.min(longest, Math.floor(width * 0.42));
-    const maxChars = Math.floor((labelW - 8) / CHAR);
+    const stacked = width < 440 && longest > width * 0.4;
+    const labelW = stacked ? 0 : Math.min(longest, Math.floor(width * 0.4));
+    const rowH = stacked ? 40 : 26;
+    const barH = 18;
+    const maxChars = Math.floor(((stacked ? width : labelW) - 8) / CHAR);
     const plotW = width - labelW - valueW;
     const max = Math.max(...rows.map((r) => r.value));
+    const height = rows.length * rowH + 4;
 
     const root = frame(spec, width, height);
     const bars = svg("g", { class: "bars" });
     rows.forEach((row, i) => {
       const top = i * rowH + 2;
+      const barTop = top + rowH - barH - 4;
       const w = Math.max(1, (row.value / max) * plotW);
       const shown = row.label.length > maxChars ? row.label.slice(0, Math.max(1, maxChars - 1)) + "…" : row.label;
       const detail = `${row.label}: ${format(row.value)}${unit ? " " + unit : ""}${row.note ? " (" + row.note + ")" : ""}`;
       const group = svg("g", { class: "rank", "data-label": row.label, "data-value": row.value }, [svg("title", { text: detail })]);
-      group.append(svg("text", { class: "rank-label", x: labelW - 8, y: top + rowH / 2 + FONT / 3, "text-anchor": "end", text: shown }));
-      group.append(svg("rect", { class: "bar series-0", x: labelW, y: top + 3, width: w.toFixed(2), height: rowH - 8 }));
-      group.append(svg("text", { class: "rank-value", x: labelW + w + 6, y: top + rowH / 2 + FONT / 3, text: format(row.value) }));
+      const middle = barTop + barH / 2 + FONT / 3;
+      group.append(stacked
+        ? svg("text", { class: "rank-label", x: 0, y: top + FONT, text: shown })
+        : svg("text", { class: "rank-label", x: labelW - 8, y: middle, "text-anchor": "end", text: shown }));
+      group.append(svg("rect", { class: "bar series-0", x: labelW, y: barTop, width: w.toFixed(2), height: barH }));
+      group.append(svg("text", { class: "rank-value", x: labelW + w + 6, y: middle, text: format(row.value) }));
       bars.append(group);
     });
     root.append(bars);

@@ -86,18 +86,29 @@ const Dashboard = (() => {
       { name: "bytes-uploaded", label: "Bytes uploaded", value: Charts.bytes(sum(uploads, "bytes_uploaded")) },
       {
         name: "bytes-saved", label: "Bytes saved", value: Charts.bytes(bytesSaved),
-        note: share === null ? "nothing processed" : `${Charts.percent(share)} of ${Charts.bytes(bytesIn)}`,
+        note: share === null ? "nothing processed" : `${Charts.percent(share)} of ${Charts.bytes(bytesIn)} processed`,
       },
-      { name: "views", label: "Views", value: Charts.count(sum(views, "views")) },
-      { name: "searches", label: "Searches", value: Charts.count(sum(views, "searches")) },
+      {
+        name: "views-searches", label: "Views / searches",
+        value: `${Charts.count(sum(views, "views"))} / ${Charts.count(sum(views, "searches"))}`,
+      },
     ];
   }
+
+  // The row with the most of ``key`` (the first of equals).
+  const top = (rows, key) => rows.reduce((best, row) => ((Number(row[key]) || 0) > (Number(best[key]) || 0) ? row : best), rows[0]);
 
   function dayTotal(rows, key, format) {
     const total = sum(rows, key);
     if (!total) return "";
-    const peak = rows.reduce((best, row) => ((Number(row[key]) || 0) > (Number(best[key]) || 0) ? row : best), rows[0]);
-    return `${format(total)} in all, most on ${Charts.dayTitle(peak.day)} (${format(Number(peak[key]))})`;
+    const most = top(rows, key);
+    return `${format(total)} in all, most on ${Charts.dayTitle(most.day)} (${format(Number(most[key]))})`;
+  }
+
+  function peak(rows, key, per) {
+    if (!rows.length) return "";
+    const most = top(rows, key);
+    return `up to ${Charts.count(Number(most[key]) || 0)} ${per}, on ${Charts.dayTitle(most.day)}`;
   }
 
   function specs(data) {
@@ -128,7 +139,7 @@ const Dashboard = (() => {
       {
         name: "active-users", chart: "dayBars", title: "Active users per day", ...period, rows: active,
         series: [{ key: "active_users", label: "active users" }], description: descriptionOf(data, "active_users"),
-        summary: active.length ? `most on ${Charts.dayTitle(active.reduce((a, b) => (b.active_users > a.active_users ? b : a)).day)}` : "",
+        summary: peak(active, "active_users", "a day"),
         empty: "No activity in this period",
       },
       {
@@ -159,15 +170,16 @@ const Dashboard = (() => {
     ];
   }
 
-  function figure(spec) {
+  // A chart under its heading; an empty one under its heading alone (no legend, no summary of nothing).
+  function figure(spec, chart) {
     const caption = el("figcaption", {}, [el("h3", { text: spec.title })]);
-    if (spec.series && spec.series.length > 1) {
+    const drawn = !chart.classList.contains("chart-empty");
+    if (drawn && spec.summary) caption.append(el("p", { class: "muted", text: spec.summary }));
+    if (drawn && spec.series && spec.series.length > 1) {
       caption.append(el("ul", { class: "legend" }, spec.series.map((s, k) =>
         el("li", {}, [el("span", { class: "swatch series-" + k, "aria-hidden": "true" }), s.label]))));
-    } else if (spec.summary) {
-      caption.append(el("p", { class: "muted", text: spec.summary }));
     }
-    return el("figure", { class: "chart", "data-chart": spec.name }, [caption]);
+    return el("figure", { class: "chart", "data-chart": spec.name }, [caption, chart]);
   }
 
   // The inner width of a figure of the grid, in CSS pixels.
@@ -184,16 +196,19 @@ const Dashboard = (() => {
       : `${Charts.dayTitle(data.from)} – ${Charts.dayTitle(data.to)} (${Charts.days(data.from, data.to).length} days)`;
     $("dash-totals").replaceChildren(...totals(data).map((t) => el("div", { class: "total", "data-total": t.name }, [
       el("dt", { text: t.label }),
-      el("dd", { text: t.value }, t.note ? [el("span", { class: "note", text: t.note })] : []),
+      el("dd", {}, [el("span", { class: "value", text: t.value }), ...(t.note ? [el("span", { class: "note", text: t.note })] : [])]),
     ])));
     // Each chart is drawn as wide as its box (the viewBox in CSS pixels), so that its text keeps its size
     // on a phone; it still scales with the box should the box change before the next draw.
     const charts = $("dash-charts");
     const all = specs(data);
-    const figures = all.map(figure);
-    charts.replaceChildren(...figures);
+    const slots = all.map(() => el("figure", { class: "chart" }));
+    charts.replaceChildren(...slots);
     view.width = charts.clientWidth;
-    all.forEach((spec, i) => figures[i].append(Charts[spec.chart](spec, Math.max(240, Math.floor(contentWidth(figures[i]))))));
+    all.forEach((spec, i) => {
+      const width = Math.max(240, Math.floor(contentWidth(slots[i])));
+      slots[i].replaceWith(figure(spec, Charts[spec.chart](spec, width)));
+    });
   }
 
   // --- tabs ------------------------------------------------------------------------------------------------
