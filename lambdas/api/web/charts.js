@@ -65,7 +65,7 @@ const Charts = (() => {
     const ticks = [];
     for (let v = 0; v <= top + step / 2; v += step) {
       const value = v * scale;
-      ticks.push({ value, label: kind === "bytes" ? bytes(value, unit) : shortCount(value) });
+      ticks.push({ value, label: value === 0 ? "0" : kind === "bytes" ? bytes(value, unit) : shortCount(value) });
     }
     return { top: top * scale, ticks };
   }
@@ -140,17 +140,25 @@ const Charts = (() => {
     }
     root.append(grid);
 
-    // Day labels no closer than a label's width, always including the first day.
-    const every = Math.max(1, Math.ceil((dayLabel(all[0]).length * CHAR + 14) / band));
+    // Day labels from the last day (the most recent) backwards, each at least a label's width from the
+    // next, kept inside the plot at both ends.
+    const labelW = dayLabel(all[0]).length * CHAR;
+    const every = Math.max(1, Math.ceil((labelW + 14) / band));
     const xAxis = svg("g", { class: "axis", "aria-hidden": "true" });
     xAxis.append(svg("line", { x1: margin.left, x2: width - margin.right, y1: y(0), y2: y(0) }));
-    all.forEach((day, i) => {
-      if (i % every) return;
+    let leftmost = Infinity;
+    for (let i = all.length - 1; i >= 0; i -= every) {
       const x = margin.left + band * (i + 0.5);
+      const text = dayLabel(all[i]);
+      const w = text.length * CHAR;
+      let anchor = "middle", at = x, start = x - w / 2;
+      if (x + w / 2 > width - margin.right) { anchor = "end"; at = width - margin.right; start = at - w; }
+      else if (start < margin.left - 4) { anchor = "start"; at = margin.left - 4; start = at; }
+      if (start + w + 8 > leftmost) continue;
+      leftmost = start;
       xAxis.append(svg("line", { x1: x, x2: x, y1: y(0), y2: y(0) + 4 }));
-      const anchor = i === 0 && band < 40 ? "start" : "middle";
-      xAxis.append(svg("text", { x: anchor === "start" ? margin.left : x, y: height - 8, "text-anchor": anchor, text: dayLabel(day) }));
-    });
+      xAxis.append(svg("text", { x: at, y: height - 8, "text-anchor": anchor, text }));
+    }
     root.append(xAxis);
 
     const bars = svg("g", { class: "bars" });

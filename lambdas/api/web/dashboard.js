@@ -95,6 +95,8 @@ const Dashboard = (() => {
     ];
   }
 
+  const plural = (n, one, many = one + "s") => `${Charts.count(n)} ${n === 1 ? one : many}`;
+
   // The row with the most of ``key`` (the first of equals).
   const top = (rows, key) => rows.reduce((best, row) => ((Number(row[key]) || 0) > (Number(best[key]) || 0) ? row : best), rows[0]);
 
@@ -146,7 +148,7 @@ const Dashboard = (() => {
         name: "views-searches", chart: "dayBars", title: "Views and searches per day", ...period, rows: traffic,
         series: [{ key: "views", label: "views" }, { key: "searches", label: "searches" }],
         description: descriptionOf(data, "views_and_searches"),
-        summary: `${count(sum(traffic, "views"))} views, ${count(sum(traffic, "searches"))} searches`,
+        summary: `${plural(sum(traffic, "views"), "view")}, ${plural(sum(traffic, "searches"), "search", "searches")}`,
         empty: "No views or searches in this period",
       },
       {
