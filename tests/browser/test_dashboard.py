@@ -170,3 +170,21 @@ def test_dashboard_draws_the_period_of_uploads_made_through_the_page(server, api
     wait.until(lambda d: chart(d, "uploads")["empty"] == "No uploads in this period")
     assert totals(browser)["uploads"] == "0"
     assert browser.find_elements(By.CSS_SELECTOR, "#dash-charts svg") == []
+
+
+def test_dashboard_refuses_a_period_that_ends_before_it_starts_without_asking_the_server(server, api_key, browser):
+    wait = WebDriverWait(browser, 30)
+    browser.get(f"{server.url}/#key={api_key}")
+    wait.until(ec.visibility_of_element_located((By.ID, "tab-dashboard")))
+    browser.find_element(By.ID, "tab-dashboard").click()
+    wait.until(lambda d: d.find_element(By.ID, "dashboard").get_attribute("aria-busy") is None)
+    asked = len(analytics_requests(browser))
+    # WHEN the chosen start day is after the end day
+    browser.execute_script(
+        "document.getElementById('period-from').value = '2026-03-02'; document.getElementById('period-to').value = '2026-03-01';"
+    )
+    browser.find_element(By.CSS_SELECTOR, "#period button[type=submit]").click()
+    # THEN the page says what to change and sends nothing
+    error = browser.find_element(By.ID, "dash-error")
+    assert error.is_displayed() and error.text == "Choose a start day on or before the end day."
+    assert len(analytics_requests(browser)) == asked

@@ -45,21 +45,24 @@ const Dashboard = (() => {
     if (!from || !to || from > to) {
       error.textContent = "Choose a start day on or before the end day.";
       error.hidden = false;
+      $("dashboard").removeAttribute("aria-busy");
       return;
     }
     error.hidden = true;
     $("dashboard").setAttribute("aria-busy", "true");
+    // A later choice may be answered first: show only what answers the period still chosen.
+    const current = () => $("period-from").value === from && $("period-to").value === to;
     try {
       const data = await fetchPeriod(from, to);
-      // A later choice may have been answered first: draw only the period still chosen.
-      if ($("period-from").value !== from || $("period-to").value !== to) return;
+      if (!current()) return;
       view.data = data;
       draw();
     } catch (failure) {
+      if (!current()) return;
       error.textContent = "The analytics could not be loaded: " + failure.message;
       error.hidden = false;
     } finally {
-      $("dashboard").removeAttribute("aria-busy");
+      if (current()) $("dashboard").removeAttribute("aria-busy");
     }
   }
 
