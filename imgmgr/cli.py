@@ -22,7 +22,8 @@ from rich.text import Text
 
 from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
 from imgmgr.cost.report import cost_command
-from imgmgr.stats import stats_command
+from imgmgr.stats import render as render_figures
+from imgmgr.stats import size
 
 app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys of the local server (stored hashed in the data directory).", no_args_is_help=True)
@@ -59,14 +60,6 @@ def _client(endpoint: str, api_key: str | None) -> ApiClient:
 def _fail(exc: ApiClientError) -> typer.Exit:
     errors.print(Text.assemble(("error:", "red"), " ", str(exc)), highlight=False)
     return typer.Exit(1)
-
-
-def _size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return str(count)
 
 
 # --- the local system ------------------------------------------------------------------------------------
@@ -359,7 +352,7 @@ def _print_images(items: list[dict[str, Any]]) -> None:
             Text(item["id"]),
             Text(item["filename"]),
             Text(item["status"]),
-            _size(item["size"]) if item.get("size") is not None else "",
+            size(item["size"]) if item.get("size") is not None else "",
             Text(", ".join(item["categories"])),
             Text(item["created_at"][:19].replace("T", " ")),
         )
@@ -446,9 +439,11 @@ def show(
         print(json.dumps(image, indent=2))
         return
     console.print(Text.assemble((image["filename"], "bold"), f"  {image['id']}"))
-    size = _size(image["size"]) if image.get("size") is not None else "?"
+    shown_size = size(image["size"]) if image.get("size") is not None else "?"
     dims = f"{image['width']}x{image['height']}" if image.get("width") else ""
-    console.print(Text(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {size}"))
+    console.print(
+        Text(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {shown_size}")
+    )
     if image.get("failure"):
         console.print(Text(f"failed: {image['failure']['code']}: {image['failure']['message']}", style="red"))
     if image["categories"]:
@@ -460,7 +455,7 @@ def show(
         table = Table("rendition", "format", "size", "bytes", "saving")
         for r in image["renditions"]:
             saving = "" if r["saving"] is None else f"{r['saving']:.0%}"
-            cells = (r["name"], r["format"], f"{r['width']}x{r['height']}", _size(r["bytes"]), saving)
+            cells = (r["name"], r["format"], f"{r['width']}x{r['height']}", size(r["bytes"]), saving)
             table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 
@@ -508,12 +503,37 @@ def usage(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None
     except ApiClientError as exc:
         raise _fail(exc) from exc
     console.print(
-        f"{totals['images']} image(s), {_size(totals['bytes_stored'])} stored, {_size(totals['bytes_saved'])} saved"
+        f"{totals['images']} image(s), {size(totals['bytes_stored'])} stored, {size(totals['bytes_saved'])} saved"
     )
 
 
 app.command("cost")(cost_command)
-app.command("stats")(stats_command)
+
+
+@app.command()
+def stats(
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="First UTC day, YYYY-MM-DD. Default: 29 days before --to.")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last UTC day, YYYY-MM-DD. Default: today.")] = None,
+    figure: Annotated[
+        list[str] | None, typer.Option("--figure", "-f", help="Only this figure (repeatable). Default: all.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead of tables.")] = False,
+) -> None:
+    """Your usage figures for a period: uploads, images by state, popular categories and labels, activity,
+    bytes saved, failures by code, views and searches (the analytics lake's saved queries, via the API)."""
+    client = _client(endpoint, api_key)
+    try:
+        document = client.analytics(first=first, last=last, figures=tuple(figure or ()))
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        console.print_json(json.dumps(document))
+    else:
+        render_figures(document, console)
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m imgmgr

@@ -176,6 +176,15 @@ class ApiClient:
     def usage(self) -> dict[str, Any]:
         return self._call("GET", "v1/stats").json()
 
+    def analytics(
+        self, *, first: str | None = None, last: str | None = None, figures: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The usage figures of the period from ``first`` to ``last`` (``YYYY-MM-DD``; None: the API's
+        default), all or only ``figures``."""
+        params: list[tuple[str, str]] = [(name, value) for name, value in (("from", first), ("to", last)) if value]
+        params += [("figure", name) for name in figures]
+        return self._call("GET", "v1/analytics", params=params).json()
+
 
 def _problem(response: httpx.Response) -> ApiClientError:
     try:

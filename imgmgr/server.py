@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from imgmgr.adapters.analytics import DuckDbAnalytics
 from imgmgr.adapters.events import JsonlEventSink
 from imgmgr.adapters.files import FileObjectStore
 from imgmgr.adapters.sqlite import SqliteMetadataStore
@@ -33,6 +34,7 @@ from imgmgr.local_routes import UPLOAD_PATH, local_router, upload_body_bytes
 from imgmgr.pipeline import LocalPipeline
 from imgmgr.worker import Queue, Workers
 from lambdas.adapters.clock import SystemClock
+from lambdas.analytics.figures import CachedFigures
 from lambdas.api import ApiLimits, ApiServices, create_app
 from lambdas.domain.errors import InvalidKeyError, TransientError
 from lambdas.domain.originals import OriginalsPolicy
@@ -207,6 +209,7 @@ def build_runtime(
         authenticator=KeyStoreAuthenticator(keys),
         cursor_secret=secret,
         limits=limits,
+        analytics=CachedFigures(DuckDbAnalytics(data.events)),
     )
     router = local_router(presigner, objects, metadata, on_uploaded, max_upload_bytes=limits.max_upload_bytes)
     app = create_app(

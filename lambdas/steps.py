@@ -669,7 +669,9 @@ def _record_failure(ports: Ports, step: str, image_id: str, exc: ImgMgrError, *,
             if retryable:
                 return None
             raise
-        if not retryable:
+        if failed.failure is not None and not failed.failure.pending:
+            # Final: a permanent failure, or the last attempt of a retryable one (parked). One event per
+            # image (its id is the image's), so a redriven image that fails again is not counted twice.
             _emit(ports, failed, EventType.FAILED, fmt=failed.sniffed_format, code=exc.code, detail={"step": step})
         return failed
     return None

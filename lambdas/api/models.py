@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
@@ -136,6 +136,18 @@ class Stats(BaseModel):
     images: int
     bytes_stored: int
     bytes_saved: int
+
+
+class FigureOut(BaseModel):
+    description: str = Field(description="What the figure counts (its saved query's description).")
+    columns: list[str]
+    rows: list[dict[str, str | int | float | None]] = Field(description="One object per row, keyed by column.")
+
+
+class AnalyticsOut(BaseModel):
+    from_: date = Field(alias="from", serialization_alias="from", description="First UTC day, included.")
+    to: date = Field(description="Last UTC day, included.")
+    figures: dict[str, FigureOut] = Field(description="The figures by saved query name, in their order.")
 
 
 class Health(BaseModel):

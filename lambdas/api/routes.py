@@ -6,15 +6,18 @@ import json
 import re
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import APIKeyHeader
 
+from lambdas.analytics.figures import Period
+from lambdas.analytics.queries import NAMES as FIGURE_NAMES
 from lambdas.api.cursor import CursorSigner
 from lambdas.api.errors import COMMON_RESPONSES, ApiError, problem_response
 from lambdas.api.models import (
+    AnalyticsOut,
     CategoryCount,
     CategoryCounts,
     Health,
@@ -282,3 +285,48 @@ def stats(owner: Owner, services: Services) -> Stats:
     """The owner's totals: images, bytes stored (originals and renditions), bytes saved by compression."""
     usage = services.metadata.usage(owner)
     return Stats(images=usage.images, bytes_stored=usage.bytes_stored, bytes_saved=usage.bytes_saved)
+
+
+@router.get("/analytics", response_model=AnalyticsOut, tags=["stats"], responses=COMMON_RESPONSES)
+def analytics(
+    owner: Owner,
+    services: Services,
+    first: Annotated[
+        date | None, Query(alias="from", description="First UTC day (YYYY-MM-DD). Default: 29 days before `to`.")
+    ] = None,
+    last: Annotated[date | None, Query(alias="to", description="Last UTC day, included. Default: today.")] = None,
+    figure: Annotated[
+        list[str] | None,
+        Query(description=f"Only these figures (repeatable): {', '.join(FIGURE_NAMES)}. Default: all."),
+    ] = None,
+) -> AnalyticsOut:
+    """The owner's usage figures for a period (at most a year): uploads, images by state, popular
+    categories and labels, activity, bytes saved, failures by code, views and searches. Each is a saved
+    query of the analytics lake, answered over the owner's events and cached for a minute."""
+    if services.analytics is None:
+        raise ApiError(503, "Analytics.Unavailable", "this deployment does not answer analytics over the API")
+    unknown = [name for name in figure or () if name not in FIGURE_NAMES]
+    if unknown:
+        raise ApiError(
+            422, "Analytics.UnknownFigure", f"figure: {', '.join(unknown)} unknown; one of {', '.join(FIGURE_NAMES)}"
+        )
+    try:
+        period = Period.of(first, last, today=services.clock.now().date())
+    except ValueError as exc:
+        raise ApiError(422, "Analytics.InvalidPeriod", str(exc)) from None
+    names = tuple(dict.fromkeys(figure)) if figure else FIGURE_NAMES
+    results = services.analytics.figures(period, owner, names)
+    return AnalyticsOut.model_validate(
+        {
+            "from": period.first,
+            "to": period.last,
+            "figures": {
+                result.query.name: {
+                    "description": result.query.description,
+                    "columns": list(result.columns),
+                    "rows": result.records(),
+                }
+                for result in results
+            },
+        }
+    )

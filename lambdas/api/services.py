@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from starlette.requests import Request
 
 from lambdas.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore, Presigner
+
+if TYPE_CHECKING:
+    from lambdas.analytics.figures import CachedFigures
 
 #: Content types an upload may declare (the formats the image core decodes).
 DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset(
@@ -89,3 +92,5 @@ class ApiServices:
     limits: ApiLimits = field(default_factory=ApiLimits)
     new_id: Callable[[], str] | None = None
     """Image id factory (tests fix it). Default: None (random 32 hex digits)."""
+    analytics: CachedFigures | None = None
+    """The usage figures (``lambdas.analytics.figures``). Default: None (the analytics route answers 503)."""

@@ -259,7 +259,7 @@ def test_an_image_deleted_while_compressing_leaves_no_rendition_behind(
 
 
 def test_the_last_attempt_of_an_unexpected_fault_parks_the_image_and_a_redrive_resumes_it(
-    aws, ports, handlers, context, photo
+    aws, ports, handlers, context, photo, events
 ):
     # GIVEN a thumbnailed image, the functions' own attempt limit (IMGMGR_MAX_ATTEMPTS, default 1 + 2
     # retries) and a labeler with a bug
@@ -281,6 +281,9 @@ def test_the_last_attempt_of_an_unexpected_fault_parks_the_image_and_a_redrive_r
     # THEN the first two say the pipeline is still retrying, the last one that it is parked (the API's
     # "retryable" is ``pending``: tests/api)
     assert seen == [(1, False, True), (2, False, True), (3, True, False)]
+    # AND only the parked (final) failure is an analytics event, once
+    failed = [e for e in events.events if e.event_type.value == "failed"]
+    assert [(e.image_id, e.code) for e in failed] == [(IMAGE_ID, failure.code)]
     # WHEN the operator redrives the event once the fault is gone THEN the image becomes ready
     handlers.categorize(third_event, context)
     record = ports.metadata.get(IMAGE_ID)

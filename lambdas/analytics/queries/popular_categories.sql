@@ -1,4 +1,4 @@
--- Popular categories: processed images per category (an image counts in each of its categories).
+-- Popular categories: images processed in the period and not deleted since, per category (an image counts in each of its categories).
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}
@@ -10,5 +10,6 @@ SELECT
 FROM deduplicated
 CROSS JOIN UNNEST(categories) AS listed (category)
 WHERE delivery = 1 AND event_type = 'processed'
+    AND image_id NOT IN (SELECT image_id FROM {all_events} WHERE event_type = 'delete' AND image_id IS NOT NULL)
 GROUP BY category
 ORDER BY images DESC, category

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 import pytest
 
+from imgmgr.adapters.analytics import connect
 from imgmgr.adapters.events import JsonlEventSink
-from imgmgr.stats import connect
 from lambdas.analytics.errors import EventSchemaError
 from lambdas.analytics.schema import FIELDS, parse_event
 from lambdas.domain.columns import COUNT, TEXT, Column, columns_of
@@ -93,7 +93,7 @@ def test_duckdb_reads_the_events_files_with_exactly_the_declared_columns(tmp_pat
     sink = JsonlEventSink(tmp_path)
     for event in (_FULL, _MINIMAL):
         sink.emit(event)
-    # WHEN DuckDB reads them as ``imgmgr stats`` does
+    # WHEN DuckDB reads them as the local analytics engine does
     connection = connect(tmp_path)
     try:
         # THEN the columns are the declared ones with their DuckDB types, then the partition
