@@ -6,7 +6,6 @@ import datetime as dt
 import shutil
 
 import httpx
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -79,8 +78,6 @@ def full_page_screenshot(driver, path, metrics: dict) -> None:
 def test_dashboard_draws_the_period_of_uploads_made_through_the_page(server, api_key, browser, tmp_path):
     wait = WebDriverWait(browser, 90)
     headers = {"x-api-key": api_key}
-    if httpx.get(f"{server.url}/v1/analytics", headers=headers).status_code == 404:
-        pytest.skip("needs the analytics route")
     today = dt.datetime.now(dt.UTC).date().isoformat()
     files = generated_photos(tmp_path)
     # GIVEN six files uploaded through the page: five photos processed, one refused
@@ -96,14 +93,14 @@ def test_dashboard_draws_the_period_of_uploads_made_through_the_page(server, api
         )
     )
     images = httpx.get(f"{server.url}/v1/images", headers=headers, params={"limit": 48}).json()["items"]
-    categories = {category for image in images for category in image["categories"]}
     failure = next(image["failure"]["code"] for image in images if image["status"] == "failed")
-    # AND one photo viewed in the page, one deleted
+    # AND one photo viewed in the page, one deleted (its categories are no longer counted)
     browser.find_element(By.CSS_SELECTOR, "#gallery li[data-status=ready]").click()
     wait.until(ec.visibility_of_element_located((By.ID, "viewer")))
     browser.find_element(By.CSS_SELECTOR, "#viewer .close button").click()
     deleted = next(image for image in images if image["filename"].startswith("generated-640"))
     assert httpx.delete(f"{server.url}/v1/images/{deleted['id']}", headers=headers).status_code == 204
+    categories = {category for image in images if image is not deleted for category in image["categories"]}
 
     # WHEN the dashboard is opened (the last 30 days by default)
     browser.find_element(By.ID, "tab-dashboard").click()
@@ -188,3 +185,21 @@ def test_dashboard_refuses_a_period_that_ends_before_it_starts_without_asking_th
     error = browser.find_element(By.ID, "dash-error")
     assert error.is_displayed() and error.text == "Choose a start day on or before the end day."
     assert len(analytics_requests(browser)) == asked
+
+
+def test_dashboard_shows_the_servers_refusal_of_a_period(server, api_key, browser):
+    wait = WebDriverWait(browser, 30)
+    browser.get(f"{server.url}/#key={api_key}")
+    wait.until(ec.visibility_of_element_located((By.ID, "tab-dashboard")))
+    browser.find_element(By.ID, "tab-dashboard").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#dash-charts figure[data-chart="uploads"]'))
+    # WHEN a period longer than the API answers is chosen
+    browser.execute_script(
+        "document.getElementById('period-from').value = '2020-01-01'; document.getElementById('period-to').value = '2026-01-01';"
+    )
+    browser.find_element(By.CSS_SELECTOR, "#period button[type=submit]").click()
+    # THEN the page shows the server's problem detail
+    error = browser.find_element(By.ID, "dash-error")
+    wait.until(lambda _d: error.is_displayed())
+    assert error.text.startswith("The analytics could not be loaded: ")
+    assert len(error.text) > len("The analytics could not be loaded: ")
