@@ -79,6 +79,7 @@ from lambdas.contract import (
     ANALYTICS_PREFIX,
     ATHENA_RESULTS_PREFIX,
     EVENTS_PREFIX,
+    EVENTS_TABLE,
     REJECTED_PREFIX,
     STEPS,
     SUBSCRIPTION_FILTER_PATTERN,
@@ -97,9 +98,6 @@ GLUE_SCRIPTS_PREFIX = f"{ANALYTICS_PREFIX}glue-scripts/"
 EVENT_SOURCES = (*STEPS, "api")
 
 EXPORTER_HANDLER = "lambdas.handlers.exporter.handler"
-
-#: Name of the events table; the saved queries read it as ``"<database>"."events"``.
-EVENTS_TABLE = "events"
 
 #: Columns of the events table, ``(name, Glue type, comment)``, in the order of ``AnalyticsEvent.to_dict``:
 #: derived from the event's fields (``lambdas.domain.events.EVENT_FIELDS``), as DuckDB's are in
@@ -123,6 +121,16 @@ CATALOG_UPDATE_ACTIONS = (
     "glue:UpdateTable",
 )
 #: Log actions of Glue crawlers and jobs, which write to log groups that Glue creates itself.
+#: What the API runs its usage figures with (``lambdas.adapters.aws.athena``): start, wait, read, and stop
+#: the queries no one waits for any more.
+FIGURE_QUERY_ACTIONS = (
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StartQueryExecution",
+    "athena:StopQueryExecution",
+)
+#: Reading the events table's definition (Athena projects its partitions).
+CATALOG_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable")
 GLUE_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
 
 #: QuickSight actions given to the principal on the data source and the data set.
@@ -279,6 +287,7 @@ class AnalyticsLake(Construct):
         self.events_table = self._table(EVENTS_TABLE, EVENTS_PREFIX, json_lines=True)
         self.workgroup = self._workgroup()
         self.named_queries = self._named_queries()
+        self.figures_policy = self._serve_figures()
         self._glue_security: GlueSecurityConfiguration | None = None
         self.crawler = self._crawler() if props.enable_crawler else None
         self.parquet_job = self._parquet_job() if props.enable_parquet_job else None
@@ -448,6 +457,25 @@ class AnalyticsLake(Construct):
                     ),
                 ),
             ),
+        )
+
+    def _serve_figures(self) -> IamRolePolicy:
+        """Let the pipeline's API answer ``GET /v1/analytics`` with the saved queries in the workgroup: its
+        settings, and a policy of its role to run them and read what they read (``lambdas.adapters.aws.athena``)."""
+        api = self.pipeline.function_block("api")
+        api.add_environment({Env.ANALYTICS_WORKGROUP: self.workgroup.name, Env.ANALYTICS_DATABASE: self.database.name})
+        bucket_arn = self.pipeline.bucket.arn
+        return api.add_policy(
+            "analytics",
+            [
+                Statement("RunFigureQueries", FIGURE_QUERY_ACTIONS, (self.workgroup.arn,)),
+                Statement("ReadEventsTable", CATALOG_READ_ACTIONS, self._catalog_arns([EVENTS_TABLE])),
+                # Athena reads the events and writes, then reads, the results with the caller's rights.
+                grants.read_objects(bucket_arn, [EVENTS_PREFIX, ATHENA_RESULTS_PREFIX], sid="ReadEventsAndResults"),
+                grants.write_objects(bucket_arn, [ATHENA_RESULTS_PREFIX], sid="WriteResults"),
+                grants.list_objects(bucket_arn, [EVENTS_PREFIX, ATHENA_RESULTS_PREFIX], sid="ListEventsAndResults"),
+                Statement("LocateBucket", ("s3:GetBucketLocation",), (bucket_arn,)),
+            ],
         )
 
     def _named_queries(self) -> dict[str, AthenaNamedQuery]:

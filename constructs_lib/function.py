@@ -12,7 +12,7 @@ one inline policy (``attach_policy``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -123,6 +123,7 @@ class FunctionBlock:
         )
         self._statements: list[Statement] | None = [grants.write_logs(self.log_group.arn), grants.write_traces()]
         code = props.code
+        self._environment = dict(props.environment)
         self.function = LambdaFunction(
             scope,
             f"{name}-function",
@@ -137,7 +138,7 @@ class FunctionBlock:
             layers=[code.layer_arn],
             memory_size=props.size.memory_mb,
             timeout=props.size.timeout_seconds,
-            environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
+            environment=LambdaFunctionEnvironment(variables=dict(self._environment)),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="Text", log_group=self.log_group.name),
             # The log group exists (with its retention) before the function can write to it, and the
@@ -189,6 +190,28 @@ class FunctionBlock:
             depends_on=[self.policy],
         )
         return self.async_config
+
+    def add_environment(self, variables: Mapping[str, str]) -> None:
+        """Adds ``variables`` to the function's environment, for a construct that uses the function after
+        its owner built it; ``PropsError`` for a name the function has already."""
+        taken = sorted(set(variables) & set(self._environment))
+        if taken:
+            raise PropsError(f"environment: {', '.join(taken)} of {self.props.function_name} are set already")
+        self._environment.update(variables)
+        self.function.put_environment(variables=dict(self._environment))
+
+    def add_policy(self, name: str, statements: Sequence[Statement]) -> IamRolePolicy:
+        """A further inline policy of the role, ``<function>-<name>`` (ids ``<block>-<name>-policy`` and
+        ``-policy-document``), for a construct that grants the function more once its owner attached the
+        role's own policy."""
+        document = grants.policy_document(self._scope, f"{self._name}-{name}-policy-document", grants.merge(statements))
+        return IamRolePolicy(
+            self._scope,
+            f"{self._name}-{name}-policy",
+            role=self.role.id,
+            name=f"{self.props.function_name}-{name}",
+            policy=document.json,
+        )
 
     def attach_policy(self) -> IamRolePolicy:
         """Attaches every statement granted so far, merged, as the role's policy (its document is

@@ -184,6 +184,11 @@ class ImagePipeline(Construct):
         self._cors()
         self._materialize_policies()
 
+    def function_block(self, name: str) -> FunctionBlock:
+        """The block of the function ``name`` (one of ``FUNCTION_NAMES``), for a construct that adds to
+        its environment or grants it more (``AnalyticsLake`` lets the API answer usage figures)."""
+        return self._blocks[name]
+
     # ----------------------------------------------------------------------------------------- grants
 
     def grant_read_uploads(self, role: IamRole) -> None:

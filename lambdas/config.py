@@ -16,6 +16,8 @@ variable                       meaning                                          
                                                                                      table
 ``IMGMGR_CORS_ORIGINS``        other origins whose pages may call the API            ``""``: none
                                (comma-separated ``https://host[:port]``)
+``IMGMGR_ANALYTICS_WORKGROUP`` Athena workgroup of the API's usage figures           ``""``: none (the
+``IMGMGR_ANALYTICS_DATABASE``  Glue database of the events table                     figures answer 503)
 =============================  ====================================================  ==================
 
 Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
@@ -80,7 +82,15 @@ class Settings:
     from a browser; the API answers their preflights and marks its responses to them. Default: none (the
     API's own page is same-origin)."""
 
+    analytics_workgroup: str = ""
+    """``IMGMGR_ANALYTICS_WORKGROUP``: the Athena workgroup in which the API answers its usage figures
+    (``AnalyticsLake`` sets it). Default: ``""``, no figures (``GET /v1/analytics`` answers 503)."""
+    analytics_database: str = ""
+    """``IMGMGR_ANALYTICS_DATABASE``: the Glue database of the events table. Default: ``""``."""
+
     def __post_init__(self) -> None:
+        if bool(self.analytics_workgroup) != bool(self.analytics_database):
+            raise ValueError(f"{Env.ANALYTICS_WORKGROUP} and {Env.ANALYTICS_DATABASE} go together: set both or neither")
         if not self.bucket:
             raise ValueError(f"{Env.BUCKET} must name the bucket")
         if not self.table:

@@ -23,6 +23,8 @@ REJECTED_PREFIX: Final = f"{ANALYTICS_PREFIX}rejected/"
 """Log lines the exporter refused (kept to be looked at, expired after a while)."""
 ATHENA_RESULTS_PREFIX: Final = "athena-results/"
 """Where Athena writes the results of the analytics queries."""
+EVENTS_TABLE: Final = "events"
+"""The Glue table of the analytics events; the saved queries read it as ``"<database>"."events"``."""
 PAID_WRITE_PREFIXES: Final = (UPLOADS_PREFIX, RENDITIONS_PREFIX)
 """The prefixes whose writes grow the bill with the users' uploads."""
 
@@ -87,3 +89,5 @@ class Env:
     ORIGINALS: Final = "IMGMGR_ORIGINALS"
     ORIGINALS_AFTER_DAYS: Final = "IMGMGR_ORIGINALS_AFTER_DAYS"
     MAX_ATTEMPTS: Final = "IMGMGR_MAX_ATTEMPTS"
+    ANALYTICS_WORKGROUP: Final = "IMGMGR_ANALYTICS_WORKGROUP"
+    ANALYTICS_DATABASE: Final = "IMGMGR_ANALYTICS_DATABASE"

@@ -24,6 +24,8 @@ with loading():
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from lambdas.analytics.figures import CachedFigures
+
 logger = Logger()
 
 
@@ -59,8 +61,26 @@ def app() -> FastAPI:
         authenticator=ApiGatewayAuthenticator(),
         cursor_secret=cursor_secret(settings),
         limits=ApiLimits(max_upload_bytes=settings.max_upload_bytes),
+        analytics=analytics(settings),
     )
     return create_app(services, cors_origins=settings.cors_origins)
+
+
+def analytics(settings: config.Settings) -> CachedFigures | None:
+    """The usage figures over Athena when the deployment has an analytics lake, else None."""
+    if not settings.analytics_workgroup:
+        return None
+    from lambdas.adapters.aws.athena import AthenaAnalytics
+    from lambdas.analytics.figures import CachedFigures
+    from lambdas.contract import EVENTS_TABLE
+
+    engine = AthenaAnalytics(
+        workgroup=settings.analytics_workgroup,
+        database=settings.analytics_database,
+        table=EVENTS_TABLE,
+        client=config.client("athena"),
+    )
+    return CachedFigures(engine)
 
 
 #: Response types Mangum returns as text. Anything else it base64-encodes, and API Gateway (no binary

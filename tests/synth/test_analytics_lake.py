@@ -109,6 +109,51 @@ def _policy_of_role(stack: LakeStack, role_name: str, *, single: bool = True) ->
     return [statement for p in policies for statement in documents[_ref(p["policy"])[1]]["statement"]]
 
 
+# -------------------------------------------------------------------------------------- API figures
+
+
+def test_the_api_gets_the_workgroup_and_database_of_its_usage_figures(lake: LakeStack) -> None:
+    # GIVEN the pipeline's API function beside the lake
+    [api] = [f for f in lake.resources("aws_lambda_function").values() if f["function_name"] == "lake-api"]
+    variables = api["environment"]["variables"]
+    # THEN it is told the lake's workgroup and database, besides its own settings
+    [workgroup] = lake.resources("aws_athena_workgroup")
+    assert variables["IMGMGR_ANALYTICS_WORKGROUP"] == f"${{aws_athena_workgroup.{workgroup}.name}}"
+    assert _ref(variables["IMGMGR_ANALYTICS_DATABASE"])[0] == "aws_glue_catalog_database"
+    assert "IMGMGR_BUCKET" in variables and "IMGMGR_TABLE" in variables
+
+
+def test_the_api_may_run_queries_in_the_workgroup_and_read_only_what_they_read(lake: LakeStack) -> None:
+    # GIVEN the API role's policies: its own and the lake's
+    statements = {s["sid"]: s for s in _policy_of_role(lake, "lake-api", single=False)}
+    bucket = "${aws_s3_bucket.pipeline_bucket_731EBE2F.arn}"
+    [workgroup] = lake.resources("aws_athena_workgroup")
+    # THEN it runs queries in the workgroup alone
+    assert statements["RunFigureQueries"]["resources"] == [f"${{aws_athena_workgroup.{workgroup}.arn}}"]
+    assert statements["RunFigureQueries"]["actions"] == [
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StartQueryExecution",
+        "athena:StopQueryExecution",
+    ]
+    # AND reads the definition of the events table alone, never changes the catalog
+    assert statements["ReadEventsTable"]["actions"] == ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"]
+    assert [r.rsplit(":", 1)[1] for r in statements["ReadEventsTable"]["resources"]] == [
+        "catalog",
+        "database/lake_analytics",
+        "table/lake_analytics/events",
+    ]
+    # AND reads the events and the results, writes only the results
+    assert statements["ReadEventsAndResults"]["resources"] == [
+        f"{bucket}/analytics/events/*",
+        f"{bucket}/athena-results/*",
+    ]
+    assert statements["WriteResults"]["resources"] == [f"{bucket}/athena-results/*"]
+    assert statements["ListEventsAndResults"]["condition"][0]["values"] == ["analytics/events/*", "athena-results/*"]
+    assert statements["LocateBucket"]["actions"] == ["s3:GetBucketLocation"]
+    assert statements["LocateBucket"]["resources"] == [bucket]
+
+
 # -------------------------------------------------------------------------------------------- exporter
 
 
