@@ -227,9 +227,10 @@ class AnalyticsLakeProps:
     enable_quicksight: bool = False
     """Create a QuickSight Athena data source, a data set over the events table, two data sets of each
     event once (its scalar columns; the categories of processed images) and an analysis and a dashboard
-    of the saved queries' figures over them (``constructs_lib.quicksight_views``). QuickSight is not
-    free (billed per author and reader) and the account must already be subscribed to it: the construct
-    creates no subscription. Default: ``False``."""
+    of the saved queries' figures over them (``constructs_lib.quicksight_views``). QuickSight is not in
+    the always-free tier (Enterprise edition: 24 USD a month per author, 3 USD per reader, as
+    aws.amazon.com/quicksight/pricing listed them on 2026-10-07) and the account must already be
+    subscribed to it: the construct creates no subscription. Default: ``False``."""
 
     quicksight_principal_arn: str | None = None
     """QuickSight user or group ARN given access to the data source and the data sets (describe, pass),
