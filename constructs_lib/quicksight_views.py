@@ -57,8 +57,6 @@ class DataSetView:
     """The data set's name, after the deployment's prefix."""
     columns: tuple[TableColumn, ...]
     """Its columns, in order."""
-    description: str
-    """What a row of it is."""
     event_type: EventType | None = None
     """The only event type it holds; ``None``: every type. Default: ``None``."""
     unnested: tuple[TableColumn, TableColumn] | None = None
@@ -97,7 +95,6 @@ EVENTS_ONCE = DataSetView(
     identifier="events_once",
     name="analytics events (each once)",
     columns=EVENT_DATA_SET_COLUMNS,
-    description="Each analytics event once, with its scalar columns",
 )
 #: One row per category of each processed image, each event once.
 IMAGE_CATEGORIES = DataSetView(
@@ -107,7 +104,6 @@ IMAGE_CATEGORIES = DataSetView(
         *(column for column in EVENT_DATA_SET_COLUMNS if column.name in ("event_id", "owner", "dt")),
         CATEGORY_COLUMN,
     ),
-    description="One row per category of each processed image",
     event_type=EventType.PROCESSED,
     unnested=(CATEGORIES_COLUMN, CATEGORY_COLUMN),
 )
