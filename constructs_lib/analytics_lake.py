@@ -6,7 +6,8 @@ lines to ``analytics/events/dt=YYYY-MM-DD/`` of the pipeline's bucket (``lambdas
 Data Catalog table over that prefix projects the ``dt`` partitions (no crawler needed to query); an
 Athena workgroup with enforced settings, a bytes-scanned cutoff and encrypted results runs the saved
 queries of ``lambdas/analytics/queries/``. A crawler, a Glue job that rewrites the events as Parquet
-and the QuickSight data source and data set are optional and off by default (QuickSight is not free).
+and QuickSight (a data source, data sets, and an analysis and a dashboard of the saved queries' figures,
+defined in ``constructs_lib.quicksight_views``) are optional and off by default (QuickSight is not free).
 
 Size: one construct; most of its length is the Glue, Athena and QuickSight resources and their
 least-privilege roles, each written once (the function itself is ``constructs_lib.function``).
@@ -52,10 +53,14 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.quicksight_analysis import QuicksightAnalysis, QuicksightAnalysisPermissions
+from cdktf_cdktf_provider_aws.quicksight_dashboard import QuicksightDashboard, QuicksightDashboardPermissions
 from cdktf_cdktf_provider_aws.quicksight_data_set import (
     QuicksightDataSet,
     QuicksightDataSetPermissions,
     QuicksightDataSetPhysicalTableMap,
+    QuicksightDataSetPhysicalTableMapCustomSql,
+    QuicksightDataSetPhysicalTableMapCustomSqlColumns,
     QuicksightDataSetPhysicalTableMapRelationalTable,
     QuicksightDataSetPhysicalTableMapRelationalTableInputColumns,
 )
@@ -74,6 +79,7 @@ from constructs_lib.grants import Statement
 from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
+from constructs_lib.quicksight_views import EVENT_DATA_SET_COLUMNS, QUICKSIGHT_TYPES, VIEWS, DataSetView, definition
 from lambdas.analytics.queries import saved_queries
 from lambdas.contract import (
     ANALYTICS_PREFIX,
@@ -146,6 +152,22 @@ QUICKSIGHT_DATA_SET_ACTIONS = (
     "quicksight:ListIngestions",
     "quicksight:PassDataSet",
 )
+#: Owner actions on the analysis, as AWS lists them for sharing an analysis (UpdateAnalysisPermissions).
+QUICKSIGHT_ANALYSIS_ACTIONS = (
+    "quicksight:DeleteAnalysis",
+    "quicksight:DescribeAnalysis",
+    "quicksight:DescribeAnalysisPermissions",
+    "quicksight:QueryAnalysis",
+    "quicksight:RestoreAnalysis",
+    "quicksight:UpdateAnalysis",
+    "quicksight:UpdateAnalysisPermissions",
+)
+#: Viewer actions on the dashboard: open it, list its versions, query its visuals.
+QUICKSIGHT_DASHBOARD_ACTIONS = (
+    "quicksight:DescribeDashboard",
+    "quicksight:ListDashboardVersions",
+    "quicksight:QueryDashboard",
+)
 
 #: Athena's smallest cutoff (and its billing minimum per query): 10 MB.
 MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024
@@ -211,12 +233,17 @@ class AnalyticsLakeProps:
     it runs. Default: ``False``."""
 
     enable_quicksight: bool = False
-    """Create a QuickSight Athena data source and a data set over the events table. QuickSight is not
-    free (a subscription per author) and must be signed up for in the account. Default: ``False``."""
+    """Create a QuickSight Athena data source, a data set over the events table, two data sets of each
+    event once (its scalar columns; the categories of processed images) and an analysis and a dashboard
+    of the saved queries' figures over them (``constructs_lib.quicksight_views``). QuickSight is not in
+    the always-free tier (Enterprise edition: 24 USD a month per author, 3 USD per reader, as
+    aws.amazon.com/quicksight/pricing listed them on 2026-10-07) and the account must already be
+    subscribed to it: the construct creates no subscription. Default: ``False``."""
 
     quicksight_principal_arn: str | None = None
-    """QuickSight user or group ARN given access to the data source and the data set; ``None`` gives
-    nobody access (a QuickSight administrator shares them). Default: ``None``."""
+    """QuickSight user or group ARN given access to the data source and the data sets (describe, pass),
+    the analysis (owner actions) and the dashboard (viewer actions); ``None`` gives nobody access (a
+    QuickSight administrator shares them). Default: ``None``."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.pipeline, ImagePipeline):
@@ -264,7 +291,9 @@ class AnalyticsLake(Construct):
 
     Children are typed attributes (``exporter``, ``exporter_role``, ``exporter_log_group``,
     ``subscription_filters``, ``database``, ``events_table``, ``workgroup``, ``named_queries``, and
-    ``crawler``, ``parquet_job``, ``quicksight_data_source``, ``quicksight_data_set`` when enabled).
+    ``crawler``, ``parquet_job``, ``quicksight_data_source``, ``quicksight_data_set``,
+    ``quicksight_views`` (the analysis's data sets by identifier), ``quicksight_analysis`` and
+    ``quicksight_dashboard`` when enabled).
     The construct creates no provider: the stack does.
     """
 
@@ -293,6 +322,9 @@ class AnalyticsLake(Construct):
         self.parquet_job = self._parquet_job() if props.enable_parquet_job else None
         self.quicksight_data_source: QuicksightDataSource | None = None
         self.quicksight_data_set: QuicksightDataSet | None = None
+        self.quicksight_views: dict[str, QuicksightDataSet] = {}
+        self.quicksight_analysis: QuicksightAnalysis | None = None
+        self.quicksight_dashboard: QuicksightDashboard | None = None
         if props.enable_quicksight:
             self._quicksight()
 
@@ -663,24 +695,77 @@ class AnalyticsLake(Construct):
                         name=EVENTS_TABLE,
                         input_columns=[
                             QuicksightDataSetPhysicalTableMapRelationalTableInputColumns(
-                                name=column.name, type=_QUICKSIGHT_TYPES[column.glue]
+                                name=column.name, type=QUICKSIGHT_TYPES[column.glue]
                             )
-                            for column in TABLE_COLUMNS
-                            if column.glue in _QUICKSIGHT_TYPES
+                            for column in EVENT_DATA_SET_COLUMNS
                         ],
                     ),
                 )
             ],
-            permissions=[QuicksightDataSetPermissions(principal=principal, actions=list(QUICKSIGHT_DATA_SET_ACTIONS))]
+            permissions=self._data_set_permissions(),
+        )
+        source = self.quicksight_data_source
+        self.quicksight_views = {view.identifier: self._view(view, source) for view in VIEWS}
+        arns = {identifier: data_set.arn for identifier, data_set in self.quicksight_views.items()}
+        self.quicksight_analysis = QuicksightAnalysis(
+            self,
+            "quicksight-analysis",
+            analysis_id=f"{self._prefix}-analytics",
+            name=f"{self._prefix} analytics",
+            definition=definition(arns),
+            permissions=[QuicksightAnalysisPermissions(principal=principal, actions=list(QUICKSIGHT_ANALYSIS_ACTIONS))]
+            if principal
+            else None,
+        )
+        self.quicksight_dashboard = QuicksightDashboard(
+            self,
+            "quicksight-dashboard",
+            dashboard_id=f"{self._prefix}-analytics",
+            name=f"{self._prefix} analytics",
+            version_description="Defined by the stack (constructs_lib.quicksight_views)",
+            definition=definition(arns),
+            permissions=[
+                QuicksightDashboardPermissions(principal=principal, actions=list(QUICKSIGHT_DASHBOARD_ACTIONS))
+            ]
             if principal
             else None,
         )
 
+    def _data_set_permissions(self) -> list[QuicksightDataSetPermissions] | None:
+        principal = self.props.quicksight_principal_arn
+        if not principal:
+            return None
+        return [QuicksightDataSetPermissions(principal=principal, actions=list(QUICKSIGHT_DATA_SET_ACTIONS))]
+
+    def _view(self, view: DataSetView, source: QuicksightDataSource) -> QuicksightDataSet:
+        """A direct-query data set of the analysis: the view's SQL over the events table."""
+        return QuicksightDataSet(
+            self,
+            f"quicksight-{view.identifier.replace('_', '-')}",
+            data_set_id=f"{self._prefix}-analytics-{view.identifier.replace('_', '-')}",
+            name=f"{self._prefix} {view.name}",
+            import_mode="DIRECT_QUERY",
+            physical_table_map=[
+                QuicksightDataSetPhysicalTableMap(
+                    physical_table_map_id=view.identifier,
+                    custom_sql=QuicksightDataSetPhysicalTableMapCustomSql(
+                        data_source_arn=source.arn,
+                        name=view.identifier,
+                        sql_query=view.sql(f'"{self.database_name}"."{EVENTS_TABLE}"'),
+                        columns=[
+                            QuicksightDataSetPhysicalTableMapCustomSqlColumns(
+                                name=column.name, type=view.quicksight_type(column)
+                            )
+                            for column in view.columns
+                        ],
+                    ),
+                )
+            ],
+            permissions=self._data_set_permissions(),
+        )
+
 
 #: QuickSight input column types of the scalar columns (arrays and maps are left out of the data set).
-_QUICKSIGHT_TYPES = {"string": "STRING", "int": "INTEGER", "bigint": "INTEGER"}
-
-
 def _spark_schema() -> str:
     """The events table's columns (and ``dt``) as a Spark DDL schema string."""
     return ", ".join(f"`{column.name}` {column.glue.upper()}" for column in TABLE_COLUMNS)

@@ -71,7 +71,12 @@ class Settings(BaseSettings):
     Default: ``5.0``."""
 
     enable_quicksight: bool = False
-    """Create the QuickSight data source and data sets (QuickSight is not free). Default: ``False``."""
+    """Create the QuickSight data source, the data sets, and an analysis and a dashboard of the saved
+    queries' figures (``constructs_lib.quicksight_views``). QuickSight is not in the always-free tier:
+    Enterprise edition costs 24 USD a month per author and 3 USD a month per reader (as
+    aws.amazon.com/quicksight/pricing listed them on 2026-10-07; see that page for current prices, the
+    Pro roles and reader capacity). The account must already be subscribed to QuickSight: the stack
+    creates no subscription. Default: ``False``."""
 
     manage_api_gateway_account: bool = False
     """Let this stack set the account-wide API Gateway CloudWatch role (``aws_api_gateway_account``, one

@@ -16,10 +16,20 @@ from cdktf_cdktf_provider_aws.glue_catalog_database import GlueCatalogDatabase
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
 from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.quicksight_analysis import QuicksightAnalysis
+from cdktf_cdktf_provider_aws.quicksight_dashboard import QuicksightDashboard
+from cdktf_cdktf_provider_aws.quicksight_data_set import QuicksightDataSet
 
-from constructs_lib.analytics_lake import EVENT_COLUMNS, AnalyticsLake, AnalyticsLakeProps
+from constructs_lib.analytics_lake import (
+    EVENT_COLUMNS,
+    QUICKSIGHT_ANALYSIS_ACTIONS,
+    QUICKSIGHT_DASHBOARD_ACTIONS,
+    AnalyticsLake,
+    AnalyticsLakeProps,
+)
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, ImagePipelineProps, PropsError
+from constructs_lib.quicksight_views import VIEWS
 from lambdas.analytics.queries import NAMES, load
 from lambdas.contract import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.domain.events import DAY_PARTITION, EVENT_FIELDS, TABLE_COLUMNS
@@ -284,7 +294,14 @@ def test_both_tables_have_the_declared_columns_and_the_day_partition(full_lake: 
 
 
 def test_no_crawler_job_or_quicksight_by_default(lake: LakeStack) -> None:
-    for kind in ("aws_glue_crawler", "aws_glue_job", "aws_quicksight_data_source", "aws_quicksight_data_set"):
+    for kind in (
+        "aws_glue_crawler",
+        "aws_glue_job",
+        "aws_quicksight_data_source",
+        QuicksightDataSet.TF_RESOURCE_TYPE,
+        QuicksightAnalysis.TF_RESOURCE_TYPE,
+        QuicksightDashboard.TF_RESOURCE_TYPE,
+    ):
         assert lake.resources(kind) == {}, kind
 
 
@@ -379,7 +396,11 @@ def test_quicksight_reads_the_events_through_the_workgroup(full_lake: LakeStack)
     assert source["type"] == "ATHENA"
     assert _ref(source["parameters"]["athena"]["work_group"])[0] == "aws_athena_workgroup"
     assert source["permission"][0]["principal"] == QUICKSIGHT_USER
-    data_set = full_lake.only("aws_quicksight_data_set")
+    [data_set] = [
+        d
+        for d in full_lake.resources(QuicksightDataSet.TF_RESOURCE_TYPE).values()
+        if d["data_set_id"] == "lake-analytics-events"
+    ]
     assert data_set["import_mode"] == "DIRECT_QUERY"
     table = data_set["physical_table_map"][0]["relational_table"]
     assert (table["schema"], table["name"]) == ("usage_lake", "events")
@@ -389,6 +410,128 @@ def test_quicksight_reads_the_events_through_the_workgroup(full_lake: LakeStack)
     assert [(column["name"], column["type"]) for column in table["input_columns"]] == [
         (column.name, "STRING" if column.glue == "string" else "INTEGER") for column in scalars
     ]
+
+
+def _blocks(node: Any) -> list[dict[str, Any]]:
+    """Every object nested in ``node``, itself included."""
+    if isinstance(node, dict):
+        return [node, *(block for value in node.values() for block in _blocks(value))]
+    if isinstance(node, list):
+        return [block for value in node for block in _blocks(value)]
+    return []
+
+
+def _data_set_columns(stack: LakeStack, arn: str) -> set[str]:
+    """The column names of the synthesized data set whose ``arn`` reference is given."""
+    kind, name, attr = _ref(arn)
+    assert (kind, attr) == (QuicksightDataSet.TF_RESOURCE_TYPE, "arn")
+    [table] = stack.resources(kind)[name]["physical_table_map"]
+    source = table.get("custom_sql") or table["relational_table"]
+    return {column["name"] for column in source.get("columns") or source["input_columns"]}
+
+
+def _views(stack: LakeStack) -> dict[str, dict[str, Any]]:
+    """The analysis and the dashboard, by resource type."""
+    return {
+        kind: stack.only(kind) for kind in (QuicksightAnalysis.TF_RESOURCE_TYPE, QuicksightDashboard.TF_RESOURCE_TYPE)
+    }
+
+
+def test_quicksight_analysis_and_dashboard_show_the_saved_queries_figures(full_lake: LakeStack) -> None:
+    # GIVEN the lake with QuickSight on
+    views = _views(full_lake)
+    analysis = views[QuicksightAnalysis.TF_RESOURCE_TYPE]
+    dashboard = views[QuicksightDashboard.TF_RESOURCE_TYPE]
+    # THEN the analysis and the dashboard are defined in Terraform (no template), with the same definition
+    assert "source_entity" not in analysis and "source_entity" not in dashboard
+    assert analysis["definition"] == dashboard["definition"]
+    assert (analysis["analysis_id"], dashboard["dashboard_id"]) == ("lake-analytics", "lake-analytics")
+    # AND one sheet shows a visual for each saved query's figure, by kind
+    [sheet] = analysis["definition"]["sheets"]
+    kinds = {
+        visual_id: kind
+        for visual in sheet["visuals"]
+        for kind, body in visual.items()
+        for visual_id in [body["visual_id"]]
+    }
+    assert kinds == {
+        "uploads-per-day": "line_chart_visual",
+        "bytes-uploaded-per-day": "line_chart_visual",
+        "popular-categories": "bar_chart_visual",
+        "active-users-per-day": "line_chart_visual",
+        "bytes-saved-per-day": "line_chart_visual",
+        "size-ratio-per-day": "line_chart_visual",
+        "failures-by-code": "table_visual",
+    }
+    laid_out = sheet["layouts"]["configuration"]["grid_layout"]["elements"]
+    assert [element["element_id"] for element in laid_out] == list(kinds)
+
+
+def test_every_visual_reads_a_data_set_the_analysis_declares(full_lake: LakeStack) -> None:
+    for kind, view in _views(full_lake).items():
+        # GIVEN the data sets the definition declares, and the column references of its visuals and filters
+        declared = {d["identifier"]: d["data_set_arn"] for d in view["definition"]["data_set_identifiers_declarations"]}
+        refs = [b for b in _blocks(view["definition"]) if set(b) == {"data_set_identifier", "column_name"}]
+        # THEN every declared data set is one of the stack's, and every reference names a declared one
+        assert set(declared) == {v.identifier for v in VIEWS}, kind
+        for arn in declared.values():
+            assert _ref(arn)[1] in full_lake.resources(QuicksightDataSet.TF_RESOURCE_TYPE), arn
+        assert refs and {ref["data_set_identifier"] for ref in refs} == set(declared), kind
+
+
+def test_every_column_a_visual_uses_exists_in_that_data_set(full_lake: LakeStack) -> None:
+    for kind, view in _views(full_lake).items():
+        declared = {d["identifier"]: d["data_set_arn"] for d in view["definition"]["data_set_identifiers_declarations"]}
+        columns = {identifier: _data_set_columns(full_lake, arn) for identifier, arn in declared.items()}
+        for visual in view["definition"]["sheets"][0]["visuals"]:
+            # GIVEN each visual's column references and calculated measures
+            blocks = _blocks(visual)
+            refs = [b for b in blocks if set(b) == {"data_set_identifier", "column_name"}]
+            used = {ref["data_set_identifier"] for ref in refs}
+            # THEN each referenced column is a column of the synthesized data set it names
+            for ref in refs:
+                assert ref["column_name"] in columns[ref["data_set_identifier"]], (kind, ref)
+            # AND a calculated measure only reads columns of the visual's data sets
+            for block in blocks:
+                if "expression" in block:
+                    named = set(re.findall(r"\{(\w+)\}", block["expression"]))
+                    assert named and named <= set().union(*(columns[i] for i in used)), (kind, block)
+        # AND so does each filter
+        for group in view["definition"]["filter_groups"]:
+            for ref in (b for b in _blocks(group) if set(b) == {"data_set_identifier", "column_name"}):
+                assert ref["column_name"] in columns[ref["data_set_identifier"]], (kind, ref)
+
+
+def test_quicksight_analysis_and_dashboard_are_shared_with_the_principal(full_lake: LakeStack) -> None:
+    views = _views(full_lake)
+    # GIVEN the analysis's and the dashboard's permissions
+    [analysis] = views[QuicksightAnalysis.TF_RESOURCE_TYPE]["permissions"]
+    [dashboard] = views[QuicksightDashboard.TF_RESOURCE_TYPE]["permissions"]
+    # THEN both name the configured principal: owner actions on the analysis, viewer actions on the dashboard
+    assert analysis == {"principal": QUICKSIGHT_USER, "actions": list(QUICKSIGHT_ANALYSIS_ACTIONS)}
+    assert {"quicksight:UpdateAnalysisPermissions", "quicksight:DeleteAnalysis"} <= set(analysis["actions"])
+    assert dashboard == {"principal": QUICKSIGHT_USER, "actions": list(QUICKSIGHT_DASHBOARD_ACTIONS)}
+    assert not any(action.startswith(("quicksight:Update", "quicksight:Delete")) for action in dashboard["actions"])
+    # AND so do the data sets the analysis reads
+    for data_set in full_lake.resources(QuicksightDataSet.TF_RESOURCE_TYPE).values():
+        assert [p["principal"] for p in data_set["permissions"]] == [QUICKSIGHT_USER]
+
+
+def test_analysis_data_sets_query_the_events_table_through_the_data_source(full_lake: LakeStack) -> None:
+    # GIVEN the data sets of the analysis (custom SQL over the events table)
+    sets = [
+        d
+        for d in full_lake.resources(QuicksightDataSet.TF_RESOURCE_TYPE).values()
+        if "custom_sql" in d["physical_table_map"][0]
+    ]
+    assert len(sets) == len(VIEWS)
+    for data_set in sets:
+        custom = data_set["physical_table_map"][0]["custom_sql"]
+        # THEN each is a direct query through the Athena data source, reading the lake's own table once per event
+        assert data_set["import_mode"] == "DIRECT_QUERY"
+        assert _ref(custom["data_source_arn"])[0] == "aws_quicksight_data_source"
+        assert '"usage_lake"."events"' in custom["sql_query"]
+        assert "delivery = 1" in custom["sql_query"]
 
 
 # -------------------------------------------------------------------------------------------- props
