@@ -23,8 +23,8 @@ from constructs_lib.quicksight_views import (
     definition,
     visuals,
 )
+from imgmgr.adapters.analytics import EVENTS_VIEW, connect
 from imgmgr.adapters.events import JsonlEventSink
-from imgmgr.stats import EVENTS_VIEW, connect
 from lambdas.domain.events import TABLE_COLUMNS, EventType
 from tests.unit.analytics.test_queries import EXPECTED, _corpus
 
