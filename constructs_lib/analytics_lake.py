@@ -135,8 +135,11 @@ FIGURE_QUERY_ACTIONS = (
     "athena:StartQueryExecution",
     "athena:StopQueryExecution",
 )
-#: Reading the events table's definition (Athena projects its partitions).
-CATALOG_READ_ACTIONS = ("glue:GetDatabase", "glue:GetPartitions", "glue:GetTable")
+#: What the API keeps of its function's time, beyond its wait for Athena's answers, to stop the queries
+#: and answer.
+FIGURES_TIME_MARGIN_SECONDS = 5
+#: Reading the events table's definition (Athena projects its partitions: it never reads them from Glue).
+CATALOG_READ_ACTIONS = ("glue:GetDatabase", "glue:GetTable")
 GLUE_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
 
 #: QuickSight actions given to the principal on the data source and the data set.
@@ -495,7 +498,15 @@ class AnalyticsLake(Construct):
         """Let the pipeline's API answer ``GET /v1/analytics`` with the saved queries in the workgroup: its
         settings, and a policy of its role to run them and read what they read (``lambdas.adapters.aws.athena``)."""
         api = self.pipeline.function_block("api")
-        api.add_environment({Env.ANALYTICS_WORKGROUP: self.workgroup.name, Env.ANALYTICS_DATABASE: self.database.name})
+        # The API answers before its function times out, with time to stop the queries and say why.
+        wait = max(1, api.props.size.timeout_seconds - FIGURES_TIME_MARGIN_SECONDS)
+        api.add_environment(
+            {
+                Env.ANALYTICS_WORKGROUP: self.workgroup.name,
+                Env.ANALYTICS_DATABASE: self.database.name,
+                Env.ANALYTICS_TIMEOUT_SECONDS: str(wait),
+            }
+        )
         bucket_arn = self.pipeline.bucket.arn
         return api.add_policy(
             "analytics",

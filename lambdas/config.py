@@ -18,6 +18,7 @@ variable                       meaning                                          
                                (comma-separated ``https://host[:port]``)
 ``IMGMGR_ANALYTICS_WORKGROUP`` Athena workgroup of the API's usage figures           ``""``: none (the
 ``IMGMGR_ANALYTICS_DATABASE``  Glue database of the events table                     figures answer 503)
+``IMGMGR_ANALYTICS_TIMEOUT_SECONDS`` how long the API waits for Athena's answers     10
 =============================  ====================================================  ==================
 
 Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
@@ -87,10 +88,16 @@ class Settings:
     (``AnalyticsLake`` sets it). Default: ``""``, no figures (``GET /v1/analytics`` answers 503)."""
     analytics_database: str = ""
     """``IMGMGR_ANALYTICS_DATABASE``: the Glue database of the events table. Default: ``""``."""
+    analytics_timeout_seconds: float = 10.0
+    """``IMGMGR_ANALYTICS_TIMEOUT_SECONDS``: how long a request waits for Athena's answers before it gives
+    up (and stops the queries); ``AnalyticsLake`` sets it a few seconds under the API function's timeout.
+    Default: 10."""
 
     def __post_init__(self) -> None:
         if bool(self.analytics_workgroup) != bool(self.analytics_database):
             raise ValueError(f"{Env.ANALYTICS_WORKGROUP} and {Env.ANALYTICS_DATABASE} go together: set both or neither")
+        if not 1 <= self.analytics_timeout_seconds <= 60:
+            raise ValueError(f"{Env.ANALYTICS_TIMEOUT_SECONDS} must be 1..60, got {self.analytics_timeout_seconds}")
         if not self.bucket:
             raise ValueError(f"{Env.BUCKET} must name the bucket")
         if not self.table:

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         finally:
             _SOURCES.reset(token)
 
+    def with_changes(self, **changes: Any) -> Settings:
+        """These settings with ``changes``, validated like the rest (``SettingsError`` naming the setting)."""
+        return type(self).load({**self.model_dump(), **changes}, {})
+
     @classmethod
     def from_project(cls, project_dir: Path, environ: Mapping[str, str]) -> Settings:
         """Reads ``cdktf.json`` in ``project_dir`` (if present) and the environment."""

@@ -79,6 +79,7 @@ def analytics(settings: config.Settings) -> CachedFigures | None:
         database=settings.analytics_database,
         table=EVENTS_TABLE,
         client=config.client("athena"),
+        timeout_seconds=settings.analytics_timeout_seconds,
     )
     return CachedFigures(engine)
 

@@ -58,6 +58,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.twin import iam
+from tests.twin.athena import TwinAthena
 from tests.twin.filter_pattern import matches as pattern_matches
 
 #: botocore's service names -> the prefix of their IAM actions, where they differ.
@@ -129,6 +130,8 @@ class Twin:
         self._active: Identity | None = None
         self._lock = threading.RLock()
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.athena = TwinAthena(self.admin, region=region, account=account)
+        self._decisions: dict[tuple[str, ...], iam.Decision] = {}
 
     # ------------------------------------------------------------------------------------ admin side
 
@@ -191,10 +194,21 @@ class Twin:
         if service == "s3":
             extra["s3:TlsVersion"] = "1.3"
         decisions = []
+        # One decision per request per state of the role's policies: an Athena query asks for every
+        # object of the table, again for each query of a page.
+        policies_key = json.dumps(policies, sort_keys=True)
         for request in requests:
-            iam.check_request(request)
-            decisions.append(
-                iam.evaluate(
+            key = (
+                identity.role_arn,
+                policies_key,
+                request.action,
+                request.resource,
+                json.dumps(dict(request.context), sort_keys=True),
+            )
+            decision = self._decisions.get(key) if service == "athena" else None
+            if decision is None:
+                iam.check_request(request)
+                decision = iam.evaluate(
                     request,
                     identity_policies=policies,
                     resource_policy=self.resource_policy(request),
@@ -202,7 +216,9 @@ class Twin:
                     account=self.account,
                     extra_context=extra,
                 )
-            )
+                if service == "athena":
+                    self._decisions[key] = decision
+            decisions.append(decision)
         call = Call(identity.function, service, operation, decisions)
         with self._lock:
             self.calls.append(call)
@@ -225,7 +241,11 @@ class Twin:
         service = model.service_model.service_name
         operation = model.name
         api_params = context.get("twin_params", {})
-        requests = iam.requests_for(service, operation, api_params, region=self.region, account=self.account)
+        athena_answer = None
+        if service == "athena":
+            requests, athena_answer = self.athena.call(operation, api_params)
+        else:
+            requests = iam.requests_for(service, operation, api_params, region=self.region, account=self.account)
         call = self.authorize(identity, requests, service=service, operation=operation)
         if not call.allowed:
             message = "; ".join(d.explain() for d in call.decisions if not d.allowed)
@@ -237,6 +257,8 @@ class Twin:
             return _error_response(model, faults.pop(0), "fault injected by the twin")
         if service == "lambda" and operation == "Invoke":
             return self._lambda_invoke(identity, api_params, model)
+        if athena_answer is not None:
+            return _ok(model, athena_answer())
         if service == "rekognition":
             refusal = _rekognition_refusal(api_params)
             if refusal is not None:

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import json
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -140,7 +139,7 @@ def test_a_second_deployment_with_another_prefix_applies_beside_the_first(
     # GIVEN the ready stack synthesized again with another name prefix and stack name
     from stacks.app import build_app
 
-    settings = replace(synth_settings, name_prefix="imgtwo", stack_name="imgtwo")
+    settings = synth_settings.with_changes(name_prefix="imgtwo", stack_name="imgtwo")
     outdir = tmp_path_factory.mktemp("cdktf-second")
     app, _ = build_app(settings, outdir)
     app.synth()

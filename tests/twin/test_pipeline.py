@@ -225,6 +225,27 @@ def test_analytics_lines_reach_the_partition_that_the_glue_table_projects(twin: 
     assert {"upload", "processed"} <= kinds, kinds
 
 
+def test_the_api_answers_the_owners_figures_with_athena_over_the_lake(twin: TwinSession) -> None:
+    # GIVEN an uploaded image, processed, its events exported to the lake by the exporter
+    uploaded = image(twin, upload(twin, photo(7))["id"])
+    assert uploaded["status"] == "ready"
+    # WHEN its owner asks the API for the usage figures (Athena answers over the bucket's objects, under
+    # the API role's evaluated IAM: the workgroup, the table, the events read, the result written)
+    response = twin.api.request("GET", "/v1/analytics", api_key=twin.api_key)
+    # THEN the figures count the image: uploaded today, ready, its categories; no request was denied
+    # (the fixture fails the test on a denial it did not expect)
+    assert response.status == 200, (response.text, twin.errors())
+    figures = response.json()["figures"]
+    today = twin.twin.now().date().isoformat()
+    uploads = {row["day"]: row["uploads"] for row in figures["uploads_per_day"]["rows"]}
+    assert uploads.get(today, 0) >= 1, figures["uploads_per_day"]
+    states = {row["state"]: row["images"] for row in figures["image_states"]["rows"]}
+    assert states.get("ready", 0) >= 1, states
+    assert {row["category"] for row in figures["popular_categories"]["rows"]} >= set(uploaded["categories"])
+    athena_calls = [call for call in twin.twin.calls if call.service == "athena"]
+    assert {call.operation for call in athena_calls} >= {"StartQueryExecution", "GetQueryExecution", "GetQueryResults"}
+
+
 def test_only_applied_routes_are_reachable_and_data_routes_need_the_key(twin: TwinSession) -> None:
     # GIVEN the applied REST API
     api = twin.api

@@ -123,3 +123,11 @@ def test_settings_are_immutable() -> None:
     settings = Settings.load({}, {})
     with pytest.raises(ValueError, match="frozen"):
         settings.region = "eu-west-1"  # type: ignore[misc]
+
+
+def test_changed_settings_are_validated_like_loaded_ones() -> None:
+    settings = Settings.load({"monthly_budget_usd": 12}, {})
+    changed = settings.with_changes(name_prefix="imgtwo")
+    assert (changed.name_prefix, changed.monthly_budget_usd) == ("imgtwo", 12.0)
+    with pytest.raises(SettingsError, match=r"^name_prefix: 'Bad_Prefix'"):
+        settings.with_changes(name_prefix="Bad_Prefix")
