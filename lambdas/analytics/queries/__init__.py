@@ -3,8 +3,9 @@
 Each ``<name>.sql`` starts with a ``-- `` comment line (its description), then declares the columns of
 its result, by name and Trino (Athena) type, on a second comment line (``-- columns: day varchar, uploads
 bigint``; :data:`COLUMNS_PREFIX`): what a reader of the result, such as a QuickSight data set, is told to
-expect (a test runs every query and compares). It reads the events of its period through one placeholder, :data:`PLACEHOLDER`; a query that must know what happened later (an image
-deleted since) reads every event through :data:`ALL_EVENTS` too. Both stand for the events relation: the
+expect (a test runs every query in DuckDB and compares; DuckDB's HUGEINT sums are Trino's bigint ones).
+It reads the events of its period through one placeholder, :data:`PLACEHOLDER`; a query that must know
+what happened later (an image deleted since) reads every event through :data:`ALL_EVENTS` too. Both stand for the events relation: the
 Glue table in Athena (``"<database>"."events"``), a view over the local JSON lines in DuckDB. The lake's
 saved (named) queries read every day of the deployment (:meth:`SavedQuery.render`); the API's figures read
 one owner's days (:meth:`SavedQuery.scoped`, with positional ``?`` parameters, which Athena's
