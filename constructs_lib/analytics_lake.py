@@ -79,7 +79,7 @@ from constructs_lib.grants import Statement
 from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, PropsError
-from constructs_lib.quicksight_views import EVENT_DATA_SET_COLUMNS, QUICKSIGHT_TYPES, VIEWS, DataSetView, definition
+from constructs_lib.quicksight_views import EVENT_DATA_SET_COLUMNS, FIGURES, QUICKSIGHT_TYPES, FigureDataSet, definition
 from lambdas.analytics.queries import saved_queries
 from lambdas.contract import (
     ANALYTICS_PREFIX,
@@ -236,9 +236,9 @@ class AnalyticsLakeProps:
     it runs. Default: ``False``."""
 
     enable_quicksight: bool = False
-    """Create a QuickSight Athena data source, a data set over the events table, two data sets of each
-    event once (its scalar columns; the categories of processed images) and an analysis and a dashboard
-    of the saved queries' figures over them (``constructs_lib.quicksight_views``). QuickSight is not in
+    """Create a QuickSight Athena data source, a data set over the events table, one data set per saved
+    query (its SQL and its declared columns) and an analysis and a dashboard charting their results
+    (``constructs_lib.quicksight_views``): the same figures as the API and Athena. QuickSight is not in
     the always-free tier (Enterprise edition: 24 USD a month per author, 3 USD per reader, as
     aws.amazon.com/quicksight/pricing listed them on 2026-10-07) and the account must already be
     subscribed to it: the construct creates no subscription. Default: ``False``."""
@@ -295,7 +295,7 @@ class AnalyticsLake(Construct):
     Children are typed attributes (``exporter``, ``exporter_role``, ``exporter_log_group``,
     ``subscription_filters``, ``database``, ``events_table``, ``workgroup``, ``named_queries``, and
     ``crawler``, ``parquet_job``, ``quicksight_data_source``, ``quicksight_data_set``,
-    ``quicksight_views`` (the analysis's data sets by identifier), ``quicksight_analysis`` and
+    ``quicksight_views`` (the analysis's data sets by saved query name), ``quicksight_analysis`` and
     ``quicksight_dashboard`` when enabled).
     The construct creates no provider: the stack does.
     """
@@ -716,7 +716,7 @@ class AnalyticsLake(Construct):
             permissions=self._data_set_permissions(),
         )
         source = self.quicksight_data_source
-        self.quicksight_views = {view.identifier: self._view(view, source) for view in VIEWS}
+        self.quicksight_views = {figure.identifier: self._figure(figure, source) for figure in FIGURES}
         arns = {identifier: data_set.arn for identifier, data_set in self.quicksight_views.items()}
         self.quicksight_analysis = QuicksightAnalysis(
             self,
@@ -748,26 +748,26 @@ class AnalyticsLake(Construct):
             return None
         return [QuicksightDataSetPermissions(principal=principal, actions=list(QUICKSIGHT_DATA_SET_ACTIONS))]
 
-    def _view(self, view: DataSetView, source: QuicksightDataSource) -> QuicksightDataSet:
-        """A direct-query data set of the analysis: the view's SQL over the events table."""
+    def _figure(self, figure: FigureDataSet, source: QuicksightDataSource) -> QuicksightDataSet:
+        """A direct-query data set of the analysis: one saved query over the events table, with the columns
+        it declares."""
+        name = figure.identifier.replace("_", "-")
         return QuicksightDataSet(
             self,
-            f"quicksight-{view.identifier.replace('_', '-')}",
-            data_set_id=f"{self._prefix}-analytics-{view.identifier.replace('_', '-')}",
-            name=f"{self._prefix} {view.name}",
+            f"quicksight-{name}",
+            data_set_id=f"{self._prefix}-analytics-{name}",
+            name=f"{self._prefix} {figure.identifier}",
             import_mode="DIRECT_QUERY",
             physical_table_map=[
                 QuicksightDataSetPhysicalTableMap(
-                    physical_table_map_id=view.identifier,
+                    physical_table_map_id=figure.identifier,
                     custom_sql=QuicksightDataSetPhysicalTableMapCustomSql(
                         data_source_arn=source.arn,
-                        name=view.identifier,
-                        sql_query=view.sql(f'"{self.database_name}"."{EVENTS_TABLE}"'),
+                        name=figure.identifier,
+                        sql_query=figure.sql(f'"{self.database_name}"."{EVENTS_TABLE}"'),
                         columns=[
-                            QuicksightDataSetPhysicalTableMapCustomSqlColumns(
-                                name=column.name, type=view.quicksight_type(column)
-                            )
-                            for column in view.columns
+                            QuicksightDataSetPhysicalTableMapCustomSqlColumns(name=column, type=kind)
+                            for column, kind in figure.columns
                         ],
                     ),
                 )
@@ -776,7 +776,6 @@ class AnalyticsLake(Construct):
         )
 
 
-#: QuickSight input column types of the scalar columns (arrays and maps are left out of the data set).
 def _spark_schema() -> str:
     """The events table's columns (and ``dt``) as a Spark DDL schema string."""
     return ", ".join(f"`{column.name}` {column.glue.upper()}" for column in TABLE_COLUMNS)

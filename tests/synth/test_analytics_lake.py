@@ -29,7 +29,7 @@ from constructs_lib.analytics_lake import (
 )
 from constructs_lib.image_pipeline import ImagePipeline
 from constructs_lib.props import FunctionSize, ImagePipelineProps, PropsError
-from constructs_lib.quicksight_views import VIEWS
+from constructs_lib.quicksight_views import FIGURES, RESULT_QUICKSIGHT_TYPES
 from lambdas.analytics.queries import NAMES, load
 from lambdas.contract import SUBSCRIPTION_FILTER_PATTERN
 from lambdas.domain.events import DAY_PARTITION, EVENT_FIELDS, TABLE_COLUMNS
@@ -448,34 +448,27 @@ def test_quicksight_analysis_and_dashboard_show_the_saved_queries_figures(full_l
     assert "source_entity" not in analysis and "source_entity" not in dashboard
     assert analysis["definition"] == dashboard["definition"]
     assert (analysis["analysis_id"], dashboard["dashboard_id"]) == ("lake-analytics", "lake-analytics")
-    # AND one sheet shows a visual for each saved query's figure, by kind
+    # AND one sheet charts each saved query's result: bars over the days, or ranked bars
     [sheet] = analysis["definition"]["sheets"]
-    kinds = {
-        visual_id: kind
-        for visual in sheet["visuals"]
-        for kind, body in visual.items()
-        for visual_id in [body["visual_id"]]
-    }
-    assert kinds == {
-        "uploads-per-day": "line_chart_visual",
-        "bytes-uploaded-per-day": "line_chart_visual",
-        "popular-categories": "bar_chart_visual",
-        "active-users-per-day": "line_chart_visual",
-        "bytes-saved-per-day": "line_chart_visual",
-        "size-ratio-per-day": "line_chart_visual",
-        "failures-by-code": "table_visual",
-    }
+    charted = {}
+    for visual in sheet["visuals"]:
+        [(kind, body)] = visual.items()
+        assert kind == "bar_chart_visual", body["visual_id"]
+        refs = [b for b in _blocks(body) if set(b) == {"data_set_identifier", "column_name"}]
+        charted[body["visual_id"]] = {ref["data_set_identifier"] for ref in refs}
+    assert set().union(*charted.values()) == set(NAMES)
+    assert all(len(read) == 1 for read in charted.values()), charted
     laid_out = sheet["layouts"]["configuration"]["grid_layout"]["elements"]
-    assert [element["element_id"] for element in laid_out] == list(kinds)
+    assert [element["element_id"] for element in laid_out] == list(charted)
 
 
 def test_every_visual_reads_a_data_set_the_analysis_declares(full_lake: LakeStack) -> None:
     for kind, view in _views(full_lake).items():
-        # GIVEN the data sets the definition declares, and the column references of its visuals and filters
+        # GIVEN the data sets the definition declares, and the column references of its visuals
         declared = {d["identifier"]: d["data_set_arn"] for d in view["definition"]["data_set_identifiers_declarations"]}
         refs = [b for b in _blocks(view["definition"]) if set(b) == {"data_set_identifier", "column_name"}]
-        # THEN every declared data set is one of the stack's, and every reference names a declared one
-        assert set(declared) == {v.identifier for v in VIEWS}, kind
+        # THEN it declares one data set per saved query, each one of the stack's, and every reference names one
+        assert set(declared) == set(NAMES), kind
         for arn in declared.values():
             assert _ref(arn)[1] in full_lake.resources(QuicksightDataSet.TF_RESOURCE_TYPE), arn
         assert refs and {ref["data_set_identifier"] for ref in refs} == set(declared), kind
@@ -486,22 +479,15 @@ def test_every_column_a_visual_uses_exists_in_that_data_set(full_lake: LakeStack
         declared = {d["identifier"]: d["data_set_arn"] for d in view["definition"]["data_set_identifiers_declarations"]}
         columns = {identifier: _data_set_columns(full_lake, arn) for identifier, arn in declared.items()}
         for visual in view["definition"]["sheets"][0]["visuals"]:
-            # GIVEN each visual's column references and calculated measures
-            blocks = _blocks(visual)
-            refs = [b for b in blocks if set(b) == {"data_set_identifier", "column_name"}]
-            used = {ref["data_set_identifier"] for ref in refs}
+            # GIVEN each visual's column references
+            refs = [b for b in _blocks(visual) if set(b) == {"data_set_identifier", "column_name"}]
             # THEN each referenced column is a column of the synthesized data set it names
+            assert refs, visual
             for ref in refs:
                 assert ref["column_name"] in columns[ref["data_set_identifier"]], (kind, ref)
-            # AND a calculated measure only reads columns of the visual's data sets
-            for block in blocks:
-                if "expression" in block:
-                    named = set(re.findall(r"\{(\w+)\}", block["expression"]))
-                    assert named and named <= set().union(*(columns[i] for i in used)), (kind, block)
-        # AND so does each filter
-        for group in view["definition"]["filter_groups"]:
-            for ref in (b for b in _blocks(group) if set(b) == {"data_set_identifier", "column_name"}):
-                assert ref["column_name"] in columns[ref["data_set_identifier"]], (kind, ref)
+            # AND nothing is computed in QuickSight: the saved query's result is the figure
+            assert not [block for block in _blocks(visual) if "expression" in block], (kind, visual)
+        assert "filter_groups" not in view["definition"], kind
 
 
 def test_quicksight_analysis_and_dashboard_are_shared_with_the_principal(full_lake: LakeStack) -> None:
@@ -519,21 +505,26 @@ def test_quicksight_analysis_and_dashboard_are_shared_with_the_principal(full_la
         assert [p["principal"] for p in data_set["permissions"]] == [QUICKSIGHT_USER]
 
 
-def test_analysis_data_sets_query_the_events_table_through_the_data_source(full_lake: LakeStack) -> None:
+def test_analysis_data_sets_are_the_saved_queries_through_the_data_source(full_lake: LakeStack) -> None:
     # GIVEN the data sets of the analysis (custom SQL over the events table)
-    sets = [
-        d
+    sets = {
+        d["physical_table_map"][0]["custom_sql"]["name"]: d
         for d in full_lake.resources(QuicksightDataSet.TF_RESOURCE_TYPE).values()
         if "custom_sql" in d["physical_table_map"][0]
-    ]
-    assert len(sets) == len(VIEWS)
-    for data_set in sets:
+    }
+    # THEN there is one per saved query, and no other
+    assert set(sets) == set(NAMES) and len(sets) == len(FIGURES)
+    for name, data_set in sets.items():
         custom = data_set["physical_table_map"][0]["custom_sql"]
-        # THEN each is a direct query through the Athena data source, reading the lake's own table once per event
+        query = load(name)
+        # AND each is a direct query through the Athena data source, whose SQL is the saved query over the lake's table
         assert data_set["import_mode"] == "DIRECT_QUERY"
         assert _ref(custom["data_source_arn"])[0] == "aws_quicksight_data_source"
-        assert '"usage_lake"."events"' in custom["sql_query"]
-        assert "delivery = 1" in custom["sql_query"]
+        assert custom["sql_query"] == query.render('"usage_lake"."events"')
+        # AND whose columns are the query's declared ones, with their QuickSight types
+        assert [(c["name"], c["type"]) for c in custom["columns"]] == [
+            (column, RESULT_QUICKSIGHT_TYPES[kind]) for column, kind in query.columns
+        ]
 
 
 # -------------------------------------------------------------------------------------------- props

@@ -1,4 +1,5 @@
 -- Bytes saved per day: original bytes against compressed bytes of the images processed that day and not deleted since.
+-- columns: day varchar, images bigint, bytes_in bigint, bytes_out bigint, bytes_saved bigint, size_ratio double
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}

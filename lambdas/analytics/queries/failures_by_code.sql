@@ -1,4 +1,5 @@
 -- Failures by code: failed images per reason code, most frequent first, with the last time seen.
+-- columns: code varchar, failures bigint, owners bigint, last_seen varchar
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}

@@ -1,4 +1,5 @@
 -- Images by state: the images uploaded in the period, by what became of them (ready, failed, deleted or still processing).
+-- columns: state varchar, images bigint
 WITH uploaded AS (
     SELECT DISTINCT image_id
     FROM {events}

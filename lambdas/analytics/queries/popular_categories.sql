@@ -1,4 +1,5 @@
 -- Popular categories: images processed in the period and not deleted since, per category (an image counts in each of its categories).
+-- columns: category varchar, images bigint, owners bigint
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}

@@ -1,4 +1,5 @@
 -- Popular labels: images processed in the period and not deleted since, per label (an image counts in each of its labels).
+-- columns: label varchar, images bigint, owners bigint
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}

@@ -1,4 +1,5 @@
 -- Uploads per day: originals received by the pipeline, the people who sent them and their bytes.
+-- columns: day varchar, uploads bigint, uploaders bigint, bytes_uploaded bigint
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}

@@ -1,4 +1,5 @@
 -- Views and searches per day: images opened and searches made through the API.
+-- columns: day varchar, views bigint, searches bigint
 WITH deduplicated AS (
     SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY occurred_at) AS delivery
     FROM {events}

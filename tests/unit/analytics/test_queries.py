@@ -7,22 +7,16 @@ same on both.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from imgmgr.adapters.analytics import LAKE_PATTERN, LOCAL_PATTERN, DuckDbAnalytics
-from imgmgr.adapters.events import JsonlEventSink
+from imgmgr.adapters.analytics import EVENTS_VIEW, LAKE_PATTERN, LOCAL_PATTERN, DuckDbAnalytics, connect
 from imgmgr.adapters.files import FileObjectStore
 from lambdas.analytics.exporter import export_event
 from lambdas.analytics.figures import Period, QueryResult
-from lambdas.analytics.queries import ALL_EVENTS, NAMES, PLACEHOLDER, load, saved_queries
-from lambdas.domain.events import AnalyticsEvent, EventType
-from tests.unit.analytics.support import event, log_line, with_messages
-
-DAY1 = datetime(2026, 1, 30, 9, 0, tzinfo=UTC)
-DAY2 = datetime(2026, 1, 31, 18, 30, tzinfo=UTC)
+from lambdas.analytics.queries import ALL_EVENTS, COLUMNS_PREFIX, NAMES, PLACEHOLDER, load, parse, saved_queries
+from tests.unit.analytics.support import DAY1, DAY2, EXPECTED, corpus, log_line, with_messages, write_corpus
 
 
 def run_queries(
@@ -37,88 +31,17 @@ def run_queries(
     return DuckDbAnalytics(events_dir, pattern=pattern).run([load(name) for name in names], period, owner)
 
 
-def _corpus() -> list[AnalyticsEvent]:
-    """Two days of activity by alice, bob and carol, with one duplicated delivery."""
-    processed_1 = event(
-        "img-1:processed",
-        EventType.PROCESSED,
-        at=DAY1,
-        image_id="img-1",
-        bytes_in=1000,
-        bytes_out=400,
-        categories=("Animals and Pets", "Nature and Outdoors"),
-        labels=("Cat", "Grass"),
-    )
-    return [
-        event("img-1:upload", at=DAY1, image_id="img-1", bytes_in=1000),
-        event("img-2:upload", at=DAY1, owner="bob", image_id="img-2", bytes_in=3000),
-        processed_1,
-        processed_1,  # delivered twice: must count once everywhere
-        event(
-            "img-2:processed",
-            EventType.PROCESSED,
-            at=DAY1,
-            owner="bob",
-            image_id="img-2",
-            bytes_in=3000,
-            bytes_out=3000,
-            categories=("Animals and Pets",),
-            labels=("Dog",),
-        ),
-        event("img-6:upload", at=DAY1, image_id="img-6", bytes_in=800),
-        event(
-            "img-6:processed",
-            EventType.PROCESSED,
-            at=DAY1,
-            image_id="img-6",
-            bytes_in=800,
-            bytes_out=100,
-            categories=("Food and Beverage",),
-            labels=("Cake",),
-        ),
-        event("img-6:delete", EventType.DELETE, at=DAY2, image_id="img-6", bytes_out=900),
-        event("img-3:upload", at=DAY2, owner="bob", image_id="img-3", bytes_in=500),
-        event("img-3:failed", EventType.FAILED, at=DAY2, owner="bob", image_id="img-3", code="Image.TooManyPixels"),
-        event("img-4:upload", at=DAY2, owner="carol", image_id="img-4", bytes_in=200),
-        event("img-4:failed", EventType.FAILED, at=DAY2, owner="carol", image_id="img-4", code="Image.TooManyPixels"),
-        event("img-5:failed", EventType.FAILED, at=DAY2, owner="carol", code="Image.Unsupported"),
-        event("search-1", EventType.SEARCH, at=DAY2, detail={"category": "Animals and Pets"}),
-        event("view-1", EventType.VIEW, at=DAY2, owner="dave", image_id="img-1"),
-    ]
-
-
-EXPECTED = {
-    "uploads_per_day": [("2026-01-30", 3, 2, 4800), ("2026-01-31", 2, 2, 700)],
-    # img-1, img-2 processed; img-6 deleted after processing; img-3, img-4 failed.
-    "image_states": [("failed", 2), ("ready", 2), ("deleted", 1)],
-    # The deleted img-6 (Food and Beverage, Cake) no longer counts.
-    "popular_categories": [("Animals and Pets", 2, 2), ("Nature and Outdoors", 1, 1)],
-    "popular_labels": [("Cat", 1, 1), ("Dog", 1, 1), ("Grass", 1, 1)],
-    "active_users": [("2026-01-30", 2, 6), ("2026-01-31", 4, 8)],
-    "bytes_saved": [("2026-01-30", 2, 4000, 3400, 600, 0.85)],
-    "failures_by_code": [
-        ("Image.TooManyPixels", 2, 2, "2026-01-31T18:30:00.000000Z"),
-        ("Image.Unsupported", 1, 1, "2026-01-31T18:30:00.000000Z"),
-    ],
-    "views_and_searches": [("2026-01-31", 1, 1)],
-}
-
-
 @pytest.fixture(scope="module")
 def local_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("events")
-    sink = JsonlEventSink(directory)
-    for item in _corpus():
-        sink.emit(item)
-    return directory
+    return write_corpus(tmp_path_factory.mktemp("events"))
 
 
 @pytest.fixture(scope="module")
 def lake_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = FileObjectStore(tmp_path_factory.mktemp("bucket"))
-    corpus = _corpus()
+    events = corpus()
     # Two payloads, the second delivered twice, as CloudWatch Logs may.
-    first, second = corpus[:8], corpus[8:]
+    first, second = events[:8], events[8:]
     export_event(with_messages([log_line(item) for item in first], first_id=1), store)
     for _ in range(2):
         export_event(with_messages([log_line(item) for item in second], first_id=100), store)
@@ -158,6 +81,74 @@ def test_every_query_file_has_a_description_and_one_placeholder() -> None:
         assert query.sql.count(PLACEHOLDER) == 1
         rendered = query.render('"imgmgr_analytics"."events"')
         assert PLACEHOLDER not in rendered and ALL_EVENTS not in rendered
+
+
+#: The Trino name of each type DuckDB gives a result column. DuckDB types the sum of integers as HUGEINT
+#: (128 bits) where Trino's ``sum`` of a bigint is a bigint: the same integer, told apart by width alone.
+TRINO_NAME_OF_DUCKDB_TYPE = {
+    "VARCHAR": "varchar",
+    "BIGINT": "bigint",
+    "HUGEINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double",
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_answers_with_the_columns_it_declares(local_events: Path, name: str) -> None:
+    # GIVEN the query and the columns its file declares
+    query = load(name)
+    connection = connect(local_events)
+    try:
+        # WHEN DuckDB describes the result of the query over the corpus
+        described = connection.execute(f"DESCRIBE {query.render(EVENTS_VIEW)}").fetchall()
+        names = [column[0] for column in connection.execute(query.render(EVENTS_VIEW)).description or ()]
+    finally:
+        connection.close()
+    # THEN its columns are the declared ones, by name, order and type
+    assert query.columns
+    assert names == [column for column, _ in query.columns]
+    assert [(row[0], TRINO_NAME_OF_DUCKDB_TYPE[row[1]]) for row in described] == list(query.columns)
+
+
+def test_the_columns_declaration_is_neither_the_description_nor_the_sql() -> None:
+    # GIVEN the saved queries
+    for query in saved_queries():
+        # THEN the first line stays the description, and the statement Athena saves omits the declaration
+        assert query.sql.splitlines()[0] == f"-- {query.description}"
+        assert COLUMNS_PREFIX not in query.sql and "columns:" not in query.description
+
+
+def test_a_query_file_without_a_columns_declaration_is_refused() -> None:
+    # GIVEN a file with a description and a statement, but no declaration of its columns
+    text = "-- Uploads.\nSELECT count(*) AS uploads FROM {events}\n"
+    # WHEN it is parsed, THEN the error names the file and says what line 2 must be
+    with pytest.raises(ValueError, match=r"uploads\.sql: line 2 must declare the result's columns \('-- columns: "):
+        parse("uploads", text)
+
+
+@pytest.mark.parametrize(
+    ("declaration", "message"),
+    [
+        ("-- columns: uploads", r"uploads\.sql: line 2 must declare .*, not 'uploads'"),
+        ("-- columns: uploads timestamp", r"uploads\.sql: column 'uploads': type 'timestamp' is not one of"),
+        ("-- columns: uploads bigint, uploads bigint", r"uploads\.sql: a column is declared twice"),
+        (
+            "-- columns: uploads bigint\n-- columns: uploads bigint",
+            r"uploads\.sql: must start with a '-- ' description",
+        ),
+    ],
+)
+def test_a_malformed_columns_declaration_is_refused(declaration: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        described = declaration if declaration.count(COLUMNS_PREFIX) > 1 else f"-- Uploads.\n{declaration}"
+        parse("uploads", f"{described}\nSELECT count(*) AS uploads FROM {{events}}\n")
+
+
+def test_a_declaration_is_parsed_into_names_and_types() -> None:
+    query = parse("uploads", "-- Uploads.\n-- columns: day varchar, uploads bigint\nSELECT 1 FROM {events}")
+    assert query.columns == (("day", "varchar"), ("uploads", "bigint"))
+    assert query.sql == "-- Uploads.\nSELECT 1 FROM {events}"
 
 
 def test_an_unknown_query_name_is_refused() -> None:
