@@ -78,7 +78,7 @@ from constructs_lib.function import FunctionBlock, FunctionBlockProps
 from constructs_lib.grants import Statement
 from constructs_lib.iam import account_wide_name, service_trust_policy
 from constructs_lib.image_pipeline import ImagePipeline
-from constructs_lib.props import FunctionSize, PropsError
+from constructs_lib.props import QUICKSIGHT_PRINCIPAL, FunctionSize, PropsError
 from constructs_lib.quicksight_views import EVENT_DATA_SET_COLUMNS, FIGURES, QUICKSIGHT_TYPES, FigureDataSet, definition
 from lambdas.analytics.queries import saved_queries
 from lambdas.contract import (
@@ -177,7 +177,6 @@ MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024
 GiB = 1024**3
 
 _DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,254}$")
-_QUICKSIGHT_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/.+$")
 _SCHEDULE = re.compile(r"^cron\(.+\)$")
 
 #: The optional Glue job: the events rewritten as Parquet, one row per event id, by day.
@@ -278,7 +277,7 @@ class AnalyticsLakeProps:
                 raise PropsError("crawler_schedule: set only with enable_crawler=True")
             if not _SCHEDULE.match(self.crawler_schedule):
                 raise PropsError(f"crawler_schedule: {self.crawler_schedule!r} must look like 'cron(0 3 * * ? *)'")
-        if self.quicksight_principal_arn is not None and not _QUICKSIGHT_PRINCIPAL.match(self.quicksight_principal_arn):
+        if self.quicksight_principal_arn is not None and not QUICKSIGHT_PRINCIPAL.match(self.quicksight_principal_arn):
             raise PropsError(
                 f"quicksight_principal_arn: {self.quicksight_principal_arn!r} must be a QuickSight user or group ARN"
             )

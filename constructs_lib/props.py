@@ -12,6 +12,9 @@ from typing import Literal
 from lambdas.contract import COMPRESSED_FORMATS
 from lambdas.domain.originals import DEFAULT_AFTER_DAYS, DEFAULT_POLICY, POLICIES
 
+#: A QuickSight user or group ARN (the principal the analytics lake shares its QuickSight resources with).
+QUICKSIGHT_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/.+$")
+
 #: Project root of this checkout (``constructs_lib/..``): where ``lambdas/`` and ``pyproject.toml`` live.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

@@ -74,7 +74,11 @@ class ImageManagementStack(TerraformStack):
         self.analytics = AnalyticsLake(
             self,
             "analytics",
-            props=AnalyticsLakeProps(pipeline=self.pipeline, enable_quicksight=settings.enable_quicksight),
+            props=AnalyticsLakeProps(
+                pipeline=self.pipeline,
+                enable_quicksight=settings.enable_quicksight,
+                quicksight_principal_arn=settings.quicksight_principal_arn,
+            ),
         )
         self.cost_guard = CostGuard(
             self,

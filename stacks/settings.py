@@ -26,6 +26,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from constructs_lib.props import QUICKSIGHT_PRINCIPAL
+
 ENV_PREFIX = "IMGMGR_"
 CONTEXT_KEY = "imgmgr"
 
@@ -77,6 +79,11 @@ class Settings(BaseSettings):
     aws.amazon.com/quicksight/pricing listed them on 2026-10-07; see that page for current prices, the
     Pro roles and reader capacity). The account must already be subscribed to QuickSight: the stack
     creates no subscription. Default: ``False``."""
+
+    quicksight_principal_arn: str | None = None
+    """QuickSight user or group (``arn:aws:quicksight:<region>:<account>:user/default/<name>``) given the
+    data source and data sets, the analysis (as its owner) and the dashboard (as a viewer) when
+    ``enable_quicksight`` is on; unset, only a QuickSight administrator can share them. Default: ``None``."""
 
     manage_api_gateway_account: bool = False
     """Let this stack set the account-wide API Gateway CloudWatch role (``aws_api_gateway_account``, one
@@ -220,7 +227,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("state_bucket", "state_lock_table", mode="before")
+    @field_validator("state_bucket", "state_lock_table", "quicksight_principal_arn", mode="before")
     @classmethod
     def _optional(cls, raw: Any) -> Any:
         return raw.strip() or None if isinstance(raw, str) else raw
@@ -230,6 +237,13 @@ class Settings(BaseSettings):
     def _bucket(cls, value: str | None) -> str | None:
         if value is not None and not _BUCKET.match(value):
             raise ValueError(f"{value!r} is not an S3 bucket name")
+        return value
+
+    @field_validator("quicksight_principal_arn")
+    @classmethod
+    def _principal(cls, value: str | None) -> str | None:
+        if value is not None and not QUICKSIGHT_PRINCIPAL.match(value):
+            raise ValueError(f"{value!r} is not a QuickSight user or group ARN")
         return value
 
     @field_validator("state_key")

@@ -131,3 +131,10 @@ def test_changed_settings_are_validated_like_loaded_ones() -> None:
     assert (changed.name_prefix, changed.monthly_budget_usd) == ("imgtwo", 12.0)
     with pytest.raises(SettingsError, match=r"^name_prefix: 'Bad_Prefix'"):
         settings.with_changes(name_prefix="Bad_Prefix")
+
+
+def test_the_quicksight_principal_is_an_arn_of_a_user_or_group() -> None:
+    arn = "arn:aws:quicksight:us-east-1:123456789012:user/default/analyst"
+    assert Settings.load({"quicksight_principal_arn": arn}, {}).quicksight_principal_arn == arn
+    with pytest.raises(SettingsError, match=r"^quicksight_principal_arn: 'analyst' is not a QuickSight user"):
+        Settings.load({}, {"IMGMGR_QUICKSIGHT_PRINCIPAL_ARN": "analyst"})
