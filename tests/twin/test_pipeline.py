@@ -227,7 +227,7 @@ def test_analytics_lines_reach_the_partition_that_the_glue_table_projects(twin: 
 
 def test_the_api_answers_the_owners_figures_with_athena_over_the_lake(twin: TwinSession) -> None:
     # GIVEN an uploaded image, processed, its events exported to the lake by the exporter
-    uploaded = image(twin, upload(twin, photo(7))["id"])
+    uploaded = image(twin, upload(twin, photo(31))["id"])
     assert uploaded["status"] == "ready"
     # WHEN its owner asks the API for the usage figures (Athena answers over the bucket's objects, under
     # the API role's evaluated IAM: the workgroup, the table, the events read, the result written)
