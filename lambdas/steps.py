@@ -373,7 +373,8 @@ def categorize(ports: Ports, image_id: str) -> StepResult:
             moved,
             EventType.PROCESSED,
             bytes_in=moved.size,
-            bytes_out=None if compressed is None else compressed.size,
+            # A kept original is the original's object: what is stored for it is the original's bytes.
+            bytes_out=None if compressed is None else moved.size if compressed.kept_original else compressed.size,
             fmt=moved.sniffed_format,
             duration_ms=round(sum(float(ms) for ms in timings.values())),
         )

@@ -111,3 +111,26 @@ def test_the_handlers_log_the_image_id_and_publish_metrics(
     assert {"ProcessingMs", "BytesSaved"} <= names
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ImgMgrTest"
     assert emf["step"] == "compress"
+
+
+def test_a_kept_original_counts_its_original_bytes_as_stored_in_the_processed_event(aws, ports, context, events):
+    # GIVEN functions at a high fixed quality, and a small low-quality JPEG with GPS, which no re-encoding
+    # beats: kept as its own compressed rendition (the stored object is the original)
+    from lambdas.imaging import ImagingOptions
+    from tests.unit.imaging import imaging_samples as samples
+
+    data = samples.jpeg(320, 240, quality=20, exif=samples.exif_with(gps=True, copyright="Ada", serial="SN123"))
+    fixed = step_handlers(replace(ports, imaging=ImagingOptions(fixed_quality=95)))
+    ports.metadata.create(
+        new_record(image_id=IMAGE_ID, owner=OWNER, filename="kleiber+nuthatch=1.jpg", at=ports.clock.now())
+    )
+    upload(aws, KEY, data)
+    # WHEN the chain runs
+    run_chain(fixed, context, KEY, len(data))
+    record = ports.metadata.get(IMAGE_ID)
+    assert record.rendition("compressed").kept_original
+    # THEN the processed event says the original's bytes are what is stored, so the lake's bytes saved
+    # agree with the record's usage (nothing saved)
+    [processed] = [e for e in events.events if e.event_type is EventType.PROCESSED]
+    assert processed.bytes_out == processed.bytes_in == len(data)
+    assert record.usage().bytes_saved == 0
