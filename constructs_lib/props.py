@@ -94,7 +94,7 @@ class FunctionSize:
 class ImagePipelineProps:
     """Options of ``ImagePipeline``. Two defaults are billed from the first image, and no free tier
     (legacy 12-month or credit-based) covers them: the on-demand table (``billing_mode``: 0.625 USD per
-    million write and 0.125 USD per million read request units, us-east-1; about 0.09 USD per 1,000
+    million write and 0.125 USD per million read request units, us-east-1; about 0.12 USD per 1,000
     images) and its point-in-time recovery (0.20 USD per GB-month of table, about 0.005 USD a month per
     1,000 images kept). ``billing_mode="PROVISIONED"`` (inside the always-free 25 RCU and 25 WCU, but
     about 4 images a minute once its burst is spent) and ``point_in_time_recovery=False`` make the table
