@@ -1,6 +1,8 @@
 # Plain entry points; each creates or reuses the virtualenvs and is fast when nothing changed.
 #   make run    - the whole system on this machine (local server, web page, workers)
-#   make test   - lint + every test (unit, handlers, synth, checkov, end-to-end, browser)
+#   make test   - the Debian packages the tests need (installed when missing: as root), lint + every test
+#                 (unit, handlers, synth, checkov, end-to-end, browser)
+#   make packages - only the Debian packages (.ci/debian-packages; `make packages DRY_RUN=1` lists them)
 #   make synth  - cdktf.out/stacks/<stack>/cdk.tf.json
 #   make bench  - benchmarks on real photos, printed as ratios
 #   make lint   - ruff (lint + format) and mypy
@@ -17,7 +19,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export IMGMGR_CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: run test synth bench lint venv checkov clean
+.PHONY: run test synth bench lint venv checkov packages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +37,9 @@ venv: $(BIN)/.installed
 
 checkov: $(CHECKOV_VENV)/.installed
 
+packages:
+	.ci/debian-packages $(if $(DRY_RUN),--dry-run)
+
 run: venv
 	PILLOW_BLOCKS_MAX=8 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=67108864 $(BIN)/imgmgr serve
 
@@ -43,7 +48,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lambdas imgmgr constructs_lib stacks bench main.py
 
-test: venv checkov lint
+test: packages venv checkov lint
 	$(BIN)/python -m pytest
 
 synth: venv

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
@@ -331,7 +332,11 @@ def _wait_final(client: ApiClient, image_ids: list[str], timeout: float) -> dict
 
 
 def _summary(outcomes: list[_Outcome], final: dict[str, str]) -> None:
-    table = Table("file", "result", "image id", "state" if final else "detail")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("file", overflow="fold")
+    table.add_column("result")
+    _id_column(table, "image id", [o.image_id for o in outcomes if o.image_id])
+    table.add_column("state" if final else "detail", overflow="fold")
     for outcome in sorted(outcomes, key=lambda o: str(o.path)):
         style = {"uploaded": "green", "duplicate": "yellow", "failed": "red"}[outcome.status]
         last = final.get(outcome.image_id or "", outcome.detail) if final else outcome.detail
@@ -345,8 +350,17 @@ def _summary(outcomes: list[_Outcome], final: dict[str, str]) -> None:
     )
 
 
+def _id_column(table: Table, header: str, ids: list[str]) -> None:
+    """Add an image-id column that is never wrapped nor cut: ids are copied into other commands."""
+    table.add_column(header, no_wrap=True, overflow="ignore", min_width=max((len(i) for i in ids), default=0))
+
+
 def _print_images(items: list[dict[str, Any]]) -> None:
-    table = Table("id", "file", "status", "size", "categories", "uploaded")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    _id_column(table, "id", [item["id"] for item in items])
+    for header in ("file", "status", "size", "categories"):
+        table.add_column(header, overflow="fold")
+    table.add_column("uploaded", overflow="fold")
     for item in items:
         table.add_row(
             Text(item["id"]),
@@ -354,9 +368,22 @@ def _print_images(items: list[dict[str, Any]]) -> None:
             Text(item["status"]),
             size(item["size"]) if item.get("size") is not None else "",
             Text(", ".join(item["categories"])),
-            Text(item["created_at"][:19].replace("T", " ")),
+            Text(item["created_at"][:16].replace("T", " ")),
         )
     console.print(table)
+
+
+def _collect(client: ApiClient, limit: int, **filters: Any) -> list[dict[str, Any]]:
+    """Up to ``limit`` images of the listing with ``filters``, following the cursor."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while len(items) < limit:
+        page = client.list_images(**filters, limit=min(100, limit - len(items)), cursor=cursor)
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    return items
 
 
 @app.command("ls")
@@ -371,55 +398,92 @@ def list_images(
     limit: Annotated[int, typer.Option(min=1, help="At most this many images.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List your images, newest first."""
+    """List your images, newest first (every state but deleted; full ids)."""
     client = _client(endpoint, api_key)
-    items: list[dict[str, Any]] = []
-    cursor = None
+    filters = {"category": category, "label": label, "status": status, "from": since, "to": until}
     try:
-        while len(items) < limit:
-            page = client.list_images(
-                category=category,
-                label=label,
-                status=status,
-                **{"from": since, "to": until},
-                limit=min(100, limit - len(items)),
-                cursor=cursor,
-            )
-            items.extend(page["items"])
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        items = _collect(client, limit, **filters)
     except ApiClientError as exc:
         raise _fail(exc) from exc
     if as_json:
         print(json.dumps(items, indent=2))
+    elif not items:
+        console.print("No images match these filters." if any(filters.values()) else "No images yet.")
     else:
         _print_images(items)
 
 
 @app.command()
 def search(
-    term: Annotated[str, typer.Argument(help="A category (e.g. 'Animals and Pets') or a label (e.g. cat).")],
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Words to find in labels and their parents (tabby, animal), categories (animals) or file names."
+        ),
+    ],
     endpoint: Endpoint = DEFAULT_ENDPOINT,
     api_key: ApiKey = None,
+    category: Annotated[str | None, typer.Option(help="Only images in this category.")] = None,
+    since: Annotated[str | None, typer.Option("--from", help="Uploaded at or after (ISO 8601 with zone).")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Uploaded at or before (ISO 8601 with zone).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many images.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Find your ready images by category (when TERM names one) or else by label."""
-    from lambdas.domain.labels import CATEGORIES
+    """Find your ready images matching every word of TEXT, newest first."""
+    client = _client(endpoint, api_key)
+    try:
+        items = _collect(client, limit, q=text, category=category, **{"from": since, "to": until})
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps(items, indent=2))
+    elif not items:
+        console.print(Text(f"No images match \u201c{text}\u201d{_period(since, until)}."))
+    else:
+        _print_images(items)
 
-    category = next((c for c in CATEGORIES if c.casefold() == term.strip().casefold()), None)
-    list_images(
-        endpoint=endpoint,
-        api_key=api_key,
-        category=category,
-        label=None if category else term,
-        status=None,
-        since=None,
-        until=None,
-        limit=limit,
-        as_json=as_json,
-    )
+
+def _period(since: str | None, until: str | None) -> str:
+    if since and until:
+        return f" uploaded from {since} to {until}"
+    if since:
+        return f" uploaded from {since}"
+    return f" uploaded up to {until}" if until else ""
+
+
+#: Most candidates an ambiguous id prefix names.
+_SHOWN_CANDIDATES = 10
+
+
+def _resolve(client: ApiClient, given: str) -> str:
+    """The image id ``given`` names: itself, or the one id of the owner's images that starts with it.
+
+    A full id costs one request; a prefix lists the owner's images (every state but deleted). Raises
+    ``ApiClientError`` 404 when nothing matches and 409 ``Image.AmbiguousPrefix`` naming the candidates."""
+    try:
+        return str(client.get_image(given)["id"])
+    except ApiClientError as exc:
+        if exc.status != 404 or not given:
+            raise
+    candidates: list[str] = []
+    cursor = None
+    while True:
+        page = client.list_images(limit=100, cursor=cursor)
+        candidates.extend(item["id"] for item in page["items"] if item["id"].startswith(given))
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    if not candidates:
+        raise ApiClientError(404, "Image.NotFound", f"no image {given!r} for this key (nor one whose id starts so)")
+    if len(candidates) > 1:
+        shown = ", ".join(candidates[:_SHOWN_CANDIDATES])
+        more = f" and {len(candidates) - _SHOWN_CANDIDATES} more" if len(candidates) > _SHOWN_CANDIDATES else ""
+        raise ApiClientError(
+            409,
+            "Image.AmbiguousPrefix",
+            f"{given!r} is the start of {len(candidates)} image ids: {shown}{more}; give more of the id",
+        )
+    return candidates[0]
 
 
 @app.command()
@@ -429,10 +493,10 @@ def show(
     api_key: ApiKey = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show one image: state, renditions (with savings), labels and categories."""
+    """Show one image (by id or a unique start of it): state, renditions (with savings), labels, categories."""
     client = _client(endpoint, api_key)
     try:
-        image = client.get_image(image_id)
+        image = client.get_image(_resolve(client, image_id))
     except ApiClientError as exc:
         raise _fail(exc) from exc
     if as_json:
@@ -462,19 +526,21 @@ def show(
 
 @app.command("rm")
 def remove(
-    image_ids: Annotated[list[str], typer.Argument(help="Image ids.")],
+    image_ids: Annotated[list[str], typer.Argument(help="Image ids, or unique starts of them.")],
     endpoint: Endpoint = DEFAULT_ENDPOINT,
     api_key: ApiKey = None,
 ) -> None:
     """Delete images: original, renditions, record and counters."""
     client = _client(endpoint, api_key)
     failed = False
-    for image_id in image_ids:
+    for given in image_ids:
+        image_id = given
         try:
+            image_id = _resolve(client, given)
             client.delete_image(image_id)
             console.print(Text(f"deleted {image_id}"))
         except ApiClientError as exc:
-            errors.print(Text(f"{image_id}: {exc}", style="red"))
+            errors.print(Text(f"{given}: {exc}", style="red"))
             failed = True
     if failed:
         raise typer.Exit(1)

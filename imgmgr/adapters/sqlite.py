@@ -15,6 +15,11 @@ hash another live record holds keeps ``NULL`` there (it is still read by id and 
 database made before the index existed migrates it in the schema transaction: of live records that share
 a hash, the newest (the one ``find_by_hash`` answered) keeps it and the others get ``NULL``; no record is
 removed, and deleted ones keep theirs (the index leaves them out).
+
+Search words (``lambdas.domain.queries.record_words``) are ``image_terms`` of kind ``word``; a search reads
+the terms of one word (``driving_word``, or the category or label asked for) and keeps the images that have
+a term for every other word. A database made before words were indexed gets the word terms of its ready
+images when it is opened (``PRAGMA user_version`` 1 records that it has them).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 
 from imgmgr.database import ThreadConnections
 from lambdas.domain.errors import ContentExistsError, InvalidQueryError, RecordExistsError, StaleRecordError
-from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
+from lambdas.domain.queries import ImageQuery, Page, driving_word, index_terms, normalize_label
 from lambdas.domain.records import (
     EXPIRING_STATES,
     ImageRecord,
@@ -97,6 +102,25 @@ _HASH_MIGRATION = (
 )
 
 
+#: ``PRAGMA user_version`` of a database whose ready images have their word terms.
+_WORDS_VERSION = 1
+
+
+def _index_words(db: sqlite3.Connection) -> None:
+    """Add the word terms of every ready image (a database made before words were indexed)."""
+    rows = db.execute("SELECT doc FROM images WHERE state = ?", (ImageState.READY.value,)).fetchall()
+    for (doc,) in rows:
+        record = ImageRecord.from_dict(json.loads(doc))
+        db.executemany(
+            "INSERT OR IGNORE INTO image_terms (image_id, kind, term, owner, created_at) VALUES (?, ?, ?, ?, ?)",
+            [
+                (record.image_id, kind, term, record.owner, timestamp(record.created_at))
+                for kind, term in index_terms(record)
+                if kind == "word"
+            ],
+        )
+
+
 class SqliteMetadataStore:
     """``MetadataStore`` in the SQLite database at ``path`` (created with its schema if missing)."""
 
@@ -113,6 +137,9 @@ class SqliteMetadataStore:
             ).fetchone():
                 for statement in _HASH_MIGRATION:
                     db.execute(statement)
+            if db.execute("PRAGMA user_version").fetchone()[0] < _WORDS_VERSION:
+                _index_words(db)
+                db.execute(f"PRAGMA user_version = {_WORDS_VERSION}")
 
     # --- connections and transactions ---------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -314,7 +341,7 @@ class SqliteMetadataStore:
         after = _decode_cursor(query.cursor)
         conditions: list[str] = []
         params: list[object] = []
-        if query.category is not None or query.label is not None:
+        if query.category is not None or query.label is not None or query.words:
             if query.state not in (None, ImageState.READY):
                 return Page(())
             kind, term = _term_of(query)
@@ -325,6 +352,13 @@ class SqliteMetadataStore:
             if query.owner is not None:
                 conditions.append("t.owner = ?")
                 params.append(query.owner)
+            for word in query.words:
+                if (kind, term) != ("word", word):
+                    conditions.append(
+                        "EXISTS (SELECT 1 FROM image_terms w"
+                        " WHERE w.image_id = t.image_id AND w.kind = 'word' AND w.term = ?)"
+                    )
+                    params.append(word)
         else:
             source = "images i"
             column = "i"
@@ -395,9 +429,12 @@ def _with_version(record: ImageRecord, version: int) -> ImageRecord:
 
 
 def _term_of(query: ImageQuery) -> tuple[str, str]:
+    """The term whose rows a query reads: its category or label, else its driving word."""
     if query.category is not None:
         return "category", query.category
-    return "label", normalize_label(query.label or "")
+    if query.label is not None:
+        return "label", normalize_label(query.label)
+    return "word", driving_word(query.words)
 
 
 def _hash(record: ImageRecord) -> str | None:

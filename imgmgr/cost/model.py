@@ -20,13 +20,13 @@ GB = 1_000_000_000
 
 #: DynamoDB request units of one image's life on an on-demand table, table and indexes together: the
 #: API's duplicate check and create, compress, thumbnail (each reserving its rendition keys first) and
-#: categorize (its 23 label and category terms and the counters), measured on the real adapter against moto
-#: by ``python -m bench capacity`` ("units per image, current": 138 WCU, 3.5 RCU with KEYS_ONLY indexes,
-#: 2026-12; 4 WCU of them the content-hash item that keeps the owner's hashes unique, written
+#: categorize (its 23 label and category terms, its 25 search-word terms and the counters), measured on the
+#: real adapter against moto by ``python -m bench capacity`` ("units per image, current": 188 WCU, 3.5 RCU
+#: with KEYS_ONLY indexes, 2026-12; 50 WCU of them the word terms of the free-text search, 4 WCU of them the content-hash item that keeps the owner's hashes unique, written
 #: transactionally at the create and again when the upload is recorded, 8 the two key reservations). Not
 #: copied to rot: ``tests/unit/cli/test_cost.py`` records the same life and fails when the measurement moves
 #: more than 15 % from these; measure again and correct them when it does.
-WRITE_UNITS_PER_IMAGE = 138.0
+WRITE_UNITS_PER_IMAGE = 188.0
 READ_UNITS_PER_IMAGE = 3.5
 #: Read units of one strongly consistent read of a ready record (under 4 KB): a user's view of an image
 #: (``GET /v1/images/<id>``) and each image shown in a listing or search page, whose KEYS_ONLY index
@@ -36,11 +36,11 @@ READ_UNITS_PER_RECORD_READ = 1.0
 
 #: Bytes one ready image keeps in the table and its indexes together (each item and index entry with
 #: DynamoDB's 100 bytes of overhead; the shared counters left out), measured by ``python -m bench
-#: capacity`` ("stored bytes per ready image, current": table 12,873 with the 233 of the content-hash
-#: item, gsi1 6,109, gsi2 5,897, gsi3 238 for a photo of 14 labels with the KEYS_ONLY indexes, 2026-12),
+#: capacity`` ("stored bytes per ready image, current": table 21,094 with the 233 of the content-hash
+#: item, gsi1 12,372, gsi2 5,897, gsi3 238 for a photo of 14 labels and 25 search words with the KEYS_ONLY indexes, 2026-12),
 #: rounded. Checked within 15 % by the same
 #: test as ``WRITE_UNITS_PER_IMAGE``.
-TABLE_BYTES_PER_IMAGE = 25_000
+TABLE_BYTES_PER_IMAGE = 40_000
 
 #: The table and its three global secondary indexes (``lambdas.adapters.aws.dynamodb.GSI_NAMES``, not
 #: imported: it would load boto3 at every command's start; a test compares), each provisioned with

@@ -33,7 +33,7 @@ from lambdas.api.services import ApiServices
 from lambdas.api.views import image_out
 from lambdas.domain.errors import ContentExistsError, ImgMgrError, StaleRecordError
 from lambdas.domain.events import AnalyticsEvent, EventType
-from lambdas.domain.queries import MAX_PAGE_SIZE, ImageQuery
+from lambdas.domain.queries import MAX_PAGE_SIZE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, ImageQuery, search_words
 from lambdas.domain.records import ImageRecord, new_record, timestamp
 from lambdas.domain.states import ImageState
 
@@ -193,15 +193,31 @@ def list_images(
     services: Services,
     category: Annotated[str | None, Query(max_length=100)] = None,
     label: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_SEARCH_CHARS,
+            description=(
+                'Free text: images matching every word, in a label or its parents ("tabby", "animal"), '
+                'a category ("animals" finds "Animals and Pets") or the file name; case and plurals '
+                f"ignored, at most {MAX_SEARCH_WORDS} words."
+            ),
+        ),
+    ] = None,
     status: ImageState | None = None,
     uploaded_from: Annotated[datetime | None, Query(alias="from")] = None,
     uploaded_to: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ImagePage:
-    """The owner's images, newest first, filtered by category or label, status and upload time."""
+    """The owner's images, newest first, filtered by free text, category or label, status and upload time."""
     if status is ImageState.DELETED:
         raise ApiError(400, "Query.Invalid", "deleted images are not listed")
+    words = search_words(q or "")
+    if q and q.strip() and not words:
+        raise ApiError(400, "Query.Invalid", "q has no word to search for (words like 'and' or 'the' are not indexed)")
+    if len(words) > MAX_SEARCH_WORDS:
+        raise ApiError(400, "Query.Invalid", f"q has {len(words)} words; at most {MAX_SEARCH_WORDS}")
     for name, moment in (("from", uploaded_from), ("to", uploaded_to)):
         # The schema says date-time; the validator would also take a number as seconds since 1970.
         if moment is not None and not _ISO_DATE_TIME.match(request.query_params.get(name, "")):
@@ -212,6 +228,7 @@ def list_images(
         [
             category,
             label,
+            list(words),
             status and status.value,
             uploaded_from and timestamp(uploaded_from),
             uploaded_to and timestamp(uploaded_to),
@@ -223,6 +240,7 @@ def list_images(
         owner=owner,
         category=category or None,
         label=label or None,
+        words=words,
         state=status,
         since=uploaded_from,
         until=uploaded_to,
@@ -233,7 +251,12 @@ def list_images(
     base_url = _base_url(request)
     if cursor is None:
         detail: dict[str, str | int | float | bool] = {"limit": limit}
-        for name, value in (("category", category), ("label", label), ("status", status and status.value)):
+        for name, value in (
+            ("category", category),
+            ("label", label),
+            ("q", " ".join(words)),
+            ("status", status and status.value),
+        ):
             if value:
                 detail[name] = value
         _event(services, EventType.SEARCH, owner, detail=detail)

@@ -1,13 +1,14 @@
 """Queries the metadata stores answer, and the page they answer with.
 
-Every query is served by an index (no scans): by owner, by owner and category or label, or by category
-or label across owners. Results come newest first. ``Page.next`` is an opaque cursor (the store's last
+Every query is served by an index (no scans): by owner, by owner and category or label, by category or
+label across owners, or by owner and search word. Results come newest first. ``Page.next`` is an opaque cursor (the store's last
 evaluated key as compact JSON); callers that hand it to clients must sign it (the API does) and pass it
 back unchanged.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,17 @@ from lambdas.domain.states import ImageState
 
 #: Largest page a store returns.
 MAX_PAGE_SIZE = 100
+#: Most words of one free-text search (each beyond the first is a filter on the records the first finds).
+MAX_SEARCH_WORDS = 8
+#: Longest free-text search, in characters.
+MAX_SEARCH_CHARS = 200
+#: Longest word indexed or searched; a longer one is left out of the index (no one types it).
+MAX_WORD_CHARS = 64
+#: Most search words one image is indexed under (each is an index item: this bounds the write cost).
+MAX_WORDS_PER_IMAGE = 60
+#: Words that say nothing about an image ("Animals and Pets", "photo of the sea").
+STOP_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"})
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,13 +36,15 @@ class ImageQuery:
     """Which images to list.
 
     At least one of ``owner``, ``category``, ``label`` is required; ``category`` and ``label`` exclude
-    each other. ``state`` filters on the state (category and label indexes hold ready images only).
+    each other. ``words`` (normalized with :func:`search_words`, at most ``MAX_SEARCH_WORDS``, needs
+    ``owner``) keeps the images indexed under every one of them (:func:`record_words`). ``state`` filters on the state (category and label indexes hold ready images only).
     ``since``/``until`` bound ``created_at`` (inclusive, timezone-aware). ``limit``: 1..100, default 50.
     """
 
     owner: str | None = None
     category: str | None = None
     label: str | None = None
+    words: tuple[str, ...] = ()
     state: ImageState | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -42,6 +56,12 @@ class ImageQuery:
             raise InvalidQueryError("owner, category or label is required (no index serves a full listing)")
         if self.category is not None and self.label is not None:
             raise InvalidQueryError("category and label exclude each other")
+        if self.words and self.owner is None:
+            raise InvalidQueryError("a search by words needs an owner (words are indexed per owner)")
+        if len(self.words) > MAX_SEARCH_WORDS:
+            raise InvalidQueryError(f"at most {MAX_SEARCH_WORDS} search words, got {len(self.words)}")
+        if search_words(" ".join(self.words)) != self.words:
+            raise InvalidQueryError("words must be normalized (lambdas.domain.queries.search_words)")
         if not 1 <= self.limit <= MAX_PAGE_SIZE:
             raise InvalidQueryError(f"limit must be 1..{MAX_PAGE_SIZE}, got {self.limit}")
         for name, moment in (("since", self.since), ("until", self.until)):
@@ -64,14 +84,57 @@ def normalize_label(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _normal_word(word: str) -> str:
+    """One word as it is indexed: case-folded, a plural's ``s`` dropped ("Animals" and "animal" match)."""
+    word = word.casefold()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def search_words(text: str) -> tuple[str, ...]:
+    """The words of a free-text search or of an indexed name, normalized, in order, without repeats:
+    split on anything but letters and digits, case-folded, plurals folded, stop words and words longer
+    than ``MAX_WORD_CHARS`` left out (``"Tabby cats, IMG_0042"`` -> ``("tabby", "cat", "img", "0042")``)."""
+    words = (_normal_word(word) for word in _WORD.findall(text))
+    return tuple(dict.fromkeys(w for w in words if w not in STOP_WORDS and len(w) <= MAX_WORD_CHARS))
+
+
+def display_filename(record: ImageRecord) -> str:
+    """The file name the owner gave (kept in ``extra``), else the stored one."""
+    return str(record.extra.get("original_filename") or record.filename)
+
+
+def record_words(record: ImageRecord) -> frozenset[str]:
+    """The search words an image is indexed under: the words of its labels and their parents (tags), of
+    its categories and of its file name without the extension; at most ``MAX_WORDS_PER_IMAGE`` (labels
+    first, most confident first, then categories, then the file name)."""
+    stem, dot, _extension = display_filename(record).rpartition(".")
+    names = (*record.tags, *record.categories, stem if dot else display_filename(record))
+    words: dict[str, None] = {}
+    for name in names:
+        words.update(dict.fromkeys(search_words(name)))
+    return frozenset(list(words)[:MAX_WORDS_PER_IMAGE])
+
+
 def index_terms(record: ImageRecord) -> frozenset[tuple[str, str]]:
-    """The (kind, value) terms a record is listed under by category and label: only while it is ready.
+    """The (kind, value) terms a record is listed under by category, label and word: only while it is ready.
 
     ``("category", "Animals and Pets")`` for each category, ``("label", "cat")`` for each label and
-    parent (normalized with :func:`normalize_label`).
+    parent (normalized with :func:`normalize_label`), ``("word", "animal")`` for each of
+    :func:`record_words`.
     """
     if record.state is not ImageState.READY:
         return frozenset()
     terms = {("category", category) for category in record.categories}
     terms.update(("label", normalize_label(tag)) for tag in record.tags)
+    terms.update(("word", word) for word in record_words(record))
     return frozenset(terms)
+
+
+def driving_word(words: tuple[str, ...]) -> str:
+    """The word whose index a search by ``words`` reads (the others filter what it finds): the longest,
+    which is usually the rarest; the first of those."""
+    return max(words, key=len)

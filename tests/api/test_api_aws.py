@@ -124,6 +124,33 @@ def test_the_whole_life_of_an_image_over_s3_and_dynamodb(aws):
     assert stats == {"images": 0, "bytes_stored": 0, "bytes_saved": 0}
 
 
+def test_free_text_search_over_dynamodb(aws):
+    # GIVEN Chelsea (chelsea.png) processed with a Cat label (parents Animal, Mammal, Pet) over S3 and DynamoDB
+    _status, _headers, body = declare()
+    key, image_id = body["upload"]["fields"]["key"], body["image"]["id"]
+    aws.put_object(Bucket=BUCKET, Key=key, Body=CHELSEA.read_bytes(), ContentType="image/png")
+    ports = replace(config.aws_ports(), labeler=FakeLabeler())
+    steps.compress(ports, key)
+    steps.thumbnail(ports, image_id)
+    steps.categorize(ports, image_id)
+
+    def found(**query: str) -> list[str]:
+        status, _h, page = call("GET", "/v1/images", query=query)
+        assert status == 200, page
+        return [item["id"] for item in page["items"]]
+
+    # WHEN alice searches a parent, a category word, a file-name word, a date range and a missing word
+    # THEN each finds the image or nothing; bob finds nothing
+    assert found(q="mammals") == [image_id]
+    assert found(q="animals") == [image_id]
+    assert found(q="chelsea cat") == [image_id]
+    assert found(q="cat", **{"from": "2000-01-01T00:00:00Z"}) == [image_id]
+    assert found(q="cat", to="2000-01-01T00:00:00Z") == []
+    assert found(q="tabby") == []
+    status, _h, page = call("GET", "/v1/images", key_id="bob-key", query={"q": "cat"})
+    assert (status, page["items"]) == (200, [])
+
+
 def test_health_answers_without_identity(aws):
     status, _headers, body = call("GET", "/v1/health", key_id=None)
     assert (status, body) == (200, {"status": "ok"})

@@ -105,6 +105,54 @@ def test_listing_filters_by_category_and_label(client, runtime, alice):
     assert by_other["items"] == []
 
 
+def _search(client, headers, **params) -> list[str]:
+    response = client.get("/v1/images", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_free_text_finds_labels_by_a_word_or_a_parent_categories_by_a_word_and_file_names(client, runtime, alice):
+    # GIVEN Chelsea (chelsea.png) labelled Tabby Cat (parents Cat, Pet, Animal, Mammal) and a coffee cup
+    from dataclasses import replace
+
+    from lambdas.domain.labels import Label
+    from tests.fakes import FakeLabeler
+
+    tabby = Label("Tabby Cat", 97.0, parents=("Cat", "Pet", "Animal", "Mammal"), categories=("Animals and Pets",))
+    runtime.pipeline.ports = replace(runtime.pipeline.ports, labeler=FakeLabeler([tabby]))
+    cat = upload_and_process(client, runtime, alice)
+    cup = Label("Coffee Cup", 92.0, parents=("Cup",), categories=("Kitchen and Dining",))
+    runtime.pipeline.ports = replace(runtime.pipeline.ports, labeler=FakeLabeler([cup]))
+    coffee = upload_and_process(client, runtime, alice, COFFEE)
+    # WHEN searching by free text THEN each form finds its image
+    assert _search(client, alice, q="tabby") == [cat]
+    assert _search(client, alice, q="animals") == [cat]
+    assert _search(client, alice, q="Mammal") == [cat]
+    assert _search(client, alice, q="chelsea") == [cat]
+    assert _search(client, alice, q="kitchen coffee") == [coffee]
+    assert _search(client, alice, q="cup") == [coffee]
+    # AND the other parameters still work beside it
+    assert _search(client, alice, q="tabby", category="Animals and Pets") == [cat]
+    assert _search(client, alice, q="tabby", category="Kitchen and Dining") == []
+    assert _search(client, alice, label="tabby cat") == [cat]
+
+
+def test_free_text_is_bounded_by_the_upload_date(client, runtime, alice):
+    # GIVEN a cat uploaded now
+    cat = upload_and_process(client, runtime, alice)
+    uploaded = client.get(f"/v1/images/{cat}", headers=alice).json()["created_at"]
+    # WHEN searching from its upload, or up to a day before THEN it is found, or not
+    assert _search(client, alice, q="cat", **{"from": uploaded}) == [cat]
+    assert _search(client, alice, q="cat", **{"to": "2000-01-01T00:00:00Z"}) == []
+
+
+def test_free_text_that_matches_nothing_is_an_empty_page(client, runtime, alice, bob):
+    # GIVEN a cat of alice WHEN bob searches it, or alice searches a dog THEN the page is empty
+    upload_and_process(client, runtime, alice)
+    assert _search(client, bob, q="cat") == []
+    assert _search(client, alice, q="dog") == []
+
+
 def test_listing_pages_newest_first_with_a_cursor(client, alice):
     ids = [
         declare(client, alice, CHELSEA if n == 0 else COFFEE, filename=f"{n}.png").json()["image"]["id"]
@@ -145,6 +193,9 @@ def test_a_cursor_cannot_be_used_by_another_owner_or_with_other_filters(client, 
         ({"to": "1.1"}, "Query.Invalid"),
         ({"from": "1767225600"}, "Query.Invalid"),
         ({"status": "deleted"}, "Query.Invalid"),
+        ({"q": "x" * 201}, "Request.Invalid"),
+        ({"q": "one two three four five six seven eight nine"}, "Query.Invalid"),
+        ({"q": "and the"}, "Query.Invalid"),
     ],
 )
 def test_listing_refuses_bad_queries(client, alice, params, code):

@@ -162,3 +162,35 @@ def test_a_delete_that_got_no_answer_is_sent_again_when_the_page_next_loads(serv
     left = [p for p in (server.data_dir / "objects").rglob("*") if p.is_file() and f"/{image_id}/" in str(p)]
     assert left == []
     assert browser.execute_script("return localStorage.getItem('imgmgr.pendingDeletes')") is None
+
+
+def test_the_search_box_finds_by_category_word_and_label_and_says_when_nothing_matches(server, api_key, browser):
+    wait = WebDriverWait(browser, 60)
+    # GIVEN the cat and the coffee cup uploaded and labelled by the offline labeler
+    browser.get(f"{server.url}/#key={api_key}")
+    wait.until(ec.visibility_of_element_located((By.ID, "drop")))
+    browser.find_element(By.ID, "file-input").send_keys(f"{CHELSEA}\n{PHOTOS / 'coffee.png'}")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#gallery li[data-status=ready]")) == 2)
+    box = browser.find_element(By.ID, "q")
+
+    def search(text: str) -> None:
+        box.clear()
+        box.send_keys(text + "\n")
+
+    # WHEN typing a word of the cat's category THEN the cat shows, alone
+    search("animals")
+    wait.until(lambda d: titles(d) == ["chelsea.png"])
+    # WHEN typing the first word of the cat's most confident label (the vocabulary has no synonyms)
+    (cat,) = httpx.get(
+        f"{server.url}/v1/images", params={"q": "chelsea"}, headers={"x-api-key": api_key}, timeout=10
+    ).json()["items"]
+    label = httpx.get(f"{server.url}/v1/images/{cat['id']}", headers={"x-api-key": api_key}, timeout=10).json()[
+        "labels"
+    ][0]["name"]
+    search(label.split()[0].lower())
+    wait.until(lambda d: titles(d) == ["chelsea.png"])
+    # WHEN typing a word nothing has THEN the page says so, with the words
+    search("zebra")
+    wait.until(lambda d: d.find_elements(By.ID, "no-match"))
+    assert browser.find_element(By.ID, "no-match").text == "No images match \u201czebra\u201d."
+    assert titles(browser) == []

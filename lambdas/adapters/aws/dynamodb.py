@@ -13,6 +13,8 @@ Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time,
     label term      pk IMG#<id>                   sk TERM#LABEL#<label>
                     gsi1 OWNER#<owner>#LABEL#<label>            / <sk>
                     gsi2 LABEL#<label>                          / <sk>
+    word term       pk IMG#<id>                   sk TERM#WORD#<word>
+                    gsi1 OWNER#<owner>#WORD#<word>              / <sk>   (no gsi2: searched per owner)
     usage           pk OWNER#<owner> | ALL        sk USAGE                   images, bytes_stored, bytes_saved
     category count  pk OWNER#<owner> | ALL        sk COUNT#CAT#<category>    count
     content hash    pk HASH#<owner>#<sha256>      sk HASH                    image_id, owner[, expires_at]
@@ -27,6 +29,11 @@ Access patterns:
 - by category or label, newest first: ``Query gsi1 OWNER#<owner>#CAT#<category>`` (one owner) or
   ``Query gsi2 CAT#<category>`` (everyone), then ``BatchGetItem`` of the records, keeping those that are
   ready and still carry the term (a term item outlives its record's readiness only briefly, see below);
+- by search words (free text), newest first: ``Query gsi1 OWNER#<owner>#WORD#<word>`` for one word (the
+  longest, ``lambdas.domain.queries.driving_word``), or the category or label partition above when one is
+  asked for too; then ``BatchGetItem`` of the records, keeping those that are ready and are indexed under
+  every other word as well (checked on the record, ``record_words``); a date range is the same
+  ``BETWEEN`` on the sort key. One ``Query`` per page read, whatever the number of words (at most 8);
 - by content hash per owner: ``Query gsi2 HASH#<owner>#<sha256>`` (declared hash until the upload
   arrives, measured hash after), then ``GetItem`` of the record;
 - category counts: ``Query OWNER#<owner> | ALL`` with ``begins_with(sk, "COUNT#CAT#")``;
@@ -55,6 +62,16 @@ Term items are written before the transaction (idempotent puts) and removed afte
 record, so a crash in between never shows a wrong result. Deleted records are tombstones without index
 attributes (they vanish from every GSI) whose ``expires_at`` (epoch seconds, the table's TTL attribute)
 removes them later. Label terms are case-folded (``lambdas.domain.queries.normalize_label``).
+
+Word terms are the search words of a ready image (``lambdas.domain.queries.record_words``: the words of
+its labels and their parents, of its categories and of its file name, case-folded, plurals folded, stop
+words left out, at most 60). Each is one item under 1 KB with one index entry, so it costs 2 WCU to write
+(table + ``gsi1``) when the image becomes ready and 2 WCU to delete when it is deleted (the category and
+label items cost 3 each: ``gsi2`` too). The photo ``python -m bench capacity`` measures (14 labels, 19 tags,
+4 categories, file ``IMG_20260131_120000.jpg``) has 25 words: 25 more items, +50 WCU at ``ready`` (138 ->
+188 WCU over its life, ``imgmgr.cost.model.WRITE_UNITS_PER_IMAGE``) and +50 at delete, +14.7 KB stored,
+written by ``BatchWriteItem`` before the record's transaction like the other terms. Records made ready
+before word terms existed have none: they are found by category and label, not by words, until they are written again.
 
 GSIs project ``KEYS_ONLY``: an index entry is the table key (``IMG#<id>``, which names the image) and the
 index key, so every read through an index fetches the records from the table (``BatchGetItem``, or
@@ -91,7 +108,7 @@ from lambdas.domain.errors import (
     StaleRecordError,
     ThrottledError,
 )
-from lambdas.domain.queries import ImageQuery, Page, index_terms, normalize_label
+from lambdas.domain.queries import ImageQuery, Page, driving_word, index_terms, normalize_label
 from lambdas.domain.records import ImageRecord, Usage, check_transition, counter_changes, timestamp
 from lambdas.domain.states import ImageState
 
@@ -104,7 +121,7 @@ _HASH_SK = "HASH"
 _USAGE_SK = "USAGE"
 _COUNT_PREFIX = "COUNT#CAT#"
 _TERM_PREFIX = "TERM#"
-_KINDS = {"category": "CAT", "label": "LABEL"}
+_KINDS = {"category": "CAT", "label": "LABEL", "word": "WORD"}
 _TRANSACTION_ATTEMPTS = 5
 #: Most keys of one ``BatchGetItem``.
 _BATCH_GET_KEYS = 100
@@ -267,7 +284,7 @@ def _record_from_item(item: Mapping[str, Any]) -> ImageRecord:
 def _term_item(record: ImageRecord, kind: str, term: str) -> dict[str, Any]:
     tag = _KINDS[kind]
     sort_key = _sort_key(record)
-    return _serialize(
+    item = _serialize(
         {
             "pk": _record_pk(record.image_id),
             "sk": f"{_TERM_PREFIX}{tag}#{term}",
@@ -277,10 +294,12 @@ def _term_item(record: ImageRecord, kind: str, term: str) -> dict[str, Any]:
             "term": term,
             "gsi1pk": f"OWNER#{record.owner}#{tag}#{term}",
             "gsi1sk": sort_key,
-            "gsi2pk": f"{tag}#{term}",
-            "gsi2sk": sort_key,
         }
     )
+    if kind != "word":
+        # Words are searched per owner only: no gsi2 entry, one write unit less per word.
+        item["gsi2pk"], item["gsi2sk"] = _serializer.serialize(f"{tag}#{term}"), _serializer.serialize(sort_key)
+    return item
 
 
 class DynamoMetadataStore:
@@ -534,14 +553,15 @@ class DynamoMetadataStore:
 
     def query(self, query: ImageQuery) -> Page:
         term: tuple[str, str] | None = None
-        if query.category is not None or query.label is not None:
+        if query.category is not None or query.label is not None or query.words:
             if query.state not in (None, ImageState.READY):
                 return Page(())
-            term = (
-                ("category", query.category)
-                if query.category is not None
-                else ("label", normalize_label(query.label or ""))
-            )
+            if query.category is not None:
+                term = ("category", query.category)
+            elif query.label is not None:
+                term = ("label", normalize_label(query.label))
+            else:
+                term = ("word", driving_word(query.words))
             tag = f"{_KINDS[term[0]]}#{term[1]}"
             index, partition = ("gsi1", f"OWNER#{query.owner}#{tag}") if query.owner is not None else ("gsi2", tag)
         elif query.state is not None:
@@ -574,7 +594,11 @@ class DynamoMetadataStore:
             kwargs["Limit"] = query.limit - len(found)
             response = self._query(kwargs)
             image_ids = [_image_id(item) for item in response.get("Items", [])]
-            found.extend(record for record in self._records(image_ids) if _still_matches(record, query.state, term))
+            found.extend(
+                record
+                for record in self._records(image_ids)
+                if _still_matches(record, query.state, term) and _has_words(record, query.words)
+            )
             start = response.get("LastEvaluatedKey")
             if start is None:
                 return Page(tuple(found))
@@ -661,6 +685,11 @@ def _still_matches(record: ImageRecord, state: ImageState | None, term: tuple[st
     if state is not None:
         return record.state is state
     return record.state is not ImageState.DELETED
+
+
+def _has_words(record: ImageRecord, words: tuple[str, ...]) -> bool:
+    """Whether a record is indexed under every search word (the driving word's index found it)."""
+    return not words or {("word", word) for word in words} <= index_terms(record)
 
 
 def _encode_cursor(key: Mapping[str, Any]) -> str:

@@ -231,10 +231,26 @@ function card(image) {
   return item;
 }
 
+// The gallery's query: free text (q), category or label, status, and the upload days as the viewer's
+// local midnights (from the start of the first day to the end of the last).
+function galleryFilters() {
+  const filters = [];
+  for (const name of ["q", "category", "label", "status"]) { const v = $(name).value.trim(); if (v) filters.push([name, v]); }
+  if ($("from").value) filters.push(["from", new Date($("from").value + "T00:00:00").toISOString()]);
+  if ($("to").value) filters.push(["to", new Date($("to").value + "T23:59:59.999").toISOString()]);
+  return filters;
+}
+
+function noMatch() {
+  const q = $("q").value.trim();
+  if (q) return `No images match \u201c${q}\u201d` + (galleryFilters().length > 1 ? " with these filters." : ".");
+  return galleryFilters().length ? "No images match these filters." : "No images here yet.";
+}
+
 async function loadGallery(reset) {
   if (reset) { state.cursor = null; $("gallery").replaceChildren(); }
   const params = new URLSearchParams({ limit: "48" });
-  for (const name of ["category", "label", "status"]) { const v = $(name).value.trim(); if (v) params.set(name, v); }
+  for (const [name, value] of galleryFilters()) params.set(name, value);
   if (state.cursor) params.set("cursor", state.cursor);
   try {
     const page = await api("GET", "v1/images?" + params);
@@ -245,7 +261,7 @@ async function loadGallery(reset) {
     }
     state.cursor = page.next_cursor;
     $("more").hidden = !page.next_cursor;
-    if (!page.items.length && reset) $("gallery").append(el("li", { class: "placeholder", text: "No images here yet." }));
+    if (!page.items.length && reset) $("gallery").append(el("li", { class: "placeholder", id: "no-match", text: noMatch() }));
     schedulePoll(page.items.some((image) => !isFinal(image)));
   } catch (error) {
     say("Error: " + error.message);
@@ -379,7 +395,8 @@ document.addEventListener("DOMContentLoaded", () => {
   drop.addEventListener("drop", (event) => { event.preventDefault(); drop.classList.remove("over"); uploadAll(event.dataTransfer.files); });
   drop.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") $("file-input").click(); });
   $("file-input").addEventListener("change", (event) => { uploadAll(event.target.files); event.target.value = ""; });
-  // A query is by category or by label (one index each): choosing one clears the other.
+  // A query is by category or by label (one index each): choosing one clears the other. Free text and
+  // the upload days narrow either.
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
     if ($("label").value.trim()) $("category").value = "";

@@ -15,7 +15,7 @@ from lambdas.domain.errors import (
     StaleRecordError,
 )
 from lambdas.domain.labels import Label, Labeling
-from lambdas.domain.queries import ImageQuery
+from lambdas.domain.queries import ImageQuery, search_words
 from lambdas.domain.records import ImageRecord, StoredRendition, Usage, new_record, rendition_key
 from lambdas.domain.states import ImageState
 from lambdas.ports import MetadataStore
@@ -25,17 +25,23 @@ CAT = Labeling(
     (Label("Cat", 98.0, parents=("Animal", "Pet"), categories=("Animals and Pets",)),),
     "fake",
 )
+TABBY = Labeling(
+    (Label("Tabby Cat", 97.0, parents=("Cat", "Pet", "Animal", "Mammal"), categories=("Animals and Pets",)),),
+    "fake",
+)
 CAR = Labeling(
     (Label("Car", 91.0, parents=("Vehicle",), categories=("Vehicles and Automotive",)),),
     "fake",
 )
 
 
-def _awaiting(image_id: str, owner: str = "alice", *, minutes: int = 0, sha: str | None = None) -> ImageRecord:
+def _awaiting(
+    image_id: str, owner: str = "alice", *, minutes: int = 0, sha: str | None = None, filename: str = "photo.jpg"
+) -> ImageRecord:
     return new_record(
         image_id=image_id,
         owner=owner,
-        filename="photo.jpg",
+        filename=filename,
         at=T0 + timedelta(minutes=minutes),
         declared_mime="image/jpeg",
         declared_bytes=1000,
@@ -86,8 +92,13 @@ def _advance_to(store: MetadataStore, record: ImageRecord, state: ImageState, la
     return record
 
 
-def _ready(store, image_id, owner="alice", *, minutes=0, labeling=CAT):
-    return _advance_to(store, store.create(_awaiting(image_id, owner, minutes=minutes)), ImageState.READY, labeling)
+def _ready(store, image_id, owner="alice", *, minutes=0, labeling=CAT, filename="photo.jpg"):
+    created = store.create(_awaiting(image_id, owner, minutes=minutes, filename=filename))
+    return _advance_to(store, created, ImageState.READY, labeling)
+
+
+def _search(store, text: str, owner: str = "alice", **filters) -> list[str]:
+    return [r.image_id for r in store.query(ImageQuery(owner=owner, words=search_words(text), **filters)).items]
 
 
 def test_both_stores_implement_the_port(metadata_store):
@@ -261,6 +272,86 @@ def test_label_listing_matches_parents_case_insensitively(metadata_store):
     # WHEN listing by a parent in another case THEN the cat is found
     page = metadata_store.query(ImageQuery(owner="alice", label="  aNIMAL "))
     assert [r.image_id for r in page.items] == ["img-cat"]
+
+
+def test_a_search_word_finds_a_label_by_a_word_of_its_name_and_by_its_parents(metadata_store):
+    # GIVEN a tabby cat (parents Cat, Pet, Animal, Mammal) and a car
+    _ready(metadata_store, "img-tabby", minutes=1, labeling=TABBY)
+    _ready(metadata_store, "img-car", minutes=2, labeling=CAR)
+    # WHEN searching a word of the label, a parent, a plural of a parent, in any case
+    # THEN the tabby is found, and the car is not
+    assert _search(metadata_store, "tabby") == ["img-tabby"]
+    assert _search(metadata_store, "MAMMAL") == ["img-tabby"]
+    assert _search(metadata_store, "cats") == ["img-tabby"]
+    assert _search(metadata_store, "vehicle") == ["img-car"]
+
+
+def test_a_search_word_finds_a_category_by_a_word_of_its_name(metadata_store):
+    # GIVEN a cat ("Animals and Pets") and a car ("Vehicles and Automotive")
+    _ready(metadata_store, "img-cat", minutes=1)
+    _ready(metadata_store, "img-car", minutes=2, labeling=CAR)
+    # WHEN searching "animals", "Automotive" THEN the image of that category is found
+    assert _search(metadata_store, "animals") == ["img-cat"]
+    assert _search(metadata_store, "Automotive") == ["img-car"]
+
+
+def test_a_search_word_finds_a_word_of_the_file_name(metadata_store):
+    # GIVEN two cats, one named after a holiday
+    _ready(metadata_store, "img-1", minutes=1, filename="Lisbon_holiday-2025.jpg")
+    _ready(metadata_store, "img-2", minutes=2, filename="IMG_0042.jpg")
+    # WHEN searching words of the file name (not its extension) THEN only that image is found
+    assert _search(metadata_store, "lisbon") == ["img-1"]
+    assert _search(metadata_store, "2025") == ["img-1"]
+    assert _search(metadata_store, "img 0042") == ["img-2"]
+    assert _search(metadata_store, "jpg") == []
+
+
+def test_a_search_keeps_the_images_that_match_every_word(metadata_store):
+    # GIVEN a tabby named "garden" and a plain cat named "garden"
+    _ready(metadata_store, "img-tabby", minutes=1, labeling=TABBY, filename="garden.jpg")
+    _ready(metadata_store, "img-cat", minutes=2, filename="garden.jpg")
+    # WHEN searching two words THEN only the image with both is found, whichever word is read first
+    assert _search(metadata_store, "garden tabby") == ["img-tabby"]
+    assert _search(metadata_store, "tabby garden") == ["img-tabby"]
+    assert _search(metadata_store, "garden cat") == ["img-cat", "img-tabby"]
+
+
+def test_a_search_is_bounded_by_the_upload_date_and_pages_follow_the_cursor(metadata_store):
+    # GIVEN five cats uploaded at minutes 0..4
+    for minutes in range(5):
+        _ready(metadata_store, f"img-{minutes}", minutes=minutes)
+    # WHEN searching minutes 1..3, two at a time
+    window = {"since": T0 + timedelta(minutes=1), "until": T0 + timedelta(minutes=3)}
+    first = metadata_store.query(ImageQuery(owner="alice", words=("animal",), limit=2, **window))
+    second = metadata_store.query(ImageQuery(owner="alice", words=("animal",), limit=2, cursor=first.next, **window))
+    # THEN exactly those come back, newest first, across the pages
+    assert [r.image_id for r in first.items + second.items] == ["img-3", "img-2", "img-1"]
+    assert second.next is None
+
+
+def test_a_search_that_matches_nothing_is_an_empty_page(metadata_store):
+    # GIVEN a cat of alice, a not yet ready image named "dog", a dog of bob
+    _ready(metadata_store, "img-cat", minutes=1)
+    _advance_to(metadata_store, metadata_store.create(_awaiting("img-wip", filename="dog.jpg")), ImageState.THUMBNAILED)
+    dog = Labeling((Label("Dog", 90.0, parents=("Animal",), categories=("Animals and Pets",)),), "fake")
+    _ready(metadata_store, "img-dog", owner="bob", minutes=2, labeling=dog)
+    # WHEN alice searches "dog" THEN nothing comes back: neither unfinished images nor other owners' images
+    page = metadata_store.query(ImageQuery(owner="alice", words=("dog",)))
+    assert (page.items, page.next) == ((), None)
+
+
+def test_a_deleted_image_is_not_found_by_its_words(metadata_store):
+    # GIVEN a tabby WHEN deleted THEN a search finds nothing
+    _ready(metadata_store, "img-tabby", labeling=TABBY)
+    metadata_store.delete("img-tabby", at=T0 + timedelta(hours=1))
+    assert _search(metadata_store, "tabby") == []
+
+
+def test_a_search_by_words_needs_an_owner_and_at_most_eight_words():
+    with pytest.raises(InvalidQueryError, match="owner"):
+        ImageQuery(words=("cat",))
+    with pytest.raises(InvalidQueryError, match="at most 8"):
+        ImageQuery(owner="alice", words=tuple(f"w{n}" for n in range(9)))
 
 
 def test_category_listing_with_a_state_other_than_ready_is_empty(metadata_store):

@@ -125,3 +125,20 @@ def test_a_database_with_duplicates_from_before_the_unique_hash_migrates_keeping
     again = SqliteMetadataStore(path)
     assert again.find_by_hash("alice", "abc").image_id == "img-2"
     assert again.get("img-1").state is ImageState.UPLOADED
+
+
+def test_a_database_made_before_search_words_gets_the_words_of_its_ready_images(tmp_path):
+    # GIVEN a ready cat in a database as it was before words were indexed (no word terms, user_version 0)
+    from tests.unit.adapters.test_metadata_store_contract import _ready
+
+    path = tmp_path / "meta.sqlite3"
+    store = SqliteMetadataStore(path)
+    _ready(store, "img-cat")
+    store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM image_terms WHERE kind = 'word'")
+        db.execute("PRAGMA user_version = 0")
+    # WHEN it is opened THEN a search by a word finds the cat
+    reopened = SqliteMetadataStore(path)
+    assert [r.image_id for r in reopened.query(ImageQuery(owner="alice", words=("animal",))).items] == ["img-cat"]
+    reopened.close()

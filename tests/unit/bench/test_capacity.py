@@ -32,11 +32,12 @@ def test_the_life_of_an_image_is_recorded_step_by_step(recorded_life: tuple[Reco
     # GIVEN the requests of one image from the API's create to ready (tests/unit/conftest.py)
     operations = [(entry.step, entry.operation) for entry in recorded_life]
     # THEN the API checks the hash then creates; each step reads the record and moves it; categorize
-    # puts its terms first; compress records the upload, reserves its rendition's key (so that a tombstone
+    # puts its terms first (48 items: two batches); compress records the upload, reserves its rendition's key (so that a tombstone
     # names it), then moves the record
     assert operations[:2] == [("api", "Query"), ("api", "TransactWriteItems")]
     assert [op for step, op in operations if step == "categorize"] == [
         "GetItem",
+        "BatchWriteItem",
         "BatchWriteItem",
         "TransactWriteItems",
     ]
@@ -46,10 +47,15 @@ def test_the_life_of_an_image_is_recorded_step_by_step(recorded_life: tuple[Reco
 def test_each_term_costs_one_unit_on_the_table_and_on_two_indexes(recorded_life: tuple[Recorded, ...]) -> None:
     # GIVEN the categorize step's term puts, priced with the adapter's projections
     plans = price(recorded_life, adapter_schema())
-    (batch,) = [r for r in plans["categorize"] if r.operation == "BatchWriteItem"]
-    # THEN every term item (14 labels: 19 tags and 4 categories) is one unit in the table, gsi1 and gsi2
-    assert len(batch.parts) == 23
-    assert all(part == {(TABLE, "write"): 1, ("gsi1", "write"): 1, ("gsi2", "write"): 1} for part in batch.parts)
+    parts = [part for r in plans["categorize"] if r.operation == "BatchWriteItem" for part in r.parts]
+    # THEN every label and category item (14 labels: 19 tags and 4 categories) is one unit in the table,
+    # gsi1 and gsi2; every search-word item (25 words) one in the table and gsi1 only
+    terms = [part for part in parts if ("gsi2", "write") in part]
+    words = [part for part in parts if ("gsi2", "write") not in part]
+    assert len(terms) == 23
+    assert all(part == {(TABLE, "write"): 1, ("gsi1", "write"): 1, ("gsi2", "write"): 1} for part in terms)
+    assert len(words) == 25
+    assert all(part == {(TABLE, "write"): 1, ("gsi1", "write"): 1} for part in words)
 
 
 def test_the_content_hash_item_costs_two_units_at_the_create_and_two_when_the_upload_is_recorded(
@@ -76,9 +82,9 @@ def test_keys_only_indexes_write_a_record_entry_only_when_its_key_changes(
         per_image(price(recorded_life, adapter_schema())),
         per_image(price(recorded_life, adapter_schema("ALL"))),
     )
-    # THEN gsi1 takes the record once and the 23 terms; gsi3 the record once and a move (delete + put)
+    # THEN gsi1 takes the record once, the 23 terms and the 25 words; gsi3 the record once and a move (delete + put)
     # on each of the four transitions; ALL rewrote the growing record on every transition
-    assert keys_only[("gsi1", "write")] == 1 + 23
+    assert keys_only[("gsi1", "write")] == 1 + 23 + 25
     assert keys_only[("gsi3", "write")] == 1 + 2 * 4
     assert everything[("gsi1", "write")] > keys_only[("gsi1", "write")]
     assert everything[(TABLE, "write")] == keys_only[(TABLE, "write")]

@@ -351,8 +351,9 @@ def test_the_credit_plan_says_how_long_the_credits_last() -> None:
 
 
 def test_an_estimate_over_the_budget_is_warned_about() -> None:
-    # GIVEN 20,000 images: above 5 USD before credits, and in the legacy first year too
-    text = " ".join(_printed(20_000, 12).split())
+    # GIVEN 15,000 images: above 5 USD before credits, and in the legacy first year too, with under 5 USD
+    # of it on tagged resources
+    text = " ".join(_printed(15_000, 12).split())
     # THEN both are warned about, with the budget
     assert "WARNING: the estimate for the legacy first year" in text
     assert "WARNING: the estimate for the credit-based plan before credits" in text

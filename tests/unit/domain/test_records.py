@@ -173,7 +173,15 @@ def test_counter_changes_of_a_deletion_remove_everything_it_added():
 
 def test_a_ready_record_is_indexed_by_categories_and_folded_labels():
     ready = _compressed().thumbnailed(at=T0, renditions=()).categorized(at=T0, labeling=CAT)
-    assert index_terms(ready) == {("category", "Animals and Pets"), ("label", "cat"), ("label", "animal")}
+    # AND by the search words of its labels, parents, categories and file name ("and" is no word)
+    assert index_terms(ready) == {
+        ("category", "Animals and Pets"),
+        ("label", "cat"),
+        ("label", "animal"),
+        ("word", "cat"),
+        ("word", "animal"),
+        ("word", "pet"),
+    }
 
 
 def test_the_persistence_form_round_trips():
