@@ -27,7 +27,29 @@ from imgmgr.stats import render as render_figures
 from imgmgr.stats import size
 
 app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys of the local server (stored hashed in the data directory).", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="API keys: of the local server (stored hashed in the data directory), or of a deployment (--deployment).",
+    no_args_is_help=True,
+)
+Deployment = Annotated[
+    str | None,
+    typer.Option(
+        "--deployment",
+        envvar="IMGMGR_DEPLOYMENT",
+        help="Name prefix of a deployment: its API Gateway keys (AWS credentials and AWS_REGION of its account).",
+        show_default=False,
+    ),
+]
+
+
+def _deployment_keys(prefix: str):  # type: ignore[no-untyped-def]
+    import boto3
+
+    from imgmgr.deployment_keys import DeploymentKeys
+
+    return DeploymentKeys(boto3.client("apigateway"), prefix)
+
+
 app.add_typer(keys_app, name="keys")
 
 console = Console()
@@ -150,10 +172,29 @@ def keys_create(
     owner: Annotated[str, typer.Option(help="Identity that owns the images uploaded with this key.")] = "local",
     name: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
     data_dir: DataDirOption = None,
+    deployment: Deployment = None,
 ) -> None:
-    """Create a key and print it (only now: it is stored hashed)."""
+    """Create a key and print it (only now: locally it is stored hashed, on a deployment API Gateway keeps it).
+
+    On a deployment the owner of a key's images is the key's id: --owner does not apply there."""
     from imgmgr.config import DataDir
+    from imgmgr.deployment_keys import DeploymentKeysError
     from imgmgr.keys import KeyStore, KeyStoreError
+
+    if deployment is not None:
+        if owner != "local":
+            errors.print(
+                Text("--owner: on a deployment the owner is the key's own id; give --name instead", style="red")
+            )
+            raise typer.Exit(2)
+        try:
+            value, created = _deployment_keys(deployment).create(name or "user")
+        except DeploymentKeysError as exc:
+            errors.print(Text(str(exc), style="red"))
+            raise typer.Exit(1) from exc
+        errors.print(Text(f"created key {created.key_id} ({created.name}), the owner of its images; shown only once:"))
+        print(value)
+        return
 
     try:
         key, record = KeyStore(DataDir.resolve(data_dir).keys).create(owner, name=name)
@@ -165,10 +206,25 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(data_dir: DataDirOption = None) -> None:
+def keys_list(data_dir: DataDirOption = None, deployment: Deployment = None) -> None:
     """List keys (ids, owners, state; never the keys)."""
     from imgmgr.config import DataDir
+    from imgmgr.deployment_keys import DeploymentKeysError
     from imgmgr.keys import KeyStore
+
+    if deployment is not None:
+        try:
+            keys = _deployment_keys(deployment).list()
+        except DeploymentKeysError as exc:
+            errors.print(Text(str(exc), style="red"))
+            raise typer.Exit(1) from exc
+        listed = Table("key id (owner)", "name", "created", "enabled")
+        for item in keys:
+            listed.add_row(
+                *(Text(cell) for cell in (item.key_id, item.name, item.created_at, "yes" if item.enabled else "no"))
+            )
+        console.print(listed)
+        return
 
     table = Table("key id", "owner", "name", "created", "revoked")
     for key in KeyStore(DataDir.resolve(data_dir).keys).list():
@@ -178,11 +234,23 @@ def keys_list(data_dir: DataDirOption = None) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key id (see keys list).")], data_dir: DataDirOption = None
+    key_id: Annotated[str, typer.Argument(help="The key id (see keys list).")],
+    data_dir: DataDirOption = None,
+    deployment: Deployment = None,
 ) -> None:
     """Revoke a key: the server refuses it from the next request on, and the uploads it was handed."""
     from imgmgr.config import DataDir
+    from imgmgr.deployment_keys import DeploymentKeysError
     from imgmgr.keys import KeyStore, KeyStoreError
+
+    if deployment is not None:
+        try:
+            revoked = _deployment_keys(deployment).revoke(key_id)
+        except DeploymentKeysError as exc:
+            errors.print(Text(str(exc), style="red"))
+            raise typer.Exit(1) from exc
+        console.print(Text(f"disabled key {revoked.key_id} ({revoked.name}): API Gateway refuses it from now on"))
+        return
 
     try:
         record = KeyStore(DataDir.resolve(data_dir).keys).revoke(key_id)
