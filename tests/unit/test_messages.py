@@ -30,6 +30,6 @@ def test_every_code_in_the_source_has_a_plain_sentence():
 
 def test_a_sentence_takes_the_detail_where_it_says_so():
     assert plain("Image.NotAnImage", "cannot identify image file") == "This file is not an image."
-    assert plain("Request.Invalid", "The file is empty.") == "The file is empty"
+    assert plain("Request.Invalid", "The file is empty.") == "The file is empty."
     assert plain("Http.418", "teapot") == "The server answered with an error (teapot)."
     assert plain("Nobody.Knows", "some detail") == "some detail"
