@@ -364,6 +364,8 @@ async function uploadAll(files) {
   if (![...$("uploads").children].some((row) => !ROW_FINAL.has(row.dataset.outcome))) {
     $("uploads").replaceChildren();
     state.batchHashes.clear();
+    // On a phone the totals line is enough: the list opens on demand, the gallery stays in view.
+    $("batch").open = !matchMedia("(max-width: 480px)").matches;
   }
   const workers = Array.from({ length: Math.min(3, queue.length) }, async () => {
     while (queue.length) await uploadOne(queue.shift());
@@ -383,6 +385,12 @@ async function loadCategories() {
   else if (chosen) await loadGallery(true); // the chosen category has no images left: show them all
 }
 
+// The pipeline's states as a card says them (the filter keeps the API's names).
+const STATUS_WORDS = {
+  awaiting_upload: "waiting for its upload", uploaded: "processing (1 of 3)", compressed: "processing (2 of 3)",
+  thumbnailed: "processing (3 of 3)",
+};
+
 function card(image) {
   const picture = image.thumbnail_url
     ? el("img", { class: "thumb", src: image.thumbnail_url, alt: image.filename, loading: "lazy" })
@@ -391,7 +399,7 @@ function card(image) {
   const pending = image.status === "failed" && image.failure && image.failure.retryable;
   const caption = el("div", { class: "caption" }, [
     el("div", { class: "title", text: image.filename, title: image.filename }),
-    el("div", { class: "status-" + image.status, text: pending ? "failed, retrying…" : image.status }),
+    el("div", { class: "status-" + image.status, text: pending ? "failed, retrying…" : STATUS_WORDS[image.status] || image.status }),
     chips,
   ]);
   if (image.status === "failed" && image.failure && !pending) {
