@@ -454,6 +454,28 @@ def search(
 
 
 @app.command()
+def retry(
+    image_ids: Annotated[list[str], typer.Argument(help="Ids of failed images.")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Process failed images again from their stored originals, from the step that failed. Exits 1 if one
+    could not be retried."""
+    client = _client(endpoint, api_key)
+    refused = False
+    for image_id in image_ids:
+        try:
+            client.retry_image(image_id)
+        except ApiClientError as exc:
+            errors.print(Text.assemble((f"{image_id}:", "red"), " ", exc.plain, " (", exc.code, ")"), highlight=False)
+            refused = True
+            continue
+        console.print(Text(f"{image_id}: retrying (imgmgr show {image_id} tells how it ends)"))
+    if refused:
+        raise typer.Exit(1)
+
+
+@app.command()
 def show(
     image_id: str,
     endpoint: Endpoint = DEFAULT_ENDPOINT,
@@ -476,7 +498,10 @@ def show(
         Text(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {shown_size}")
     )
     if image.get("failure"):
-        console.print(Text(f"failed: {image['failure']['code']}: {image['failure']['message']}", style="red"))
+        failure = image["failure"]
+        console.print(Text(f"failed: {plain(failure['code'], failure['message'])} ({failure['code']})", style="red"))
+        if image["status"] == "failed" and not failure.get("retryable"):
+            console.print(Text(f"retry it with: imgmgr retry {image['id']}"))
     if image["categories"]:
         console.print(Text("categories: " + ", ".join(image["categories"])))
     if image["labels"]:
