@@ -204,3 +204,23 @@ def test_a_parked_failure_is_retried_from_its_card_and_an_idle_page_stops_asking
     # THEN it is processed again and becomes ready, in place, without a reload
     wait.until(lambda d: gallery(d).get("chelsea.png") == "ready")
     assert browser.find_elements(By.ID, "viewer") and not browser.find_element(By.ID, "viewer").is_displayed()
+
+
+def test_on_a_phone_a_batch_folds_to_its_totals_and_the_gallery_stays_in_view(server, api_key, browser):
+    # GIVEN the page on a phone
+    browser.set_window_size(*PHONE)
+    wait = open_page(browser, server, api_key)
+    # WHEN a batch is chosen
+    browser.find_element(By.ID, "file-input").send_keys("\n".join(str(PHOTOS / name) for name in BATCH[:4]))
+    wait.until(lambda d: set(rows(d).values()) == {"ready"} and len(rows(d)) == 4)
+    wait.until(lambda d: len(gallery(d)) == 4)
+    # THEN the panel shows its totals line, its list folded, and the gallery starts within the screen
+    assert browser.find_element(By.ID, "batch-totals").text.startswith("4 files · 4 done · 0 failed · 0 duplicates")
+    assert browser.execute_script("return document.getElementById('batch').open") is False
+    height = browser.execute_script("return window.innerHeight")
+    top = browser.execute_script("return document.getElementById('gallery').getBoundingClientRect().top")
+    assert top < height * 0.8, f"the gallery starts at {top} px of {height}"
+    screenshot(browser, "upload-panel-phone-batch.png", PHONE)
+    # AND the list opens on demand
+    browser.find_element(By.CSS_SELECTOR, "#batch summary").click()
+    assert browser.find_element(By.CSS_SELECTOR, "#uploads li").is_displayed()
