@@ -25,6 +25,7 @@ from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_file
 from imgmgr.cost.report import cost_command
 from imgmgr.stats import render as render_figures
 from imgmgr.stats import size
+from lambdas.messages import plain
 
 app = typer.Typer(help="Image management: the local system, and a client of its API.", no_args_is_help=True)
 keys_app = typer.Typer(
@@ -81,7 +82,8 @@ def _client(endpoint: str, api_key: str | None) -> ApiClient:
 
 
 def _fail(exc: ApiClientError) -> typer.Exit:
-    errors.print(Text.assemble(("error:", "red"), " ", str(exc)), highlight=False)
+    # The sentence for people, then the status, code and detail for whoever reports or scripts it.
+    errors.print(Text.assemble(("error:", "red"), " ", exc.plain, " (", str(exc), ")"), highlight=False)
     return typer.Exit(1)
 
 
@@ -309,7 +311,7 @@ def _redrive_aws(queue_url: str, *, max_messages: int, dry_run: bool, session=No
 @dataclass
 class _Outcome:
     path: Path
-    status: str  # uploaded | duplicate | failed
+    status: str  # uploaded | duplicate | retried | failed
     image_id: str | None = None
     detail: str = ""
 
@@ -323,7 +325,8 @@ def upload(
     wait: Annotated[bool, typer.Option(help="Wait until every image is ready (or failed).")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 600.0,
 ) -> None:
-    """Upload images; exact duplicates (same SHA-256) are skipped. Exits 1 if any file failed."""
+    """Upload images; exact duplicates (same SHA-256) are skipped, except that one which failed before is
+    retried (processed again from its stored original). Exits 1 if any file failed."""
     client = _client(endpoint, api_key)
     files = list(image_files(paths))
     if not files:
@@ -356,10 +359,12 @@ def upload(
                 image_id = answer["image"]["id"]
                 if answer["duplicate"]:
                     progress.advance(total, size)
-                    return _Outcome(path, "duplicate", image_id, "already uploaded")
+                    return _duplicate(client, path, answer)
                 client.send(answer["upload"], path, lambda sent: progress.advance(total, sent))
                 return _Outcome(path, "uploaded", image_id)
-            except (ApiClientError, OSError) as exc:
+            except ApiClientError as exc:
+                return _Outcome(path, "failed", detail=f"{exc.plain} ({exc.code})")
+            except OSError as exc:
                 return _Outcome(path, "failed", detail=str(exc))
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -374,6 +379,27 @@ def upload(
         raise typer.Exit(1)
 
 
+def _duplicate(client: ApiClient, path: Path, answer: dict[str, Any]) -> _Outcome:
+    """The outcome of a file the API already has: skipped, or retried when that image failed."""
+    image = answer["image"]
+    failure = image.get("failure") or {}
+    if answer.get("retry"):
+        client.retry_image(image["id"])
+        return _Outcome(path, "retried", image["id"], f"failed before ({plain(failure.get('code', ''))}): retrying")
+    if image["status"] != "failed":
+        return _Outcome(path, "duplicate", image["id"], "already uploaded")
+    if failure.get("retryable"):
+        return _Outcome(path, "duplicate", image["id"], "failed before; already being retried")
+    reason = plain(failure.get("code", ""), failure.get("message", ""))
+    return _Outcome(
+        path,
+        "failed",
+        image["id"],
+        f"failed before ({reason}) and cannot be retried here: imgmgr rm {image['id']}, then upload it again"
+        " (on AWS, imgmgr redrive --queue-url <dead-letter queue> replays parked steps)",
+    )
+
+
 def _wait_final(client: ApiClient, image_ids: list[str], timeout: float) -> dict[str, str]:
     states: dict[str, str] = {}
     deadline = time.monotonic() + timeout
@@ -384,10 +410,13 @@ def _wait_final(client: ApiClient, image_ids: list[str], timeout: float) -> dict
                 try:
                     image = client.get_image(image_id)
                     states[image_id] = image["status"]
+                    if image["status"] == "failed" and image.get("failure"):
+                        failure = image["failure"]
+                        states[image_id] = f"failed: {plain(failure['code'], failure['message'])} ({failure['code']})"
                     # A retryable failure is retried by the pipeline: not final yet.
                     final = image["status"] in FINAL_STATES and not (image.get("failure") or {}).get("retryable")
                 except ApiClientError as exc:
-                    states[image_id] = exc.code
+                    states[image_id] = f"{exc.plain} ({exc.code})"
                     final = exc.status in (401, 403, 404)
                 if final:
                     pending.remove(image_id)
@@ -406,15 +435,17 @@ def _summary(outcomes: list[_Outcome], final: dict[str, str]) -> None:
     _id_column(table, "image id", [o.image_id for o in outcomes if o.image_id])
     table.add_column("state" if final else "detail", overflow="fold")
     for outcome in sorted(outcomes, key=lambda o: str(o.path)):
-        style = {"uploaded": "green", "duplicate": "yellow", "failed": "red"}[outcome.status]
+        style = {"uploaded": "green", "duplicate": "yellow", "retried": "cyan", "failed": "red"}[outcome.status]
         last = final.get(outcome.image_id or "", outcome.detail) if final else outcome.detail
         table.add_row(
             Text(str(outcome.path)), Text(outcome.status, style=style), Text(outcome.image_id or ""), Text(last)
         )
     console.print(table)
-    counts = {status: sum(1 for o in outcomes if o.status == status) for status in ("uploaded", "duplicate", "failed")}
+    statuses = ("uploaded", "duplicate", "retried", "failed")
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in statuses}
+    retried = f", {counts['retried']} retried" if counts["retried"] else ""
     console.print(
-        f"{counts['uploaded']} uploaded, {counts['duplicate']} duplicate(s) skipped, {counts['failed']} failed"
+        f"{counts['uploaded']} uploaded, {counts['duplicate']} duplicate(s) skipped, {counts['failed']} failed{retried}"
     )
 
 
@@ -555,6 +586,28 @@ def _resolve(client: ApiClient, given: str) -> str:
 
 
 @app.command()
+def retry(
+    image_ids: Annotated[list[str], typer.Argument(help="Ids of failed images.")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Process failed images again from their stored originals, from the step that failed. Exits 1 if one
+    could not be retried."""
+    client = _client(endpoint, api_key)
+    refused = False
+    for image_id in image_ids:
+        try:
+            client.retry_image(image_id)
+        except ApiClientError as exc:
+            errors.print(Text.assemble((f"{image_id}:", "red"), " ", exc.plain, " (", exc.code, ")"), highlight=False)
+            refused = True
+            continue
+        console.print(Text(f"{image_id}: retrying (imgmgr show {image_id} tells how it ends)"))
+    if refused:
+        raise typer.Exit(1)
+
+
+@app.command()
 def show(
     image_id: str,
     endpoint: Endpoint = DEFAULT_ENDPOINT,
@@ -577,7 +630,10 @@ def show(
         Text(f"status {image['status']}  {image.get('format') or image.get('content_type')}  {dims}  {shown_size}")
     )
     if image.get("failure"):
-        console.print(Text(f"failed: {image['failure']['code']}: {image['failure']['message']}", style="red"))
+        failure = image["failure"]
+        console.print(Text(f"failed: {plain(failure['code'], failure['message'])} ({failure['code']})", style="red"))
+        if image["status"] == "failed" and not failure.get("retryable"):
+            console.print(Text(f"retry it with: imgmgr retry {image['id']}"))
     if image["categories"]:
         console.print(Text("categories: " + ", ".join(image["categories"])))
     if image["labels"]:

@@ -13,6 +13,8 @@ from typing import IO, Any, cast
 
 import httpx
 
+from lambdas.messages import plain
+
 #: Media types by extension, for the types ``mimetypes`` may not know.
 CONTENT_TYPES = {
     ".jpg": "image/jpeg",
@@ -38,6 +40,11 @@ class ApiClientError(Exception):
         self.status = status
         self.code = code
         self.detail = detail
+
+    @property
+    def plain(self) -> str:
+        """The error in plain words (``lambdas.messages``), for people; programs match ``code``."""
+        return plain(self.code, self.detail)
 
 
 def content_type_of(path: Path) -> str | None:
@@ -149,6 +156,10 @@ class ApiClient:
                 raise ApiClientError(0, "Client.Unreachable", f"{target['url']}: {exc}") from exc
         if response.status_code >= 300:
             raise _problem(response)
+
+    def retry_image(self, image_id: str) -> dict[str, Any]:
+        """Run a failed image's processing again from its stored original; the image (its retry pending)."""
+        return self._call("POST", f"v1/images/{image_id}/retry").json()
 
     def list_images(self, **filters: Any) -> dict[str, Any]:
         params = {name: value for name, value in filters.items() if value is not None}

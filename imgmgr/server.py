@@ -36,9 +36,10 @@ from imgmgr.worker import Queue, Workers
 from lambdas.adapters.clock import SystemClock
 from lambdas.analytics.figures import CachedFigures
 from lambdas.api import ApiLimits, ApiServices, create_app
+from lambdas.contract import STEPS
 from lambdas.domain.errors import InvalidKeyError, TransientError
 from lambdas.domain.originals import OriginalsPolicy
-from lambdas.domain.records import UPLOADS_PREFIX, UploadKey
+from lambdas.domain.records import UPLOADS_PREFIX, ImageRecord, UploadKey
 from lambdas.domain.states import ImageState
 from lambdas.ports import Labeler, MetadataStore, ObjectStore
 
@@ -145,6 +146,23 @@ def queue_arrived_uploads(objects: ObjectStore, metadata: MetadataStore, queue: 
     return count
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRetrier:
+    """The API's ``Retrier`` over the local queue: the failed step is queued again from the original,
+    attempts reset (a row parked as dead included), as ``imgmgr redrive`` does for every dead row."""
+
+    queue: Queue
+
+    def retry(self, record: ImageRecord) -> None:
+        failed_step = record.failure.step if record.failure is not None else ""
+        try:
+            self.queue.enqueue(
+                record.image_id, record.original_key, step=failed_step if failed_step in STEPS else STEPS[0]
+            )
+        except sqlite3.Error as exc:
+            raise TransientError(f"the retry could not be queued: {exc}") from exc
+
+
 def _lock(data: DataDir) -> IO[str]:
     handle = open(data.lock, "a+")  # noqa: SIM115 - held for the life of the server
     try:
@@ -210,6 +228,7 @@ def build_runtime(
         cursor_secret=secret,
         limits=limits,
         analytics=CachedFigures(DuckDbAnalytics(data.events)),
+        retrier=QueueRetrier(queue),
     )
     router = local_router(presigner, objects, metadata, on_uploaded, max_upload_bytes=limits.max_upload_bytes)
     app = create_app(

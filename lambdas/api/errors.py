@@ -124,6 +124,55 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+#: Request fields in words, for validation errors a person reads.
+FIELD_WORDS = {
+    "size": "file size",
+    "filename": "file name",
+    "content_type": "file type",
+    "sha256": "file checksum (SHA-256)",
+    "limit": "page size",
+    "cursor": "page cursor",
+    "status": "status",
+    "category": "category",
+    "label": "label",
+    "from": "start date",
+    "to": "end date",
+    "figure": "figure",
+}
+
+
+def plain_validation_error(error: Mapping[str, Any]) -> str:
+    """One validation error as a sentence naming the field in words ("The file is empty.")."""
+    location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
+    field = location[-1] if len(location) > 1 else ""
+    words = FIELD_WORDS.get(field, f"field \u201c{field}\u201d" if field else "request body")
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if field == "size" and kind in ("greater_than_equal", "greater_than"):
+        return "The file is empty."
+    if kind == "missing":
+        return f"The {words} is missing."
+    if kind == "extra_forbidden":
+        return f"The request has a field it should not have: \u201c{field}\u201d."
+    if kind == "string_too_short":
+        return f"The {words} is empty."
+    if kind == "string_too_long":
+        return f"The {words} is too long (at most {context.get('max_length')} characters)."
+    if field == "sha256" and kind == "string_pattern_mismatch":
+        return "The file checksum (SHA-256) must be 64 hexadecimal digits."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"The {words} must be at least {context.get('ge', context.get('gt'))}."
+    if kind in ("less_than_equal", "less_than"):
+        return f"The {words} must be at most {context.get('le', context.get('lt'))}."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"The {words} must be a whole number."
+    if kind == "enum":
+        return f"The {words} must be one of: {context.get('expected')}."
+    if kind in ("json_invalid", "model_attributes_type", "dict_type"):
+        return "The request body is not a valid JSON object."
+    return f"The {words} is not valid ({error.get('msg', 'invalid')})."
+
+
 def _is_filename_pattern(error: Mapping[str, Any]) -> bool:
     return tuple(error.get("loc", ())) == ("body", "filename") and error.get("type") == "string_pattern_mismatch"
 
@@ -153,11 +202,9 @@ def install(app: FastAPI) -> None:
                 "Upload.FilenameInvalid",
                 "filename must not contain control or text-direction characters, nor end in a separator or space",
             )
-        details = []
-        for error in errors[:5]:
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            details.append(f"{where}: {error.get('msg', 'invalid')}")
-        return problem(422, "Request.Invalid", "; ".join(details) or "the request does not match the schema")
+        # In words a person can act on ("The file is empty."): the page and the CLI show the detail as it is.
+        details = dict.fromkeys(plain_validation_error(error) for error in errors[:5])
+        return problem(422, "Request.Invalid", " ".join(details) or "The request does not match the schema.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

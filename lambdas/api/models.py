@@ -116,6 +116,15 @@ class UploadResponse(BaseModel):
     image: ImageOut
     duplicate: bool
     upload: UploadTarget | None
+    retry: str | None = Field(
+        default=None,
+        description=(
+            "When `duplicate` is an image that failed and can be retried: the path, relative to the API's base "
+            "URL, to POST to run its processing again (`v1/images/{id}/retry`). Null otherwise; a failed "
+            "duplicate without it cannot be retried here (its original is gone, or the deployment retries "
+            "only through a redrive): delete it, then upload the file again."
+        ),
+    )
 
 
 class ImagePage(BaseModel):

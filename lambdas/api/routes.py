@@ -62,6 +62,27 @@ router = APIRouter(prefix="/v1")
 _not_found: dict[int | str, dict[str, Any]] = {404: problem_response("No such image for this key")}
 
 
+#: Short names of the accepted content types, for people (``image/heif`` is HEIC to them).
+TYPE_NAMES = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WebP",
+    "image/gif": "GIF",
+    "image/tiff": "TIFF",
+    "image/bmp": "BMP",
+    "image/heic": "HEIC",
+    "image/heif": "HEIC",
+    "image/avif": "AVIF",
+}
+
+
+def type_names(content_types: frozenset[str]) -> str:
+    """``JPEG, PNG, ...`` for the allowed types, in the usual order, each name once."""
+    known = [name for mime, name in TYPE_NAMES.items() if mime in content_types]
+    others = sorted(content_types - TYPE_NAMES.keys())
+    return ", ".join(dict.fromkeys([*known, *others]))
+
+
 #: The start of an ISO 8601 date-time (RFC 3339): a date, then a time.
 _ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
@@ -101,6 +122,27 @@ def _arrived(services: ApiServices, record: ImageRecord) -> bool:
         return False
 
 
+def _original_stored(services: ApiServices, record: ImageRecord) -> bool:
+    """Whether the original is still in the store (not removed by the originals policy nor a failed step)."""
+    if record.original_removed_at is not None:
+        return False
+    try:
+        return services.objects.head(record.original_key) is not None
+    except ImgMgrError:
+        return False
+
+
+def _retryable(services: ApiServices, record: ImageRecord) -> bool:
+    """Whether the retry route would run the failed image again (not merely answer it)."""
+    return (
+        record.state is ImageState.FAILED
+        and services.retrier is not None
+        and record.failure is not None
+        and not record.failure.pending
+        and _original_stored(services, record)
+    )
+
+
 def _create_or_find(services: ApiServices, declared: ImageRecord) -> tuple[ImageRecord, bool]:
     """The owner's live record with the declared hash and ``False``, or ``declared`` created and ``True``.
 
@@ -136,7 +178,13 @@ def health() -> Health:
     tags=["images"],
     responses={
         **COMMON_RESPONSES,
-        200: {"model": UploadResponse, "description": "An exact duplicate: the existing image, nothing to upload"},
+        200: {
+            "model": UploadResponse,
+            "description": (
+                "An exact duplicate: the existing image, nothing to upload. If that image failed, `retry` "
+                "names where to POST to retry it (the same bytes uploaded again would fail the same way)."
+            ),
+        },
         413: problem_response("Declared size above the limit"),
         415: problem_response("Content type not allowed"),
     },
@@ -146,8 +194,9 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
     limits = services.limits
     content_type = body.content_type.strip().lower()
     if content_type not in limits.content_types:
-        allowed = ", ".join(sorted(limits.content_types))
-        raise ApiError(415, "Upload.TypeNotAllowed", f"content_type must be one of {allowed}")
+        raise ApiError(
+            415, "Upload.TypeNotAllowed", f"content_type must be an image: {type_names(limits.content_types)}"
+        )
     if body.size > limits.max_upload_bytes:
         raise ApiError(413, "Upload.TooLarge", f"size must be at most {limits.max_upload_bytes} bytes")
     name = display_name(body.filename, max_chars=limits.max_filename_chars)
@@ -170,7 +219,8 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
     record, created = _create_or_find(services, replace(declared, extra={"original_filename": name}))
     if not created and (record.state is not ImageState.AWAITING_UPLOAD or _arrived(services, record)):
         response.status_code = 200
-        return UploadResponse(image=image_out(record, services, base_url), duplicate=True, upload=None)
+        retry = f"v1/images/{record.image_id}/retry" if _retryable(services, record) else None
+        return UploadResponse(image=image_out(record, services, base_url), duplicate=True, upload=None, retry=retry)
     # A new record, or the same bytes declared before that never arrived: a fresh POST for that record.
     post = services.presigner.presign_post(
         record.original_key,
@@ -293,6 +343,41 @@ def delete_image(image_id: str, owner: Owner, services: Services) -> Response:
     if record.state is not ImageState.DELETED:
         _event(services, EventType.DELETE, owner, image_id=image_id, bytes_out=record.usage().bytes_stored)
     return Response(status_code=204)
+
+
+@router.post(
+    "/images/{image_id}/retry",
+    response_model=ImageOut,
+    status_code=202,
+    tags=["images"],
+    responses={
+        **COMMON_RESPONSES,
+        **_not_found,
+        409: problem_response("Not a failed image (Image.NotFailed), or its original is gone (Image.OriginalGone)"),
+        501: problem_response("This deployment retries failed steps only through a redrive (Retry.Unavailable)"),
+    },
+)
+def retry_image(image_id: str, request: Request, owner: Owner, services: Services) -> ImageOut:
+    """Run a failed image's processing again from its stored original, starting with the step that failed
+    (a parked failure or a permanent one alike). The answer shows it failed with a pending, retryable
+    failure until the pipeline finishes it: poll it as after an upload. Repeating it while the retry is
+    pending changes nothing."""
+    record = _owned(services, owner, image_id)
+    if record.state is not ImageState.FAILED or record.failure is None:
+        raise ApiError(409, "Image.NotFailed", f"image {image_id!r} is {record.state.value}, not failed")
+    if services.retrier is None:
+        raise ApiError(
+            501,
+            "Retry.Unavailable",
+            "on this deployment run imgmgr redrive --queue-url <dead-letter queue> to replay parked steps",
+        )
+    if not _original_stored(services, record):
+        raise ApiError(409, "Image.OriginalGone", f"the original of image {image_id!r} is no longer stored")
+    if record.failure.pending:
+        return image_out(record, services, _base_url(request))
+    retried = services.metadata.transition(record, record.retrying(at=services.clock.now()))
+    services.retrier.retry(retried)
+    return image_out(retried, services, _base_url(request))
 
 
 @router.get("/categories", response_model=CategoryCounts, tags=["stats"], responses=COMMON_RESPONSES)

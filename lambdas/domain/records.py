@@ -309,6 +309,15 @@ class ImageRecord:
         )
         return self._moved(ImageState.FAILED, at, failure=failure)
 
+    def retrying(self, *, at: datetime) -> ImageRecord:
+        """A failed image its owner asked to retry: the failure becomes retryable and pending again (attempts
+        counted anew), so its failed step may resume it from the state it failed in. A permanent failure
+        is retried the same way: the owner knows something the pipeline does not (a raised limit, a fix)."""
+        if self.state is not ImageState.FAILED or self.failure is None:
+            raise InvalidTransitionError(f"image {self.image_id}: only a failed image can be retried ({self.state})")
+        failure = replace(self.failure, retryable=True, parked=False, attempts=0)
+        return replace(self, failure=failure, updated_at=at)
+
     def deleted(self, *, at: datetime, expires_at: datetime) -> ImageRecord:
         """A tombstone: it stops counting anywhere and expires (DynamoDB TTL) at ``expires_at``."""
         return self._moved(ImageState.DELETED, at, expires_at=expires_at)

@@ -7,10 +7,22 @@ const DELETES_STORAGE = "imgmgr.pendingDeletes";
 const FINAL = new Set(["ready", "failed", "deleted"]);
 const $ = (id) => document.getElementById(id);
 
-const state = { key: localStorage.getItem(KEY_STORAGE) || "", cursor: null, polling: null, current: null };
+const state = {
+  key: localStorage.getItem(KEY_STORAGE) || "", cursor: null, polling: null, current: null,
+  online: true, reconnect: null, waiters: [], messages: {}, pollDelay: 0, pollRunning: false, pollAgain: false,
+  shown: "", uploading: new Set(), batchHashes: new Map(), moreLoaded: false,
+};
 
 // A retryable failure is retried by the pipeline: keep watching it.
 const isFinal = (image) => FINAL.has(image.status) && !(image.failure && image.failure.retryable);
+// Whether the page should keep polling for this image: something is still happening to it. An upload never
+// made (awaiting_upload) is watched only while this page is sending it: nothing else will move it.
+const inProgress = (image) => !isFinal(image) && (image.status !== "awaiting_upload" || state.uploading.has(image.id));
+// Polling: fast while something changes, slower while nothing does, none when nothing is in progress.
+const POLL_FAST_MS = 1500;
+const POLL_SLOW_MS = 15000;
+// Reconnecting: wait 1, 2, 4 ... seconds between attempts, at most 30.
+const RECONNECT_MAX_MS = 30000;
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -36,22 +48,90 @@ function bytes(n) {
   return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
 }
 
+// --- errors in plain words: one table (static/messages.json, also read by the CLI), keyed by the stable code ---
+async function loadMessages() {
+  try {
+    const response = await fetch("static/messages.json");
+    if (response.ok) state.messages = await response.json();
+  } catch { /* offline: the details are shown until the table loads */ }
+}
+
+function plain(code, detail) {
+  const table = state.messages;
+  const sentence = table[code] || (code && code.startsWith("Http.") ? table["Http.Error"] : "");
+  if (!sentence) return detail || code || "Something went wrong.";
+  return sentence.replace("{detail}", String(detail || code).replace(/[.\s]+$/, ""));
+}
+
 class ApiError extends Error {
-  constructor(status, code, detail) { super(detail || code); this.status = status; this.code = code; }
+  // The message is the plain sentence; ``code`` stays for whatever needs to tell errors apart.
+  constructor(status, code, detail) { super(plain(code, detail)); this.status = status; this.code = code; this.detail = detail; }
 }
 
 async function api(method, path, body) {
   const init = { method, headers: { "x-api-key": state.key } };
   if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    goOffline();
+    throw new ApiError(0, "Client.Offline", error.message);
+  }
+  goOnline();
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    if (response.status === 401 || response.status === 403) showKeyForm("That key was refused: " + (data.detail || response.status));
-    throw new ApiError(response.status, data.code || "Http." + response.status, data.detail);
+    const error = new ApiError(response.status, data.code || "Http." + response.status, data.detail);
+    if (response.status === 401 || response.status === 403) showKeyForm("That key was refused: " + error.message);
+    throw error;
   }
   return data;
 }
+
+// --- offline: keep what is shown, say so, try again with backoff, resume when the server is back ---------
+function goOffline() {
+  if (!state.online) return;
+  state.online = false;
+  clearTimeout(state.polling);
+  $("offline").hidden = false;
+  reconnectLater(1000);
+}
+
+function goOnline() {
+  if (state.online) return;
+  state.online = true;
+  clearTimeout(state.reconnect);
+  $("offline").hidden = true;
+  for (const resolve of state.waiters.splice(0)) resolve();
+  // Everything shown may be stale: refresh it (the key form, if the page never got past it).
+  if ($("app").hidden) useKey(state.key); else schedulePoll(0);
+}
+
+function reconnectLater(delay) {
+  clearTimeout(state.reconnect);
+  const due = Date.now() + delay;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+    $("offline-text").textContent = `The server cannot be reached. Showing what was loaded last; trying again in ${left} s.`;
+    if (Date.now() < due) { state.reconnect = setTimeout(tick, Math.min(1000, due - Date.now())); return; }
+    $("offline-text").textContent = "The server cannot be reached. Trying again now…";
+    reconnectNow(Math.min(delay * 2, RECONNECT_MAX_MS));
+  };
+  tick();
+}
+
+async function reconnectNow(nextDelay) {
+  clearTimeout(state.reconnect);
+  try {
+    const response = await fetch("v1/health", { cache: "no-store" });
+    if (response.ok) return goOnline();
+  } catch { /* still away */ }
+  reconnectLater(nextDelay);
+}
+
+// Resolves once the server answers again (at once while it does).
+const whenOnline = () => (state.online ? Promise.resolve() : new Promise((resolve) => state.waiters.push(resolve)));
 
 // --- key ---------------------------------------------------------------------------------------------------
 function showKeyForm(reason) {
@@ -81,7 +161,8 @@ async function useKey(key) {
     await loadCategories();
     await loadGallery(true);
   } catch (error) {
-    if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) say("Error: " + error.message);
+    // A refused key shows the key form; no answer shows the offline notice (and this runs again once back).
+    if (!(error instanceof ApiError) || ![0, 401, 403].includes(error.status)) say("Error: " + error.message);
   }
 }
 
@@ -147,11 +228,21 @@ function postForm(target, file, onProgress) {
     xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      let code = "Http." + xhr.status;
       let detail = xhr.statusText;
-      try { detail = JSON.parse(xhr.responseText).detail || detail; } catch (_) { /* S3 answers XML */ }
-      reject(new Error(`upload refused (${xhr.status}): ${detail}`));
+      try {
+        const problem = JSON.parse(xhr.responseText);
+        code = problem.code || code;
+        detail = problem.detail || detail;
+      } catch (_) {
+        // S3 answers XML: <Code> and <Message>.
+        const xml = new DOMParser().parseFromString(xhr.responseText || "<x/>", "application/xml");
+        code = xml.querySelector("Code")?.textContent || code;
+        detail = xml.querySelector("Message")?.textContent || detail;
+      }
+      reject(new ApiError(xhr.status, code, detail));
     };
-    xhr.onerror = () => reject(new Error("network error during upload"));
+    xhr.onerror = () => { goOffline(); reject(new ApiError(0, "Client.Offline", "network error during upload")); };
     xhr.send(form);
   });
 }
@@ -168,40 +259,119 @@ function contentType(file) {
   return TYPES_BY_EXTENSION[extension] || "application/octet-stream";
 }
 
+// --- the upload panel: one row per file under batch totals (files, done, failed, duplicates, bytes) ---------
+// A row's outcome: "working" (hashing, asking, sending), "processing" (the pipeline has it), "done" (ready),
+// "failed", "duplicate".
+const ROW_FINAL = new Set(["done", "failed", "duplicate"]);
+// Attempts of one file while the server is away (each waits until it answers again).
+const UPLOAD_ATTEMPTS = 5;
+
+function setRow(row, outcome, text) {
+  row.dataset.outcome = outcome;
+  const status = row.querySelector(".status");
+  status.textContent = text;
+  status.className = "status" + (outcome === "failed" ? " error" : outcome === "duplicate" ? " muted" : "");
+  status.title = text;
+  showBatchTotals();
+}
+
+function showBatchTotals() {
+  const rows = [...$("uploads").children];
+  const count = (outcome) => rows.filter((row) => row.dataset.outcome === outcome).length;
+  const size = rows.reduce((sum, row) => sum + Number(row.dataset.bytes || 0), 0);
+  const sent = rows.reduce((sum, row) => sum + Number(row.dataset.sent || 0), 0);
+  const busy = rows.length - count("done") - count("failed") - count("duplicate");
+  const parts = [`${rows.length} file${rows.length === 1 ? "" : "s"}`, `${count("done")} done`];
+  if (busy) parts.push(`${busy} in progress`);
+  parts.push(`${count("failed")} failed`, `${count("duplicate")} duplicate${count("duplicate") === 1 ? "" : "s"}`);
+  parts.push(sent < size && busy ? `${bytes(sent)} of ${bytes(size)} sent` : bytes(size));
+  $("batch-totals").textContent = parts.join(" · ");
+  $("batch").hidden = rows.length === 0;
+  $("batch").dataset.busy = String(busy > 0);
+}
+
 async function uploadOne(file) {
   const bar = el("progress", { max: "1", value: "0" });
-  const status = el("span", { class: "status", text: "hashing…" });
-  const row = el("li", {}, [el("span", { class: "name", text: file.name, title: file.name }), bar, status]);
+  const status = el("span", { class: "status", text: "" });
+  const row = el("li", { "data-bytes": String(file.size), "data-sent": "0" }, [
+    el("span", { class: "name", text: file.name, title: file.name }), bar, status,
+  ]);
   $("uploads").prepend(row);
+  setRow(row, "working", "hashing…");
+  const progress = (share) => { bar.value = share; row.dataset.sent = String(Math.round(share * file.size)); };
   try {
     const sha256 = await sha256Hex(file);
-    status.textContent = "requesting…";
-    const answer = await api("POST", "v1/uploads", {
-      filename: file.name, content_type: contentType(file), size: file.size, sha256,
-    });
-    if (answer.duplicate) {
-      bar.value = 1;
-      status.textContent = "duplicate: already uploaded";
-      return;
+    // The same bytes twice in one batch: one image, as the CLI says (checked and noted in one go).
+    const first = state.batchHashes.get(sha256);
+    if (first !== undefined) {
+      progress(1);
+      return setRow(row, "duplicate", `duplicate: same file as ${first}`);
     }
-    status.textContent = "uploading…";
-    await postForm(answer.upload, file, (share) => { bar.value = share; status.textContent = Math.round(share * 100) + " %"; });
-    bar.value = 1;
-    status.textContent = "uploaded, processing…";
-    row.dataset.imageId = answer.image.id;
+    state.batchHashes.set(sha256, file.name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sendOne(file, sha256, row, progress);
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.status !== 0 || attempt === UPLOAD_ATTEMPTS) throw error;
+        // The server went away: send it again once it is back (a declaration of the same bytes is safe).
+        setRow(row, "working", "waiting for the server…");
+        progress(0);
+        await whenOnline();
+      }
+    }
   } catch (error) {
-    status.textContent = "failed: " + error.message;
-    status.className = "status error";
+    setRow(row, "failed", "failed: " + error.message);
   }
+}
+
+async function sendOne(file, sha256, row, progress) {
+  setRow(row, "working", "requesting…");
+  const answer = await api("POST", "v1/uploads", {
+    filename: file.name, content_type: contentType(file), size: file.size, sha256,
+  });
+  const image = answer.image;
+  row.dataset.imageId = image.id;
+  if (answer.duplicate) {
+    progress(1);
+    if (answer.retry) {
+      // The same bytes failed before: uploading them again means "try again".
+      await api("POST", answer.retry);
+      return setRow(row, "processing", "failed before: retrying…");
+    }
+    if (image.status === "failed" && !(image.failure && image.failure.retryable)) {
+      const why = image.failure ? plain(image.failure.code, image.failure.message) : "";
+      return setRow(row, "failed", `failed before: ${why} Delete it to upload the file again.`);
+    }
+    if (!isFinal(image)) return setRow(row, "processing", "already uploaded, processing…");
+    return setRow(row, "duplicate", "duplicate: already uploaded");
+  }
+  state.uploading.add(image.id);
+  try {
+    setRow(row, "working", "uploading…");
+    await postForm(answer.upload, file, (share) => { progress(share); row.querySelector(".status").textContent = Math.round(share * 100) + " %"; showBatchTotals(); });
+  } finally {
+    state.uploading.delete(image.id);
+  }
+  progress(1);
+  setRow(row, "processing", "uploaded, processing…");
+  schedulePoll(0); // the gallery shows it at once, then as it becomes ready
 }
 
 async function uploadAll(files) {
   const queue = Array.from(files);
+  if (!queue.length) return;
+  // A new batch once the last one is over: its rows and totals make way.
+  if (![...$("uploads").children].some((row) => !ROW_FINAL.has(row.dataset.outcome))) {
+    $("uploads").replaceChildren();
+    state.batchHashes.clear();
+    // On a phone the totals line is enough: the list opens on demand, the gallery stays in view.
+    $("batch").open = !matchMedia("(max-width: 480px)").matches;
+  }
   const workers = Array.from({ length: Math.min(3, queue.length) }, async () => {
     while (queue.length) await uploadOne(queue.shift());
   });
   await Promise.all(workers);
-  await loadGallery(true);
+  schedulePoll(0);
 }
 
 // --- gallery -----------------------------------------------------------------------------------------------
@@ -215,17 +385,34 @@ async function loadCategories() {
   else if (chosen) await loadGallery(true); // the chosen category has no images left: show them all
 }
 
+// The pipeline's states as a card says them (the filter keeps the API's names).
+const STATUS_WORDS = {
+  awaiting_upload: "waiting for its upload", uploaded: "processing (1 of 3)", compressed: "processing (2 of 3)",
+  thumbnailed: "processing (3 of 3)",
+};
+
 function card(image) {
   const picture = image.thumbnail_url
     ? el("img", { class: "thumb", src: image.thumbnail_url, alt: image.filename, loading: "lazy" })
-    : el("div", { class: "placeholder", text: image.status });
+    : el("div", { class: "placeholder", text: image.status === "failed" ? "failed" : "processing…" });
   const chips = el("ul", { class: "chips" }, image.categories.map((c) => el("li", { text: c })));
+  const pending = image.status === "failed" && image.failure && image.failure.retryable;
   const caption = el("div", { class: "caption" }, [
     el("div", { class: "title", text: image.filename, title: image.filename }),
-    el("div", { class: "status-" + image.status, text: image.status }),
+    el("div", { class: "status-" + image.status, text: pending ? "failed, retrying…" : STATUS_WORDS[image.status] || image.status }),
     chips,
   ]);
-  const item = el("li", { tabindex: "0", "data-id": image.id, "data-status": image.status }, [picture, caption]);
+  if (image.status === "failed" && image.failure && !pending) {
+    const why = plain(image.failure.code, image.failure.message);
+    caption.append(el("p", { class: "failure", text: why, title: why }));
+    const retry = el("button", { type: "button", class: "retry", text: "Retry" });
+    retry.addEventListener("click", (event) => { event.stopPropagation(); retryImage(image, retry); });
+    retry.addEventListener("keydown", (event) => event.stopPropagation());
+    caption.append(retry);
+  }
+  const item = el("li", {
+    tabindex: "0", "data-id": image.id, "data-status": image.status, "data-updated": image.updated_at, "data-created": image.created_at,
+  }, [picture, caption]);
   item.addEventListener("click", () => openImage(image.id));
   item.addEventListener("keydown", (event) => { if (event.key === "Enter") openImage(image.id); });
   return item;
@@ -247,34 +434,128 @@ function noMatch() {
   return galleryFilters().length ? "No images match these filters." : "No images here yet.";
 }
 
-async function loadGallery(reset) {
-  if (reset) { state.cursor = null; $("gallery").replaceChildren(); }
+async function retryImage(image, button) {
+  button.disabled = true;
+  try {
+    await api("POST", `v1/images/${encodeURIComponent(image.id)}/retry`);
+    say(`Retrying ${image.filename}…`);
+  } catch (error) {
+    button.disabled = false;
+    say("Error: " + error.message);
+  }
+  schedulePoll(0);
+}
+
+function galleryParams() {
   const params = new URLSearchParams({ limit: "48" });
   for (const [name, value] of galleryFilters()) params.set(name, value);
-  if (state.cursor) params.set("cursor", state.cursor);
-  try {
-    const page = await api("GET", "v1/images?" + params);
-    for (const image of page.items) {
-      $("gallery").append(card(image));
-      const row = document.querySelector(`#uploads li[data-image-id="${CSS.escape(image.id)}"] .status`);
-      if (row && isFinal(image)) row.textContent = image.status === "ready" ? "ready" : "failed: " + (image.failure ? image.failure.code : "");
-    }
-    state.cursor = page.next_cursor;
-    $("more").hidden = !page.next_cursor;
-    if (!page.items.length && reset) $("gallery").append(el("li", { class: "placeholder", id: "no-match", text: noMatch() }));
-    schedulePoll(page.items.some((image) => !isFinal(image)));
-  } catch (error) {
-    say("Error: " + error.message);
+  return params;
+}
+
+// The first page as it is now. Cards whose image did not change are kept as they are (no flicker, no image
+// loaded twice); with "More" pages loaded, the older cards stay below. ``replace``: a new query, drop the rest.
+function showFirstPage(items, replace) {
+  const gallery = $("gallery");
+  const existing = new Map([...gallery.querySelectorAll(":scope > li[data-id]")].map((node) => [node.dataset.id, node]));
+  const nodes = items.map((image) => {
+    const old = existing.get(image.id);
+    return old && old.dataset.updated === image.updated_at ? old : card(image);
+  });
+  let older = [];
+  if (!replace && state.moreLoaded && items.length) {
+    const ids = new Set(items.map((image) => image.id));
+    const oldest = items[items.length - 1].created_at;
+    older = [...existing.values()].filter((node) => !ids.has(node.dataset.id) && node.dataset.created < oldest);
+  }
+  gallery.replaceChildren(...nodes, ...older);
+  if (!gallery.children.length) gallery.append(el("li", { class: "placeholder empty", id: "no-match", text: noMatch() }));
+}
+
+// Rows of the upload panel follow their images: ready, failed (in words), still processing.
+function updateRows(items) {
+  for (const image of items) {
+    const row = document.querySelector(`#uploads li[data-image-id="${CSS.escape(image.id)}"]`);
+    if (!row || row.dataset.outcome !== "processing" || !isFinal(image)) continue;
+    if (image.status === "ready") setRow(row, "done", "ready");
+    else setRow(row, "failed", "failed: " + (image.failure ? plain(image.failure.code, image.failure.message) : image.status));
   }
 }
 
-function schedulePoll(needed) {
+const processingRows = () => [...document.querySelectorAll('#uploads li[data-outcome="processing"]')];
+
+// ``reset``: the first page again (a new query, or a refresh); else the next page ("More").
+// On any error what is shown stays shown: a server that went away is the offline notice's business.
+async function loadGallery(reset, { replace = true } = {}) {
+  const params = galleryParams();
+  if (!reset && state.cursor) params.set("cursor", state.cursor);
+  let page;
+  try {
+    page = await api("GET", "v1/images?" + params);
+  } catch (error) {
+    if (error.status !== 0) say("Error: " + error.message);
+    return null;
+  }
+  if (reset) {
+    showFirstPage(page.items, replace);
+    if (replace) { state.moreLoaded = false; state.cursor = page.next_cursor; }
+    else if (!state.moreLoaded) state.cursor = page.next_cursor;
+  } else {
+    const shown = new Set([...$("gallery").querySelectorAll(":scope > li[data-id]")].map((node) => node.dataset.id));
+    $("gallery").querySelector(":scope > li.empty")?.remove();
+    for (const image of page.items) if (!shown.has(image.id)) $("gallery").append(card(image));
+    state.moreLoaded = true;
+    state.cursor = page.next_cursor;
+  }
+  $("more").hidden = !state.cursor;
+  updateRows(page.items);
+  if (reset && replace) state.shown = signature(page.items);
+  if (!reset || replace) schedulePoll(POLL_FAST_MS, page.items);
+  return page;
+}
+
+const signature = (items) => items.map((image) => `${image.id}:${image.status}:${image.updated_at}`).join(",");
+
+// One poll: the first page (one request); the category counts and totals only when something changed.
+// It runs again soon while images are in progress, slower while nothing changes, not at all when idle.
+async function poll() {
+  if (state.pollRunning) { state.pollAgain = true; return; }
+  state.pollRunning = true;
+  try {
+    const page = await loadGallery(true, { replace: false });
+    if (!page) {
+      // Offline: the reconnect resumes polling. Any other error: try again later, slowly.
+      if (state.online) schedulePoll(POLL_SLOW_MS);
+      return;
+    }
+    let items = page.items;
+    if (processingRows().length && galleryParams().size > 1) {
+      // A filter hides some of this batch's images: their rows still want to know.
+      const recent = await api("GET", "v1/images?limit=48").catch(() => null);
+      if (recent) { updateRows(recent.items); items = items.concat(recent.items); }
+    }
+    const now = signature(page.items);
+    const changed = now !== state.shown;
+    state.shown = now;
+    if (changed) {
+      await loadCategories().catch(() => {});
+      await api("GET", "v1/stats").then(showTotals).catch(() => {});
+    }
+    state.pollDelay = changed || !state.pollDelay ? POLL_FAST_MS : Math.min(state.pollDelay * 2, POLL_SLOW_MS);
+    schedulePoll(state.pollDelay, items);
+  } finally {
+    state.pollRunning = false;
+    if (state.pollAgain) { state.pollAgain = false; schedulePoll(0); }
+  }
+}
+
+// ``items`` given: poll only if one of them (or an upload row) is in progress; none given: poll now anyway.
+function schedulePoll(delay, items) {
   clearTimeout(state.polling);
-  if (needed) state.polling = setTimeout(async () => {
-    await loadGallery(true);
-    await loadCategories().catch(() => {});
-    showTotals(await api("GET", "v1/stats"));
-  }, 2000);
+  if (!state.online || $("app").hidden) return;
+  const busy = processingRows().length > 0 || state.uploading.size > 0;
+  if (items && !busy && !items.some(inProgress)) { state.pollDelay = 0; return; }
+  if (delay === 0) state.pollDelay = 0;
+  state.polling = setTimeout(poll, delay);
 }
 
 // --- one image ---------------------------------------------------------------------------------------------
@@ -348,7 +629,7 @@ async function deleteImage(id) {
   } catch (error) {
     // A server error or no answer: kept for the next load. Any other refusal (404: nothing of it is left
     // for this key) would be answered again.
-    const final = error instanceof ApiError && error.status < 500 && !RETRIED_REFUSALS.has(error.status);
+    const final = error instanceof ApiError && error.status > 0 && error.status < 500 && !RETRIED_REFUSALS.has(error.status);
     if (!final) throw error;
   }
   setPendingDeletes(pendingDeletes().filter((pending) => pending !== id));
@@ -405,5 +686,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("category").addEventListener("change", () => { if ($("category").value) $("label").value = ""; loadGallery(true); });
   $("more").addEventListener("click", () => loadGallery(false));
   $("v-delete").addEventListener("click", deleteCurrent);
+  $("offline-retry").addEventListener("click", () => { $("offline-text").textContent = "Trying again now…"; reconnectNow(2000); });
+  loadMessages();
   if (state.key) useKey(state.key); else showKeyForm();
 });

@@ -298,3 +298,19 @@ def test_only_the_images_own_rendition_keys_may_be_reserved():
 def test_queries_no_index_serves_are_refused(kwargs, message):
     with pytest.raises(InvalidQueryError, match=message):
         ImageQuery(**kwargs)
+
+
+def test_a_permanent_failure_retried_by_its_owner_may_resume_from_the_state_it_failed_in():
+    # GIVEN a record that failed for good in compress
+    failed = _uploaded().failed(at=T0, code="Image.NotAnImage", message="no", step="compress", retryable=False)
+    # WHEN its owner retries it
+    retried = failed.retrying(at=T0 + timedelta(seconds=1))
+    # THEN its failure is pending again, counted anew, and compress may move it forward
+    assert (retried.failure.retryable, retried.failure.parked, retried.failure.attempts) == (True, False, 0)
+    check_transition(failed, retried)
+    assert retried.failed(at=T0, code="X.Y", message="again", step="compress", retryable=True).failure.attempts == 1
+
+
+def test_only_a_failed_record_can_be_retried():
+    with pytest.raises(InvalidTransitionError, match="only a failed image can be retried"):
+        _uploaded().retrying(at=T0)
