@@ -662,6 +662,10 @@ async function deleteCurrent() {
 
 // --- wiring ------------------------------------------------------------------------------------------------
 document.addEventListener("DOMContentLoaded", () => {
+  // The filters beyond the search box show on a wide screen; a phone folds them under "Filters".
+  const narrow = matchMedia("(max-width: 480px)");
+  $("more-filters").open = !narrow.matches;
+  narrow.addEventListener("change", (event) => { $("more-filters").open = !event.matches; });
   // "imgmgr serve" prints a URL with the key in the fragment (never sent to the server): take it, then drop it.
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("key")) {
