@@ -70,6 +70,11 @@ def _object_grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
                     assert (condition["test"], condition["variable"]) == ("StringLike", "s3:prefix")
                     pairs.update((action, value.removesuffix("*")) for value in condition["values"])
                     continue
+                if action == "s3:GetBucketLocation":
+                    # Bucket metadata (Athena asks it for the caller): the bucket itself, no key prefix.
+                    assert re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}", resource), resource
+                    pairs.add((action, ""))
+                    continue
                 match = re.fullmatch(r"\$\{aws_s3_bucket\.[^}]+\.arn\}/(?P<prefix>(?:[a-z-]+/)+)\*", resource)
                 assert match, f"S3 grant on {resource!r} is not an object prefix"
                 pairs.add((action, match["prefix"]))
@@ -129,6 +134,7 @@ def test_no_role_may_administer_the_bucket(synthesized: Synthesized) -> None:
             "s3:DeleteObject",
             "s3:ListBucket",
             "s3:PutObjectTagging",
+            "s3:GetBucketLocation",
         }, name
 
 
@@ -151,11 +157,13 @@ def test_only_steps_that_write_renditions_and_the_exporter_may_list_and_only_the
         for name, statements in _function_statements(synthesized).items()
     }
     # THEN compress and thumbnail may list renditions/ (to purge those of a deleted image), the exporter
-    # its own two prefixes (to tell a missing object from a refusal), nobody else anything
+    # its own two prefixes (to tell a missing object from a refusal), the api the events and the query
+    # results (Athena lists them with the caller's rights for the usage figures), nobody else anything
     assert {name: prefixes for name, prefixes in listers.items() if prefixes} == {
         "compress": {"renditions/"},
         "thumbnail": {"renditions/"},
         "exporter": set(EXPORTER_PREFIXES),
+        "api": {"analytics/events/", "athena-results/"},
     }
 
 
@@ -201,6 +209,13 @@ def test_object_grants_read_nested_prefixes() -> None:
                 ("s3:GetObject", "renditions/"),
                 ("s3:DeleteObject", "uploads/"),
                 ("s3:DeleteObject", "renditions/"),
+                # the usage figures: Athena reads the events and writes its results with the api's rights
+                ("s3:GetObject", "analytics/events/"),
+                ("s3:ListBucket", "analytics/events/"),
+                ("s3:GetObject", "athena-results/"),
+                ("s3:PutObject", "athena-results/"),
+                ("s3:ListBucket", "athena-results/"),
+                ("s3:GetBucketLocation", ""),
             },
         ),
         ("redrive", set()),
