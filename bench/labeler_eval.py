@@ -11,7 +11,7 @@ is printed with, per photo, the categories shown; then:
 - **precision** of the categories shown, overall and per category (how often a shown category is right);
 - **abstentions** (nothing shown), and the confusions: expected main category -> category shown first.
 
-Targets (issue): precision >= 90%, coverage >= 75%. The default's thresholds were chosen on this set, so
+Targets: precision >= 90%, coverage >= 75% (printed as ratios; the run does not fail on them). The default's thresholds were chosen on this set, so
 the figures are also printed for a held-out third (photos whose name hashes to 0 mod 3) that was not
 looked at while choosing them.
 """
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(corpus)} of {len(photos)} photos found (fetch the rest: python -m bench.labeler_photos --fetch)")
     print("kinds: " + ", ".join(f"{kind} {count}" for kind, count in Counter(p.kind for p, _ in corpus).items()))
     if not corpus:
-        return 1
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-labeler-eval-") as scratch:
         cache = args.cache or Path(scratch)
         configurations = {
@@ -185,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
             labeler.load()
             results[title] = report(title, evaluate(labeler.detect, corpus), verbose=args.verbose)
     default = list(results.values())[-1]
-    return 0 if default.precision >= PRECISION_TARGET and default.coverage >= COVERAGE_TARGET else 1
+    met = default.precision >= PRECISION_TARGET and default.coverage >= COVERAGE_TARGET
+    print(
+        f"\ntargets (precision >= {PRECISION_TARGET:.0%}, coverage >= {COVERAGE_TARGET:.0%}): {'met' if met else 'NOT met'}"
+    )
+    return 0
 
 
 if __name__ == "__main__":
