@@ -392,16 +392,17 @@ const STATUS_WORDS = {
 };
 
 // A card's square: half the width of a phone, at most 280 px wide on a wider screen (auto-fill columns of
-// 180 px and more). The thumbnail covers it, so a landscape one is drawn as wide as the square is high
-// times its aspect: the browser picks the thumbnail by width from that, whatever sizes the deployment makes.
+// 180 px and more). The browser picks the thumbnail by width from that, whatever sizes the deployment makes
+// (a landscape thumbnail that covers the square is drawn a little wider than the square: at most the small
+// stretch of one thumbnail to the next size's share, never worth the next size's bytes on a phone).
+const CARD_SIZES = "(max-width: 480px) calc(50vw - 1rem), 280px";
+
 function thumbnailPicture(image) {
   const thumbnails = image.thumbnails || [];
   const props = { class: "thumb", src: image.thumbnail_url, alt: image.filename, loading: "lazy", decoding: "async" };
   if (thumbnails.length) {
-    const widest = thumbnails[thumbnails.length - 1];
-    const aspect = Math.max(1, widest.width / Math.max(1, widest.height));
     props.srcset = thumbnails.map((t) => `${t.url} ${t.width}w`).join(", ");
-    props.sizes = `(max-width: 480px) calc((50vw - 1rem) * ${aspect.toFixed(3)}), ${Math.round(280 * aspect)}px`;
+    props.sizes = CARD_SIZES;
     props.width = String(thumbnails[0].width);
     props.height = String(thumbnails[0].height);
   }
@@ -725,7 +726,7 @@ async function openImage(id) {
     const base = image.filename.replace(/\.[^.]*$/, "");
     download.href = compressed.url;
     download.setAttribute("download", `${base}.${compressed.format === "jpeg" ? "jpg" : compressed.format}`);
-    download.textContent = `Download (${compressed.format.toUpperCase()}, ${compressed.width}×${compressed.height}, ${bytes(compressed.bytes)})`;
+    download.textContent = `Download the image (${compressed.format.toUpperCase()}, ${compressed.width}×${compressed.height}, ${bytes(compressed.bytes)})`;
   }
   $("v-failure").hidden = !image.failure;
   if (image.failure) $("v-failure").textContent = `Failed in ${image.failure.step}: ${plain(image.failure.code, image.failure.message)}`;
@@ -755,7 +756,7 @@ function originalNote(image) {
   }
   if (!image.original_url) return [];
   const link = el("a", { id: "v-download-original", href: image.original_url, download: image.filename, text: "Download the original" });
-  if (!image.original_expires_at) return [link];
+  if (!image.original_expires_at) return [link, " (kept: not scheduled for removal)"];
   return [link, " (kept until ", timeNode(image.original_expires_at), "; then the compressed rendition is the best copy)"];
 }
 
