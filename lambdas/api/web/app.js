@@ -391,10 +391,9 @@ const STATUS_WORDS = {
   thumbnailed: "processing (3 of 3)",
 };
 
-// A card's square: half the width of a phone, at most 280 px wide on a wider screen (auto-fill columns of
-// 180 px and more). The browser picks the thumbnail by width from that, whatever sizes the deployment makes
-// (a landscape thumbnail that covers the square is drawn a little wider than the square: at most the small
-// stretch of one thumbnail to the next size's share, never worth the next size's bytes on a phone).
+// How wide a card is drawn: half a phone's width, at most 280 px on a wider screen (auto-fill columns of
+// 180 px and more). The browser picks a thumbnail by width from this and the srcset, whatever sizes the
+// deployment makes.
 const CARD_SIZES = "(max-width: 480px) calc(50vw - 1rem), 280px";
 
 function thumbnailPicture(image) {
