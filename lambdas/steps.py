@@ -212,6 +212,7 @@ def compress(ports: Ports, key: str) -> StepResult:
                         mime=result.info.mime,
                     ),
                     original_expires_at=original_expires_at,
+                    exif=result.exif,
                 ),
                 COMPRESS,
                 started,

@@ -70,6 +70,45 @@ class RenditionOut(_RenditionDescription):
         return cls(**rendition.shown(), saving=saving, url=url)
 
 
+class ThumbnailOut(BaseModel):
+    """One thumbnail of a listed image, for a ``srcset``: pick by ``width``, never by name."""
+
+    name: str = Field(description="`thumb-<size>`, after its longest edge.")
+    width: int
+    height: int
+    url: str = Field(description="Short-lived URL of the thumbnail's bytes.")
+
+
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class ExifOut(BaseModel):
+    """What the camera recorded, read from the original (owner-facing; GPS and serial numbers are never
+    read). A value the original did not carry is absent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    taken_at: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="Capture time as the camera wrote it (ISO 8601 local time; with its UTC offset when recorded).",
+    )
+    make: str | None = Field(default=None, exclude_if=_absent, description="Camera maker.")
+    model: str | None = Field(default=None, exclude_if=_absent, description="Camera model.")
+    lens_make: str | None = Field(default=None, exclude_if=_absent, description="Lens maker.")
+    lens: str | None = Field(default=None, exclude_if=_absent, description="Lens model.")
+    exposure_time: float | None = Field(
+        default=None, exclude_if=_absent, description="Shutter time in seconds (0.004 = 1/250 s)."
+    )
+    f_number: float | None = Field(default=None, exclude_if=_absent, description="Aperture (f-number).")
+    iso: int | None = Field(default=None, exclude_if=_absent, description="ISO speed.")
+    focal_length: float | None = Field(default=None, exclude_if=_absent, description="Focal length in mm.")
+    focal_length_35mm: int | None = Field(
+        default=None, exclude_if=_absent, description="35 mm equivalent focal length in mm."
+    )
+
+
 class FailureOut(BaseModel):
     code: str
     message: str
@@ -99,8 +138,16 @@ class ImageOut(BaseModel):
     labels: list[LabelOut]
     failure: FailureOut | None
     thumbnail_url: str | None = Field(description="Short-lived URL of the smallest thumbnail, once there is one.")
+    thumbnails: list[ThumbnailOut] = Field(
+        default_factory=list,
+        description="Every thumbnail with its size and URL, smallest first (for a `srcset`); empty before any.",
+    )
     renditions: list[RenditionOut] | None = Field(
         default=None, description="Every rendition with its URL (only when one image is asked for)."
+    )
+    exif: ExifOut | None = Field(
+        default=None,
+        description="Capture time, camera, lens and exposure from the original (detail only; null when none).",
     )
     original_url: str | None = None
     """Download link of the original while it is stored (detail only)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambdas.api.models import FailureOut, ImageOut, LabelOut, RenditionOut
+from lambdas.api.models import ExifOut, FailureOut, ImageOut, LabelOut, RenditionOut, ThumbnailOut
 from lambdas.api.services import ApiServices
 from lambdas.domain.records import ImageRecord, StoredRendition
 
@@ -38,6 +38,7 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
         if record.size is not None and record.original_removed_at is None:
             original_url = presign(record.original_key, expires_in=expires_in, base_url=base_url)
     failure = record.failure
+    thumbnails = sorted((r for r in record.renditions if r.is_thumbnail), key=lambda r: r.width)
     return ImageOut(
         id=record.image_id,
         filename=str(record.extra.get("original_filename") or record.filename),
@@ -71,7 +72,17 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
             parked=failure.parked,
         ),
         thumbnail_url=None if thumbnail is None else presign(thumbnail.key, expires_in=expires_in, base_url=base_url),
+        thumbnails=[
+            ThumbnailOut(
+                name=r.name,
+                width=r.width,
+                height=r.height,
+                url=presign(r.key, expires_in=expires_in, base_url=base_url),
+            )
+            for r in thumbnails
+        ],
         renditions=renditions,
+        exif=ExifOut.model_validate(record.exif) if detail and record.exif else None,
         original_url=original_url,
         original_expires_at=None if record.original_removed_at is not None else record.original_expires_at,
         original_removed_at=record.original_removed_at,

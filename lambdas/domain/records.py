@@ -179,6 +179,10 @@ class ImageRecord:
     """When the originals policy removes the original (its verified compressed rendition stays)."""
     original_removed_at: datetime | None = None
     """When the original was removed by the originals policy: it is no longer stored nor counted."""
+    exif: dict[str, str | int | float] = field(default_factory=dict)
+    """Capture time, camera, lens and exposure read from the original by the compress step, for its
+    owner (``lambdas.imaging.metadata.exif_summary``); empty when the original had none (or for records
+    stored before it was read)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -372,6 +376,7 @@ class ImageRecord:
             "reserved_keys": list(self.reserved_keys),
             "original_expires_at": None if self.original_expires_at is None else timestamp(self.original_expires_at),
             "original_removed_at": None if self.original_removed_at is None else timestamp(self.original_removed_at),
+            "exif": dict(self.exif),
             "extra": dict(self.extra),
         }
 
@@ -430,6 +435,11 @@ class ImageRecord:
             reserved_keys=tuple(data.get("reserved_keys") or ()),
             original_expires_at=_optional_timestamp(data.get("original_expires_at")),
             original_removed_at=_optional_timestamp(data.get("original_removed_at")),
+            exif={
+                str(name): value
+                for name, value in (data.get("exif") or {}).items()
+                if isinstance(value, str | int | float) and not isinstance(value, bool)
+            },
             extra=dict(data.get("extra") or {}),
         )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from PIL import ExifTags, Image
 
 _EXIF_IFD = ExifTags.IFD.Exif
@@ -113,3 +116,90 @@ def strip_png(data: bytes) -> bytes | None:
             return b"".join(out)
         pos = stop
     return None
+
+
+# What a photographer looks for in a viewer: when, with what, how exposed. Never GPS, serial numbers,
+# owner names or maker notes: these stay private even from this summary.
+_SUMMARY_TEXT = {
+    "make": ExifTags.Base.Make,
+    "model": ExifTags.Base.Model,
+    "lens_make": ExifTags.Base.LensMake,
+    "lens": ExifTags.Base.LensModel,
+}
+_SUMMARY_NUMBERS = {
+    "exposure_time": ExifTags.Base.ExposureTime,
+    "f_number": ExifTags.Base.FNumber,
+    "focal_length": ExifTags.Base.FocalLength,
+}
+_MAX_TEXT = 100
+
+
+def exif_summary(source: Image.Exif) -> dict[str, str | int | float]:
+    """Capture time, camera, lens and exposure read from ``source``, for the image's owner; absent or
+    unreadable values are left out (an empty dict when there is nothing).
+
+    Keys: ``taken_at`` (ISO 8601 local time as the camera wrote it, with its offset when recorded),
+    ``make``, ``model``, ``lens_make``, ``lens``, ``exposure_time`` (seconds), ``f_number``, ``iso``,
+    ``focal_length`` (mm) and ``focal_length_35mm``.
+    """
+    try:
+        exif_ifd = dict(source.get_ifd(_EXIF_IFD))
+    except (KeyError, ValueError, TypeError, OSError, SyntaxError):
+        exif_ifd = {}
+
+    def get(tag: int) -> object:
+        return exif_ifd.get(tag, source.get(tag))
+
+    out: dict[str, str | int | float] = {}
+    taken = _taken_at(get(ExifTags.Base.DateTimeOriginal) or get(ExifTags.Base.DateTime))
+    if taken:
+        offset = _text(get(ExifTags.Base.OffsetTimeOriginal))
+        out["taken_at"] = taken + (offset if offset and _OFFSET.match(offset) else "")
+    for name, tag in _SUMMARY_TEXT.items():
+        text = _text(get(tag))
+        if text:
+            out[name] = text
+    for name, tag in _SUMMARY_NUMBERS.items():
+        number = _number(get(tag))
+        if number is not None and number > 0:
+            out[name] = round(number, 6)
+    iso = get(ExifTags.Base.ISOSpeedRatings)
+    if isinstance(iso, tuple) and iso:
+        iso = iso[0]
+    if isinstance(iso, int) and not isinstance(iso, bool) and iso > 0:
+        out["iso"] = iso
+    focal_35 = get(ExifTags.Base.FocalLengthIn35mmFilm)
+    if isinstance(focal_35, int) and not isinstance(focal_35, bool) and focal_35 > 0:
+        out["focal_length_35mm"] = focal_35
+    return out
+
+
+_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
+
+
+def _taken_at(value: object) -> str | None:
+    match = _DATE.match(_text(value) or "")
+    if not match or match.group(1) == "0000":
+        return None  # cameras write "0000:00:00 00:00:00" when their clock was never set
+    y, mo, d, h, mi, s = match.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{s}"
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    text = value.replace("\x00", "").strip()
+    return text[:_MAX_TEXT] or None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, tuple) and len(value) == 2:
+        value = value[0] / value[1] if value[1] else None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None

@@ -124,7 +124,8 @@ def _run(data: bytes, options: ImagingOptions, *, want_compressed: bool, want_de
         renditions=tuple(r.info() for r in renditions),
         timings_ms=timer.stages,
     )
-    return ProcessResult(info, tuple(renditions), report)
+    exif = metadata.exif_summary(_source_exif(opened)) if want_compressed else {}
+    return ProcessResult(info, tuple(renditions), report, exif)
 
 
 def _draft_size(

@@ -80,6 +80,10 @@ class ProcessResult:
     info: ImageInfo
     renditions: tuple[Rendition, ...]
     report: ImageReport
+    exif: dict[str, str | int | float] = field(default_factory=dict)
+    """Capture time, camera, lens and exposure of the input (``metadata.exif_summary``), read from the
+    header already parsed for the decode; filled by ``compress`` and ``process`` (the original's), empty
+    from ``derive`` (its input may be the compressed rendition)."""
 
     def rendition(self, name: str) -> Rendition:
         """The rendition called ``name``; ``KeyError`` when this result has none of that name."""

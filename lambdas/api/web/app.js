@@ -391,9 +391,26 @@ const STATUS_WORDS = {
   thumbnailed: "processing (3 of 3)",
 };
 
+// How wide a card is drawn: half a phone's width, at most 280 px on a wider screen (auto-fill columns of
+// 180 px and more). The browser picks a thumbnail by width from this and the srcset, whatever sizes the
+// deployment makes.
+const CARD_SIZES = "(max-width: 480px) calc(50vw - 1rem), 280px";
+
+function thumbnailPicture(image) {
+  const thumbnails = image.thumbnails || [];
+  const props = { class: "thumb", src: image.thumbnail_url, alt: image.filename, loading: "lazy", decoding: "async" };
+  if (thumbnails.length) {
+    props.srcset = thumbnails.map((t) => `${t.url} ${t.width}w`).join(", ");
+    props.sizes = CARD_SIZES;
+    props.width = String(thumbnails[0].width);
+    props.height = String(thumbnails[0].height);
+  }
+  return el("img", props);
+}
+
 function card(image) {
   const picture = image.thumbnail_url
-    ? el("img", { class: "thumb", src: image.thumbnail_url, alt: image.filename, loading: "lazy" })
+    ? thumbnailPicture(image)
     : el("div", { class: "placeholder", text: image.status === "failed" ? "failed" : "processing…" });
   const chips = el("ul", { class: "chips" }, image.categories.map((c) => el("li", { text: c })));
   const pending = image.status === "failed" && image.failure && image.failure.retryable;
@@ -558,33 +575,174 @@ function schedulePoll(delay, items) {
   state.polling = setTimeout(poll, delay);
 }
 
-// --- one image ---------------------------------------------------------------------------------------------
+// --- one image: the viewer ----------------------------------------------------------------------------------
+// Dates as the browser's locale writes them ("1 Dec 2026, 14:05"), the exact value in the title.
+const DATE_TIME = { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
+const humanDate = (date) => date.toLocaleString(undefined, DATE_TIME);
+
+function timeNode(iso, text) {
+  return el("time", { datetime: iso, title: iso, text: text || humanDate(new Date(iso)) });
+}
+
+// A camera writes its local time (with its offset when it knows it): shown as written, not moved to this
+// browser's zone.
+function takenAt(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(iso);
+  if (!m) return el("span", { text: iso });
+  return timeNode(iso, humanDate(new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])));
+}
+
+function shutter(seconds) {
+  if (seconds >= 1) return `${+seconds.toFixed(1)} s`;
+  return `1/${Math.round(1 / seconds)} s`;
+}
+
+// The EXIF panel: only what the camera recorded, in the order a photographer reads it.
+function exifRows(exif) {
+  const rows = [];
+  const add = (term, value) => { if (value) rows.push(el("dt", { text: term }), el("dd", {}, [value])); };
+  if (exif.taken_at) add("Taken", takenAt(exif.taken_at));
+  const make = exif.make || "";
+  const model = exif.model || "";
+  add("Camera", model.toLowerCase().startsWith(make.toLowerCase()) ? model : [make, model].filter(Boolean).join(" "));
+  const lensMake = exif.lens_make || "";
+  const lens = exif.lens || "";
+  add("Lens", !lensMake || lens.toLowerCase().startsWith(lensMake.toLowerCase()) ? lens : `${lensMake} ${lens}`.trim());
+  const exposure = [
+    exif.exposure_time ? shutter(exif.exposure_time) : "",
+    exif.f_number ? `ƒ/${+exif.f_number.toFixed(1)}` : "",
+    exif.iso ? `ISO ${exif.iso}` : "",
+    exif.focal_length ? `${+exif.focal_length.toFixed(1)} mm` + (exif.focal_length_35mm ? ` (${exif.focal_length_35mm} mm equiv.)` : "") : "",
+  ].filter(Boolean).join(" · ");
+  add("Exposure", exposure);
+  return rows;
+}
+
+// What a saving says: a share saved, or how much larger a rendition came out (never a negative saving).
+function savingText(saving) {
+  if (saving === null || saving === undefined) return "";
+  const percent = Math.round(Math.abs(saving) * 100);
+  if (saving >= 0) return `${percent} % smaller`;
+  return percent ? `+${percent} % (larger than the original)` : "about the same size";
+}
+
+// The renditions a person asks for: the compressed image and the thumbnails (the labeler's preview is internal).
+const USER_RENDITION = (r) => r.name === "compressed" || r.name.startsWith("thumb-");
+
+// The gallery's current order: what previous/next walk over.
+const galleryIds = () => [...$("gallery").querySelectorAll(":scope > li[data-id]")].map((node) => node.dataset.id);
+
+function setZoom(mode, at) {
+  const stage = $("v-stage");
+  const image = $("v-image");
+  if (mode === "actual" && !image.naturalWidth) return;
+  // Keep the point under the pointer (or the centre) where it was.
+  const rect = image.getBoundingClientRect();
+  const fx = at && rect.width ? (at.x - rect.left) / rect.width : 0.5;
+  const fy = at && rect.height ? (at.y - rect.top) / rect.height : 0.5;
+  stage.dataset.zoom = mode;
+  $("v-zoom").setAttribute("aria-pressed", String(mode === "actual"));
+  $("v-zoom").textContent = mode === "actual" ? "Fit" : "1:1";
+  if (mode === "actual") {
+    stage.scrollLeft = fx * image.naturalWidth - stage.clientWidth / 2;
+    stage.scrollTop = fy * image.naturalHeight - stage.clientHeight / 2;
+  }
+}
+
+const toggleZoom = (at) => setZoom($("v-stage").dataset.zoom === "actual" ? "fit" : "actual", at);
+
+// Drag pans at 1:1 (scrolling does too); a click without a drag toggles the zoom.
+function wireStage() {
+  const stage = $("v-stage");
+  let drag = null;
+  stage.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    drag = { x: event.clientX, y: event.clientY, left: stage.scrollLeft, top: stage.scrollTop, moved: false };
+  });
+  stage.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    if (Math.abs(dx) + Math.abs(dy) > 4) drag.moved = true;
+    if (drag.moved && stage.dataset.zoom === "actual") {
+      stage.setPointerCapture?.(event.pointerId);
+      stage.classList.add("dragging");
+      stage.scrollLeft = drag.left - dx;
+      stage.scrollTop = drag.top - dy;
+    }
+  });
+  const end = () => { stage.classList.remove("dragging"); };
+  stage.addEventListener("pointerup", (event) => {
+    const click = drag && !drag.moved;
+    drag = null;
+    end();
+    if (click && event.target === $("v-image")) toggleZoom({ x: event.clientX, y: event.clientY });
+  });
+  stage.addEventListener("pointercancel", () => { drag = null; end(); });
+}
+
+async function step(offset) {
+  const ids = galleryIds();
+  const index = state.current ? ids.indexOf(state.current.id) : -1;
+  const next = ids[index + offset];
+  if (index < 0 || next === undefined) return;
+  await openImage(next);
+}
+
 async function openImage(id) {
   let image;
   try { image = await api("GET", "v1/images/" + encodeURIComponent(id)); } catch (error) { return say("Error: " + error.message); }
   state.current = image;
   $("v-name").textContent = image.filename;
+  $("v-name").title = image.filename;
+  const ids = galleryIds();
+  const index = ids.indexOf(image.id);
+  $("v-prev").disabled = index <= 0;
+  $("v-next").disabled = index < 0 || index >= ids.length - 1;
+  $("v-position").textContent = index >= 0 ? `${index + 1} of ${ids.length}` : "";
   const dims = image.width ? `${image.width}×${image.height}` : "";
-  $("v-meta").textContent = [image.status, image.format || image.content_type, dims, bytes(image.size), image.created_at].filter(Boolean).join(" · ");
-  // The largest thumbnail (whatever sizes the deployment makes), else the compressed rendition.
-  const renditions = image.renditions || [];
-  const thumbnails = renditions.filter((r) => r.name.startsWith("thumb-")).sort((a, b) => b.width - a.width);
-  const preview = thumbnails[0] || renditions.find((r) => r.name === "compressed");
-  $("v-image").hidden = !preview;
-  if (preview) { $("v-image").src = preview.url; $("v-image").alt = image.filename; }
+  const facts = [STATUS_WORDS[image.status] || image.status, image.format || image.content_type, dims, bytes(image.size)].filter(Boolean);
+  $("v-meta").replaceChildren(facts.join(" · "), facts.length ? " · uploaded " : "uploaded ", timeNode(image.created_at));
+  // The compressed rendition at full resolution (fit to the screen, or 1:1); a thumbnail until there is one.
+  const renditions = (image.renditions || []).filter(USER_RENDITION);
+  const compressed = renditions.find((r) => r.name === "compressed");
+  const largestThumb = renditions.filter((r) => r.name.startsWith("thumb-")).sort((a, b) => b.width - a.width)[0];
+  const shown = compressed || largestThumb;
+  setZoom("fit");
+  $("v-stage").hidden = !shown;
+  if (shown) {
+    $("v-image").src = shown.url;
+    $("v-image").alt = image.filename;
+    $("v-image").width = shown.width;
+    $("v-image").height = shown.height;
+  } else {
+    $("v-image").removeAttribute("src");
+  }
+  $("v-zoom").disabled = !shown;
+  const download = $("v-download");
+  download.hidden = !compressed;
+  if (compressed) {
+    const base = image.filename.replace(/\.[^.]*$/, "");
+    download.href = compressed.url;
+    download.setAttribute("download", `${base}.${compressed.format === "jpeg" ? "jpg" : compressed.format}`);
+    download.textContent = `Download the image (${compressed.format.toUpperCase()}, ${compressed.width}×${compressed.height}, ${bytes(compressed.bytes)})`;
+  }
   $("v-failure").hidden = !image.failure;
-  if (image.failure) $("v-failure").textContent = `Failed in ${image.failure.step}: ${image.failure.code}: ${image.failure.message}`;
+  if (image.failure) $("v-failure").textContent = `Failed in ${image.failure.step}: ${plain(image.failure.code, image.failure.message)}`;
   $("v-original").replaceChildren(...originalNote(image));
+  const exif = exifRows(image.exif || {});
+  $("v-exif-panel").hidden = !exif.length;
+  $("v-exif").replaceChildren(...exif);
   $("v-categories").replaceChildren(...image.categories.map((c) => el("li", { text: c })));
   $("v-labels").tBodies[0].replaceChildren(...image.labels.map((l) => el("tr", {}, [
     el("td", { text: l.name }), el("td", { text: l.confidence.toFixed(1) + " %" }), el("td", { text: l.parents.join(", ") }),
   ])));
-  $("v-renditions").tBodies[0].replaceChildren(...(image.renditions || []).map((r) => el("tr", {}, [
+  $("v-renditions").tBodies[0].replaceChildren(...renditions.map((r) => el("tr", { "data-name": r.name }, [
     el("td", {}, [el("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: r.name })]),
     el("td", { text: r.format }),
     el("td", { text: `${r.width}×${r.height}` }),
     el("td", { text: bytes(r.bytes) }),
-    el("td", { text: r.saving === null ? "" : Math.round(r.saving * 100) + " %" }),
+    el("td", { class: r.saving < 0 ? "larger" : "", text: savingText(r.saving) }),
   ])));
   if (!$("viewer").open) $("viewer").showModal();
 }
@@ -592,14 +750,13 @@ async function openImage(id) {
 // The original is the best copy while it is stored; the originals policy (expire by default) removes it
 // once its compressed rendition is verified, and the compressed rendition is then the best copy there is.
 function originalNote(image) {
-  const day = (iso) => new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
   if (image.original_removed_at) {
-    return [`The original was removed on ${day(image.original_removed_at)} (originals policy); the compressed rendition is the best copy.`];
+    return ["The original was removed on ", timeNode(image.original_removed_at), " (originals policy); the compressed rendition is the best copy."];
   }
   if (!image.original_url) return [];
-  const link = el("a", { href: image.original_url, target: "_blank", rel: "noopener noreferrer", text: "Download the original" });
-  if (!image.original_expires_at) return [link];
-  return [link, ` (kept until ${day(image.original_expires_at)}; then the compressed rendition is the best copy)`];
+  const link = el("a", { id: "v-download-original", href: image.original_url, download: image.filename, text: "Download the original" });
+  if (!image.original_expires_at) return [link, " (kept: not scheduled for removal)"];
+  return [link, " (kept until ", timeNode(image.original_expires_at), "; then the compressed rendition is the best copy)"];
 }
 
 // A DELETE whose answer never came (the server or its function died, the network dropped) is sent again
@@ -660,6 +817,25 @@ async function deleteCurrent() {
   }
 }
 
+// --- keyboard: / search, ? help, and in the viewer ←/→ previous/next, Z zoom (Esc closes any dialog) ------
+function typing(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+function shortcut(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || typing(event.target)) return;
+  if ($("help").open) return;
+  if ($("viewer").open) {
+    if (event.key === "ArrowLeft") { event.preventDefault(); step(-1); }
+    else if (event.key === "ArrowRight") { event.preventDefault(); step(1); }
+    else if (event.key === "z" || event.key === "Z") toggleZoom();
+    else if (event.key === "?") $("help").showModal();
+    return;
+  }
+  if (event.key === "?") { event.preventDefault(); $("help").showModal(); }
+  else if (event.key === "/" && !$("app").hidden && !$("gallery-view").hidden) { event.preventDefault(); $("q").focus(); $("q").select(); }
+}
+
 // --- wiring ------------------------------------------------------------------------------------------------
 document.addEventListener("DOMContentLoaded", () => {
   // The filters beyond the search box show on a wide screen; a phone folds them under "Filters".
@@ -690,6 +866,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("category").addEventListener("change", () => { if ($("category").value) $("label").value = ""; loadGallery(true); });
   $("more").addEventListener("click", () => loadGallery(false));
   $("v-delete").addEventListener("click", deleteCurrent);
+  $("v-prev").addEventListener("click", () => step(-1));
+  $("v-next").addEventListener("click", () => step(1));
+  $("v-zoom").addEventListener("click", () => toggleZoom());
+  wireStage();
+  document.addEventListener("keydown", shortcut);
   $("offline-retry").addEventListener("click", () => { $("offline-text").textContent = "Trying again now…"; reconnectNow(2000); });
   loadMessages();
   if (state.key) useKey(state.key); else showKeyForm();

@@ -142,6 +142,17 @@ def test_extra_values_round_trip_with_their_number_types(metadata_store):
     assert isinstance(extra["timings_ms"]["n"], int)
 
 
+def test_exif_summary_round_trips_and_old_records_load_without_it(metadata_store):
+    # GIVEN a record with an EXIF summary (text, ints and fractional floats) and one stored before it existed
+    created = metadata_store.create(_awaiting("img-1"))
+    exif = {"make": "Fujifilm", "iso": 400, "exposure_time": 0.004, "f_number": 2.8, "taken_at": "2026-12-01T14:05:06"}
+    metadata_store.transition(created, replace(created, exif=exif))
+    old = {k: v for k, v in _awaiting("img-2").to_dict().items() if k != "exif"}
+    # WHEN read back THEN the summary is kept, and the old form loads with an empty one
+    assert metadata_store.get("img-1").exif == exif
+    assert ImageRecord.from_dict(old).exif == {}
+
+
 def test_transition_stores_the_new_state_and_bumps_the_version(metadata_store):
     # GIVEN a created record WHEN it moves to uploaded THEN the stored record says so at version 2
     created = metadata_store.create(_awaiting("img-1"))

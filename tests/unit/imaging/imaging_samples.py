@@ -146,3 +146,29 @@ def swapped_primaries_icc() -> bytes:
     header[36:40] = b"acsp"
     header[68:80] = b"".join(s15(c) for c in d50)
     return bytes(header) + struct.pack(">I", len(tags)) + b"".join(entries) + b"".join(bodies)
+
+
+def camera_exif(*, offset: str | None = "+01:00", gps: bool = True, serial: str | None = "SN123") -> bytes:
+    """EXIF as a camera writes it: capture time, make/model, lens, exposure; GPS and a body serial too."""
+    from PIL import TiffImagePlugin
+
+    exif = Image.Exif()
+    exif[0x010F] = "Fujifilm"
+    exif[0x0110] = "X-T5"
+    exif[0x0132] = "2026:12:02 09:00:00"
+    ifd = exif.get_ifd(EXIF_IFD)
+    ifd[0x9003] = "2026:12:01 14:05:06"
+    if offset is not None:
+        ifd[0x9011] = offset
+    ifd[0x829A] = TiffImagePlugin.IFDRational(1, 250)
+    ifd[0x829D] = TiffImagePlugin.IFDRational(28, 10)
+    ifd[0x8827] = 400
+    ifd[0x920A] = TiffImagePlugin.IFDRational(35, 1)
+    ifd[0xA405] = 53
+    ifd[0xA433] = "Fujifilm"
+    ifd[0xA434] = "XF35mmF1.4 R"
+    if serial is not None:
+        ifd[0xA431] = serial
+    if gps:
+        exif.get_ifd(GPS_IFD).update({1: "N", 2: (48.0, 51.0, 30.0), 3: "E", 4: (2.0, 17.0, 40.0)})
+    return exif.tobytes()
