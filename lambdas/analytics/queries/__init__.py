@@ -15,6 +15,7 @@ delivery logged it twice (``row_number() OVER (PARTITION BY event_id)``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,8 +81,10 @@ class SavedQuery:
         return "".join(sql), params
 
 
+@functools.cache
 def load(name: str) -> SavedQuery:
-    """The saved query ``name``; ``ValueError`` for a name that is not one of :data:`NAMES`."""
+    """The saved query ``name`` (its file read once per process: every analytics request asks for them);
+    ``ValueError`` for a name that is not one of :data:`NAMES`."""
     if name not in NAMES:
         raise ValueError(f"name: {name!r} is not a saved query (one of {', '.join(NAMES)})")
     return parse(name, (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8"))
