@@ -11,6 +11,9 @@ const state = {
   key: localStorage.getItem(KEY_STORAGE) || "", cursor: null, polling: null, current: null,
   online: true, reconnect: null, waiters: [], messages: {}, pollDelay: 0, pollRunning: false, pollAgain: false,
   shown: "", uploading: new Set(), batchHashes: new Map(), moreLoaded: false,
+  // Organizing (organize.js): the images on the page by id, the selected ones, the last one clicked (the
+  // start of a shift-click range), the owner's albums once listed.
+  images: new Map(), selected: new Set(), anchor: null, albums: null,
 };
 
 // A retryable failure is retried by the pipeline: keep watching it.
@@ -160,6 +163,8 @@ async function useKey(key) {
     showTotals(totals);
     await loadCategories();
     await loadGallery(true);
+    // The album names the viewer shows (and "Add to album" offers).
+    loadAlbums().catch(() => {});
   } catch (error) {
     // A refused key shows the key form; no answer shows the offline notice (and this runs again once back).
     if (!(error instanceof ApiError) || ![0, 401, 403].includes(error.status)) say("Error: " + error.message);
@@ -408,17 +413,41 @@ function thumbnailPicture(image) {
   return el("img", props);
 }
 
-function card(image) {
+// What a card says of an image's size: its pixels, bytes and format (the duplicates view compares them).
+const sizeFacts = (image) => [image.width ? `${image.width}×${image.height}` : "", bytes(image.size), (image.format || "").toUpperCase()]
+  .filter(Boolean).join(" · ");
+
+const HEART = { on: "\u2665", off: "\u2661" };
+
+// A card's corner controls: the selection box (top left) and the favorite heart (top right). Their clicks
+// are theirs alone: a click anywhere else on the card opens the viewer.
+function cornerControls(image) {
+  const select = el("input", { type: "checkbox", class: "select", "aria-label": `Select ${image.filename}`, title: "Select (X); Shift+click selects a range" });
+  select.checked = state.selected.has(image.id);
+  select.addEventListener("click", (event) => { event.stopPropagation(); selectClicked(image.id, select.checked, event.shiftKey); });
+  const heart = el("button", {
+    type: "button", class: "heart", "aria-pressed": String(Boolean(image.favorite)),
+    "aria-label": image.favorite ? `Unfavorite ${image.filename}` : `Favorite ${image.filename}`, title: image.favorite ? "Unfavorite (F)" : "Favorite (F)",
+    text: image.favorite ? HEART.on : HEART.off,
+  });
+  heart.addEventListener("click", (event) => { event.stopPropagation(); toggleFavorite(image.id); });
+  for (const control of [select, heart]) control.addEventListener("keydown", (event) => { if (event.key === "Enter") event.stopPropagation(); });
+  return [select, heart];
+}
+
+// ``details``: the size facts under the name, and no categories (the duplicates view).
+function card(image, { details = false } = {}) {
+  state.images.set(image.id, image);
   const picture = image.thumbnail_url
     ? thumbnailPicture(image)
     : el("div", { class: "placeholder", text: image.status === "failed" ? "failed" : "processing…" });
-  const chips = el("ul", { class: "chips" }, image.categories.map((c) => el("li", { text: c })));
   const pending = image.status === "failed" && image.failure && image.failure.retryable;
   const caption = el("div", { class: "caption" }, [
     el("div", { class: "title", text: image.filename, title: image.filename }),
     el("div", { class: "status-" + image.status, text: pending ? "failed, retrying…" : STATUS_WORDS[image.status] || image.status }),
-    chips,
   ]);
+  if (details) caption.append(el("div", { class: "facts", text: sizeFacts(image) }), el("div", { class: "muted" }, [timeNode(image.created_at)]));
+  else caption.append(el("ul", { class: "chips" }, image.categories.map((c) => el("li", { text: c }))));
   if (image.status === "failed" && image.failure && !pending) {
     const why = plain(image.failure.code, image.failure.message);
     caption.append(el("p", { class: "failure", text: why, title: why }));
@@ -428,8 +457,11 @@ function card(image) {
     caption.append(retry);
   }
   const item = el("li", {
-    tabindex: "0", "data-id": image.id, "data-status": image.status, "data-updated": image.updated_at, "data-created": image.created_at,
-  }, [picture, caption]);
+    class: "card", tabindex: "0", "data-id": image.id, "data-status": image.status, "data-updated": image.updated_at,
+    "data-created": image.created_at, "data-favorite": String(Boolean(image.favorite)),
+  }, [picture, ...cornerControls(image), caption]);
+  if (details) item.dataset.details = "true";
+  item.classList.toggle("selected", state.selected.has(image.id));
   item.addEventListener("click", () => openImage(image.id));
   item.addEventListener("keydown", (event) => { if (event.key === "Enter") openImage(image.id); });
   return item;
@@ -440,6 +472,7 @@ function card(image) {
 function galleryFilters() {
   const filters = [];
   for (const name of ["q", "category", "label", "status"]) { const v = $(name).value.trim(); if (v) filters.push([name, v]); }
+  if ($("favorite").checked) filters.push(["favorite", "true"]);
   if ($("from").value) filters.push(["from", new Date($("from").value + "T00:00:00").toISOString()]);
   if ($("to").value) filters.push(["to", new Date($("to").value + "T23:59:59.999").toISOString()]);
   return filters;
@@ -448,6 +481,7 @@ function galleryFilters() {
 function noMatch() {
   const q = $("q").value.trim();
   if (q) return `No images match \u201c${q}\u201d` + (galleryFilters().length > 1 ? " with these filters." : ".");
+  if ($("favorite").checked && galleryFilters().length === 1) return "No favorites yet: mark an image with its heart (\u2661) to find it here.";
   return galleryFilters().length ? "No images match these filters." : "No images here yet.";
 }
 
@@ -476,7 +510,8 @@ function showFirstPage(items, replace) {
   const existing = new Map([...gallery.querySelectorAll(":scope > li[data-id]")].map((node) => [node.dataset.id, node]));
   const nodes = items.map((image) => {
     const old = existing.get(image.id);
-    return old && old.dataset.updated === image.updated_at ? old : card(image);
+    if (old && old.dataset.updated === image.updated_at) { state.images.set(image.id, image); return old; }
+    return card(image);
   });
   let older = [];
   if (!replace && state.moreLoaded && items.length) {
@@ -629,8 +664,10 @@ function savingText(saving) {
 // The renditions a person asks for: the compressed image and the thumbnails (the labeler's preview is internal).
 const USER_RENDITION = (r) => r.name === "compressed" || r.name.startsWith("thumb-");
 
-// The gallery's current order: what previous/next walk over.
-const galleryIds = () => [...$("gallery").querySelectorAll(":scope > li[data-id]")].map((node) => node.dataset.id);
+// The cards of the view shown (the gallery, an album, the duplicates), in order: what previous/next walk
+// over and what "Select all" selects.
+const shownCards = () => [...document.querySelectorAll("#app li.card[data-id]")].filter((node) => !node.closest("[hidden]"));
+const galleryIds = () => [...new Set(shownCards().map((node) => node.dataset.id))];
 
 function setZoom(mode, at) {
   const stage = $("v-stage");
@@ -733,10 +770,8 @@ async function openImage(id) {
   const exif = exifRows(image.exif || {});
   $("v-exif-panel").hidden = !exif.length;
   $("v-exif").replaceChildren(...exif);
-  $("v-categories").replaceChildren(...image.categories.map((c) => el("li", { text: c })));
-  $("v-labels").tBodies[0].replaceChildren(...image.labels.map((l) => el("tr", {}, [
-    el("td", { text: l.name }), el("td", { text: l.confidence.toFixed(1) + " %" }), el("td", { text: l.parents.join(", ") }),
-  ])));
+  $("v-tag-note").textContent = "";
+  showOrganized(image);
   $("v-renditions").tBodies[0].replaceChildren(...renditions.map((r) => el("tr", { "data-name": r.name }, [
     el("td", {}, [el("a", { href: r.url, target: "_blank", rel: "noopener noreferrer", text: r.name })]),
     el("td", { text: r.format }),
@@ -745,6 +780,129 @@ async function openImage(id) {
     el("td", { class: r.saving < 0 ? "larger" : "", text: savingText(r.saving) }),
   ])));
   if (!$("viewer").open) $("viewer").showModal();
+}
+
+// The viewer's organizing parts, redrawn from every answer: the heart, the selection, the categories, the
+// labels and own tags (each removable), the albums, and the album actions when opened from an album.
+function showOrganized(image) {
+  const heart = $("v-favorite");
+  heart.setAttribute("aria-pressed", String(Boolean(image.favorite)));
+  heart.setAttribute("aria-label", image.favorite ? "Unfavorite" : "Favorite");
+  heart.title = image.favorite ? "Unfavorite (F)" : "Favorite (F)";
+  heart.textContent = image.favorite ? HEART.on : HEART.off;
+  showViewerSelection();
+  $("v-categories").replaceChildren(...image.categories.map((c) => el("li", { text: c })));
+  if (!image.categories.length) $("v-categories").append(el("li", { class: "none", text: "none" }));
+  $("v-labels").replaceChildren(...tagChips(image));
+  const albums = (image.albums || []).map((id) => (state.albums || []).find((album) => album.album_id === id)).filter(Boolean);
+  $("v-albums-panel").hidden = !albums.length;
+  $("v-albums").replaceChildren(...albums.map((album) => el("li", { text: album.name })));
+  const album = openAlbumId();
+  const inAlbum = Boolean(album) && (image.albums || []).includes(album);
+  $("v-cover").hidden = !inAlbum;
+  $("v-unalbum").hidden = !inAlbum;
+}
+
+function showViewerSelection() {
+  if (!state.current) return;
+  const on = state.selected.has(state.current.id);
+  $("v-select").setAttribute("aria-pressed", String(on));
+  $("v-select").textContent = on ? "Selected" : "Select";
+}
+
+// One chip per label the model gave (with its confidence) and per own tag, each with its remove button.
+function tagChips(image) {
+  const own = new Set((image.user_tags || []).map(normalTag));
+  const chips = image.labels.filter((l) => !own.has(normalTag(l.name))).map((l) => tagChip(image, l.name, "label", {
+    score: `${Math.round(l.confidence)} %`,
+    title: `Given by the model (${l.confidence.toFixed(1)} % sure)` + (l.parents.length ? `; a kind of ${l.parents.join(", ")}` : ""),
+    remove: `Remove the label ${l.name}: it is wrong`,
+  }));
+  for (const tag of image.user_tags || []) {
+    chips.push(tagChip(image, tag, "own", { title: "Your tag", remove: `Remove your tag ${tag}` }));
+  }
+  if (!chips.length) chips.push(el("li", { class: "none", text: "none" }));
+  return chips;
+}
+
+function tagChip(image, name, kind, { score = "", title, remove }) {
+  const button = el("button", { type: "button", class: "remove", "aria-label": remove, title: remove, text: "\u00d7" });
+  button.addEventListener("click", () => editTags(image.id, { remove_tags: [name] }, `Removed \u201c${name}\u201d.`));
+  const parts = [el("span", { class: "name", text: name })];
+  if (score) parts.push(" ", el("span", { class: "score", text: score }));
+  return el("li", { class: kind, "data-tag": name, title }, [...parts, button]);
+}
+
+// Tags compare as the server compares them: spaces collapsed, case folded.
+const normalTag = (tag) => tag.split(/\s+/).filter(Boolean).join(" ").toLowerCase();
+
+// The image as an answer shows it, everywhere it is shown: its cards (or their removal from a list it no
+// longer belongs to) and the viewer.
+function showImage(image) {
+  state.images.set(image.id, image);
+  for (const node of document.querySelectorAll(`li.card[data-id="${CSS.escape(image.id)}"]`)) {
+    const list = node.parentElement;
+    if (!CARD_KEEPERS.every((keeps) => keeps(list, image))) { removeCard(node); continue; }
+    // The focus stays where it was: on the card, or on the same control of it.
+    const focused = node === document.activeElement ? node : node.contains(document.activeElement) ? document.activeElement : null;
+    const fresh = card(image, { details: node.dataset.details === "true" });
+    node.replaceWith(fresh);
+    if (focused === node) fresh.focus();
+    else if (focused) (fresh.querySelector("." + focused.classList[0]) || fresh).focus();
+  }
+  if (state.current && state.current.id === image.id) {
+    state.current = { ...state.current, ...image, renditions: state.current.renditions, original_url: state.current.original_url };
+    showOrganized(state.current);
+  }
+}
+
+// Whether a list still shows an image after a change; organize.js adds the album's.
+const CARD_KEEPERS = [(list, image) => !(list.id === "gallery" && $("favorite").checked && !image.favorite)];
+
+// A card leaves its list (deleted, unfavorited under the filter, out of the album); an emptied gallery says so.
+function removeCard(node) {
+  const list = node.parentElement;
+  state.selected.delete(node.dataset.id);
+  node.remove();
+  if (list && list.id === "gallery" && !list.querySelector(":scope > li[data-id]") && !list.querySelector("#no-match")) {
+    list.append(el("li", { class: "placeholder empty", id: "no-match", text: noMatch() }));
+  }
+  document.dispatchEvent(new CustomEvent("cardremoved", { detail: { list, id: node.dataset.id } }));
+}
+
+async function editImage(id, change) {
+  return api("PATCH", "v1/images/" + encodeURIComponent(id), change);
+}
+
+async function toggleFavorite(id) {
+  const image = state.current && state.current.id === id ? state.current : state.images.get(id);
+  if (!image) return;
+  try {
+    showImage(await editImage(id, { favorite: !image.favorite }));
+  } catch (error) {
+    say("Error: " + error.message);
+  }
+}
+
+// Whether the edit was made; the viewer's note says what it did, or why not.
+async function editTags(id, change, done) {
+  const note = $("v-tag-note");
+  try {
+    showImage(await editImage(id, change));
+    note.textContent = done;
+    return true;
+  } catch (error) {
+    note.textContent = error.message;
+    return false;
+  }
+}
+
+async function addTagFromViewer(event) {
+  event.preventDefault();
+  const input = $("v-tag-input");
+  const tag = input.value.split(/\s+/).filter(Boolean).join(" ");
+  if (!tag || !state.current) return;
+  if (await editTags(state.current.id, { add_tags: [tag] }, `Added \u201c${tag}\u201d: a search for it finds this image.`)) input.value = "";
 }
 
 // The original is the best copy while it is stored; the originals policy (expire by default) removes it
@@ -809,7 +967,11 @@ async function deleteCurrent() {
     await deleteImage(image.id);
     $("viewer").close();
     say(`Deleted ${image.filename}`);
-    await loadGallery(true);
+    // Its cards go from every list shown; the gallery's first page fills up again.
+    for (const node of document.querySelectorAll(`li.card[data-id="${CSS.escape(image.id)}"]`)) removeCard(node);
+    state.images.delete(image.id);
+    showSelection();
+    await loadGallery(true, { replace: false });
     await loadCategories();
     showTotals(await api("GET", "v1/stats"));
   } catch (error) {
@@ -817,23 +979,74 @@ async function deleteCurrent() {
   }
 }
 
-// --- keyboard: / search, ? help, and in the viewer ←/→ previous/next, Z zoom (Esc closes any dialog) ------
-function typing(target) {
-  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+// --- views: the tabs; each view's script says what to do when it is shown (VIEW_SHOWN) ---------------------
+const VIEWS = { gallery: "gallery-view", albums: "albums-view", duplicates: "duplicates-view", dashboard: "dashboard" };
+const VIEW_SHOWN = {};
+const shownView = () => Object.keys(VIEWS).find((name) => !$(VIEWS[name]).hidden);
+
+function showView(name) {
+  if (name !== shownView()) clearSelection();
+  for (const [view, panel] of Object.entries(VIEWS)) {
+    const on = view === name;
+    $(panel).hidden = !on;
+    $("tab-" + view).setAttribute("aria-selected", String(on));
+    $("tab-" + view).tabIndex = on ? 0 : -1;
+  }
+  VIEW_SHOWN[name]?.();
 }
 
+function wireTabs() {
+  const names = Object.keys(VIEWS);
+  for (const name of names) $("tab-" + name).addEventListener("click", () => showView(name));
+  $("tabs").addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    const next = names[(names.indexOf(shownView()) + (event.key === "ArrowRight" ? 1 : names.length - 1)) % names.length];
+    showView(next);
+    $("tab-" + next).focus();
+  });
+}
+
+// --- keyboard: / search, ? help, X select, F favorite, Ctrl+A all, Delete, Esc none; in the viewer ←/→
+// previous/next, Z zoom, F favorite, T tag, X select (Esc closes any dialog) ---------------------------------
+const TEXT_INPUTS = /^(text|search|password|email|number|url|tel|date|datetime-local|month|week|time)$/;
+
+function typing(target) {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.tagName === "INPUT") return TEXT_INPUTS.test(target.type);
+  return target.isContentEditable || /^(TEXTAREA|SELECT)$/.test(target.tagName);
+}
+
+const anyDialogOpen = () => [...document.querySelectorAll("dialog")].some((dialog) => dialog.open);
+// The card with the focus (on it or on one of its controls).
+const focusedCard = () => document.activeElement?.closest?.("li.card[data-id]") || null;
+
 function shortcut(event) {
-  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || typing(event.target)) return;
-  if ($("help").open) return;
-  if ($("viewer").open) {
-    if (event.key === "ArrowLeft") { event.preventDefault(); step(-1); }
-    else if (event.key === "ArrowRight") { event.preventDefault(); step(1); }
-    else if (event.key === "z" || event.key === "Z") toggleZoom();
-    else if (event.key === "?") $("help").showModal();
+  if (event.defaultPrevented || typing(event.target)) return;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  if ((event.ctrlKey || event.metaKey) && !event.altKey && key === "a" && !anyDialogOpen() && !$("app").hidden && galleryIds().length) {
+    event.preventDefault();
+    selectAll();
     return;
   }
-  if (event.key === "?") { event.preventDefault(); $("help").showModal(); }
-  else if (event.key === "/" && !$("app").hidden && !$("gallery-view").hidden) { event.preventDefault(); $("q").focus(); $("q").select(); }
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if ($("help").open || $("tag-dialog").open || $("album-dialog").open) return;
+  if ($("viewer").open) {
+    if (key === "ArrowLeft") { event.preventDefault(); step(-1); }
+    else if (key === "ArrowRight") { event.preventDefault(); step(1); }
+    else if (key === "z") toggleZoom();
+    else if (key === "f" && state.current) toggleFavorite(state.current.id);
+    else if (key === "x" && state.current) toggleSelected(state.current.id);
+    else if (key === "t") { event.preventDefault(); $("v-tag-input").focus(); }
+    else if (key === "?") $("help").showModal();
+    return;
+  }
+  const focused = focusedCard();
+  if (key === "?") { event.preventDefault(); $("help").showModal(); }
+  else if (key === "/" && !$("app").hidden && !$("gallery-view").hidden) { event.preventDefault(); $("q").focus(); $("q").select(); }
+  else if (key === "x" && focused) { event.preventDefault(); toggleSelected(focused.dataset.id); }
+  else if (key === "f" && focused) { event.preventDefault(); toggleFavorite(focused.dataset.id); }
+  else if (key === "Delete" && state.selected.size) { event.preventDefault(); bulkDelete(); }
+  else if (key === "Escape" && state.selected.size) { event.preventDefault(); clearSelection(); }
 }
 
 // --- wiring ------------------------------------------------------------------------------------------------
@@ -860,15 +1073,27 @@ document.addEventListener("DOMContentLoaded", () => {
   // the upload days narrow either.
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();
-    if ($("label").value.trim()) $("category").value = "";
+    if ($("label").value.trim()) { $("category").value = ""; $("favorite").checked = false; }
     loadGallery(true);
   });
-  $("category").addEventListener("change", () => { if ($("category").value) $("label").value = ""; loadGallery(true); });
+  // Favorites are an index of their own too: the filter clears the category and the label, and they clear it.
+  $("category").addEventListener("change", () => {
+    if ($("category").value) { $("label").value = ""; $("favorite").checked = false; }
+    loadGallery(true);
+  });
+  $("favorite").addEventListener("change", () => {
+    if ($("favorite").checked) { $("category").value = ""; $("label").value = ""; }
+    loadGallery(true);
+  });
   $("more").addEventListener("click", () => loadGallery(false));
   $("v-delete").addEventListener("click", deleteCurrent);
   $("v-prev").addEventListener("click", () => step(-1));
   $("v-next").addEventListener("click", () => step(1));
   $("v-zoom").addEventListener("click", () => toggleZoom());
+  $("v-favorite").addEventListener("click", () => state.current && toggleFavorite(state.current.id));
+  $("v-select").addEventListener("click", () => state.current && toggleSelected(state.current.id));
+  $("v-tag-form").addEventListener("submit", addTagFromViewer);
+  wireTabs();
   wireStage();
   document.addEventListener("keydown", shortcut);
   $("offline-retry").addEventListener("click", () => { $("offline-text").textContent = "Trying again now…"; reconnectNow(2000); });

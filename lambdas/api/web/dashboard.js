@@ -216,29 +216,13 @@ const Dashboard = (() => {
     });
   }
 
-  // --- tabs ------------------------------------------------------------------------------------------------
-  function showTab(name) {
-    const dashboard = name === "dashboard";
-    $("gallery-view").hidden = dashboard;
-    $("dashboard").hidden = !dashboard;
-    for (const [tab, on] of [[$("tab-gallery"), !dashboard], [$("tab-dashboard"), dashboard]]) {
-      tab.setAttribute("aria-selected", String(on));
-      tab.tabIndex = on ? 0 : -1;
-    }
-    if (!dashboard) return;
+  // --- its tab (app.js switches the views) -----------------------------------------------------------------
+  VIEW_SHOWN.dashboard = () => {
     if (!$("period-from").value || !$("period-to").value) return choosePreset(30);
     show();
-  }
+  };
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("tab-gallery").addEventListener("click", () => showTab("gallery"));
-    $("tab-dashboard").addEventListener("click", () => showTab("dashboard"));
-    $("tabs").addEventListener("keydown", (event) => {
-      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
-      const next = $("tab-gallery").getAttribute("aria-selected") === "true" ? "dashboard" : "gallery";
-      showTab(next);
-      $("tab-" + next).focus();
-    });
     for (const button of document.querySelectorAll("#period-presets button")) {
       button.addEventListener("click", () => choosePreset(Number(button.dataset.days)));
     }
@@ -249,5 +233,5 @@ const Dashboard = (() => {
     });
   });
 
-  return { showTab, show, choosePreset, cache };
+  return { show, choosePreset, cache };
 })();
