@@ -184,7 +184,8 @@ async function submitTags(event) {
 }
 
 // --- albums ----------------------------------------------------------------------------------------------
-const albumView = { id: null, cursor: null };
+// ``pageSize``: the images asked for at a time (a test makes it small to page through a small album).
+const albumView = { id: null, cursor: null, pageSize: PAGE_SIZE };
 const openAlbumId = () => (albumView.id && !$("album-detail").hidden && !$("albums-view").hidden ? albumView.id : null);
 const albumOf = (id) => (state.albums || []).find((album) => album.album_id === id);
 
@@ -255,7 +256,7 @@ async function openAlbum(id, { more = false } = {}) {
     if (album) showAlbumHeading(album);
     $("album-images").replaceChildren();
   }
-  const params = new URLSearchParams({ album: id, limit: String(PAGE_SIZE) });
+  const params = new URLSearchParams({ album: id, limit: String(albumView.pageSize) });
   if (more && albumView.cursor) params.set("cursor", albumView.cursor);
   let page;
   try {
@@ -364,7 +365,7 @@ async function openAlbumDialog() {
     return el("li", {}, [button]);
   }));
   if (!albums.length) choices.append(el("li", { class: "muted", text: "No albums yet: name the first one below." }));
-  else choices.querySelector("button").focus();
+  else if (document.activeElement !== $("album-dialog-name")) choices.querySelector("button").focus();
 }
 
 async function addToAlbum(album) {
