@@ -427,7 +427,7 @@ function cornerControls(image) {
   select.addEventListener("click", (event) => { event.stopPropagation(); selectClicked(image.id, select.checked, event.shiftKey); });
   const heart = el("button", {
     type: "button", class: "heart", "aria-pressed": String(Boolean(image.favorite)),
-    "aria-label": image.favorite ? `Unfavorite ${image.filename}` : `Favorite ${image.filename}`, title: image.favorite ? "Unfavorite (F)" : "Favorite (F)",
+    "aria-label": `Favorite: ${image.filename}`, title: image.favorite ? "Unfavorite (F)" : "Favorite (F)",
     text: image.favorite ? HEART.on : HEART.off,
   });
   heart.addEventListener("click", (event) => { event.stopPropagation(); toggleFavorite(image.id); });
@@ -559,6 +559,7 @@ async function loadGallery(reset, { replace = true } = {}) {
     state.cursor = page.next_cursor;
   }
   $("more").hidden = !state.cursor;
+  pruneSelection();
   updateRows(page.items);
   if (reset && replace) state.shown = signature(page.items);
   if (!reset || replace) schedulePoll(POLL_FAST_MS, page.items);
@@ -787,7 +788,6 @@ async function openImage(id) {
 function showOrganized(image) {
   const heart = $("v-favorite");
   heart.setAttribute("aria-pressed", String(Boolean(image.favorite)));
-  heart.setAttribute("aria-label", image.favorite ? "Unfavorite" : "Favorite");
   heart.title = image.favorite ? "Unfavorite (F)" : "Favorite (F)";
   heart.textContent = image.favorite ? HEART.on : HEART.off;
   showViewerSelection();

@@ -36,6 +36,15 @@ function selectAll() {
   say(`${ids.length} image${ids.length === 1 ? "" : "s"} selected.`);
 }
 
+// What is selected is what is in view: a new search or a poll that drops a card drops it from the selection
+// (an action never reaches an image the owner no longer sees).
+function pruneSelection() {
+  if (!state.selected.size) return;
+  const shown = new Set(galleryIds());
+  for (const id of [...state.selected]) if (!shown.has(id)) state.selected.delete(id);
+  showSelection();
+}
+
 function clearSelection() {
   state.selected.clear();
   state.anchor = null;
@@ -81,20 +90,21 @@ const succeeded = (result) => result.status === 200 || result.status === 204;
 const plural = (n, word, many = word + "s") => `${n} ${n === 1 ? word : many}`;
 const quote = (text) => `\u201c${text}\u201d`;
 
-// Every image's result; a request that failed as a whole answers for each of its images (and those after it).
-async function batch(action, ids, extra = {}) {
+// The results of each image, and the error of a request that failed as a whole (the images of that request
+// and of those after it were not acted on: ``untouched``). ``progress(done)`` after each request.
+async function batch(action, ids, extra = {}, progress = () => {}) {
   const results = [];
   for (let start = 0; start < ids.length; start += BATCH_MAX) {
     const chunk = ids.slice(start, start + BATCH_MAX);
     try {
       const answer = await api("POST", "v1/images/batch", { image_ids: chunk, action, ...extra });
       results.push(...answer.results);
+      progress(results.length);
     } catch (error) {
-      for (const id of ids.slice(start)) results.push({ image_id: id, status: error.status, code: error.code, message: error.detail, sentence: error.message });
-      break;
+      return { results, error, untouched: ids.slice(start) };
     }
   }
-  return results;
+  return { results, error: null, untouched: [] };
 }
 
 // ``action`` on the selected images (or ``ids``); ``what`` ends the sentences (" to “Holidays”").
@@ -105,13 +115,14 @@ async function runBulk(action, extra = {}, { what = "", ids = [...state.selected
   $("bulk").setAttribute("aria-busy", "true");
   for (const button of $("bulk").querySelectorAll("button")) button.disabled = true;
   if (action === "delete") setPendingDeletes([...new Set([...pendingDeletes(), ...ids])]);
-  let results;
+  let answer;
   try {
-    results = await batch(action, ids, extra);
+    answer = await batch(action, ids, extra, (done) => { $("bulk-count").textContent = `${done} of ${ids.length} done…`; });
   } finally {
     $("bulk").removeAttribute("aria-busy");
     for (const button of $("bulk").querySelectorAll("button")) button.disabled = false;
   }
+  const { results, error, untouched } = answer;
   const failed = [];
   let done = 0;
   for (const result of results) {
@@ -133,18 +144,33 @@ async function runBulk(action, extra = {}, { what = "", ids = [...state.selected
     }
   }
   showSelection();
-  report(done ? `${plural(done, "image")} ${words.done}${what}.` : "", failed, words.failed + what);
+  const success = done ? `${plural(done, "image")} ${words.done}${what}.` : "";
+  if (error) failed.unshift({ name: plural(untouched.length, "image"), why: `${error.message} ${untouchedFate(action, error, untouched)}` });
+  report(success, failed, words.failed + what, untouched.length - (error ? 1 : 0));
   if (action === "delete" && done) refreshTotals();
   if (action === "delete" || action.endsWith("_album")) loadAlbums().catch(() => {});
   return results;
 }
 
-// What went right in a passing note; what went wrong, image by image, stays until dismissed.
-function report(success, failed, failedWords) {
+// A request refused as a whole did nothing. One that got no answer (or a server error) may have: a delete
+// is then sent again when the page next loads, as a single one is (app.js, pendingDeletes).
+function untouchedFate(action, error, ids) {
+  const refused = error.status > 0 && error.status < 500 && !RETRIED_REFUSALS.has(error.status);
+  if (action !== "delete") return "They are still selected.";
+  if (refused) {
+    setPendingDeletes(pendingDeletes().filter((id) => !ids.includes(id)));
+    return "Nothing was deleted; they are still selected.";
+  }
+  return "Their delete is sent again when the page next loads.";
+}
+
+// What went right in a passing note; what went wrong, image by image, stays until dismissed. ``more``: images
+// counted under one line (a request that failed as a whole) beyond the one the line stands for.
+function report(success, failed, failedWords, more = 0) {
   if (success) say(success);
   $("bulk-report").hidden = !failed.length;
   if (!failed.length) return;
-  $("bulk-report-text").textContent = `${success ? success + " " : ""}${plural(failed.length, "image")} ${failedWords}:`;
+  $("bulk-report-text").textContent = `${success ? success + " " : ""}${plural(failed.length + more, "image")} ${failedWords}:`;
   $("bulk-report-list").replaceChildren(...failed.slice(0, 20).map((f) => el("li", {}, [el("strong", { text: f.name }), ": " + f.why])));
   if (failed.length > 20) $("bulk-report-list").append(el("li", { class: "muted", text: `and ${failed.length - 20} more (still selected).` }));
 }
