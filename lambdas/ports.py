@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from lambdas.domain.albums import Album
+from lambdas.domain.duplicates import GroupPage
 from lambdas.domain.events import AnalyticsEvent
 from lambdas.domain.labels import Labeling
 from lambdas.domain.queries import ImageQuery, Page
@@ -133,6 +134,17 @@ class MetadataStore(Protocol):
 
     def usage(self, owner: str | None = None) -> Usage:
         """Images, bytes stored and bytes saved, for one owner or (``None``) everyone."""
+        ...
+
+    # --- near-duplicates (``lambdas.domain.duplicates``) -------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        """The owner's live images whose perceptual hash is within ``max_distance`` bits of ``phash``, found
+        through the hash's bands (no scan), nearest first; an image with this very hash included."""
+        ...
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        """The owner's near-duplicate groups that have at least two live images, by group id, ``limit``
+        (at most ``MAX_GROUPS_PER_PAGE``) groups a page; ``cursor`` is a page's ``next``."""
         ...
 
     # --- albums (``lambdas.domain.albums``): membership is on the records, listed with ``query(album=)`` --
