@@ -509,14 +509,22 @@ class ImageRecord:
             "original_expires_at": None if self.original_expires_at is None else timestamp(self.original_expires_at),
             "original_removed_at": None if self.original_removed_at is None else timestamp(self.original_removed_at),
             "exif": dict(self.exif),
+            **self._organized(),
+            "extra": dict(self.extra),
+        }
+
+    def _organized(self) -> dict[str, Any]:
+        """The owner's organizing and the near-duplicate fields, those that are set: a record never
+        organized is stored as it was before they existed (DynamoDB counts every attribute's bytes)."""
+        fields = {
             "favorite": self.favorite,
             "user_tags": list(self.user_tags),
             "removed_labels": list(self.removed_labels),
             "albums": list(self.albums),
             "phash": self.phash,
             "duplicate_group": self.duplicate_group,
-            "extra": dict(self.extra),
         }
+        return {name: value for name, value in fields.items() if value not in (None, False, [])}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImageRecord:
