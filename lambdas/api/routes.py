@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -375,8 +376,17 @@ def retry_image(image_id: str, request: Request, owner: Owner, services: Service
         raise ApiError(409, "Image.OriginalGone", f"the original of image {image_id!r} is no longer stored")
     if record.failure.pending:
         return image_out(record, services, _base_url(request))
+    # Pending before the step starts: the step resumes only a retryable failure.
     retried = services.metadata.transition(record, record.retrying(at=services.clock.now()))
-    services.retrier.retry(retried)
+    try:
+        services.retrier.retry(retried)
+    except ImgMgrError:
+        # Nothing started: the failure as it was, or the image would wait for a step that never runs (and a
+        # repeated retry, seeing it pending, would change nothing). A step that started anyway (its
+        # invocation accepted, the answer lost) and wrote first keeps what it wrote.
+        with contextlib.suppress(ImgMgrError):
+            services.metadata.transition(retried, replace(retried, failure=record.failure))
+        raise
     return image_out(retried, services, _base_url(request))
 
 
