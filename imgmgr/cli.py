@@ -517,7 +517,10 @@ def search(
     text: Annotated[
         str,
         typer.Argument(
-            help="Words to find in labels and their parents (tabby, animal), categories (animals) or file names."
+            help=(
+                "Words to find in labels and their parents (tabby, animal), categories (animals) or file names; "
+                "a synonym searches its label (kitty finds Cat)."
+            )
         ),
     ],
     endpoint: Endpoint = DEFAULT_ENDPOINT,

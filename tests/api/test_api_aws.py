@@ -150,6 +150,7 @@ def test_free_text_search_over_dynamodb(aws):
     assert found(q="mammals") == [image_id]
     assert found(q="animals") == [image_id]
     assert found(q="chelsea cat") == [image_id]
+    assert found(q="kitty") == [image_id]  # a synonym searches the label's word
     assert found(q="cat", **{"from": "2000-01-01T00:00:00Z"}) == [image_id]
     assert found(q="cat", to="2000-01-01T00:00:00Z") == []
     assert found(q="tabby") == []
