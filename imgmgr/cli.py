@@ -517,7 +517,10 @@ def search(
     text: Annotated[
         str,
         typer.Argument(
-            help="Words to find in labels and their parents (tabby, animal), categories (animals) or file names."
+            help=(
+                "Words to find in labels and their parents (tabby, animal), categories (animals) or file names; "
+                "a synonym searches its label (kitty finds Cat)."
+            )
         ),
     ],
     endpoint: Endpoint = DEFAULT_ENDPOINT,
@@ -587,7 +590,7 @@ def _resolve(client: ApiClient, given: str) -> str:
 
 @app.command()
 def retry(
-    image_ids: Annotated[list[str], typer.Argument(help="Ids of failed images.")],
+    image_ids: Annotated[list[str], typer.Argument(help="Ids of failed images, or unique starts of them.")],
     endpoint: Endpoint = DEFAULT_ENDPOINT,
     api_key: ApiKey = None,
 ) -> None:
@@ -595,11 +598,13 @@ def retry(
     could not be retried."""
     client = _client(endpoint, api_key)
     refused = False
-    for image_id in image_ids:
+    for given in image_ids:
+        image_id = given
         try:
+            image_id = _resolve(client, given)
             client.retry_image(image_id)
         except ApiClientError as exc:
-            errors.print(Text.assemble((f"{image_id}:", "red"), " ", exc.plain, " (", exc.code, ")"), highlight=False)
+            errors.print(Text.assemble((f"{given}:", "red"), " ", exc.plain, " (", exc.code, ")"), highlight=False)
             refused = True
             continue
         console.print(Text(f"{image_id}: retrying (imgmgr show {image_id} tells how it ends)"))

@@ -217,3 +217,17 @@ class Presigner(Protocol):
         ...
 
     def presign_get(self, key: str, *, expires_in: int, base_url: str) -> str: ...
+
+
+@runtime_checkable
+class Retrier(Protocol):
+    """Starts the failed step of an image again: the local queue, or on AWS an asynchronous invocation of
+    the step's function (its retries, destinations and idempotency apply as to any run of it).
+
+    Raises ``lambdas.domain.errors.TransientError`` when the step could not be started (the caller may
+    ask again later).
+    """
+
+    def retry(self, record: ImageRecord) -> None:
+        """Start ``record``'s failed step (its failure already made retryable and pending) from its original."""
+        ...
