@@ -10,23 +10,9 @@ from PIL import Image
 
 from lambdas.imaging import ImagingOptions, derive, phash, process
 from lambdas.imaging.pipeline import compress
-from tests.unit.imaging.imaging_samples import exif_with, save
+from tests.unit.imaging.imaging_samples import exif_with, save, scene
 
 NEAR = phash.NEAR_DUPLICATE_DISTANCE
-
-
-def scene(seed: int, width: int = 640, height: int = 480) -> Image.Image:
-    """A photo-like picture: a sky-to-ground gradient and a few soft blobs of colour, placed by ``seed``."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width] / max(width, height)
-    pixels = np.stack([60 + 120 * y, 90 + 80 * y, 200 - 120 * y], axis=-1)
-    for _ in range(6):
-        cx, cy = rng.uniform(0, width / max(width, height)), rng.uniform(0, height / max(width, height))
-        radius = rng.uniform(0.05, 0.25)
-        weight = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * radius**2))[..., None]
-        pixels = pixels * (1 - weight) + rng.uniform(0, 255, 3) * weight
-    pixels += rng.normal(0, 4, pixels.shape)
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
 
 def reencoded(image: Image.Image, quality: int) -> Image.Image:
