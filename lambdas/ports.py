@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from lambdas.domain.albums import Album
+from lambdas.domain.duplicates import GroupPage
 from lambdas.domain.events import AnalyticsEvent
 from lambdas.domain.labels import Labeling
 from lambdas.domain.queries import ImageQuery, Page
@@ -132,6 +134,40 @@ class MetadataStore(Protocol):
 
     def usage(self, owner: str | None = None) -> Usage:
         """Images, bytes stored and bytes saved, for one owner or (``None``) everyone."""
+        ...
+
+    # --- near-duplicates (``lambdas.domain.duplicates``) -------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        """The owner's live images whose perceptual hash is within ``max_distance`` bits of ``phash``, found
+        through the hash's bands (no scan), nearest first; an image with this very hash included."""
+        ...
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        """The owner's near-duplicate groups that have at least two live images, by group id, ``limit``
+        (at most ``MAX_GROUPS_PER_PAGE``) groups a page; ``cursor`` is a page's ``next``."""
+        ...
+
+    # --- albums (``lambdas.domain.albums``): membership is on the records, listed with ``query(album=)`` --
+    def create_album(self, album: Album) -> Album:
+        """Store a new album (version 1, no images); ``RecordExistsError`` when its id is taken."""
+        ...
+
+    def get_album(self, album_id: str) -> Album | None:
+        """The album with its live image count, or ``None``; strongly consistent."""
+        ...
+
+    def update_album(self, current: Album, updated: Album) -> Album:
+        """Replace ``current``'s name and cover by ``updated``'s (version + 1; the count is the store's);
+        ``StaleRecordError`` when the stored album is no longer ``current``, ``NotFoundError`` when gone."""
+        ...
+
+    def delete_album(self, album_id: str) -> Album | None:
+        """Remove the album (``None`` when there was none). Its images stay; the caller takes them out of it
+        first (``ImageRecord.filed``), or they keep an album id that lists nowhere."""
+        ...
+
+    def albums(self, owner: str) -> tuple[Album, ...]:
+        """All the owner's albums (at most ``MAX_ALBUMS_PER_OWNER``), by name."""
         ...
 
 

@@ -1,8 +1,9 @@
 """``MetadataStore`` over SQLite: the same records, indexes and counters as the DynamoDB table.
 
 Tables: ``images`` (one row per record, the record as JSON plus the indexed columns), ``image_terms``
-(the categories and labels a ready image is listed under), ``category_counts`` and ``usage`` (the
-maintained counters; scope ``*`` is everyone), ``purges`` (the tombstones whose objects are known to be
+(the categories, labels and words a ready image is listed under, the albums and the favorite mark of a
+live one), ``category_counts`` and ``usage`` (the maintained counters; scope ``*`` is everyone), ``albums``
+(one row per album with its maintained image count), ``purges`` (the tombstones whose objects are known to be
 gone). Beyond the port, the store serves the local janitor (``imgmgr.janitor``): the tombstones still to
 purge, and the records due to expire, which it removes as DynamoDB's TTL does. The database runs in WAL mode; every write is one
 ``BEGIN IMMEDIATE`` transaction that checks the version it read, so concurrent workers and a killed
@@ -33,8 +34,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from imgmgr.database import ThreadConnections
-from lambdas.domain.errors import ContentExistsError, InvalidQueryError, RecordExistsError, StaleRecordError
-from lambdas.domain.queries import ImageQuery, Page, driving_word, index_terms, normalize_label
+from lambdas.domain.albums import MAX_ALBUMS_PER_OWNER, Album
+from lambdas.domain.duplicates import (
+    GroupPage,
+    check_group_limit,
+    group_cursor,
+    group_cursor_after,
+    live_groups,
+    nearest,
+    phash_bands,
+)
+from lambdas.domain.errors import (
+    ContentExistsError,
+    InvalidQueryError,
+    NotFoundError,
+    RecordExistsError,
+    StaleRecordError,
+)
+from lambdas.domain.queries import LIVE_KINDS, ImageQuery, Page, index_terms, query_term
 from lambdas.domain.records import (
     EXPIRING_STATES,
     ImageRecord,
@@ -81,6 +98,14 @@ CREATE TABLE IF NOT EXISTS category_counts (
     count    INTEGER NOT NULL,
     PRIMARY KEY (scope, category)
 );
+CREATE TABLE IF NOT EXISTS albums (
+    album_id TEXT PRIMARY KEY,
+    owner    TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    count    INTEGER NOT NULL DEFAULT 0,
+    doc      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS albums_by_owner ON albums (owner);
 CREATE TABLE IF NOT EXISTS usage (
     scope        TEXT PRIMARY KEY,
     images       INTEGER NOT NULL,
@@ -221,7 +246,9 @@ class SqliteMetadataStore:
         raise StaleRecordError(f"image {image_id} kept changing while being deleted")
 
     def _apply(self, db: sqlite3.Connection, old: ImageRecord | None, new: ImageRecord) -> None:
-        usage, categories = counter_changes(old, new)
+        usage, categories, albums = counter_changes(old, new)
+        for album_id, delta in albums.items():
+            db.execute("UPDATE albums SET count = count + ? WHERE album_id = ?", (delta, album_id))
         for scope in (new.owner, ALL_SCOPE):
             if usage != Usage():
                 db.execute(
@@ -341,19 +368,29 @@ class SqliteMetadataStore:
         after = _decode_cursor(query.cursor)
         conditions: list[str] = []
         params: list[object] = []
-        if query.category is not None or query.label is not None or query.words:
-            if query.state not in (None, ImageState.READY):
+        term = query_term(query)
+        if term is not None:
+            kind, value = term
+            if kind not in LIVE_KINDS and query.state not in (None, ImageState.READY):
                 return Page(())
-            kind, term = _term_of(query)
             source = "image_terms t JOIN images i ON i.image_id = t.image_id"
-            conditions += ["t.kind = ?", "t.term = ?", "i.state = ?"]
-            params += [kind, term, ImageState.READY.value]
+            conditions += ["t.kind = ?", "t.term = ?"]
+            params += [kind, value]
+            if kind in LIVE_KINDS:
+                conditions.append("i.state != ?")
+                params.append(ImageState.DELETED.value)
+                if query.state is not None:
+                    conditions.append("i.state = ?")
+                    params.append(query.state.value)
+            else:
+                conditions.append("i.state = ?")
+                params.append(ImageState.READY.value)
             column = "t"
             if query.owner is not None:
                 conditions.append("t.owner = ?")
                 params.append(query.owner)
             for word in query.words:
-                if (kind, term) != ("word", word):
+                if term != ("word", word):
                     conditions.append(
                         "EXISTS (SELECT 1 FROM image_terms w"
                         " WHERE w.image_id = t.image_id AND w.kind = 'word' AND w.term = ?)"
@@ -423,18 +460,102 @@ class SqliteMetadataStore:
         )
         return Usage() if row is None else Usage(*row)
 
+    # --- near-duplicates ------------------------------------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        bands = phash_bands(phash)
+        rows = (
+            self._db()
+            .execute(
+                "SELECT DISTINCT i.doc FROM image_terms t JOIN images i ON i.image_id = t.image_id"  # noqa: S608
+                f" WHERE t.owner = ? AND t.kind = 'phash' AND t.term IN ({', '.join('?' * len(bands))})"
+                " AND i.state != 'deleted'",
+                (owner, *bands),
+            )
+            .fetchall()
+        )
+        return nearest((ImageRecord.from_dict(json.loads(row[0])) for row in rows), phash, max_distance)
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        limit = check_group_limit(limit)
+        after = group_cursor_after(cursor)
+        db = self._db()
+        live = "t.owner = ? AND t.kind = 'duplicate' AND i.state != 'deleted'"
+        groups = [
+            row[0]
+            for row in db.execute(
+                f"SELECT t.term FROM image_terms t JOIN images i ON i.image_id = t.image_id WHERE {live}"  # noqa: S608
+                " AND t.term > ? GROUP BY t.term HAVING COUNT(*) >= 2 ORDER BY t.term LIMIT ?",
+                (owner, after, limit + 1),
+            )
+        ]
+        page = groups[:limit]
+        rows = db.execute(
+            f"SELECT t.term, i.doc FROM image_terms t JOIN images i ON i.image_id = t.image_id WHERE {live}"  # noqa: S608
+            f" AND t.term IN ({', '.join('?' * len(page))}) ORDER BY t.term",
+            (owner, *page),
+        ).fetchall()
+        found = live_groups((term, ImageRecord.from_dict(json.loads(doc))) for term, doc in rows)
+        return GroupPage(tuple(found), group_cursor(page[-1]) if len(groups) > limit else None)
+
+    # --- albums ---------------------------------------------------------------------------------------
+    def create_album(self, album: Album) -> Album:
+        stored = replace(album, version=1, count=0)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM albums WHERE album_id = ?", (album.album_id,)).fetchone():
+                raise RecordExistsError(f"album {album.album_id} exists already")
+            db.execute(
+                "INSERT INTO albums (album_id, owner, version, count, doc) VALUES (?, ?, 1, 0, ?)",
+                (stored.album_id, stored.owner, json.dumps(stored.to_dict())),
+            )
+        return stored
+
+    def get_album(self, album_id: str) -> Album | None:
+        row = self._db().execute("SELECT doc, count FROM albums WHERE album_id = ?", (album_id,)).fetchone()
+        return None if row is None else _album(row)
+
+    def update_album(self, current: Album, updated: Album) -> Album:
+        with self._write() as db:
+            row = db.execute("SELECT version, count FROM albums WHERE album_id = ?", (current.album_id,)).fetchone()
+            if row is None:
+                raise NotFoundError(f"album {current.album_id} does not exist")
+            if row[0] != current.version:
+                raise StaleRecordError(f"album {current.album_id} changed since version {current.version}")
+            stored = replace(
+                current,
+                name=updated.name,
+                cover_image_id=updated.cover_image_id,
+                updated_at=updated.updated_at,
+                version=current.version + 1,
+                count=int(row[1]),
+            )
+            db.execute(
+                "UPDATE albums SET version = ?, doc = ? WHERE album_id = ?",
+                (stored.version, json.dumps(stored.to_dict()), stored.album_id),
+            )
+        return stored
+
+    def delete_album(self, album_id: str) -> Album | None:
+        with self._write() as db:
+            row = db.execute("SELECT doc, count FROM albums WHERE album_id = ?", (album_id,)).fetchone()
+            db.execute("DELETE FROM albums WHERE album_id = ?", (album_id,))
+        return None if row is None else _album(row)
+
+    def albums(self, owner: str) -> tuple[Album, ...]:
+        rows = (
+            self._db()
+            .execute("SELECT doc, count FROM albums WHERE owner = ? LIMIT ?", (owner, MAX_ALBUMS_PER_OWNER))
+            .fetchall()
+        )
+        return tuple(sorted((_album(row) for row in rows), key=lambda album: (album.name.casefold(), album.album_id)))
+
+
+def _album(row: tuple[str, int]) -> Album:
+    """An album from its row: the stored document, the maintained count."""
+    return replace(Album.from_dict(json.loads(row[0])), count=int(row[1]))
+
 
 def _with_version(record: ImageRecord, version: int) -> ImageRecord:
     return replace(record, version=version)
-
-
-def _term_of(query: ImageQuery) -> tuple[str, str]:
-    """The term whose rows a query reads: its category or label, else its driving word."""
-    if query.category is not None:
-        return "category", query.category
-    if query.label is not None:
-        return "label", normalize_label(query.label)
-    return "word", driving_word(query.words)
 
 
 def _hash(record: ImageRecord) -> str | None:

@@ -85,6 +85,12 @@ class InvalidQueryError(PermanentError):
     code = "Query.Invalid"
 
 
+class InvalidEditError(PermanentError):
+    """An owner's edit the record cannot take: a tag that is empty or too long, too many tags or albums."""
+
+    code = "Edit.Invalid"
+
+
 class UploadTooLargeError(PermanentError):
     """The uploaded object is larger than the configured maximum upload size."""
 

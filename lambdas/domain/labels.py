@@ -50,6 +50,12 @@ CATEGORIES: tuple[str, ...] = (
 )
 
 
+def normalize_label(name: str) -> str:
+    """The form label names are compared and indexed under: trimmed, inner spaces collapsed, case-folded
+    (``"Cat"``, ``" cat "`` and ``"CAT"`` are one label)."""
+    return " ".join(name.split()).casefold()
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
     """One thing seen in an image.

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from lambdas.domain.duplicates import phash_bands
 from lambdas.domain.errors import InvalidQueryError
+from lambdas.domain.labels import normalize_label
 from lambdas.domain.records import ImageRecord
 from lambdas.domain.states import ImageState
 
@@ -35,9 +37,12 @@ _WORD = re.compile(r"[^\W_]+")
 class ImageQuery:
     """Which images to list.
 
-    At least one of ``owner``, ``category``, ``label`` is required; ``category`` and ``label`` exclude
-    each other. ``words`` (normalized with :func:`search_words`, at most ``MAX_SEARCH_WORDS``, needs
-    ``owner``) keeps the images indexed under every one of them (:func:`record_words`). ``state`` filters on the state (category and label indexes hold ready images only).
+    At least one of ``owner``, ``category``, ``label`` is required; ``category``, ``label``, ``album`` and
+    ``favorite`` exclude each other (each is an index of its own). ``words`` (normalized with
+    :func:`search_words`, at most ``MAX_SEARCH_WORDS``, needs ``owner``) keeps the images indexed under
+    every one of them (:func:`record_words`). ``album`` (an album id) and ``favorite`` need ``owner`` and
+    list live images in any state. ``state`` filters on the state (category, label and word indexes hold
+    ready images only).
     ``since``/``until`` bound ``created_at`` (inclusive, timezone-aware). ``limit``: 1..100, default 50.
     """
 
@@ -45,6 +50,8 @@ class ImageQuery:
     category: str | None = None
     label: str | None = None
     words: tuple[str, ...] = ()
+    album: str | None = None
+    favorite: bool = False
     state: ImageState | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -54,8 +61,10 @@ class ImageQuery:
     def __post_init__(self) -> None:
         if self.owner is None and self.category is None and self.label is None:
             raise InvalidQueryError("owner, category or label is required (no index serves a full listing)")
-        if self.category is not None and self.label is not None:
-            raise InvalidQueryError("category and label exclude each other")
+        chosen = [name for name in ("category", "label", "album") if getattr(self, name) is not None]
+        chosen += ["favorite"] if self.favorite else []
+        if len(chosen) > 1:
+            raise InvalidQueryError(f"{' and '.join(chosen)} exclude each other")
         if self.words and self.owner is None:
             raise InvalidQueryError("a search by words needs an owner (words are indexed per owner)")
         if len(self.words) > MAX_SEARCH_WORDS:
@@ -77,11 +86,6 @@ class Page:
 
     items: tuple[ImageRecord, ...]
     next: str | None = None
-
-
-def normalize_label(name: str) -> str:
-    """The form label names are indexed under: trimmed and case-folded (``"Cat"`` and ``"cat"`` match)."""
-    return " ".join(name.split()).casefold()
 
 
 def _normal_word(word: str) -> str:
@@ -112,7 +116,7 @@ def record_words(record: ImageRecord) -> frozenset[str]:
     its categories and of its file name without the extension; at most ``MAX_WORDS_PER_IMAGE`` (labels
     first, most confident first, then categories, then the file name)."""
     stem, dot, _extension = display_filename(record).rpartition(".")
-    names = (*record.tags, *record.categories, stem if dot else display_filename(record))
+    names = (*record.effective_tags(), *record.effective_categories(), stem if dot else display_filename(record))
     words: dict[str, None] = {}
     for name in names:
         words.update(dict.fromkeys(search_words(name)))
@@ -120,18 +124,51 @@ def record_words(record: ImageRecord) -> frozenset[str]:
 
 
 def index_terms(record: ImageRecord) -> frozenset[tuple[str, str]]:
-    """The (kind, value) terms a record is listed under by category, label and word: only while it is ready.
+    """The (kind, value) terms a record is listed under.
 
-    ``("category", "Animals and Pets")`` for each category, ``("label", "cat")`` for each label and
-    parent (normalized with :func:`normalize_label`), ``("word", "animal")`` for each of
-    :func:`record_words`.
+    While it is ready: ``("category", "Animals and Pets")`` for each category, ``("label", "cat")`` for each
+    label and parent (normalized with :func:`normalize_label`), ``("word", "animal")`` for each of
+    :func:`record_words`, all as the owner corrected them (``ImageRecord.effective_tags``). While it is live
+    (any state but deleted): ``("album", <album id>)`` for each album, ``("favorite", "yes")`` for a favorite,
+    ``("phash", <band>)`` for each band of its perceptual hash and ``("duplicate", <group>)`` for its
+    near-duplicate group (``lambdas.domain.duplicates``).
     """
-    if record.state is not ImageState.READY:
+    if record.state is ImageState.DELETED:
         return frozenset()
-    terms = {("category", category) for category in record.categories}
-    terms.update(("label", normalize_label(tag)) for tag in record.tags)
-    terms.update(("word", word) for word in record_words(record))
+    terms = {("album", album_id) for album_id in record.albums}
+    if record.favorite:
+        terms.add(FAVORITE_TERM)
+    if record.phash is not None:
+        terms.update(("phash", band) for band in phash_bands(record.phash))
+    if record.duplicate_group is not None:
+        terms.add(("duplicate", record.duplicate_group))
+    if record.state is ImageState.READY:
+        terms.update(("category", category) for category in record.effective_categories())
+        terms.update(("label", normalize_label(tag)) for tag in record.effective_tags())
+        terms.update(("word", word) for word in record_words(record))
     return frozenset(terms)
+
+
+#: Kinds of term listed while an image is live, whatever its state (the others: while it is ready).
+LIVE_KINDS = frozenset({"album", "favorite", "phash", "duplicate"})
+#: The term a favorite is listed under.
+FAVORITE_TERM = ("favorite", "yes")
+
+
+def query_term(query: ImageQuery) -> tuple[str, str] | None:
+    """The term whose listing a query reads (``None``: the owner's listing): its category, label, album,
+    the favorites, else the driving word of its search words."""
+    if query.category is not None:
+        return "category", query.category
+    if query.label is not None:
+        return "label", normalize_label(query.label)
+    if query.album is not None:
+        return "album", query.album
+    if query.favorite:
+        return FAVORITE_TERM
+    if query.words:
+        return "word", driving_word(query.words)
+    return None
 
 
 def driving_word(words: tuple[str, ...]) -> str:

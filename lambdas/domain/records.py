@@ -11,16 +11,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdas.contract import RENDITIONS_PREFIX, UPLOADS_PREFIX
-from lambdas.domain.errors import InvalidKeyError, InvalidTransitionError
-from lambdas.domain.labels import Label, Labeling
+from lambdas.domain.errors import InvalidEditError, InvalidKeyError, InvalidTransitionError
+from lambdas.domain.labels import Label, Labeling, normalize_label
 from lambdas.domain.states import ImageState, is_forward
+from lambdas.domain.taxonomy import known_label
 from lambdas.renditions import RenditionInfo
 
 #: The only states whose records may carry ``expires_at``: an upload never made, and a tombstone.
 EXPIRING_STATES = frozenset({ImageState.AWAITING_UPLOAD, ImageState.DELETED})
+
+#: Most tags an owner adds to one image (each is searched: it is an index entry, see ``index_terms``).
+MAX_USER_TAGS = 40
+#: Longest tag an owner may add, in characters.
+MAX_TAG_CHARS = 64
+#: Most albums one image is in.
+MAX_ALBUMS_PER_IMAGE = 50
+_TAG_TEXT = re.compile(r"^[^\x00-\x1f\x7f]+$")
 
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$")
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "gif": "gif", "heif": "heic"}
@@ -183,6 +192,22 @@ class ImageRecord:
     """Capture time, camera, lens and exposure read from the original by the compress step, for its
     owner (``lambdas.imaging.metadata.exif_summary``); empty when the original had none (or for records
     stored before it was read)."""
+    favorite: bool = False
+    """The owner marked the image as a favorite."""
+    user_tags: tuple[str, ...] = ()
+    """The owner's own tags, as typed (trimmed): searched like labels, kept however often the image is
+    labelled again (see :meth:`effective_tags`)."""
+    removed_labels: tuple[str, ...] = ()
+    """Model labels (normalized names) the owner removed as wrong: hidden, not searched, their categories
+    gone from the image, however often it is labelled again."""
+    albums: tuple[str, ...] = ()
+    """The ids of the owner's albums the image is in, sorted."""
+    phash: str | None = None
+    """The perceptual hash (64 bits as 16 hex digits) of the image the thumbnail step decoded, by which
+    near-duplicates are found."""
+    duplicate_group: str | None = None
+    """The near-duplicate group the image belongs to (the id of the group's first image), ``None`` while
+    no near-duplicate of it is known."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -224,8 +249,115 @@ class ImageRecord:
         return Usage(images=1, bytes_stored=stored, bytes_saved=saved)
 
     def counted_categories(self) -> tuple[str, ...]:
-        """Categories this record adds to the category counts: its categories while it is ready."""
-        return self.categories if self.state is ImageState.READY else ()
+        """Categories this record adds to the category counts: its categories (as corrected) while it is ready."""
+        return self.effective_categories() if self.state is ImageState.READY else ()
+
+    def counted_albums(self) -> tuple[str, ...]:
+        """Albums this record adds one image to: its albums while it is live (not deleted)."""
+        return self.albums if self.state is not ImageState.DELETED else ()
+
+    # --- the owner's corrections --------------------------------------------------------------------
+    @property
+    def corrected_by_owner(self) -> bool:
+        """Whether the owner added tags or removed labels (the model's labeling is not the whole story)."""
+        return bool(self.user_tags or self.removed_labels)
+
+    def shown_labels(self) -> tuple[Label, ...]:
+        """The model's labels the owner did not remove, most confident first."""
+        if not self.removed_labels:
+            return self.labels
+        removed = set(self.removed_labels)
+        return tuple(label for label in self.labels if normalize_label(label.name) not in removed)
+
+    def owner_labels(self) -> tuple[Label, ...]:
+        """The owner's tags as labels: one that names a known label brings its parents and categories
+        (``lambdas.domain.taxonomy``), any other is the bare name."""
+        return tuple(known_label(tag) or Label(name=tag, confidence=100.0) for tag in self.user_tags)
+
+    def effective_tags(self) -> tuple[str, ...]:
+        """What the image is listed and searched under as labels: the names and parents of the labels the
+        owner kept, then the owner's tags (and their known parents); every removed name left out."""
+        if not self.corrected_by_owner:
+            return self.tags
+        removed = set(self.removed_labels)
+        seen: dict[str, str] = {}
+        for label in (*self.shown_labels(), *self.owner_labels()):
+            for name in (label.name, *label.parents):
+                key = normalize_label(name)
+                if key not in removed:
+                    seen.setdefault(key, name)
+        return tuple(seen.values())
+
+    def effective_categories(self) -> tuple[str, ...]:
+        """The image's categories as corrected: those of the labels the owner kept and of the owner's tags
+        that name known labels, in order of first appearance."""
+        if not self.corrected_by_owner:
+            return self.categories
+        seen: dict[str, None] = {}
+        for label in (*self.shown_labels(), *self.owner_labels()):
+            seen.update(dict.fromkeys(label.categories))
+        return tuple(seen)
+
+    def corrected(
+        self,
+        *,
+        at: datetime,
+        favorite: bool | None = None,
+        add_tags: tuple[str, ...] = (),
+        remove_tags: tuple[str, ...] = (),
+    ) -> ImageRecord:
+        """The owner's edit (same state): ``favorite`` set or unset (``None``: left), tags added and removed.
+
+        Adding a tag restores a model label the owner had removed, or else becomes an own tag (unless the
+        model gave it already). Removing a tag drops an own tag, or marks a model label (or parent) as
+        wrong. Removals apply after additions. ``InvalidEditError`` for an empty or too long tag, more than
+        ``MAX_USER_TAGS`` own tags, or a deleted image.
+        """
+        if self.state is ImageState.DELETED:
+            raise InvalidTransitionError(f"image {self.image_id} is deleted")
+        own = {normalize_label(tag): tag for tag in self.user_tags}
+        removed = dict.fromkeys(self.removed_labels)
+        model = {normalize_label(tag) for tag in self.tags}
+        for tag in add_tags:
+            text = check_tag(tag)
+            key = normalize_label(text)
+            removed.pop(key, None)
+            if key not in model:
+                own.setdefault(key, text)
+        for tag in remove_tags:
+            key = normalize_label(check_tag(tag))
+            own.pop(key, None)
+            if key in model:
+                removed[key] = None
+        if len(own) > MAX_USER_TAGS:
+            raise InvalidEditError(f"an image has at most {MAX_USER_TAGS} own tags, this edit leaves {len(own)}")
+        return replace(
+            self,
+            favorite=self.favorite if favorite is None else favorite,
+            user_tags=tuple(own.values()),
+            removed_labels=tuple(sorted(removed)),
+            updated_at=at,
+        )
+
+    def filed(self, *, at: datetime, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> ImageRecord:
+        """The image put into the albums ``add`` and taken out of ``remove`` (same state); removals last.
+        ``InvalidEditError`` beyond ``MAX_ALBUMS_PER_IMAGE`` albums or for a deleted image."""
+        if self.state is ImageState.DELETED:
+            raise InvalidTransitionError(f"image {self.image_id} is deleted")
+        for album_id in add:
+            _check_segment("album_id", album_id)
+        albums = (set(self.albums) | set(add)) - set(remove)
+        if len(albums) > MAX_ALBUMS_PER_IMAGE:
+            raise InvalidEditError(
+                f"an image is in at most {MAX_ALBUMS_PER_IMAGE} albums, this edit leaves {len(albums)}"
+            )
+        return replace(self, albums=tuple(sorted(albums)), updated_at=at)
+
+    def grouped(self, *, at: datetime, group: str | None) -> ImageRecord:
+        """The image in the near-duplicate group ``group`` (``None``: in none), same state."""
+        if group is not None:
+            _check_segment("duplicate_group", group)
+        return replace(self, duplicate_group=group, updated_at=at)
 
     # --- transitions --------------------------------------------------------------------------------
     def _moved(self, state: ImageState, at: datetime, **changes: Any) -> ImageRecord:
@@ -377,8 +509,22 @@ class ImageRecord:
             "original_expires_at": None if self.original_expires_at is None else timestamp(self.original_expires_at),
             "original_removed_at": None if self.original_removed_at is None else timestamp(self.original_removed_at),
             "exif": dict(self.exif),
+            **self._organized(),
             "extra": dict(self.extra),
         }
+
+    def _organized(self) -> dict[str, Any]:
+        """The owner's organizing and the near-duplicate fields, those that are set: a record never
+        organized is stored as it was before they existed (DynamoDB counts every attribute's bytes)."""
+        fields = {
+            "favorite": self.favorite,
+            "user_tags": list(self.user_tags),
+            "removed_labels": list(self.removed_labels),
+            "albums": list(self.albums),
+            "phash": self.phash,
+            "duplicate_group": self.duplicate_group,
+        }
+        return {name: value for name, value in fields.items() if value not in (None, False, [])}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImageRecord:
@@ -440,6 +586,12 @@ class ImageRecord:
                 for name, value in (data.get("exif") or {}).items()
                 if isinstance(value, str | int | float) and not isinstance(value, bool)
             },
+            favorite=bool(data.get("favorite", False)),
+            user_tags=tuple(data.get("user_tags") or ()),
+            removed_labels=tuple(data.get("removed_labels") or ()),
+            albums=tuple(data.get("albums") or ()),
+            phash=data.get("phash"),
+            duplicate_group=data.get("duplicate_group"),
             extra=dict(data.get("extra") or {}),
         )
 
@@ -476,20 +628,46 @@ def new_record(
     )
 
 
-def counter_changes(old: ImageRecord | None, new: ImageRecord | None) -> tuple[Usage, dict[str, int]]:
+class CounterChanges(NamedTuple):
+    """How the maintained counters change with one write (zero entries left out): the usage difference,
+    the per-category difference (owner and overall) and the per-album difference (albums are the owner's)."""
+
+    usage: Usage
+    categories: dict[str, int]
+    albums: dict[str, int]
+
+
+def counter_changes(old: ImageRecord | None, new: ImageRecord | None) -> CounterChanges:
     """How the maintained counters change when ``old`` becomes ``new`` (``None``: no record).
 
-    Returns the usage difference and the per-category difference (zero entries left out). Stores apply
-    both, to the owner's counters and to the overall ones, in the transaction that writes ``new``.
+    Stores apply the usage and category differences to the owner's counters and to the overall ones, and
+    the album differences to the albums' image counts, in the transaction that writes ``new``.
     """
     before = old.usage() if old is not None else Usage()
     after = new.usage() if new is not None else Usage()
-    categories: dict[str, int] = {}
-    for category in old.counted_categories() if old is not None else ():
-        categories[category] = categories.get(category, 0) - 1
-    for category in new.counted_categories() if new is not None else ():
-        categories[category] = categories.get(category, 0) + 1
-    return after - before, {name: delta for name, delta in categories.items() if delta}
+    return CounterChanges(
+        after - before,
+        _differences(old.counted_categories() if old else (), new.counted_categories() if new else ()),
+        _differences(old.counted_albums() if old else (), new.counted_albums() if new else ()),
+    )
+
+
+def _differences(before: tuple[str, ...], after: tuple[str, ...]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in before:
+        counts[name] = counts.get(name, 0) - 1
+    for name in after:
+        counts[name] = counts.get(name, 0) + 1
+    return {name: delta for name, delta in counts.items() if delta}
+
+
+def check_tag(tag: str) -> str:
+    """An owner's tag as stored (trimmed, inner spaces collapsed); ``InvalidEditError`` when it is empty,
+    longer than ``MAX_TAG_CHARS`` or holds control characters."""
+    text = " ".join(tag.split())
+    if not text or len(text) > MAX_TAG_CHARS or not _TAG_TEXT.match(text):
+        raise InvalidEditError(f"a tag is 1..{MAX_TAG_CHARS} printable characters, got {tag[:80]!r}")
+    return text
 
 
 def check_transition(current: ImageRecord, updated: ImageRecord) -> None:

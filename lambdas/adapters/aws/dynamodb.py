@@ -15,6 +15,16 @@ Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time,
                     gsi2 LABEL#<label>                          / <sk>
     word term       pk IMG#<id>                   sk TERM#WORD#<word>
                     gsi1 OWNER#<owner>#WORD#<word>              / <sk>   (no gsi2: searched per owner)
+    album term      pk IMG#<id>                   sk TERM#ALBUM#<album id>
+                    gsi1 OWNER#<owner>#ALBUM#<album id>         / <sk>   (no gsi2)
+    favorite term   pk IMG#<id>                   sk TERM#FAV#yes
+                    gsi1 OWNER#<owner>#FAV#yes                  / <sk>   (no gsi2)
+    hash band term  pk IMG#<id>                   sk TERM#PHASH#<band>
+                    gsi1 OWNER#<owner>#PHASH#<band>             / <phash>#<id>   (no gsi2)
+    duplicate term  pk IMG#<id>                   sk TERM#DUP#<group>
+                    gsi1 OWNER#<owner>#DUP                      / <group>#<sk>   (no gsi2)
+    album           pk ALBUM#<album id>           sk ALBUM                   name, owner, cover_image_id, count, version
+                    gsi1 OWNER#<owner>#ALBUMS                   / <created ts>#<album id>
     usage           pk OWNER#<owner> | ALL        sk USAGE                   images, bytes_stored, bytes_saved
     category count  pk OWNER#<owner> | ALL        sk COUNT#CAT#<category>    count
     content hash    pk HASH#<owner>#<sha256>      sk HASH                    image_id, owner[, expires_at]
@@ -36,6 +46,18 @@ Access patterns:
   ``BETWEEN`` on the sort key. One ``Query`` per page read, whatever the number of words (at most 8);
 - by content hash per owner: ``Query gsi2 HASH#<owner>#<sha256>`` (declared hash until the upload
   arrives, measured hash after), then ``GetItem`` of the record;
+- an album's images, newest first: ``Query gsi1 OWNER#<owner>#ALBUM#<album id>``; the favorites:
+  ``Query gsi1 OWNER#<owner>#FAV#yes``; then ``BatchGetItem`` of the records, keeping the live ones that
+  still carry the term (in any state: these terms are written while a record is live, not only ready);
+- near-duplicates of a hash: ``Query gsi1 OWNER#<owner>#PHASH#<band>`` for each of its
+  ``PHASH_BANDS`` bands (``lambdas.domain.duplicates``); the entries' sort keys carry the full hash, so the
+  distance is checked on the index before ``BatchGetItem`` reads the few records that are near (at most
+  ``_MAX_BAND_ENTRIES`` entries are read per band: a band shared by more images is a flat, common one);
+- an owner's near-duplicate groups, by group id: ``Query gsi1 OWNER#<owner>#DUP`` with
+  ``gsi1sk > <last group of the previous page>#~``, read until one group more than the page holds, then
+  ``BatchGetItem`` of their records, keeping the live ones still in that group;
+- an album by id: ``GetItem ALBUM#<album id>/ALBUM``; an owner's albums: ``Query gsi1 OWNER#<owner>#ALBUMS``
+  then ``BatchGetItem`` of the albums (at most ``MAX_ALBUMS_PER_OWNER``);
 - category counts: ``Query OWNER#<owner> | ALL`` with ``begins_with(sk, "COUNT#CAT#")``;
 - usage: ``GetItem OWNER#<owner> | ALL / USAGE``.
 
@@ -57,6 +79,18 @@ transaction deletes it. Writes of a record whose hash another live record holds 
 the item existed, or an object adopted from the bucket with the bytes of an image) condition the item on
 ``image_id = :id`` as well and, when another record holds it, go through without it. Lookups stay on
 ``gsi2`` (which also finds those older records); the item only decides who may create.
+
+An album's image count is an ``ADD`` on its item in the transaction of each record write that changes the
+record's albums (``counter_changes``); the album's own writes (rename, cover) are ``UpdateItem`` ``SET``s
+conditional on its version, so they never overwrite the count. A count added after the album was deleted
+leaves an item without a name, which reads as no album (and lists nowhere: it has no ``gsi1`` key).
+
+The owner's edits (favorite, own tags, removed labels, albums) are record writes like the pipeline's: the
+record's ``Put`` (conditional on its version) and the difference of its terms. Setting a favorite, adding
+to an album or a tag that adds a word costs one term item (2 WCU: table + ``gsi1``, under 1 KB); a tag
+that names a label adds a label term (3 WCU: ``gsi2`` too) and its words; the album's count update is
+2 WCU in the transaction; the record's ``Put`` is 2 WCU per KB of the record (transactional). Removing
+each costs the same. ``python -m bench.capacity`` measures them.
 
 Term items are written before the transaction (idempotent puts) and removed after it; readers check the
 record, so a crash in between never shows a wrong result. Deleted records are tombstones without index
@@ -100,15 +134,28 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambdas.adapters.aws.errors import error_code, translate
 from lambdas.contract import ATTRIBUTE_DEFINITIONS, GSI_KEYS, GSI_NAMES, GSI_PROJECTION, TABLE_KEY_SCHEMA, TTL_ATTRIBUTE
+from lambdas.domain.albums import MAX_ALBUMS_PER_OWNER, Album
+from lambdas.domain.duplicates import (
+    GroupPage,
+    check_group_limit,
+    group_cursor,
+    group_cursor_after,
+    hamming,
+    is_phash,
+    live_groups,
+    nearest,
+    phash_bands,
+)
 from lambdas.domain.errors import (
     ContentExistsError,
     DependencyError,
     InvalidQueryError,
+    NotFoundError,
     RecordExistsError,
     StaleRecordError,
     ThrottledError,
 )
-from lambdas.domain.queries import ImageQuery, Page, driving_word, index_terms, normalize_label
+from lambdas.domain.queries import LIVE_KINDS, ImageQuery, Page, index_terms, query_term
 from lambdas.domain.records import ImageRecord, Usage, check_transition, counter_changes, timestamp
 from lambdas.domain.states import ImageState
 
@@ -121,7 +168,20 @@ _HASH_SK = "HASH"
 _USAGE_SK = "USAGE"
 _COUNT_PREFIX = "COUNT#CAT#"
 _TERM_PREFIX = "TERM#"
-_KINDS = {"category": "CAT", "label": "LABEL", "word": "WORD"}
+_KINDS = {
+    "category": "CAT",
+    "label": "LABEL",
+    "word": "WORD",
+    "album": "ALBUM",
+    "favorite": "FAV",
+    "phash": "PHASH",
+    "duplicate": "DUP",
+}
+#: Term kinds listed per owner only: no ``gsi2`` entry (one write unit less per item).
+_OWNER_KINDS = frozenset({"word", "album", "favorite", "phash", "duplicate"})
+#: Most index entries read for one band of a hash (see the module docstring).
+_MAX_BAND_ENTRIES = 1000
+_ALBUM_SK = "ALBUM"
 _TRANSACTION_ATTEMPTS = 5
 #: Most keys of one ``BatchGetItem``.
 _BATCH_GET_KEYS = 100
@@ -224,6 +284,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _album_pk(album_id: str) -> str:
+    return f"ALBUM#{album_id}"
+
+
+def _album_item(album: Album) -> dict[str, Any]:
+    doc = {key: value for key, value in album.to_dict().items() if value is not None and key != "count"}
+    doc["pk"], doc["sk"] = _album_pk(album.album_id), _ALBUM_SK
+    doc["gsi1pk"], doc["gsi1sk"] = f"OWNER#{album.owner}#ALBUMS", f"{timestamp(album.created_at)}#{album.album_id}"
+    return _serialize(doc)
+
+
+def _album_from_item(item: Mapping[str, Any]) -> Album | None:
+    """The album an item holds; ``None`` for a count left behind by a write after its deletion."""
+    doc = _deserialize(item)
+    if "name" not in doc:
+        return None
+    return Album.from_dict(doc)
+
+
 def _hash_pk(owner: str, content_hash: str) -> str:
     return f"HASH#{owner}#{content_hash}"
 
@@ -292,14 +371,23 @@ def _term_item(record: ImageRecord, kind: str, term: str) -> dict[str, Any]:
             "owner": record.owner,
             "kind": kind,
             "term": term,
-            "gsi1pk": f"OWNER#{record.owner}#{tag}#{term}",
-            "gsi1sk": sort_key,
+            **_term_index_key(record, kind, tag, term, sort_key),
         }
     )
-    if kind != "word":
-        # Words are searched per owner only: no gsi2 entry, one write unit less per word.
+    if kind not in _OWNER_KINDS:
+        # Words, albums and favorites are listed per owner only: no gsi2 entry, one write unit less each.
         item["gsi2pk"], item["gsi2sk"] = _serializer.serialize(f"{tag}#{term}"), _serializer.serialize(sort_key)
     return item
+
+
+def _term_index_key(record: ImageRecord, kind: str, tag: str, term: str, sort_key: str) -> dict[str, str]:
+    """A term item's ``gsi1`` key: its owner's partition of the term, by time; a hash band's entries sort by
+    the full hash (read to check distances), a group's entries share the owner's one partition of groups."""
+    if kind == "phash":
+        return {"gsi1pk": f"OWNER#{record.owner}#{tag}#{term}", "gsi1sk": f"{record.phash}#{record.image_id}"}
+    if kind == "duplicate":
+        return {"gsi1pk": f"OWNER#{record.owner}#{tag}", "gsi1sk": f"{term}#{sort_key}"}
+    return {"gsi1pk": f"OWNER#{record.owner}#{tag}#{term}", "gsi1sk": sort_key}
 
 
 class DynamoMetadataStore:
@@ -449,7 +537,17 @@ class DynamoMetadataStore:
         return writes
 
     def _counter_updates(self, old: ImageRecord | None, new: ImageRecord) -> Iterator[dict[str, Any]]:
-        usage, categories = counter_changes(old, new)
+        usage, categories, albums = counter_changes(old, new)
+        for album_id, delta in albums.items():
+            yield {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": {"S": _album_pk(album_id)}, "sk": {"S": _ALBUM_SK}},
+                    "UpdateExpression": "ADD #count :delta",
+                    "ExpressionAttributeNames": {"#count": "count"},
+                    "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
+                }
+            }
         for owner in (new.owner, None):
             if usage != Usage():
                 yield {
@@ -552,16 +650,10 @@ class DynamoMetadataStore:
             raise translate(exc, "dynamodb:Query") from exc
 
     def query(self, query: ImageQuery) -> Page:
-        term: tuple[str, str] | None = None
-        if query.category is not None or query.label is not None or query.words:
-            if query.state not in (None, ImageState.READY):
+        term = query_term(query)
+        if term is not None:
+            if term[0] not in LIVE_KINDS and query.state not in (None, ImageState.READY):
                 return Page(())
-            if query.category is not None:
-                term = ("category", query.category)
-            elif query.label is not None:
-                term = ("label", normalize_label(query.label))
-            else:
-                term = ("word", driving_word(query.words))
             tag = f"{_KINDS[term[0]]}#{term[1]}"
             index, partition = ("gsi1", f"OWNER#{query.owner}#{tag}") if query.owner is not None else ("gsi2", tag)
         elif query.state is not None:
@@ -677,11 +769,170 @@ class DynamoMetadataStore:
             bytes_saved=int(item.get("bytes_saved", {}).get("N", "0")),
         )
 
+    # --- near-duplicates ------------------------------------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        near: dict[str, None] = {}  # an image near the hash is usually in several of its bands
+        for band in phash_bands(phash):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"OWNER#{owner}#{_KINDS['phash']}#{band}"}},
+            }
+            read = 0
+            while read < _MAX_BAND_ENTRIES:
+                kwargs["Limit"] = _MAX_BAND_ENTRIES - read
+                response = self._query(kwargs)
+                for item in response.get("Items", []):
+                    other, _, image_id = str(item["gsi1sk"]["S"]).partition("#")
+                    if is_phash(other) and hamming(other, phash) <= max_distance:
+                        near[image_id] = None
+                read += len(response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return nearest(self._records(list(near)), phash, max_distance)
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        limit = check_group_limit(limit)
+        after = group_cursor_after(cursor)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk > :after",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"OWNER#{owner}#{_KINDS['duplicate']}"},
+                # "~" sorts after every character of an image id: past the whole group.
+                ":after": {"S": after if cursor is None else f"{after}#~"},
+            },
+        }
+        entries: list[tuple[str, str]] = []
+        groups: dict[str, None] = {}
+        exhausted = False
+        while len(groups) <= limit:
+            response = self._query(kwargs)
+            for item in response.get("Items", []):
+                group_id = str(item["gsi1sk"]["S"]).split("#", 1)[0]
+                groups.setdefault(group_id, None)
+                if len(groups) > limit:
+                    break
+                entries.append((group_id, _image_id(item)))
+            if "LastEvaluatedKey" not in response:
+                exhausted = len(groups) <= limit
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        records = {record.image_id: record for record in self._records([image_id for _, image_id in entries])}
+        found = live_groups((group_id, records[image_id]) for group_id, image_id in entries if image_id in records)
+        page = list(groups)[:limit]
+        return GroupPage(tuple(found), None if exhausted or not page else group_cursor(page[-1]))
+
+    # --- albums ---------------------------------------------------------------------------------------
+    def create_album(self, album: Album) -> Album:
+        stored = replace(album, version=1, count=0)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_album_item(stored),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise RecordExistsError(f"album {album.album_id} exists already") from exc
+            raise translate(exc, "dynamodb:PutItem") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "dynamodb:PutItem") from exc
+        return stored
+
+    def get_album(self, album_id: str) -> Album | None:
+        item = self._get_item(_album_pk(album_id), _ALBUM_SK)
+        return None if item is None else _album_from_item(item)
+
+    def update_album(self, current: Album, updated: Album) -> Album:
+        names = {"#name": "name", "#updated": "updated_at", "#version": "version", "#cover": "cover_image_id"}
+        values: dict[str, Any] = {
+            ":name": {"S": updated.name},
+            ":updated": {"S": timestamp(updated.updated_at)},
+            ":version": {"N": str(current.version)},
+            ":next": {"N": str(current.version + 1)},
+        }
+        expression = "SET #name = :name, #updated = :updated, #version = :next"
+        if updated.cover_image_id is None:
+            expression += " REMOVE #cover"
+        else:
+            expression += ", #cover = :cover"
+            values[":cover"] = {"S": updated.cover_image_id}
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": _album_pk(current.album_id)}, "sk": {"S": _ALBUM_SK}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(#name) AND #version = :version",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                if self.get_album(current.album_id) is None:
+                    raise NotFoundError(f"album {current.album_id} does not exist") from exc
+                raise StaleRecordError(f"album {current.album_id} changed since version {current.version}") from exc
+            raise translate(exc, "dynamodb:UpdateItem") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "dynamodb:UpdateItem") from exc
+        stored = _album_from_item(response["Attributes"])
+        assert stored is not None
+        return stored
+
+    def delete_album(self, album_id: str) -> Album | None:
+        try:
+            response = self.client.delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": _album_pk(album_id)}, "sk": {"S": _ALBUM_SK}},
+                ReturnValues="ALL_OLD",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "dynamodb:DeleteItem") from exc
+        old = response.get("Attributes")
+        return None if not old else _album_from_item(old)
+
+    def albums(self, owner: str) -> tuple[Album, ...]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"OWNER#{owner}#ALBUMS"}},
+        }
+        keys: list[dict[str, Any]] = []
+        while len(keys) < MAX_ALBUMS_PER_OWNER:
+            response = self._query(kwargs)
+            keys.extend({"pk": item["pk"], "sk": item["sk"]} for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        found: list[Album] = []
+
+        def take(response: Mapping[str, Any]) -> None:
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                album = _album_from_item(item)
+                if album is not None:
+                    found.append(album)
+
+        keys = keys[:MAX_ALBUMS_PER_OWNER]
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            _until_processed(
+                "BatchGetItem",
+                self.client.batch_get_item,
+                {self.table_name: {"Keys": keys[start : start + _BATCH_GET_KEYS], "ConsistentRead": True}},
+                unprocessed="UnprocessedKeys",
+                take=take,
+            )
+        return tuple(sorted(found, key=lambda album: (album.name.casefold(), album.album_id)))
+
 
 def _still_matches(record: ImageRecord, state: ImageState | None, term: tuple[str, str] | None) -> bool:
     """Whether a record found through an index still belongs to the query (the index may lag the table)."""
-    if term is not None:
-        return term in index_terms(record)
+    if term is not None and term not in index_terms(record):
+        return False
     if state is not None:
         return record.state is state
     return record.state is not ImageState.DELETED

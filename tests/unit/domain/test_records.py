@@ -162,13 +162,13 @@ def test_an_image_awaiting_upload_uses_nothing():
 def test_counter_changes_of_becoming_ready_add_its_categories():
     thumbnailed = _compressed().thumbnailed(at=T0, renditions=())
     ready = thumbnailed.categorized(at=T0, labeling=CAT)
-    assert counter_changes(thumbnailed, ready) == (Usage(), {"Animals and Pets": 1})
+    assert counter_changes(thumbnailed, ready) == (Usage(), {"Animals and Pets": 1}, {})
 
 
 def test_counter_changes_of_a_deletion_remove_everything_it_added():
     ready = _compressed().thumbnailed(at=T0, renditions=()).categorized(at=T0, labeling=CAT)
     deleted = ready.deleted(at=T0, expires_at=T0 + timedelta(days=7))
-    assert counter_changes(ready, deleted) == (-ready.usage(), {"Animals and Pets": -1})
+    assert counter_changes(ready, deleted) == (-ready.usage(), {"Animals and Pets": -1}, {})
 
 
 def test_a_ready_record_is_indexed_by_categories_and_folded_labels():
