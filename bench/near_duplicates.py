@@ -53,6 +53,7 @@ from PIL import Image
 
 from bench.labeler_photos import DEFAULT_ROOT, load_manifest, locate
 from lambdas import imaging
+from lambdas.domain.duplicates import PHASH_BANDS
 from lambdas.imaging import colour, phash
 from lambdas.imaging.decode import ORIENTATION_TAG, TRANSPOSE
 from lambdas.imaging.resize import fit
@@ -419,6 +420,25 @@ class Figures:
     reference_negatives: np.ndarray
     """Distances of every pair of references of different photos (photo index pairs in ``negative_pairs``)."""
     negative_pairs: list[tuple[int, int]]
+    positives_banded: np.ndarray
+    """Whether each pair of ``positives`` agrees on a whole band (``duplicates.phash_bands``): found by the
+    stores' index lookup."""
+    negatives_banded: np.ndarray
+    """Whether each pair of ``negatives`` agrees on a whole band: an index entry read, then dropped by its
+    distance."""
+    per_variant_banded: dict[str, np.ndarray]
+
+
+_BAND_BITS = phash.HASH_BITS // PHASH_BANDS
+_BAND_MASKS = np.array(
+    [((1 << _BAND_BITS) - 1) << (phash.HASH_BITS - _BAND_BITS * (band + 1)) for band in range(PHASH_BANDS)],
+    dtype=np.uint64,
+)
+
+
+def share_a_band(xor: np.ndarray) -> np.ndarray:
+    """Whether the two hashes whose XOR is each of ``xor`` agree on one of the ``PHASH_BANDS`` bands at least."""
+    return ((xor[..., None] & _BAND_MASKS) == 0).any(axis=-1)
 
 
 def figures(hashed: list[Hashed], value: Callable[[Hashed], int]) -> Figures:
@@ -426,20 +446,25 @@ def figures(hashed: list[Hashed], value: Callable[[Hashed], int]) -> Figures:
     values = np.array([value(h) for h in hashed], dtype=np.uint64)
     upper = np.triu_indices(len(hashed), k=1)
     distances = np.empty(len(upper[0]), dtype=np.int64)
+    banded = np.empty(len(upper[0]), dtype=bool)
     # Row blocks keep the XOR matrix small (a few MB) whatever the corpus.
     start = 0
     for row in range(len(hashed)):
         columns = upper[1][start : start + len(hashed) - row - 1]
-        distances[start : start + len(columns)] = popcount(values[row] ^ values[columns])
+        xor = values[row] ^ values[columns]
+        distances[start : start + len(columns)] = popcount(xor)
+        banded[start : start + len(columns)] = share_a_band(xor)
         start += len(columns)
     same = photos[upper[0]] == photos[upper[1]]
     references = [i for i, h in enumerate(hashed) if h.variant == REFERENCE]
     by_photo = {hashed[i].photo: i for i in references}
     per_variant: dict[str, list[int]] = {}
+    per_variant_banded: dict[str, list[bool]] = {}
     for h, v in zip(hashed, values, strict=True):
         if h.variant != REFERENCE:
-            reference = values[by_photo[h.photo]]
-            per_variant.setdefault(h.variant, []).append(int(popcount(np.array([reference ^ v]))[0]))
+            xor = np.array([values[by_photo[h.photo]] ^ v])
+            per_variant.setdefault(h.variant, []).append(int(popcount(xor)[0]))
+            per_variant_banded.setdefault(h.variant, []).append(bool(share_a_band(xor)[0]))
     pairs = [(a, b) for n, a in enumerate(sorted(by_photo)) for b in sorted(by_photo)[n + 1 :]]
     reference_values = {p: values[i] for p, i in by_photo.items()}
     reference_distances = np.array(
@@ -451,6 +476,9 @@ def figures(hashed: list[Hashed], value: Callable[[Hashed], int]) -> Figures:
         distances[~same],
         reference_distances,
         pairs,
+        banded[same],
+        banded[~same],
+        {k: np.array(v) for k, v in per_variant_banded.items()},
     )
 
 
@@ -470,12 +498,25 @@ def threshold_table(result: Figures, chosen: int) -> None:
 
 
 def variant_table(result: Figures, threshold: int) -> None:
-    print(f"  {'copy':20s} {'recall':>7} {'median':>7} {'p95':>5} {'max':>5}")
+    print(f"  {'copy':20s} {'recall':>7} {'median':>7} {'p95':>5} {'max':>5}   {'found by the bands':>18}")
     for name, distances in result.per_variant.items():
+        found = (distances <= threshold) & result.per_variant_banded[name]
         print(
             f"  {name:20s} {(distances <= threshold).mean():7.3f} {np.median(distances):7.1f}"
-            f" {np.percentile(distances, 95):5.0f} {distances.max():5d}"
+            f" {np.percentile(distances, 95):5.0f} {distances.max():5d}   {found.mean():18.3f}"
         )
+
+
+def band_lookup(result: Figures, threshold: int) -> str:
+    """What the stores' band index finds of the pairs within ``threshold``, and what it reads in vain."""
+    near = result.positives <= threshold
+    found = near & result.positives_banded
+    return (
+        f"index lookup by {PHASH_BANDS} bands of {_BAND_BITS} bits (lambdas.domain.duplicates): finds"
+        f" {found.sum()} of the {near.sum()} pairs of one photo within {threshold} bits"
+        f" ({found.sum() / max(1, near.sum()):.4f}; every pair within {PHASH_BANDS - 1} bits is found); reads"
+        f" {result.negatives_banded.mean():.4f} of the images of other photos (entries dropped by their distance)"
+    )
 
 
 def closest_negatives(result: Figures, photos: list[Picture], count: int) -> None:
@@ -536,11 +577,12 @@ def main(argv: list[str] | None = None) -> int:
         if name == OURS:
             tp = int((result.positives <= phash.NEAR_DUPLICATE_DISTANCE).sum())
             fp = int((result.negatives <= phash.NEAR_DUPLICATE_DISTANCE).sum())
+            found = int(((result.positives <= phash.NEAR_DUPLICATE_DISTANCE) & result.positives_banded).sum())
             summary = (
                 f"at NEAR_DUPLICATE_DISTANCE = {phash.NEAR_DUPLICATE_DISTANCE}: precision"
-                f" {tp / (tp + fp) if tp + fp else 1.0:.4f}, recall {tp / len(result.positives):.4f}"
-                f" ({len(photos)} photos, {len(hashed)} images, {len(result.positives)} positive and"
-                f" {len(result.negatives)} negative pairs)"
+                f" {tp / (tp + fp) if tp + fp else 1.0:.4f}, recall {tp / len(result.positives):.4f},"
+                f" recall through the band index {found / len(result.positives):.4f} ({len(photos)} photos,"
+                f" {len(hashed)} images, {len(result.positives)} positive and {len(result.negatives)} negative pairs)"
             )
         print(
             f"\n{name}: {len(result.positives)} positive pairs (images of one photo), {len(result.negatives)} negative"
@@ -549,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         threshold_table(result, phash.NEAR_DUPLICATE_DISTANCE)
         print(f"recall per copy at T = {phash.NEAR_DUPLICATE_DISTANCE} (reference vs copy):")
         variant_table(result, phash.NEAR_DUPLICATE_DISTANCE)
+        print(band_lookup(result, phash.NEAR_DUPLICATE_DISTANCE))
         print("closest pairs of different photos (references):")
         closest_negatives(result, photos, 8)
     print(f"\n{summary}\ndone in {time.monotonic() - started:.0f} s")

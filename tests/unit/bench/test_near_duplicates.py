@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.near_duplicates import REFERENCE, VARIANTS, Hashed, families_of, featureless, figures
+from bench.near_duplicates import REFERENCE, VARIANTS, Hashed, families_of, featureless, figures, share_a_band
 from lambdas.imaging import ImagingOptions
 from lambdas.imaging.decode import decode, open_image
 from tests.unit.imaging.imaging_samples import scene
@@ -92,3 +92,12 @@ def test_pairs_of_one_photo_are_positives_and_of_two_photos_negatives() -> None:
     assert result.per_variant["JPEG q50"].tolist() == [3, 1]
     assert result.reference_negatives.tolist() == [64]
     assert result.negative_pairs == [(0, 1)]
+    assert result.positives_banded.tolist() == [True, True]
+    assert not result.negatives_banded.any()
+
+
+def test_a_pair_is_found_by_the_band_index_when_one_whole_band_agrees() -> None:
+    # GIVEN XORs of hash pairs: equal, differing in every byte but the last, in every byte, in 7 bits
+    xors = np.array([0, 0x0101010101010100, 0x0101010101010101, 0x7F], dtype=np.uint64)
+    # WHEN checked against the stores' bands (8 of 8 bits) THEN a pair sharing one byte is found
+    assert share_a_band(xors).tolist() == [True, True, False, True]
