@@ -36,7 +36,8 @@ photos matched (the closest two were 14 apart, the closest two originals 16), wh
 of images of one photo did: every resized, re-encoded or EXIF-turned copy, 95% of those cropped by 5%
 on one side and 78% of those cropped by 5% on all sides. A hash has 32 bits set (unless coefficients
 tie), so two hashes differ in an even number of bits: the next threshold up, 14, matched 10 pairs of
-different photos."""
+different photos. The stores' band index (``lambdas.domain.duplicates``: 8 bands of 8 bits) found 99.3%
+of the pairs within this distance."""
 
 SIDE = 32
 """Side of the grey square the DCT is taken of."""
