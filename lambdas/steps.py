@@ -307,7 +307,12 @@ def _load(
 
 
 def thumbnail(ports: Ports, image_id: str) -> StepResult:
-    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original)."""
+    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original), and
+    the image's perceptual hash, stored with the record.
+
+    The source is read and decoded once (``imaging.derive``): the hash is computed from the thumbnail
+    that decode was scaled to, not from a second decode of the original.
+    """
     started = time.perf_counter()
     loaded = _load(ports, THUMBNAIL, image_id, started, done=ImageState.THUMBNAILED, after=ImageState.COMPRESSED)
     if isinstance(loaded, StepResult):
@@ -335,7 +340,9 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
             ports,
             record,
             ImageState.THUMBNAILED,
-            lambda r: _timed(r.thumbnailed(at=ports.clock.now(), renditions=stored), THUMBNAIL, started),
+            lambda r: _timed(
+                r.thumbnailed(at=ports.clock.now(), renditions=stored, phash=result.phash), THUMBNAIL, started
+            ),
             step=THUMBNAIL,
         )
         if moved is None:

@@ -406,9 +406,17 @@ class ImageRecord:
             return self
         return replace(self, original_removed_at=at, updated_at=at)
 
-    def thumbnailed(self, *, at: datetime, renditions: tuple[StoredRendition, ...]) -> ImageRecord:
-        """The thumbnails and the analysis preview are stored."""
-        return self._moved(ImageState.THUMBNAILED, at, renditions=_merge(self.renditions, renditions))
+    def thumbnailed(
+        self, *, at: datetime, renditions: tuple[StoredRendition, ...], phash: str | None = None
+    ) -> ImageRecord:
+        """The thumbnails and the analysis preview are stored, with the perceptual hash of the image they
+        were scaled from (``phash``; None keeps the record's)."""
+        return self._moved(
+            ImageState.THUMBNAILED,
+            at,
+            renditions=_merge(self.renditions, renditions),
+            phash=self.phash if phash is None else phash,
+        )
 
     def categorized(self, *, at: datetime, labeling: Labeling) -> ImageRecord:
         """Labels and categories are known: the image is ready."""
