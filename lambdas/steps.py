@@ -38,6 +38,7 @@ from typing import Any
 
 from lambdas import imaging
 from lambdas.contract import CATEGORIZE, COMPRESS, RENDITIONS_PREFIX, STEPS, THUMBNAIL, UPLOADS_PREFIX
+from lambdas.domain.duplicates import join_near_duplicates
 from lambdas.domain.errors import (
     ChecksumMismatchError,
     ImgMgrError,
@@ -347,9 +348,21 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
         )
         if moved is None:
             return _result(THUMBNAIL, _reread(ports, record), Outcome.SKIPPED, started)
-        return _result(THUMBNAIL, moved, Outcome.DONE, started)
+        return _result(THUMBNAIL, _grouped(ports, moved), Outcome.DONE, started)
 
     return _guard(ports, THUMBNAIL, image_id, started, work)
+
+
+def _grouped(ports: Ports, record: ImageRecord) -> ImageRecord:
+    """The hashed record put into a group with its near-duplicates (``lambdas.domain.duplicates``), once its
+    hash and bands are stored. Best effort: a fault of the store here leaves the image ungrouped rather than
+    failing a step whose work is done (a retried step would find it done and skip)."""
+    from lambdas.imaging.phash import NEAR_DUPLICATE_DISTANCE  # numpy: imported where thumbnails are made
+
+    try:
+        return join_near_duplicates(ports.metadata, record, max_distance=NEAR_DUPLICATE_DISTANCE, at=ports.clock.now())
+    except TransientError:
+        return record
 
 
 def categorize(ports: Ports, image_id: str) -> StepResult:

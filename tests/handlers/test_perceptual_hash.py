@@ -76,3 +76,31 @@ def test_the_thumbnail_function_stores_the_hash_in_dynamodb(aws, ports, handlers
     assert phash.is_hash(record.phash)
     near = ports.metadata.near_duplicates(OWNER, record.phash, max_distance=phash.NEAR_DUPLICATE_DISTANCE)
     assert [r.image_id for r in near] == [IMAGE_ID]
+
+
+def _through_thumbnail(ports: steps.Ports, image_id: str, data: bytes) -> None:
+    key = f"uploads/{OWNER}/{image_id}/photo.jpg"
+    ports.objects.put(key, data, content_type="image/jpeg")
+    assert steps.compress(ports, key).outcome is steps.Outcome.DONE
+    assert steps.thumbnail(ports, image_id).outcome is steps.Outcome.DONE
+
+
+def test_a_resized_copy_joins_the_group_of_the_photo_and_another_picture_does_not(tmp_path):
+    from tests.unit.imaging.imaging_samples import save, scene
+
+    # GIVEN a picture, a copy at half size re-encoded at q60, and a different picture
+    picture = scene(1)
+    original = save(picture, "JPEG", quality=92)
+    half = save(picture.resize((picture.width // 2, picture.height // 2)), "JPEG", quality=60)
+    other = save(scene(2), "JPEG", quality=92)
+    ports = _local_ports(tmp_path)
+    # WHEN all three go through compress and thumbnail, the copy after the picture
+    _through_thumbnail(ports, "img-a", original)
+    _through_thumbnail(ports, "img-b", half)
+    _through_thumbnail(ports, "img-c", other)
+    # THEN the picture and its copy are one group named by the picture, the other picture is in none
+    assert ports.metadata.get("img-a").duplicate_group == "img-a"
+    assert ports.metadata.get("img-b").duplicate_group == "img-a"
+    assert ports.metadata.get("img-c").duplicate_group is None
+    groups = ports.metadata.duplicate_groups(OWNER).groups
+    assert [(g.group_id, [r.image_id for r in g.images]) for g in groups] == [("img-a", ["img-b", "img-a"])]
