@@ -7,7 +7,7 @@ caller retries; ``NotFoundError`` for a missing object) and never leak them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -100,6 +100,11 @@ class MetadataStore(Protocol):
 
     def get(self, image_id: str) -> ImageRecord | None:
         """The record (deleted tombstones included) or ``None``; strongly consistent."""
+        ...
+
+    def get_many(self, image_ids: Sequence[str]) -> list[ImageRecord]:
+        """The records of ``image_ids`` that exist (tombstones included), in the order given, each once;
+        strongly consistent. One batch read per 100 ids (DynamoDB: ``BatchGetItem``)."""
         ...
 
     def transition(self, current: ImageRecord, updated: ImageRecord) -> ImageRecord:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from lambdas.api import errors
 from lambdas.api.body_limit import BodyLimit
+from lambdas.api.organize import router as organize_router
 from lambdas.api.routes import router
 from lambdas.api.services import ApiServices
 
@@ -32,7 +33,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 #: What another origin's page may send: the API's methods and the headers its client sets.
-CORS_METHODS = ("GET", "POST", "DELETE")
+CORS_METHODS = ("GET", "POST", "PATCH", "DELETE")
 CORS_HEADERS = ("x-api-key", "content-type")
 #: Seconds a browser may reuse a preflight's answer.
 CORS_MAX_AGE = 600
@@ -82,6 +83,7 @@ def create_app(
     _document_limits(app, services)
     errors.install(app)
     app.include_router(router)
+    app.include_router(organize_router)
     for extra in routers:
         app.include_router(extra)
     # Added before the security headers so that its refusals carry them too (the last added runs first).

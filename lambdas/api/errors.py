@@ -24,6 +24,7 @@ from starlette.routing import Match
 
 from lambdas.domain.errors import (
     ImgMgrError,
+    InvalidEditError,
     InvalidKeyError,
     InvalidQueryError,
     NotFoundError,
@@ -74,6 +75,7 @@ def problem(status: int, code: str, detail: str, *, headers: dict[str, str] | No
 #: Domain errors by class, most specific first: (class, HTTP status).
 _DOMAIN_STATUS: tuple[tuple[type[ImgMgrError], int], ...] = (
     (NotFoundError, 404),
+    (InvalidEditError, 422),
     (InvalidKeyError, 400),
     (InvalidQueryError, 400),
     (ThrottledError, 503),
@@ -138,7 +140,19 @@ FIELD_WORDS = {
     "from": "start date",
     "to": "end date",
     "figure": "figure",
+    "favorite": "favorite mark",
+    "album": "album",
+    "add_tags": "list of tags to add",
+    "remove_tags": "list of tags to remove",
+    "tags": "list of tags",
+    "image_ids": "list of image ids",
+    "action": "action",
+    "album_id": "album id",
+    "name": "album name",
+    "cover_image_id": "cover image id",
 }
+#: One item of a list field in words (the list's own words name the whole list).
+ITEM_WORDS = {"add_tags": "tag to add", "remove_tags": "tag to remove", "tags": "tag", "image_ids": "image id"}
 
 
 def plain_validation_error(error: Mapping[str, Any]) -> str:
@@ -146,6 +160,9 @@ def plain_validation_error(error: Mapping[str, Any]) -> str:
     location = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
     field = location[-1] if len(location) > 1 else ""
     words = FIELD_WORDS.get(field, f"field \u201c{field}\u201d" if field else "request body")
+    raw = tuple(error.get("loc", ()))
+    if raw and isinstance(raw[-1], int) and field in ITEM_WORDS:
+        words = ITEM_WORDS[field]
     kind = str(error.get("type", ""))
     context = error.get("ctx") or {}
     if field == "size" and kind in ("greater_than_equal", "greater_than"):
@@ -158,6 +175,10 @@ def plain_validation_error(error: Mapping[str, Any]) -> str:
         return f"The {words} is empty."
     if kind == "string_too_long":
         return f"The {words} is too long (at most {context.get('max_length')} characters)."
+    if kind == "too_short":
+        return f"The {words} needs at least {context.get('min_length')} item(s)."
+    if kind == "too_long":
+        return f"The {words} has too many items (at most {context.get('max_length')})."
     if field == "sha256" and kind == "string_pattern_mismatch":
         return "The file checksum (SHA-256) must be 64 hexadecimal digits."
     if kind in ("greater_than_equal", "greater_than"):

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
 from lambdas.api.naming import FILENAME_PATTERN
 from lambdas.api.services import DEFAULT_CONTENT_TYPES
+from lambdas.domain.albums import MAX_ALBUM_NAME_CHARS
+from lambdas.domain.records import MAX_TAG_CHARS, MAX_USER_TAGS
 from lambdas.renditions import RenditionInfo, shown_fields
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
+#: Most images one batch request acts on.
+MAX_BATCH_IMAGES = 100
+#: Longest image id a body may name (ids are at most 128 characters).
+MAX_IMAGE_ID_CHARS = 128
+#: Longest album id a body may name (``al_`` and at most 32 hex digits).
+MAX_ALBUM_ID_CHARS = 35
+
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_CHARS)]
+ImageId = Annotated[str, Field(min_length=1, max_length=MAX_IMAGE_ID_CHARS)]
+AlbumId = Annotated[str, Field(min_length=1, max_length=MAX_ALBUM_ID_CHARS)]
 
 
 class UploadRequest(BaseModel):
@@ -133,10 +146,20 @@ class ImageOut(BaseModel):
     width: int | None
     height: int | None
     format: str | None
-    categories: list[str]
-    tags: list[str]
-    labels: list[LabelOut]
+    categories: list[str] = Field(description="Its categories as corrected by its owner's tags and removed labels.")
+    tags: list[str] = Field(
+        description="What it is listed and searched under as labels: the kept labels and their parents, then "
+        "the owner's own tags (and the parents of those naming a known label)."
+    )
+    labels: list[LabelOut] = Field(description="The model's labels the owner did not remove, most confident first.")
     failure: FailureOut | None
+    favorite: bool = Field(description="The owner marked it as a favorite.")
+    user_tags: list[str] = Field(description="The owner's own tags, as typed (they are in `tags` too).")
+    removed_labels: list[str] = Field(description="Model labels the owner removed as wrong (normalized names).")
+    albums: list[str] = Field(description="Ids of the owner's albums the image is in.")
+    duplicate_group: str | None = Field(
+        description="The near-duplicate group the image is in (the id of its first image); null while none is known."
+    )
     thumbnail_url: str | None = Field(description="Short-lived URL of the smallest thumbnail, once there is one.")
     thumbnails: list[ThumbnailOut] = Field(
         default_factory=list,
@@ -208,3 +231,120 @@ class AnalyticsOut(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+# --- the owner's organizing: edits, albums, batches -----------------------------------------------------
+class ImageEdit(BaseModel):
+    """The owner's edit of one image; at least one field. A removal applies after the additions."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    favorite: bool | None = Field(default=None, description="Mark (true) or unmark (false) it as a favorite.")
+    add_tags: list[Tag] = Field(
+        default_factory=list,
+        max_length=MAX_USER_TAGS,
+        description="Tags to add: an own tag, or a model label the owner had removed, restored.",
+    )
+    remove_tags: list[Tag] = Field(
+        default_factory=list,
+        max_length=MAX_USER_TAGS,
+        description="Tags to remove: an own tag, or a model label (or parent) marked as wrong.",
+    )
+
+
+class AlbumCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=MAX_ALBUM_NAME_CHARS, description="Names need not be unique.")
+
+
+class AlbumEdit(BaseModel):
+    """A rename, a chosen cover, or both; at least one field."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_ALBUM_NAME_CHARS)
+    cover_image_id: ImageId | None = Field(
+        default=None,
+        description="An image of the album to show for it; null shows its newest image again.",
+    )
+
+
+class AlbumOut(BaseModel):
+    """One album as its owner sees it."""
+
+    album_id: str
+    name: str
+    count: int = Field(description="Its live images (any state but deleted).")
+    cover_image_id: str | None = Field(
+        description="The cover the owner chose or, if none (or it left the album), the newest image; null when empty."
+    )
+    cover_url: str | None = Field(
+        description="Short-lived URL of the cover's smallest thumbnail (its `thumbnail_url`); null without one."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlbumList(BaseModel):
+    items: list[AlbumOut] = Field(description="Every album of the owner, by name.")
+
+
+class BatchAction(StrEnum):
+    """What a batch does to each image."""
+
+    DELETE = "delete"
+    FAVORITE = "favorite"
+    UNFAVORITE = "unfavorite"
+    ADD_TAGS = "add_tags"
+    REMOVE_TAGS = "remove_tags"
+    ADD_TO_ALBUM = "add_to_album"
+    REMOVE_FROM_ALBUM = "remove_from_album"
+
+
+#: The actions that take ``tags``, and those that take ``album_id``.
+TAG_ACTIONS = frozenset({BatchAction.ADD_TAGS, BatchAction.REMOVE_TAGS})
+ALBUM_ACTIONS = frozenset({BatchAction.ADD_TO_ALBUM, BatchAction.REMOVE_FROM_ALBUM})
+#: The statuses of one image's result.
+BATCH_STATUSES = (200, 204, 404, 409, 422)
+
+
+class BatchRequest(BaseModel):
+    """One action on many of the owner's images."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_ids: list[ImageId] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_IMAGES,
+        json_schema_extra={"uniqueItems": True},
+        description=f"1..{MAX_BATCH_IMAGES} distinct image ids.",
+    )
+    action: BatchAction
+    tags: list[Tag] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_USER_TAGS,
+        description="The tags of `add_tags` and `remove_tags` (required there, refused elsewhere).",
+    )
+    album_id: AlbumId | None = Field(
+        default=None,
+        description="The album of `add_to_album` and `remove_from_album` (required there, refused elsewhere).",
+    )
+
+
+class BatchResult(BaseModel):
+    """What became of one image of a batch."""
+
+    image_id: str
+    status: int = Field(
+        description="200: changed (or already so), `image` shows it; 204: deleted; else the problem, by `code`.",
+        json_schema_extra={"enum": list[JsonValue](BATCH_STATUSES)},
+    )
+    code: str | None = Field(default=None, description="The problem's stable code (`Image.NotFound`...).")
+    message: str | None = Field(default=None, description="The problem's detail.")
+    image: ImageOut | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchResult] = Field(description="One per image id, in the order of the request.")

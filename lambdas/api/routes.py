@@ -18,6 +18,7 @@ from lambdas.analytics.queries import NAMES as FIGURE_NAMES
 from lambdas.api.cursor import CursorSigner
 from lambdas.api.errors import COMMON_RESPONSES, ApiError, problem_response
 from lambdas.api.models import (
+    MAX_ALBUM_ID_CHARS,
     AnalyticsOut,
     CategoryCount,
     CategoryCounts,
@@ -32,6 +33,7 @@ from lambdas.api.models import (
 from lambdas.api.naming import display_name, key_segment
 from lambdas.api.services import ApiServices
 from lambdas.api.views import image_out
+from lambdas.domain.albums import Album, is_album_id
 from lambdas.domain.errors import ContentExistsError, ImgMgrError, StaleRecordError
 from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.domain.queries import MAX_PAGE_SIZE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, ImageQuery, search_words
@@ -111,6 +113,14 @@ def _owned(services: ApiServices, owner: str, image_id: str, *, deleted_ok: bool
         # Another owner's image is answered exactly like a missing one: nothing leaks.
         raise ApiError(404, "Image.NotFound", f"no image {image_id!r} for this key")
     return record
+
+
+def owned_album(services: ApiServices, owner: str, album_id: str) -> Album:
+    """The owner's album ``album_id``; ``ApiError`` 404 ``Album.NotFound`` otherwise (another owner's too)."""
+    album = services.metadata.get_album(album_id) if is_album_id(album_id) else None
+    if album is None or album.owner != owner:
+        raise ApiError(404, "Album.NotFound", f"no album {album_id!r} for this key")
+    return album
 
 
 def _arrived(services: ApiServices, record: ImageRecord) -> bool:
@@ -238,7 +248,12 @@ def create_upload(body: UploadRequest, request: Request, response: Response, own
     return UploadResponse(image=image_out(record, services, base_url), duplicate=False, upload=target)
 
 
-@router.get("/images", response_model=ImagePage, tags=["images"], responses=COMMON_RESPONSES)
+@router.get(
+    "/images",
+    response_model=ImagePage,
+    tags=["images"],
+    responses={**COMMON_RESPONSES, 404: problem_response("No such album for this key (album)")},
+)
 def list_images(
     request: Request,
     owner: Owner,
@@ -258,12 +273,25 @@ def list_images(
         ),
     ] = None,
     status: ImageState | None = None,
+    favorite: Annotated[
+        bool | None, Query(description="true: only the favorites (false, like leaving it out, filters nothing).")
+    ] = None,
+    album: Annotated[
+        str | None, Query(max_length=MAX_ALBUM_ID_CHARS, description="Only the images of this album (its id).")
+    ] = None,
     uploaded_from: Annotated[datetime | None, Query(alias="from")] = None,
     uploaded_to: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ImagePage:
-    """The owner's images, newest first, filtered by free text, category or label, status and upload time."""
+    """The owner's images, newest first, filtered by free text, category, label, album or favorite, status and
+    upload time. Category, label, album and favorite exclude each other (each is an index of its own)."""
+    chosen = [name for name, value in (("category", category), ("label", label), ("album", album)) if value]
+    chosen += ["favorite"] if favorite else []
+    if len(chosen) > 1:
+        raise ApiError(422, "Query.Invalid", f"{' and '.join(chosen)} cannot be combined: give one of them")
+    if album:
+        owned_album(services, owner, album)
     if status is ImageState.DELETED:
         raise ApiError(400, "Query.Invalid", "deleted images are not listed")
     words = canonical_words(search_words(q or ""))
@@ -283,6 +311,8 @@ def list_images(
             label,
             list(words),
             status and status.value,
+            album or None,
+            bool(favorite),
             uploaded_from and timestamp(uploaded_from),
             uploaded_to and timestamp(uploaded_to),
         ]
@@ -294,6 +324,8 @@ def list_images(
         category=category or None,
         label=label or None,
         words=words,
+        album=album or None,
+        favorite=bool(favorite),
         state=status,
         since=uploaded_from,
         until=uploaded_to,
@@ -309,6 +341,8 @@ def list_images(
             ("label", label),
             ("q", " ".join(words)),
             ("status", status and status.value),
+            ("album", album),
+            ("favorite", bool(favorite)),
         ):
             if value:
                 detail[name] = value
@@ -332,6 +366,13 @@ def get_image(image_id: str, request: Request, owner: Owner, services: Services)
 @router.delete("/images/{image_id}", status_code=204, tags=["images"], responses={**COMMON_RESPONSES, **_not_found})
 def delete_image(image_id: str, owner: Owner, services: Services) -> Response:
     """Remove the image: original, renditions, record and its share of the counters. Repeating it is safe."""
+    purge_image(services, owner, image_id)
+    return Response(status_code=204)
+
+
+def purge_image(services: ApiServices, owner: str, image_id: str) -> None:
+    """What ``DELETE /v1/images/{id}`` does (the batch's ``delete`` too): tombstone, objects, event.
+    ``ApiError`` 404 when the owner has no such image; an image deleted before is purged again, quietly."""
     record = _owned(services, owner, image_id, deleted_ok=True)
     now = services.clock.now()
     # The tombstone first: a pipeline step still in flight can no longer move the record forward. It names
@@ -345,7 +386,6 @@ def delete_image(image_id: str, owner: Owner, services: Services) -> Response:
         services.objects.delete(key)
     if record.state is not ImageState.DELETED:
         _event(services, EventType.DELETE, owner, image_id=image_id, bytes_out=record.usage().bytes_stored)
-    return Response(status_code=204)
 
 
 @router.post(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from lambdas.api.models import ExifOut, FailureOut, ImageOut, LabelOut, RenditionOut, ThumbnailOut
+from lambdas.api.models import AlbumOut, ExifOut, FailureOut, ImageOut, LabelOut, RenditionOut, ThumbnailOut
 from lambdas.api.services import ApiServices
+from lambdas.domain.albums import Album
 from lambdas.domain.records import ImageRecord, StoredRendition
 
 #: What a gallery shows when an image has no thumbnail (yet), in order of preference.
@@ -19,11 +20,20 @@ def gallery_rendition(record: ImageRecord) -> StoredRendition | None:
     return next((r for name in _GALLERY_FALLBACKS if (r := record.rendition(name)) is not None), None)
 
 
+def _gallery_url(record: ImageRecord, services: ApiServices, base_url: str) -> str | None:
+    rendition = gallery_rendition(record)
+    if rendition is None:
+        return None
+    return services.presigner.presign_get(
+        rendition.key, expires_in=services.limits.url_expiry_seconds, base_url=base_url
+    )
+
+
 def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, detail: bool = False) -> ImageOut:
-    """``record`` for its owner; ``detail`` adds every rendition and the original, each with a URL."""
+    """``record`` for its owner, as the owner corrected it (labels, tags and categories); ``detail`` adds
+    every rendition and the original, each with a URL."""
     expires_in = services.limits.url_expiry_seconds
     presign = services.presigner.presign_get
-    thumbnail = gallery_rendition(record)
     renditions = None
     original_url = None
     if detail:
@@ -51,8 +61,8 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
         width=record.width,
         height=record.height,
         format=record.sniffed_format,
-        categories=list(record.categories),
-        tags=list(record.tags),
+        categories=list(record.effective_categories()),
+        tags=list(record.effective_tags()),
         labels=[
             LabelOut(
                 name=label.name,
@@ -60,7 +70,7 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
                 parents=list(label.parents),
                 categories=list(label.categories),
             )
-            for label in record.labels
+            for label in record.shown_labels()
         ],
         failure=None
         if failure is None
@@ -71,7 +81,12 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
             retryable=failure.pending,
             parked=failure.parked,
         ),
-        thumbnail_url=None if thumbnail is None else presign(thumbnail.key, expires_in=expires_in, base_url=base_url),
+        favorite=record.favorite,
+        user_tags=list(record.user_tags),
+        removed_labels=list(record.removed_labels),
+        albums=list(record.albums),
+        duplicate_group=record.duplicate_group,
+        thumbnail_url=_gallery_url(record, services, base_url),
         thumbnails=[
             ThumbnailOut(
                 name=r.name,
@@ -86,4 +101,17 @@ def image_out(record: ImageRecord, services: ApiServices, base_url: str, *, deta
         original_url=original_url,
         original_expires_at=None if record.original_removed_at is not None else record.original_expires_at,
         original_removed_at=record.original_removed_at,
+    )
+
+
+def album_out(album: Album, cover: ImageRecord | None, services: ApiServices, base_url: str) -> AlbumOut:
+    """``album`` for its owner with ``cover``, the image shown for it (``None``: it is empty)."""
+    return AlbumOut(
+        album_id=album.album_id,
+        name=album.name,
+        count=album.count,
+        cover_image_id=None if cover is None else cover.image_id,
+        cover_url=None if cover is None else _gallery_url(cover, services, base_url),
+        created_at=album.created_at,
+        updated_at=album.updated_at,
     )

@@ -32,7 +32,8 @@ Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time,
 
 Access patterns:
 
-- by id: ``GetItem IMG#<id>/IMG`` (strongly consistent);
+- by id: ``GetItem IMG#<id>/IMG`` (strongly consistent); several by id (``get_many``: an album listing's
+  chosen covers): ``BatchGetItem`` of up to 100 records per call;
 - by owner, newest first: ``Query gsi1 OWNER#<owner>`` descending; with a status filter
   ``Query gsi3 OWNER#<owner>#STATE#<state>``; a date range is a ``BETWEEN`` on the sort key; then
   ``BatchGetItem`` of the records, keeping those that still match (not deleted; in that state);
@@ -122,7 +123,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -431,6 +432,9 @@ class DynamoMetadataStore:
     def get(self, image_id: str) -> ImageRecord | None:
         item = self._get_item(_record_pk(image_id), _RECORD_SK)
         return None if item is None else _record_from_item(item)
+
+    def get_many(self, image_ids: Sequence[str]) -> list[ImageRecord]:
+        return self._records(list(dict.fromkeys(image_ids)))
 
     def transition(self, current: ImageRecord, updated: ImageRecord) -> ImageRecord:
         check_transition(current, updated)
