@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "imaging": "bench.imaging",
     "labeler": "bench.labeler",
     "labeler_eval": "bench.labeler_eval",
+    "near_duplicates": "bench.near_duplicates",
     "throughput": "bench.throughput",
     "query_latency": "bench.query_latency",
     "capacity": "bench.capacity",

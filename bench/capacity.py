@@ -305,8 +305,43 @@ def _aws() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def record_life(photo: bytes) -> list[Recorded]:
-    """The DynamoDB requests of one image's life, from the API's create to ``ready``."""
+#: The owner's edits measured after the image is ready (``record_life(edits=True)``), in this order.
+EDITS = (
+    "favorite",
+    "unfavorite",
+    "tag (new word)",
+    "tag (known label: Horse)",
+    "remove a label (Dog)",
+    "create album",
+    "add to album",
+    "remove from album",
+)
+
+
+def _edit(store: Any, image_id: str, edit: str, at: datetime) -> None:
+    """One owner edit of the ready image, as the API writes it (``lambdas.api`` calls the same methods)."""
+    from lambdas.domain.albums import new_album
+
+    album_id = "al_00000000000000000000a1"
+    if edit == "create album":
+        store.create_album(new_album(album_id=album_id, owner=OWNER, name="Holidays", at=at))
+        return
+    current = store.get(image_id)
+    changes = {
+        "favorite": lambda r: r.corrected(at=at, favorite=True),
+        "unfavorite": lambda r: r.corrected(at=at, favorite=False),
+        "tag (new word)": lambda r: r.corrected(at=at, add_tags=("Grandma",)),
+        "tag (known label: Horse)": lambda r: r.corrected(at=at, add_tags=("Horse",)),
+        "remove a label (Dog)": lambda r: r.corrected(at=at, remove_tags=("Dog",)),
+        "add to album": lambda r: r.filed(at=at, add=(album_id,)),
+        "remove from album": lambda r: r.filed(at=at, remove=(album_id,)),
+    }
+    store.transition(current, changes[edit](current))
+
+
+def record_life(photo: bytes, *, edits: bool = False) -> list[Recorded]:
+    """The DynamoDB requests of one image's life, from the API's create to ``ready``; with ``edits``, then
+    the owner's ``EDITS`` (recorded under the step ``edit: <name>``)."""
     import boto3
     from botocore.stub import ANY, Stubber
 
@@ -365,6 +400,9 @@ def record_life(photo: bytes) -> list[Recorded]:
                 result = run()
                 if result.outcome is not steps.Outcome.DONE:
                     raise RuntimeError(f"{step} did not finish: {result}")
+        for edit in EDITS if edits else ():
+            recorder.step = f"edit: {edit}"
+            _edit(store, record.image_id, edit, datetime.now(UTC))
         return recorder.recorded
 
 
@@ -396,6 +434,8 @@ def price(recorded: Sequence[Recorded], table: TableSchema) -> dict[str, tuple[R
     """The requests of each step, priced under ``table``'s projections."""
     plans: dict[str, list[Request]] = {step: [] for step in STEPS}
     for entry in recorded:
+        if entry.step not in plans:
+            continue  # an owner's edit: priced by edit_units
         write_parts = [_tag(write_cost(table, write), "write") for write in entry.writes]
         read_parts = [_tag(read_cost(table, read), "read") for read in entry.reads]
         if entry.retry == "batch":
@@ -408,6 +448,19 @@ def price(recorded: Sequence[Recorded], table: TableSchema) -> dict[str, tuple[R
             parts = (merged,)
         plans[entry.step].append(Request(operation=entry.operation, retry=entry.retry, parts=parts))
     return {step: tuple(requests) for step, requests in plans.items()}
+
+
+def edit_units(recorded: Sequence[Recorded], table: TableSchema) -> dict[str, tuple[float, float]]:
+    """Write and read units of each owner edit recorded (``record_life(edits=True)``)."""
+    units: dict[str, tuple[float, float]] = {}
+    for entry in recorded:
+        if not entry.step.startswith("edit: "):
+            continue
+        write = sum(sum(write_cost(table, w).values()) for w in entry.writes)
+        read = sum(sum(read_cost(table, r).values()) for r in entry.reads)
+        before = units.get(entry.step.removeprefix("edit: "), (0.0, 0.0))
+        units[entry.step.removeprefix("edit: ")] = (before[0] + write, before[1] + read)
+    return units
 
 
 def per_image(plans: Mapping[str, Sequence[Request]]) -> dict[tuple[str, str], float]:
@@ -799,7 +852,7 @@ def main(argv: list[str]) -> int:
     from imgmgr.cost.formatting import plain_decimal
     from imgmgr.cost.prices import PRICES, REGION
 
-    recorded = record_life(_photo(args.megapixels))
+    recorded = record_life(_photo(args.megapixels), edits=True)
     current = adapter_schema()
     previous = adapter_schema("ALL")
     targets = current.targets
@@ -817,6 +870,10 @@ def main(argv: list[str]) -> int:
         stored = stored_bytes(recorded, schema)
         print("  stored bytes per ready image: " + ", ".join(f"{t} {b}" for t, b in stored.items()))
     print("current projections: " + ", ".join(f"{index.name} {index.projection}" for index in current.indexes))
+    print("\nowner edits of the ready image (current design; record read + write):")
+    print(f"  {'edit':28} {'WCU':>6} {'RCU':>6}")
+    for edit, (write, read) in edit_units(recorded, current).items():
+        print(f"  {edit:28} {write:6.1f} {read:6.1f}")
 
     retries = adapter_retries()
     seconds = step_seconds(args.megapixels)

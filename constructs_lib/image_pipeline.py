@@ -2,7 +2,8 @@
 
 Upload -> S3 ``uploads/`` -> compress --on success--> thumbnail --on success--> categorize; a failure of
 any step after its retries goes to the dead-letter queue, which the redrive function replays. The API
-function (behind API Gateway) presigns uploads and answers queries from the table.
+function (behind API Gateway) presigns uploads, answers queries from the table and starts a failed
+image's step again.
 
 Size: one construct; the bucket, the table, the five functions, their grants and the notifications
 that chain them are read together (functions: ``constructs_lib.function``; API: ``constructs_lib.pipeline_api``).
@@ -89,6 +90,7 @@ from lambdas.contract import (
     REJECTED_PREFIX,
     RENDITIONS_PREFIX,
     REPLACEABLE_TAG,
+    STEP_FUNCTION_ENV,
     STEPS,
     TABLE_KEY_SCHEMA,
     TTL_ATTRIBUTE,
@@ -119,7 +121,7 @@ _DESCRIPTIONS = {
     "compress": "Sniffs, orients and compresses an uploaded original into its compressed rendition",
     "thumbnail": "Derives thumbnails and previews from the smallest sufficient rendition",
     "categorize": "Labels the analysis preview with Rekognition and records categories",
-    "api": "HTTP API and web page (presigned uploads, queries, deletes)",
+    "api": "HTTP API and web page (presigned uploads, queries, deletes, retries)",
     "redrive": "Replays failed pipeline events from the dead-letter queue",
 }
 
@@ -171,6 +173,7 @@ class ImagePipeline(Construct):
         self.log_groups: dict[str, CloudwatchLogGroup] = {name: block.log_group for name, block in self._blocks.items()}
         self.functions: dict[str, LambdaFunction] = {name: block.function for name, block in self._blocks.items()}
         self._grant_pipeline_permissions()
+        self._name_steps_to_api()
         self._wire_destinations()
         self._notify_compress_on_upload()
         self.api = PipelineApi(
@@ -228,13 +231,14 @@ class ImagePipeline(Construct):
         """Let ``role`` read and write items of the table."""
         self._grant(role, grants.read_table(self.table.arn, GSI_NAMES), grants.write_table(self.table.arn))
 
-    def grant_invoke(self, role: IamRole, function_names: Sequence[str]) -> None:
-        """Let ``role`` invoke the named functions of the pipeline (``"compress"``, ...)."""
+    def grant_invoke(self, role: IamRole, function_names: Sequence[str], *, sid: str = "InvokeFunctions") -> None:
+        """Let ``role`` invoke the named functions of the pipeline (``"compress"``, ...), in a statement
+        ``sid``. Default: ``"InvokeFunctions"``."""
         unknown = sorted(set(function_names) - set(FUNCTION_NAMES))
         if unknown:
             raise ValueError(f"function_names: unknown function(s) {', '.join(unknown)}")
         arns = [self.functions[name].arn for name in function_names]
-        self._grant(role, grants.invoke_functions(arns))
+        self._grant(role, grants.invoke_functions(arns, sid=sid))
 
     def _grant(self, role: IamRole, *statements: Statement) -> None:
         """Routes every grant: the pipeline's own roles collect statements into one policy each; any other
@@ -542,9 +546,17 @@ class ImagePipeline(Construct):
         )
         self.grant_delete_images(roles["api"])
         self.grant_read_write_table(roles["api"])
+        # It retries a failed image by invoking the step that failed (lambdas.adapters.aws.retrier).
+        self.grant_invoke(roles["api"], STEP_FUNCTIONS, sid="RetrySteps")
         # redrive: drains the dead-letter queue into the step that failed.
         self._grant(roles["redrive"], grants.consume_queue(self.dead_letter_queue.arn, sid="ConsumeDeadLetterQueue"))
         self.grant_invoke(roles["redrive"], STEP_FUNCTIONS)
+
+    def _name_steps_to_api(self) -> None:
+        """The API finds the function of a failed image's step, which it invokes to retry it, by name."""
+        self._blocks["api"].add_environment(
+            {STEP_FUNCTION_ENV[name]: self.functions[name].function_name for name in STEP_FUNCTION_ENV}
+        )
 
     def _wire_destinations(self) -> None:
         """compress -> thumbnail -> categorize on success; every step -> the dead-letter queue on failure

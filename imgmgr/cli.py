@@ -9,8 +9,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from rich.text import Text
 
 from imgmgr.client import ApiClient, ApiClientError, content_type_of, image_files, sha256_of
 from imgmgr.cost.report import cost_command
+from imgmgr.organize import Outcome, act, find_album, owner_ids, pick
 from imgmgr.stats import render as render_figures
 from imgmgr.stats import size
 from lambdas.messages import plain
@@ -494,13 +496,20 @@ def list_images(
     status: Annotated[str | None, typer.Option(help="Only images in this state (ready, failed...).")] = None,
     since: Annotated[str | None, typer.Option("--from", help="Uploaded at or after (ISO 8601 with zone).")] = None,
     until: Annotated[str | None, typer.Option("--to", help="Uploaded at or before (ISO 8601 with zone).")] = None,
+    favorites: Annotated[bool, typer.Option("--favorites", help="Only your favorites.")] = False,
+    album: Annotated[str | None, typer.Option(help="Only the images of this album (its id or unique name).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many images.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List your images, newest first (every state but deleted; full ids)."""
+    """List your images, newest first (every state but deleted; full ids). --favorites, --album, --category
+    and --label exclude each other."""
     client = _client(endpoint, api_key)
     filters = {"category": category, "label": label, "status": status, "from": since, "to": until}
+    if favorites:
+        filters["favorite"] = "true"
     try:
+        if album is not None:
+            filters["album"] = find_album(client, album)["album_id"]
         items = _collect(client, limit, **filters)
     except ApiClientError as exc:
         raise _fail(exc) from exc
@@ -517,7 +526,10 @@ def search(
     text: Annotated[
         str,
         typer.Argument(
-            help="Words to find in labels and their parents (tabby, animal), categories (animals) or file names."
+            help=(
+                "Words to find in labels and their parents (tabby, animal), categories (animals) or file names; "
+                "a synonym searches its label (kitty finds Cat)."
+            )
         ),
     ],
     endpoint: Endpoint = DEFAULT_ENDPOINT,
@@ -550,10 +562,6 @@ def _period(since: str | None, until: str | None) -> str:
     return f" uploaded up to {until}" if until else ""
 
 
-#: Most candidates an ambiguous id prefix names.
-_SHOWN_CANDIDATES = 10
-
-
 def _resolve(client: ApiClient, given: str) -> str:
     """The image id ``given`` names: itself, or the one id of the owner's images that starts with it.
 
@@ -564,30 +572,12 @@ def _resolve(client: ApiClient, given: str) -> str:
     except ApiClientError as exc:
         if exc.status != 404 or not given:
             raise
-    candidates: list[str] = []
-    cursor = None
-    while True:
-        page = client.list_images(limit=100, cursor=cursor)
-        candidates.extend(item["id"] for item in page["items"] if item["id"].startswith(given))
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    if not candidates:
-        raise ApiClientError(404, "Image.NotFound", f"no image {given!r} for this key (nor one whose id starts so)")
-    if len(candidates) > 1:
-        shown = ", ".join(candidates[:_SHOWN_CANDIDATES])
-        more = f" and {len(candidates) - _SHOWN_CANDIDATES} more" if len(candidates) > _SHOWN_CANDIDATES else ""
-        raise ApiClientError(
-            409,
-            "Image.AmbiguousPrefix",
-            f"{given!r} is the start of {len(candidates)} image ids: {shown}{more}; give more of the id",
-        )
-    return candidates[0]
+    return pick(given, [image_id for image_id in owner_ids(client) if image_id.startswith(given)])
 
 
 @app.command()
 def retry(
-    image_ids: Annotated[list[str], typer.Argument(help="Ids of failed images.")],
+    image_ids: Annotated[list[str], typer.Argument(help="Ids of failed images, or unique starts of them.")],
     endpoint: Endpoint = DEFAULT_ENDPOINT,
     api_key: ApiKey = None,
 ) -> None:
@@ -595,11 +585,13 @@ def retry(
     could not be retried."""
     client = _client(endpoint, api_key)
     refused = False
-    for image_id in image_ids:
+    for given in image_ids:
+        image_id = given
         try:
+            image_id = _resolve(client, given)
             client.retry_image(image_id)
         except ApiClientError as exc:
-            errors.print(Text.assemble((f"{image_id}:", "red"), " ", exc.plain, " (", exc.code, ")"), highlight=False)
+            errors.print(Text.assemble((f"{given}:", "red"), " ", exc.plain, " (", exc.code, ")"), highlight=False)
             refused = True
             continue
         console.print(Text(f"{image_id}: retrying (imgmgr show {image_id} tells how it ends)"))
@@ -634,11 +626,24 @@ def show(
         console.print(Text(f"failed: {plain(failure['code'], failure['message'])} ({failure['code']})", style="red"))
         if image["status"] == "failed" and not failure.get("retryable"):
             console.print(Text(f"retry it with: imgmgr retry {image['id']}"))
+    if image.get("favorite"):
+        console.print(Text("favorite", style="yellow"))
     if image["categories"]:
         console.print(Text("categories: " + ", ".join(image["categories"])))
     if image["labels"]:
         labels = ", ".join(f"{lb['name']} ({lb['confidence']:.0f}%)" for lb in image["labels"])
         console.print(Text("labels: " + labels))
+    if image.get("user_tags"):
+        console.print(Text("your tags: " + ", ".join(image["user_tags"])))
+    if image.get("removed_labels"):
+        console.print(Text("removed labels: " + ", ".join(image["removed_labels"])))
+    if image.get("albums"):
+        try:
+            names = {album["album_id"]: album["name"] for album in client.albums()}
+        except ApiClientError:
+            names = {}
+        shown = (f"{names[a]} ({a})" if a in names else a for a in image["albums"])
+        console.print(Text("albums: " + ", ".join(shown)))
     if image.get("renditions"):
         table = Table("rendition", "format", "size", "bytes", "saving")
         for r in image["renditions"]:
@@ -654,20 +659,262 @@ def remove(
     endpoint: Endpoint = DEFAULT_ENDPOINT,
     api_key: ApiKey = None,
 ) -> None:
-    """Delete images: original, renditions, record and counters."""
-    client = _client(endpoint, api_key)
-    failed = False
-    for given in image_ids:
-        image_id = given
-        try:
-            image_id = _resolve(client, given)
-            client.delete_image(image_id)
-            console.print(Text(f"deleted {image_id}"))
-        except ApiClientError as exc:
-            errors.print(Text(f"{given}: {exc}", style="red"))
-            failed = True
-    if failed:
+    """Delete images: original, renditions, record and counters (100 per request). Exits 1 if one could not
+    be deleted."""
+    _act(_client(endpoint, api_key), image_ids, "delete", lambda outcome: f"deleted {outcome.image_id}")
+
+
+def _act(client: ApiClient, given: list[str], action: str, done: Callable[[Outcome], str], **fields: Any) -> None:
+    """``action`` on the images ``given`` names; prints ``done`` of each that took it and the reason of each
+    that did not (then exits 1)."""
+    try:
+        outcomes = act(client, given, action, **fields)
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    _report(outcomes, done)
+
+
+def _report(outcomes: list[Outcome], done: Callable[[Outcome], str]) -> None:
+    for outcome in outcomes:
+        if outcome.ok:
+            console.print(Text(done(outcome)))
+        else:
+            reason = plain(outcome.code or "", outcome.message or "")
+            errors.print(
+                Text.assemble((f"{outcome.given}:", "red"), " ", reason, f" ({outcome.code})"), highlight=False
+            )
+    if not all(outcome.ok for outcome in outcomes):
         raise typer.Exit(1)
+
+
+@app.command()
+def fav(
+    image_ids: Annotated[list[str], typer.Argument(help="Image ids, or unique starts of them.")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Mark images as favorites (imgmgr ls --favorites lists them). Exits 1 if one could not be marked."""
+    _act(_client(endpoint, api_key), image_ids, "favorite", lambda outcome: f"{outcome.image_id}: favorite")
+
+
+@app.command()
+def unfav(
+    image_ids: Annotated[list[str], typer.Argument(help="Image ids, or unique starts of them.")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Unmark favorites. Exits 1 if one could not be unmarked."""
+    _act(_client(endpoint, api_key), image_ids, "unfavorite", lambda outcome: f"{outcome.image_id}: not a favorite")
+
+
+def _tags_of(outcome: Outcome) -> str:
+    tags = (outcome.image or {}).get("tags") or []
+    return f"{outcome.image_id}: tags: {', '.join(tags) if tags else '(none)'}"
+
+
+@app.command()
+def tag(
+    image_ids: Annotated[list[str], typer.Argument(help="Image ids, or unique starts of them.")],
+    add: Annotated[
+        list[str] | None,
+        typer.Option("--add", help="A tag to add (repeatable): your own, or a removed label restored."),
+    ] = None,
+    remove: Annotated[
+        list[str] | None,
+        typer.Option("--remove", help="A tag to remove (repeatable): your own, or a wrong label of the model."),
+    ] = None,
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Add and remove tags (removals after additions). Your tags are searched like labels; a removed label
+    is hidden and no longer searched, and the image keeps both however often it is labelled again."""
+    if not add and not remove:
+        errors.print(Text("give --add TAG or --remove TAG (repeatable)", style="red"))
+        raise typer.Exit(2)
+    client = _client(endpoint, api_key)
+    try:
+        outcomes = act(client, image_ids, "add_tags", tags=tuple(add)) if add else None
+        if remove:
+            targets = list(image_ids) if outcomes is None else [o.image_id for o in outcomes if o.ok and o.image_id]
+            removed = {o.given: o for o in act(client, targets, "remove_tags", tags=tuple(remove))} if targets else {}
+            if outcomes is None:
+                outcomes = [removed[name] for name in dict.fromkeys(image_ids)]
+            else:
+                # Each image that took the additions takes the removals by its full id: shown as it was given.
+                outcomes = [replace(removed[o.image_id], given=o.given) if o.ok and o.image_id else o for o in outcomes]
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    _report(outcomes or [], _tags_of)
+
+
+# --- albums ------------------------------------------------------------------------------------------------
+album_app = typer.Typer(
+    help="Albums: named sets of your images (an image may be in several; deleting an album keeps its images). "
+    "An album is named by its id or its name, when no other album has it.",
+    no_args_is_help=True,
+)
+app.add_typer(album_app, name="album")
+AlbumArgument = Annotated[str, typer.Argument(metavar="ALBUM", help="The album's id, or its unique name.")]
+ImageIds = Annotated[list[str], typer.Argument(help="Image ids, or unique starts of them.")]
+
+
+def _album_of(client: ApiClient, given: str) -> dict[str, Any]:
+    try:
+        return find_album(client, given)
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+
+
+@album_app.command("ls")
+def album_list(
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List your albums by name, with their image counts and covers."""
+    client = _client(endpoint, api_key)
+    try:
+        albums = client.albums()
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps(albums, indent=2))
+        return
+    if not albums:
+        console.print("No albums yet (imgmgr album create NAME makes one).")
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    _id_column(table, "id", [album["album_id"] for album in albums])
+    table.add_column("name", overflow="fold")
+    table.add_column("images", justify="right")
+    _id_column(table, "cover", [album["cover_image_id"] or "" for album in albums])
+    for album in albums:
+        table.add_row(
+            Text(album["album_id"]), Text(album["name"]), str(album["count"]), Text(album["cover_image_id"] or "")
+        )
+    console.print(table)
+
+
+@album_app.command("create")
+def album_create(
+    name: Annotated[str, typer.Argument(help="The album's name (another album may have it too).")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Create an empty album and print its id."""
+    client = _client(endpoint, api_key)
+    try:
+        album = client.create_album(name)
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    console.print(Text(f"created album {album['name']!r}: {album['album_id']}"))
+
+
+@album_app.command("rename")
+def album_rename(
+    album: AlbumArgument,
+    name: Annotated[str, typer.Argument(help="Its new name.")],
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Rename an album."""
+    client = _client(endpoint, api_key)
+    found = _album_of(client, album)
+    try:
+        renamed = client.edit_album(found["album_id"], name=name)
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    console.print(Text(f"renamed {renamed['album_id']} from {found['name']!r} to {renamed['name']!r}"))
+
+
+@album_app.command("cover")
+def album_cover(
+    album: AlbumArgument,
+    image_id: Annotated[
+        str | None, typer.Argument(help="An image of the album (id or unique start). Default: its newest image.")
+    ] = None,
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+) -> None:
+    """Choose the image shown for an album (without IMAGE_ID: its newest image again)."""
+    client = _client(endpoint, api_key)
+    found = _album_of(client, album)
+    try:
+        cover = None if image_id is None else _resolve(client, image_id)
+        changed = client.edit_album(found["album_id"], cover_image_id=cover)
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    shown = changed["cover_image_id"] or "none (it is empty)"
+    console.print(Text(f"{changed['name']!r} ({changed['album_id']}) shows {shown}"))
+
+
+@album_app.command("rm")
+def album_remove(album: AlbumArgument, endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None:
+    """Delete an album; its images stay (each is taken out of it first)."""
+    client = _client(endpoint, api_key)
+    found = _album_of(client, album)
+    try:
+        client.delete_album(found["album_id"])
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    console.print(Text(f"deleted album {found['name']!r} ({found['album_id']}); its {found['count']} image(s) stay"))
+
+
+@album_app.command("add")
+def album_add(
+    album: AlbumArgument, image_ids: ImageIds, endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None
+) -> None:
+    """Put images into an album. Exits 1 if one could not be put in."""
+    client = _client(endpoint, api_key)
+    found = _album_of(client, album)
+    _act(
+        client,
+        image_ids,
+        "add_to_album",
+        lambda outcome: f"{outcome.image_id}: in {found['name']!r}",
+        album_id=found["album_id"],
+    )
+
+
+@album_app.command("remove")
+def album_take_out(
+    album: AlbumArgument, image_ids: ImageIds, endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None
+) -> None:
+    """Take images out of an album (they stay among your images). Exits 1 if one could not be taken out."""
+    client = _client(endpoint, api_key)
+    found = _album_of(client, album)
+    _act(
+        client,
+        image_ids,
+        "remove_from_album",
+        lambda outcome: f"{outcome.image_id}: not in {found['name']!r}",
+        album_id=found["album_id"],
+    )
+
+
+@album_app.command("show")
+def album_show(
+    album: AlbumArgument,
+    endpoint: Endpoint = DEFAULT_ENDPOINT,
+    api_key: ApiKey = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many images.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: the album and its images.")] = False,
+) -> None:
+    """Show an album and its images, newest first."""
+    client = _client(endpoint, api_key)
+    found = _album_of(client, album)
+    try:
+        items = _collect(client, limit, album=found["album_id"])
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps({"album": found, "images": items}, indent=2))
+        return
+    console.print(Text.assemble((found["name"], "bold"), f"  {found['album_id']}"))
+    cover = f", cover {found['cover_image_id']}" if found["cover_image_id"] else ""
+    console.print(Text(f"{found['count']} image(s){cover}"))
+    if items:
+        _print_images(items)
 
 
 @app.command()

@@ -107,6 +107,8 @@ class _ProgressReader(io.RawIOBase):
 DELETE_RETRY_PAUSES = (0.5, 1.0, 2.0)
 """Seconds between the attempts of a DELETE that got no answer or a transient one."""
 _TRANSIENT_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
+#: Most images of one batch request (the API's bound).
+BATCH_SIZE = 100
 
 
 @dataclass
@@ -172,14 +174,63 @@ class ApiClient:
         """Delete the image; a DELETE that got no answer or a transient one (a function that died or timed
         out behind API Gateway: 502/503/504, throttling: 429) is sent again, since only a repeat can finish
         what the first one left (the image is gone from every listing; its tombstone names every object)."""
-        for pause in (*DELETE_RETRY_PAUSES, None):
+        self._repeated("DELETE", f"v1/images/{image_id}")
+
+    def _repeated(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """An idempotent request, sent again after no answer or a transient one (see ``delete_image``)."""
+        pauses = iter(DELETE_RETRY_PAUSES)
+        while True:
             try:
-                self._call("DELETE", f"v1/images/{image_id}")
-                return
+                return self._call(method, path, **kwargs)
             except ApiClientError as exc:
+                pause = next(pauses, None)
                 if pause is None or exc.status not in _TRANSIENT_STATUSES:
                     raise
                 self._sleep(pause)
+
+    def edit_image(
+        self,
+        image_id: str,
+        *,
+        favorite: bool | None = None,
+        add_tags: tuple[str, ...] = (),
+        remove_tags: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """Mark or unmark a favorite, add and remove tags (removals after additions); the image."""
+        body: dict[str, Any] = {"add_tags": list(add_tags), "remove_tags": list(remove_tags)}
+        if favorite is not None:
+            body["favorite"] = favorite
+        return self._call("PATCH", f"v1/images/{image_id}", json=body).json()
+
+    def batch(
+        self, image_ids: list[str], action: str, *, tags: tuple[str, ...] = (), album_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """One action on every image of ``image_ids`` (``BATCH_SIZE`` per request), a result per id in their
+        order. Every action is idempotent: a request that got no answer or a transient one is sent again."""
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(image_ids), BATCH_SIZE):
+            body: dict[str, Any] = {"image_ids": image_ids[start : start + BATCH_SIZE], "action": action}
+            if tags:
+                body["tags"] = list(tags)
+            if album_id is not None:
+                body["album_id"] = album_id
+            results.extend(self._repeated("POST", "v1/images/batch", json=body).json()["results"])
+        return results
+
+    def albums(self) -> list[dict[str, Any]]:
+        """Every album, by name."""
+        return self._call("GET", "v1/albums").json()["items"]
+
+    def create_album(self, name: str) -> dict[str, Any]:
+        return self._call("POST", "v1/albums", json={"name": name}).json()
+
+    def edit_album(self, album_id: str, **changes: str | None) -> dict[str, Any]:
+        """Rename (``name``) or choose the cover (``cover_image_id``; None: the newest image) of an album."""
+        return self._call("PATCH", f"v1/albums/{album_id}", json=changes).json()
+
+    def delete_album(self, album_id: str) -> None:
+        """Delete the album (its images stay); sent again like ``delete_image``: a repeat finishes it."""
+        self._repeated("DELETE", f"v1/albums/{album_id}")
 
     def categories(self) -> list[dict[str, Any]]:
         return self._call("GET", "v1/categories").json()["categories"]

@@ -19,6 +19,9 @@ variable                       meaning                                          
 ``IMGMGR_ANALYTICS_WORKGROUP`` Athena workgroup of the API's usage figures           ``""``: none (the
 ``IMGMGR_ANALYTICS_DATABASE``  Glue database of the events table                     figures answer 503)
 ``IMGMGR_ANALYTICS_TIMEOUT_SECONDS`` how long the API waits for Athena's answers     10
+``IMGMGR_COMPRESS_FUNCTION``   the step functions the API starts again for a         ``""``: none (the
+``IMGMGR_THUMBNAIL_FUNCTION``  failed image's retry (names, all three or none)       retry answers 501)
+``IMGMGR_CATEGORIZE_FUNCTION``
 =============================  ====================================================  ==================
 
 Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
@@ -34,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from lambdas.contract import COMPRESSED_FORMATS, Env
+from lambdas.contract import CATEGORIZE, COMPRESS, COMPRESSED_FORMATS, STEP_FUNCTION_ENV, THUMBNAIL, Env
 from lambdas.domain.originals import OriginalsPolicy
 
 if TYPE_CHECKING:
@@ -93,7 +96,19 @@ class Settings:
     up (and stops the queries); ``AnalyticsLake`` sets it a few seconds under the API function's timeout.
     Default: 10."""
 
+    compress_function: str = ""
+    """``IMGMGR_COMPRESS_FUNCTION``: name of the compress function, which the API invokes to retry a failed
+    image (``ImagePipeline`` sets the three step functions' names on the API function). Default: ``""``."""
+    thumbnail_function: str = ""
+    """``IMGMGR_THUMBNAIL_FUNCTION``: name of the thumbnail function. Default: ``""``."""
+    categorize_function: str = ""
+    """``IMGMGR_CATEGORIZE_FUNCTION``: name of the categorize function. Default: ``""``."""
+
     def __post_init__(self) -> None:
+        named = [bool(self.compress_function), bool(self.thumbnail_function), bool(self.categorize_function)]
+        if any(named) and not all(named):
+            variables = ", ".join(STEP_FUNCTION_ENV.values())
+            raise ValueError(f"{variables} go together: set all three or none")
         if bool(self.analytics_workgroup) != bool(self.analytics_database):
             raise ValueError(f"{Env.ANALYTICS_WORKGROUP} and {Env.ANALYTICS_DATABASE} go together: set both or neither")
         if not 1 <= self.analytics_timeout_seconds <= 60:
@@ -140,6 +155,16 @@ class Settings:
             elif item.default is MISSING and item.default_factory is MISSING:
                 values[item.name] = ""
         return cls(**values)
+
+    def step_functions(self) -> dict[str, str]:
+        """The function of each step by step name (``{"compress": "imgmgr-compress", ...}``), or ``{}``
+        when they are not named."""
+        names = {
+            COMPRESS: self.compress_function,
+            THUMBNAIL: self.thumbnail_function,
+            CATEGORIZE: self.categorize_function,
+        }
+        return names if all(names.values()) else {}
 
     def imaging_options(self) -> ImagingOptions:
         """The image core's options for these settings."""

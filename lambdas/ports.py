@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from lambdas.domain.albums import Album
+from lambdas.domain.duplicates import GroupPage
 from lambdas.domain.events import AnalyticsEvent
 from lambdas.domain.labels import Labeling
 from lambdas.domain.queries import ImageQuery, Page
@@ -140,6 +141,17 @@ class MetadataStore(Protocol):
         """Images, bytes stored and bytes saved, for one owner or (``None``) everyone."""
         ...
 
+    # --- near-duplicates (``lambdas.domain.duplicates``) -------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        """The owner's live images whose perceptual hash is within ``max_distance`` bits of ``phash``, found
+        through the hash's bands (no scan), nearest first; an image with this very hash included."""
+        ...
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        """The owner's near-duplicate groups that have at least two live images, by group id, ``limit``
+        (at most ``MAX_GROUPS_PER_PAGE``) groups a page; ``cursor`` is a page's ``next``."""
+        ...
+
     # --- albums (``lambdas.domain.albums``): membership is on the records, listed with ``query(album=)`` --
     def create_album(self, album: Album) -> Album:
         """Store a new album (version 1, no images); ``RecordExistsError`` when its id is taken."""
@@ -210,3 +222,17 @@ class Presigner(Protocol):
         ...
 
     def presign_get(self, key: str, *, expires_in: int, base_url: str) -> str: ...
+
+
+@runtime_checkable
+class Retrier(Protocol):
+    """Starts the failed step of an image again: the local queue, or on AWS an asynchronous invocation of
+    the step's function (its retries, destinations and idempotency apply as to any run of it).
+
+    Raises ``lambdas.domain.errors.TransientError`` when the step could not be started (the caller may
+    ask again later).
+    """
+
+    def retry(self, record: ImageRecord) -> None:
+        """Start ``record``'s failed step (its failure already made retryable and pending) from its original."""
+        ...

@@ -38,6 +38,7 @@ from typing import Any
 
 from lambdas import imaging
 from lambdas.contract import CATEGORIZE, COMPRESS, RENDITIONS_PREFIX, STEPS, THUMBNAIL, UPLOADS_PREFIX
+from lambdas.domain.duplicates import join_near_duplicates
 from lambdas.domain.errors import (
     ChecksumMismatchError,
     ImgMgrError,
@@ -307,7 +308,12 @@ def _load(
 
 
 def thumbnail(ports: Ports, image_id: str) -> StepResult:
-    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original)."""
+    """Step 2: thumbnails and the analysis preview, from the compressed rendition (else the original), and
+    the image's perceptual hash, stored with the record.
+
+    The source is read and decoded once (``imaging.derive``): the hash is computed from the thumbnail
+    that decode was scaled to, not from a second decode of the original.
+    """
     started = time.perf_counter()
     loaded = _load(ports, THUMBNAIL, image_id, started, done=ImageState.THUMBNAILED, after=ImageState.COMPRESSED)
     if isinstance(loaded, StepResult):
@@ -335,14 +341,28 @@ def thumbnail(ports: Ports, image_id: str) -> StepResult:
             ports,
             record,
             ImageState.THUMBNAILED,
-            lambda r: _timed(r.thumbnailed(at=ports.clock.now(), renditions=stored), THUMBNAIL, started),
+            lambda r: _timed(
+                r.thumbnailed(at=ports.clock.now(), renditions=stored, phash=result.phash), THUMBNAIL, started
+            ),
             step=THUMBNAIL,
         )
         if moved is None:
             return _result(THUMBNAIL, _reread(ports, record), Outcome.SKIPPED, started)
-        return _result(THUMBNAIL, moved, Outcome.DONE, started)
+        return _result(THUMBNAIL, _grouped(ports, moved), Outcome.DONE, started)
 
     return _guard(ports, THUMBNAIL, image_id, started, work)
+
+
+def _grouped(ports: Ports, record: ImageRecord) -> ImageRecord:
+    """The hashed record put into a group with its near-duplicates (``lambdas.domain.duplicates``), once its
+    hash and bands are stored. Best effort: a fault of the store here leaves the image ungrouped rather than
+    failing a step whose work is done (a retried step would find it done and skip)."""
+    from lambdas.imaging.phash import NEAR_DUPLICATE_DISTANCE  # numpy: imported where thumbnails are made
+
+    try:
+        return join_near_duplicates(ports.metadata, record, max_distance=NEAR_DUPLICATE_DISTANCE, at=ports.clock.now())
+    except TransientError:
+        return record
 
 
 def categorize(ports: Ports, image_id: str) -> StepResult:
@@ -604,8 +624,8 @@ def _emit(
             format=fmt,
             bytes_in=bytes_in,
             bytes_out=bytes_out,
-            categories=record.categories,
-            labels=tuple(label.name for label in record.labels),
+            categories=record.effective_categories(),
+            labels=tuple(label.name for label in record.shown_labels()),
             code=code,
             duration_ms=duration_ms,
             detail=detail or {},

@@ -36,6 +36,15 @@ from pathlib import Path
 
 from imgmgr.database import ThreadConnections
 from lambdas.domain.albums import MAX_ALBUMS_PER_OWNER, Album
+from lambdas.domain.duplicates import (
+    GroupPage,
+    check_group_limit,
+    group_cursor,
+    group_cursor_after,
+    live_groups,
+    nearest,
+    phash_bands,
+)
 from lambdas.domain.errors import (
     ContentExistsError,
     InvalidQueryError,
@@ -465,6 +474,43 @@ class SqliteMetadataStore:
             .fetchone()
         )
         return Usage() if row is None else Usage(*row)
+
+    # --- near-duplicates ------------------------------------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        bands = phash_bands(phash)
+        rows = (
+            self._db()
+            .execute(
+                "SELECT DISTINCT i.doc FROM image_terms t JOIN images i ON i.image_id = t.image_id"  # noqa: S608
+                f" WHERE t.owner = ? AND t.kind = 'phash' AND t.term IN ({', '.join('?' * len(bands))})"
+                " AND i.state != 'deleted'",
+                (owner, *bands),
+            )
+            .fetchall()
+        )
+        return nearest((ImageRecord.from_dict(json.loads(row[0])) for row in rows), phash, max_distance)
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        limit = check_group_limit(limit)
+        after = group_cursor_after(cursor)
+        db = self._db()
+        live = "t.owner = ? AND t.kind = 'duplicate' AND i.state != 'deleted'"
+        groups = [
+            row[0]
+            for row in db.execute(
+                f"SELECT t.term FROM image_terms t JOIN images i ON i.image_id = t.image_id WHERE {live}"  # noqa: S608
+                " AND t.term > ? GROUP BY t.term HAVING COUNT(*) >= 2 ORDER BY t.term LIMIT ?",
+                (owner, after, limit + 1),
+            )
+        ]
+        page = groups[:limit]
+        rows = db.execute(
+            f"SELECT t.term, i.doc FROM image_terms t JOIN images i ON i.image_id = t.image_id WHERE {live}"  # noqa: S608
+            f" AND t.term IN ({', '.join('?' * len(page))}) ORDER BY t.term",
+            (owner, *page),
+        ).fetchall()
+        found = live_groups((term, ImageRecord.from_dict(json.loads(doc))) for term, doc in rows)
+        return GroupPage(tuple(found), group_cursor(page[-1]) if len(groups) > limit else None)
 
     # --- albums ---------------------------------------------------------------------------------------
     def create_album(self, album: Album) -> Album:

@@ -237,7 +237,7 @@ class Health(BaseModel):
 class ImageEdit(BaseModel):
     """The owner's edit of one image; at least one field. A removal applies after the additions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     favorite: bool | None = Field(default=None, description="Mark (true) or unmark (false) it as a favorite.")
     add_tags: list[Tag] = Field(
@@ -261,7 +261,7 @@ class AlbumCreate(BaseModel):
 class AlbumEdit(BaseModel):
     """A rename, a chosen cover, or both; at least one field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_ALBUM_NAME_CHARS)
     cover_image_id: ImageId | None = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
@@ -38,6 +39,7 @@ from lambdas.domain.events import AnalyticsEvent, EventType
 from lambdas.domain.queries import MAX_PAGE_SIZE, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, ImageQuery, search_words
 from lambdas.domain.records import ImageRecord, new_record, timestamp
 from lambdas.domain.states import ImageState
+from lambdas.domain.synonyms import canonical_words
 
 IMAGE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@=+-]{0,127}$"
 #: An abandoned upload's record expires (TTL) after this long.
@@ -264,8 +266,9 @@ def list_images(
             max_length=MAX_SEARCH_CHARS,
             description=(
                 'Free text: images matching every word, in a label or its parents ("tabby", "animal"), '
-                'a category ("animals" finds "Animals and Pets") or the file name; case and plurals '
-                f"ignored, at most {MAX_SEARCH_WORDS} words."
+                'a category ("animals" finds "Animals and Pets") or the file name; a synonym of a label '
+                'searches the label ("kitty" finds "Cat"); case and plurals ignored, at most '
+                f"{MAX_SEARCH_WORDS} words."
             ),
         ),
     ] = None,
@@ -291,7 +294,7 @@ def list_images(
         owned_album(services, owner, album)
     if status is ImageState.DELETED:
         raise ApiError(400, "Query.Invalid", "deleted images are not listed")
-    words = search_words(q or "")
+    words = canonical_words(search_words(q or ""))
     if q and q.strip() and not words:
         raise ApiError(400, "Query.Invalid", "q has no word to search for (words like 'and' or 'the' are not indexed)")
     if len(words) > MAX_SEARCH_WORDS:
@@ -415,8 +418,17 @@ def retry_image(image_id: str, request: Request, owner: Owner, services: Service
         raise ApiError(409, "Image.OriginalGone", f"the original of image {image_id!r} is no longer stored")
     if record.failure.pending:
         return image_out(record, services, _base_url(request))
+    # Pending before the step starts: the step resumes only a retryable failure.
     retried = services.metadata.transition(record, record.retrying(at=services.clock.now()))
-    services.retrier.retry(retried)
+    try:
+        services.retrier.retry(retried)
+    except ImgMgrError:
+        # Nothing started: the failure as it was, or the image would wait for a step that never runs (and a
+        # repeated retry, seeing it pending, would change nothing). A step that started anyway (its
+        # invocation accepted, the answer lost) and wrote first keeps what it wrote.
+        with contextlib.suppress(ImgMgrError):
+            services.metadata.transition(retried, replace(retried, failure=record.failure))
+        raise
     return image_out(retried, services, _base_url(request))
 
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from starlette.requests import Request
 
 from lambdas.api.body_limit import DEFAULT_MAX_BODY_BYTES
-from lambdas.domain.records import ImageRecord
-from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore, Presigner
+from lambdas.ports import Clock, EventSink, MetadataStore, ObjectStore, Presigner, Retrier
 
 if TYPE_CHECKING:
     from lambdas.analytics.figures import CachedFigures
@@ -79,15 +78,6 @@ class Authenticator(Protocol):
     def owner(self, request: Request) -> str: ...
 
 
-@runtime_checkable
-class Retrier(Protocol):
-    """Runs the failed step of an image again (the host's pipeline: the local queue)."""
-
-    def retry(self, record: ImageRecord) -> None:
-        """Queue ``record``'s failed step (its failure already made retryable) to run from its original."""
-        ...
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiServices:
     """Everything the app needs; built once per container (Lambda) or process (local)."""
@@ -105,4 +95,5 @@ class ApiServices:
     analytics: CachedFigures | None = None
     """The usage figures (``lambdas.analytics.figures``). Default: None (the analytics route answers 503)."""
     retrier: Retrier | None = None
-    """Runs a failed image's step again. Default: None (the retry route answers 501 ``Retry.Unavailable``)."""
+    """Runs a failed image's step again (locally the queue; on AWS an asynchronous invocation of the step's
+    function). Default: None (the retry route answers 501 ``Retry.Unavailable``)."""

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from lambdas.domain.duplicates import phash_bands
 from lambdas.domain.errors import InvalidQueryError
 from lambdas.domain.labels import normalize_label
 from lambdas.domain.records import ImageRecord
@@ -128,13 +129,19 @@ def index_terms(record: ImageRecord) -> frozenset[tuple[str, str]]:
     While it is ready: ``("category", "Animals and Pets")`` for each category, ``("label", "cat")`` for each
     label and parent (normalized with :func:`normalize_label`), ``("word", "animal")`` for each of
     :func:`record_words`, all as the owner corrected them (``ImageRecord.effective_tags``). While it is live
-    (any state but deleted): ``("album", <album id>)`` for each album, ``("favorite", "yes")`` for a favorite.
+    (any state but deleted): ``("album", <album id>)`` for each album, ``("favorite", "yes")`` for a favorite,
+    ``("phash", <band>)`` for each band of its perceptual hash and ``("duplicate", <group>)`` for its
+    near-duplicate group (``lambdas.domain.duplicates``).
     """
     if record.state is ImageState.DELETED:
         return frozenset()
     terms = {("album", album_id) for album_id in record.albums}
     if record.favorite:
         terms.add(FAVORITE_TERM)
+    if record.phash is not None:
+        terms.update(("phash", band) for band in phash_bands(record.phash))
+    if record.duplicate_group is not None:
+        terms.add(("duplicate", record.duplicate_group))
     if record.state is ImageState.READY:
         terms.update(("category", category) for category in record.effective_categories())
         terms.update(("label", normalize_label(tag)) for tag in record.effective_tags())
@@ -143,7 +150,7 @@ def index_terms(record: ImageRecord) -> frozenset[tuple[str, str]]:
 
 
 #: Kinds of term listed while an image is live, whatever its state (the others: while it is ready).
-LIVE_KINDS = frozenset({"album", "favorite"})
+LIVE_KINDS = frozenset({"album", "favorite", "phash", "duplicate"})
 #: The term a favorite is listed under.
 FAVORITE_TERM = ("favorite", "yes")
 

@@ -406,9 +406,17 @@ class ImageRecord:
             return self
         return replace(self, original_removed_at=at, updated_at=at)
 
-    def thumbnailed(self, *, at: datetime, renditions: tuple[StoredRendition, ...]) -> ImageRecord:
-        """The thumbnails and the analysis preview are stored."""
-        return self._moved(ImageState.THUMBNAILED, at, renditions=_merge(self.renditions, renditions))
+    def thumbnailed(
+        self, *, at: datetime, renditions: tuple[StoredRendition, ...], phash: str | None = None
+    ) -> ImageRecord:
+        """The thumbnails and the analysis preview are stored, with the perceptual hash of the image they
+        were scaled from (``phash``; None keeps the record's)."""
+        return self._moved(
+            ImageState.THUMBNAILED,
+            at,
+            renditions=_merge(self.renditions, renditions),
+            phash=self.phash if phash is None else phash,
+        )
 
     def categorized(self, *, at: datetime, labeling: Labeling) -> ImageRecord:
         """Labels and categories are known: the image is ready."""
@@ -509,14 +517,22 @@ class ImageRecord:
             "original_expires_at": None if self.original_expires_at is None else timestamp(self.original_expires_at),
             "original_removed_at": None if self.original_removed_at is None else timestamp(self.original_removed_at),
             "exif": dict(self.exif),
+            **self._organized(),
+            "extra": dict(self.extra),
+        }
+
+    def _organized(self) -> dict[str, Any]:
+        """The owner's organizing and the near-duplicate fields, those that are set: a record never
+        organized is stored as it was before they existed (DynamoDB counts every attribute's bytes)."""
+        fields = {
             "favorite": self.favorite,
             "user_tags": list(self.user_tags),
             "removed_labels": list(self.removed_labels),
             "albums": list(self.albums),
             "phash": self.phash,
             "duplicate_group": self.duplicate_group,
-            "extra": dict(self.extra),
         }
+        return {name: value for name, value in fields.items() if value not in (None, False, [])}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImageRecord:

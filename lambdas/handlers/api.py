@@ -2,7 +2,7 @@
 
 The app is built once per container over the same ports as the steps (``config.aws_ports``); API Gateway
 has checked the key, so the owner is the key's id from the request context. Uploads are presigned S3
-POSTs and renditions presigned GETs.
+POSTs and renditions presigned GETs; a failed image's retry invokes its failed step's function.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from lambdas.analytics.figures import CachedFigures
+    from lambdas.ports import Retrier
 
 logger = Logger()
 
@@ -62,8 +63,19 @@ def app() -> FastAPI:
         cursor_secret=cursor_secret(settings),
         limits=ApiLimits(max_upload_bytes=settings.max_upload_bytes),
         analytics=analytics(settings),
+        retrier=retrier(settings),
     )
     return create_app(services, cors_origins=settings.cors_origins)
+
+
+def retrier(settings: config.Settings) -> Retrier | None:
+    """The retry of failed images over the step functions when the deployment names them, else None."""
+    functions = settings.step_functions()
+    if not functions:
+        return None
+    from lambdas.adapters.aws.retrier import LambdaRetrier
+
+    return LambdaRetrier(functions, bucket=settings.bucket, client=config.client("lambda"))
 
 
 def analytics(settings: config.Settings) -> CachedFigures | None:

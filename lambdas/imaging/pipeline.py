@@ -12,7 +12,7 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image
 
-from lambdas.imaging import colour, metadata, quality
+from lambdas.imaging import colour, metadata, phash, quality
 from lambdas.imaging.decode import DECODER_ERRORS, Opened, decode, open_image
 from lambdas.imaging.encode import MIME, encode
 from lambdas.imaging.errors import Corrupt, ImagingError
@@ -109,10 +109,12 @@ def _run(data: bytes, options: ImagingOptions, *, want_compressed: bool, want_de
         display = colour.to_display(image, consume=True)
     del image
     renditions: list[Rendition] = []
+    perceptual_hash = None
     if want_compressed:
         renditions.append(_compressed(display, opened, options, timer))
     if want_derived:
-        renditions.extend(_derived(display, options, timer))
+        derived, perceptual_hash = _derived(display, options, timer)
+        renditions.extend(derived)
     report = ImageReport(
         input_format=info.format,
         input_mime=info.mime,
@@ -125,7 +127,7 @@ def _run(data: bytes, options: ImagingOptions, *, want_compressed: bool, want_de
         timings_ms=timer.stages,
     )
     exif = metadata.exif_summary(_source_exif(opened)) if want_compressed else {}
-    return ProcessResult(info, tuple(renditions), report, exif)
+    return ProcessResult(info, tuple(renditions), report, exif, phash=perceptual_hash)
 
 
 def _draft_size(
@@ -221,8 +223,9 @@ def _kept_original_rendition(opened: Opened, options: ImagingOptions) -> Renditi
     )
 
 
-def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> list[Rendition]:
-    """Thumbnails and the analysis JPEG, each scaled from the smallest larger image already made."""
+def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> tuple[list[Rendition], str]:
+    """Thumbnails and the analysis JPEG, each scaled from the smallest larger image already made, and the
+    perceptual hash of the smallest of them that is large enough (``phash.MIN_SOURCE_SIDE``)."""
     alpha = colour.has_alpha(display)
     edges = sorted({*options.thumbnail_sizes, options.analysis_edge}, reverse=True)
     scaled: dict[int, Image.Image] = {}
@@ -230,6 +233,9 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
     with timer.stage("resize.derived"):
         for edge in edges:
             scaled[edge] = source = fit(source, edge)
+    with timer.stage("phash"):
+        # From pixels already decoded and scaled: the hash costs no decode and a resize of a small image.
+        perceptual_hash = phash.perceptual_hash(phash.source([*scaled.values()], display))
     renditions: list[Rendition] = []
     jpeg_by_edge: dict[int, bytes] = {}
     with timer.stage("encode.derived"):
@@ -248,7 +254,7 @@ def _derived(display: Image.Image, options: ImagingOptions, timer: _Timer) -> li
         data = reused or encode(image, "jpeg", DERIVED_QUALITY)
         same_as = thumbnail_name(options.analysis_edge) if reused else None
         renditions.append(_derived_rendition("analysis", data, "jpeg", image, same_as=same_as))
-    return renditions
+    return renditions, perceptual_hash
 
 
 def _derived_rendition(

@@ -84,6 +84,9 @@ class ProcessResult:
     """Capture time, camera, lens and exposure of the input (``metadata.exif_summary``), read from the
     header already parsed for the decode; filled by ``compress`` and ``process`` (the original's), empty
     from ``derive`` (its input may be the compressed rendition)."""
+    phash: str | None = None
+    """Perceptual hash of the image (``phash.perceptual_hash``: 16 hexadecimal digits), computed from the
+    pixels the thumbnails are scaled from; set by ``derive`` and ``process``, None from ``compress``."""
 
     def rendition(self, name: str) -> Rendition:
         """The rendition called ``name``; ``KeyError`` when this result has none of that name."""

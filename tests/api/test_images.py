@@ -137,6 +137,15 @@ def test_free_text_finds_labels_by_a_word_or_a_parent_categories_by_a_word_and_f
     assert _search(client, alice, label="tabby cat") == [cat]
 
 
+def test_free_text_searches_a_synonym_as_the_label_it_stands_for(client, runtime, alice):
+    # GIVEN Chelsea, a Cat on a Couch (the fake labeler's labels)
+    cat = upload_and_process(client, runtime, alice)
+    # WHEN searching synonyms of the labels THEN she is found, as by the labels' own words
+    assert _search(client, alice, q="kitty") == [cat]
+    assert _search(client, alice, q="Sofa kitties") == [cat]
+    assert _search(client, alice, q="puppy") == []
+
+
 def test_free_text_is_bounded_by_the_upload_date(client, runtime, alice):
     # GIVEN a cat uploaded now
     cat = upload_and_process(client, runtime, alice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -438,3 +439,48 @@ def test_the_new_routes_are_documented(client):
     assert set(paths["/v1/albums/{album_id}"]) == {"get", "patch", "delete"}
     assert set(paths["/v1/images/batch"]) == {"post"}
     assert {"favorite", "album"} <= {p["name"] for p in paths["/v1/images"]["get"]["parameters"]}
+
+
+class _Interloper:
+    """The store, except that another writer changes the record just before each of the first ``times``
+    edits is written (as a pipeline step or a second tab would): those writes lose."""
+
+    def __init__(self, store, times: int) -> None:
+        self.store = store
+        self.times = times
+
+    def transition(self, current, updated):
+        if self.times > 0:
+            self.times -= 1
+            latest = self.store.get(current.image_id)
+            self.store.transition(latest, latest.corrected(at=latest.updated_at, add_tags=(f"other {self.times}",)))
+        return self.store.transition(current, updated)
+
+    def __getattr__(self, name: str):
+        return getattr(self.store, name)
+
+
+def _interloped(runtime, times: int) -> None:
+    services = runtime.app.state.services
+    runtime.app.state.services = replace(services, metadata=_Interloper(services.metadata, times))
+
+
+def test_an_edit_that_loses_to_another_writer_is_applied_again_to_what_it_wrote(client, runtime, alice):
+    (image_id,) = _declared(client, alice, 1)
+    _interloped(runtime, 1)
+    response = client.patch(f"/v1/images/{image_id}", json={"favorite": True}, headers=alice)
+    # THEN the edit and the other writer's change are both kept
+    assert response.status_code == 200, response.text
+    assert (response.json()["favorite"], response.json()["user_tags"]) == (True, ["other 0"])
+
+
+def test_an_edit_that_keeps_losing_is_a_conflict(client, runtime, alice):
+    (image_id,) = _declared(client, alice, 1)
+    _interloped(runtime, lambdas.api.organize.EDIT_ATTEMPTS)
+    response = client.patch(f"/v1/images/{image_id}", json={"favorite": True}, headers=alice)
+    assert (response.status_code, response.json()["code"]) == (409, "Record.Conflict")
+    # AND in a batch, that image alone is the conflict
+    (other,) = _declared(client, alice, 1, start=1)
+    runtime.app.state.services.metadata.times = lambdas.api.organize.EDIT_ATTEMPTS
+    results = _batch(client, alice, [image_id, other], "favorite").json()["results"]
+    assert [(r["status"], r["code"]) for r in results] == [(409, "Record.Conflict"), (200, None)]

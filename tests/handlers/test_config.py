@@ -32,6 +32,10 @@ def test_values_are_read_and_passed_to_the_image_core():
             {**BASE, "IMGMGR_CORS_ORIGINS": "https://a.example, https://b.example/"},
             "IMGMGR_CORS_ORIGINS: 'https://b.example/'",
         ),
+        (
+            {**BASE, "IMGMGR_COMPRESS_FUNCTION": "c", "IMGMGR_CATEGORIZE_FUNCTION": "k"},
+            "IMGMGR_COMPRESS_FUNCTION, IMGMGR_THUMBNAIL_FUNCTION, IMGMGR_CATEGORIZE_FUNCTION go together",
+        ),
     ],
 )
 def test_bad_settings_fail_naming_the_variable(env, message):
@@ -72,3 +76,15 @@ def test_settings_parse_each_variable_by_its_type():
         }
     )
     assert (settings.min_confidence, settings.max_attempts, settings.cors_origins) == (55.5, 4, ("https://a.example",))
+
+
+def test_the_step_functions_are_named_by_step_or_not_at_all():
+    # GIVEN the three step functions' names, as the pipeline sets them on the API function
+    names = {"IMGMGR_COMPRESS_FUNCTION": "p-c", "IMGMGR_THUMBNAIL_FUNCTION": "p-t", "IMGMGR_CATEGORIZE_FUNCTION": "p-k"}
+    # THEN the settings name each step's function; without them, none
+    assert Settings.from_env({**BASE, **names}).step_functions() == {
+        "compress": "p-c",
+        "thumbnail": "p-t",
+        "categorize": "p-k",
+    }
+    assert Settings.from_env(BASE).step_functions() == {}

@@ -335,11 +335,25 @@ def test_functions_get_the_agreed_environment(synthesized: Synthesized) -> None:
         allocator = set(DEFAULT_ALLOCATOR_ENV) if name in IMAGE_FUNCTIONS else set()
         # The analytics lake tells the API where its usage figures are (constructs_lib.analytics_lake).
         figures = {"IMGMGR_ANALYTICS_WORKGROUP", "IMGMGR_ANALYTICS_DATABASE", "IMGMGR_ANALYTICS_TIMEOUT_SECONDS"}
-        assert set(variables) == expected | allocator | (figures if name == "api" else set()), name
+        # The API invokes a failed image's step to retry it (lambdas.adapters.aws.retrier).
+        step_functions = {"IMGMGR_COMPRESS_FUNCTION", "IMGMGR_THUMBNAIL_FUNCTION", "IMGMGR_CATEGORIZE_FUNCTION"}
+        api_only = figures | step_functions if name == "api" else set()
+        assert set(variables) == expected | allocator | api_only, name
         assert _ref(variables["IMGMGR_BUCKET"])[0::2] == ("aws_s3_bucket", "bucket")
         assert _ref(variables["IMGMGR_DLQ_URL"])[0::2] == ("aws_sqs_queue", "url")
         # 1 + the asynchronous retries: the step's last attempt records its failure as parked
         assert variables["IMGMGR_MAX_ATTEMPTS"] == "3"
+
+
+def test_the_api_names_each_steps_function(synthesized: Synthesized) -> None:
+    # GIVEN the API function's environment
+    functions = synthesized.resources("aws_lambda_function")
+    variables = _functions(synthesized)["api"]["environment"]["variables"]
+    # THEN each step's variable refers to the name of that step's function
+    for step in ("compress", "thumbnail", "categorize"):
+        type_, name, attribute = _ref(variables[f"IMGMGR_{step.upper()}_FUNCTION"])
+        assert (type_, attribute) == ("aws_lambda_function", "function_name")
+        assert functions[name]["function_name"] == f"imgmgr-{step}"
 
 
 def test_image_functions_keep_freed_memory_with_the_measured_allocator_settings(synthesized: Synthesized) -> None:

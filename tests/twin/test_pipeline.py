@@ -189,6 +189,42 @@ def test_a_step_that_fails_after_its_retries_lands_in_the_queue_and_redrive_repl
     assert _dead_letters(twin) == []
 
 
+@pytest.mark.parametrize(
+    ("faults", "seed"),
+    [(["ThrottlingException"] * 3, 21), (["InvalidImageFormatException"], 22)],
+    ids=["parked after its retries", "refused for good"],
+)
+def test_a_failed_image_is_retried_through_the_api_until_it_is_ready(twin: TwinSession, faults, seed) -> None:
+    # GIVEN an image whose categorize failed: throttled on every attempt (parked, its event in the
+    # dead-letter queue), or refused by Rekognition (a permanent failure)
+    twin.twin.faults[("rekognition", "DetectLabels")] = list(faults)
+    data = photo(seed)
+    image_id = upload(twin, data)["id"]
+    failed = image(twin, image_id)
+    assert (failed["status"], failed["failure"]["step"]) == ("failed", "categorize"), (failed, twin.errors())
+    assert failed["failure"]["retryable"] is False, failed["failure"]  # nothing retries it any more
+    # AND declaring its bytes again names where to retry it
+    assert declare(twin, data).json()["retry"] == f"v1/images/{image_id}/retry"
+    # WHEN its owner retries it through the deployed API
+    response = twin.api.request("POST", f"/v1/images/{image_id}/retry", api_key=twin.api_key)
+    assert response.status == 202, (response.text, twin.errors())
+    assert response.json()["failure"]["parked"] is False
+    twin.twin.drain()
+    # THEN the API's role invoked categorize's function (its policy evaluated), which made the image ready
+    invokes = [
+        c for c in twin.twin.calls if c.function == "imgmgr-api" and (c.service, c.operation) == ("lambda", "Invoke")
+    ]
+    assert [d.request.resource.rsplit(":", 1)[-1] for c in invokes for d in c.decisions][-1:] == ["imgmgr-categorize"]
+    assert all(c.allowed for c in invokes)
+    assert image(twin, image_id)["status"] == "ready", twin.errors()
+    # AND a redrive of what the queue still holds changes nothing: the step meets a ready image
+    replay = twin.twin.invoke("imgmgr-redrive", {})
+    assert replay.error is None, replay.error
+    twin.twin.drain()
+    assert image(twin, image_id)["status"] == "ready"
+    assert _dead_letters(twin) == []
+
+
 def test_analytics_lines_reach_the_partition_that_the_glue_table_projects(twin: TwinSession) -> None:
     # GIVEN an uploaded image (its steps print analytics events)
     upload(twin, photo(6))

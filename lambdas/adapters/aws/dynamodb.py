@@ -19,6 +19,10 @@ Key design (all keys are strings; ``<ts>`` is the fixed-width UTC creation time,
                     gsi1 OWNER#<owner>#ALBUM#<album id>         / <sk>   (no gsi2)
     favorite term   pk IMG#<id>                   sk TERM#FAV#yes
                     gsi1 OWNER#<owner>#FAV#yes                  / <sk>   (no gsi2)
+    hash band term  pk IMG#<id>                   sk TERM#PHASH#<band>
+                    gsi1 OWNER#<owner>#PHASH#<band>             / <phash>#<id>   (no gsi2)
+    duplicate term  pk IMG#<id>                   sk TERM#DUP#<group>
+                    gsi1 OWNER#<owner>#DUP                      / <group>#<sk>   (no gsi2)
     album           pk ALBUM#<album id>           sk ALBUM                   name, owner, cover_image_id, count, version
                     gsi1 OWNER#<owner>#ALBUMS                   / <created ts>#<album id>
     usage           pk OWNER#<owner> | ALL        sk USAGE                   images, bytes_stored, bytes_saved
@@ -46,6 +50,13 @@ Access patterns:
 - an album's images, newest first: ``Query gsi1 OWNER#<owner>#ALBUM#<album id>``; the favorites:
   ``Query gsi1 OWNER#<owner>#FAV#yes``; then ``BatchGetItem`` of the records, keeping the live ones that
   still carry the term (in any state: these terms are written while a record is live, not only ready);
+- near-duplicates of a hash: ``Query gsi1 OWNER#<owner>#PHASH#<band>`` for each of its
+  ``PHASH_BANDS`` bands (``lambdas.domain.duplicates``); the entries' sort keys carry the full hash, so the
+  distance is checked on the index before ``BatchGetItem`` reads the few records that are near (at most
+  ``_MAX_BAND_ENTRIES`` entries are read per band: a band shared by more images is a flat, common one);
+- an owner's near-duplicate groups, by group id: ``Query gsi1 OWNER#<owner>#DUP`` with
+  ``gsi1sk > <last group of the previous page>#~``, read until one group more than the page holds, then
+  ``BatchGetItem`` of their records, keeping the live ones still in that group;
 - an album by id: ``GetItem ALBUM#<album id>/ALBUM``; an owner's albums: ``Query gsi1 OWNER#<owner>#ALBUMS``
   then ``BatchGetItem`` of the albums (at most ``MAX_ALBUMS_PER_OWNER``);
 - category counts: ``Query OWNER#<owner> | ALL`` with ``begins_with(sk, "COUNT#CAT#")``;
@@ -93,7 +104,7 @@ words left out, at most 60). Each is one item under 1 KB with one index entry, s
 (table + ``gsi1``) when the image becomes ready and 2 WCU to delete when it is deleted (the category and
 label items cost 3 each: ``gsi2`` too). The photo ``python -m bench capacity`` measures (14 labels, 19 tags,
 4 categories, file ``IMG_20260131_120000.jpg``) has 25 words: 25 more items, +50 WCU at ``ready`` (138 ->
-188 WCU over its life, ``imgmgr.cost.model.WRITE_UNITS_PER_IMAGE``) and +50 at delete, +14.7 KB stored,
+188 WCU over its life; 204 with the near-duplicate bands, ``imgmgr.cost.model.WRITE_UNITS_PER_IMAGE``) and +50 at delete, +14.7 KB stored,
 written by ``BatchWriteItem`` before the record's transaction like the other terms. Records made ready
 before word terms existed have none: they are found by category and label, not by words, until they are written again.
 
@@ -125,6 +136,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambdas.adapters.aws.errors import error_code, translate
 from lambdas.contract import ATTRIBUTE_DEFINITIONS, GSI_KEYS, GSI_NAMES, GSI_PROJECTION, TABLE_KEY_SCHEMA, TTL_ATTRIBUTE
 from lambdas.domain.albums import MAX_ALBUMS_PER_OWNER, Album
+from lambdas.domain.duplicates import (
+    GroupPage,
+    check_group_limit,
+    group_cursor,
+    group_cursor_after,
+    hamming,
+    is_phash,
+    live_groups,
+    nearest,
+    phash_bands,
+)
 from lambdas.domain.errors import (
     ContentExistsError,
     DependencyError,
@@ -147,9 +169,19 @@ _HASH_SK = "HASH"
 _USAGE_SK = "USAGE"
 _COUNT_PREFIX = "COUNT#CAT#"
 _TERM_PREFIX = "TERM#"
-_KINDS = {"category": "CAT", "label": "LABEL", "word": "WORD", "album": "ALBUM", "favorite": "FAV"}
+_KINDS = {
+    "category": "CAT",
+    "label": "LABEL",
+    "word": "WORD",
+    "album": "ALBUM",
+    "favorite": "FAV",
+    "phash": "PHASH",
+    "duplicate": "DUP",
+}
 #: Term kinds listed per owner only: no ``gsi2`` entry (one write unit less per item).
-_OWNER_KINDS = frozenset({"word", "album", "favorite"})
+_OWNER_KINDS = frozenset({"word", "album", "favorite", "phash", "duplicate"})
+#: Most index entries read for one band of a hash (see the module docstring).
+_MAX_BAND_ENTRIES = 1000
 _ALBUM_SK = "ALBUM"
 _TRANSACTION_ATTEMPTS = 5
 #: Most keys of one ``BatchGetItem``.
@@ -340,14 +372,23 @@ def _term_item(record: ImageRecord, kind: str, term: str) -> dict[str, Any]:
             "owner": record.owner,
             "kind": kind,
             "term": term,
-            "gsi1pk": f"OWNER#{record.owner}#{tag}#{term}",
-            "gsi1sk": sort_key,
+            **_term_index_key(record, kind, tag, term, sort_key),
         }
     )
     if kind not in _OWNER_KINDS:
         # Words, albums and favorites are listed per owner only: no gsi2 entry, one write unit less each.
         item["gsi2pk"], item["gsi2sk"] = _serializer.serialize(f"{tag}#{term}"), _serializer.serialize(sort_key)
     return item
+
+
+def _term_index_key(record: ImageRecord, kind: str, tag: str, term: str, sort_key: str) -> dict[str, str]:
+    """A term item's ``gsi1`` key: its owner's partition of the term, by time; a hash band's entries sort by
+    the full hash (read to check distances), a group's entries share the owner's one partition of groups."""
+    if kind == "phash":
+        return {"gsi1pk": f"OWNER#{record.owner}#{tag}#{term}", "gsi1sk": f"{record.phash}#{record.image_id}"}
+    if kind == "duplicate":
+        return {"gsi1pk": f"OWNER#{record.owner}#{tag}", "gsi1sk": f"{term}#{sort_key}"}
+    return {"gsi1pk": f"OWNER#{record.owner}#{tag}#{term}", "gsi1sk": sort_key}
 
 
 class DynamoMetadataStore:
@@ -731,6 +772,63 @@ class DynamoMetadataStore:
             bytes_stored=int(item.get("bytes_stored", {}).get("N", "0")),
             bytes_saved=int(item.get("bytes_saved", {}).get("N", "0")),
         )
+
+    # --- near-duplicates ------------------------------------------------------------------------------
+    def near_duplicates(self, owner: str, phash: str, *, max_distance: int) -> tuple[ImageRecord, ...]:
+        near: dict[str, None] = {}  # an image near the hash is usually in several of its bands
+        for band in phash_bands(phash):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"OWNER#{owner}#{_KINDS['phash']}#{band}"}},
+            }
+            read = 0
+            while read < _MAX_BAND_ENTRIES:
+                kwargs["Limit"] = _MAX_BAND_ENTRIES - read
+                response = self._query(kwargs)
+                for item in response.get("Items", []):
+                    other, _, image_id = str(item["gsi1sk"]["S"]).partition("#")
+                    if is_phash(other) and hamming(other, phash) <= max_distance:
+                        near[image_id] = None
+                read += len(response.get("Items", []))
+                if "LastEvaluatedKey" not in response:
+                    break
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return nearest(self._records(list(near)), phash, max_distance)
+
+    def duplicate_groups(self, owner: str, *, limit: int = 20, cursor: str | None = None) -> GroupPage:
+        limit = check_group_limit(limit)
+        after = group_cursor_after(cursor)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk > :after",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"OWNER#{owner}#{_KINDS['duplicate']}"},
+                # "~" sorts after every character of an image id: past the whole group.
+                ":after": {"S": after if cursor is None else f"{after}#~"},
+            },
+        }
+        entries: list[tuple[str, str]] = []
+        groups: dict[str, None] = {}
+        exhausted = False
+        while len(groups) <= limit:
+            response = self._query(kwargs)
+            for item in response.get("Items", []):
+                group_id = str(item["gsi1sk"]["S"]).split("#", 1)[0]
+                groups.setdefault(group_id, None)
+                if len(groups) > limit:
+                    break
+                entries.append((group_id, _image_id(item)))
+            if "LastEvaluatedKey" not in response:
+                exhausted = len(groups) <= limit
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        records = {record.image_id: record for record in self._records([image_id for _, image_id in entries])}
+        found = live_groups((group_id, records[image_id]) for group_id, image_id in entries if image_id in records)
+        page = list(groups)[:limit]
+        return GroupPage(tuple(found), None if exhausted or not page else group_cursor(page[-1]))
 
     # --- albums ---------------------------------------------------------------------------------------
     def create_album(self, album: Album) -> Album:

@@ -18,6 +18,7 @@ from lambdas.domain.labels import Label, Labeling
 from lambdas.domain.queries import ImageQuery, search_words
 from lambdas.domain.records import ImageRecord, StoredRendition, Usage, new_record, rendition_key
 from lambdas.domain.states import ImageState
+from lambdas.domain.synonyms import canonical_words
 from lambdas.ports import MetadataStore
 
 T0 = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
@@ -295,6 +296,23 @@ def test_a_search_word_finds_a_label_by_a_word_of_its_name_and_by_its_parents(me
     assert _search(metadata_store, "MAMMAL") == ["img-tabby"]
     assert _search(metadata_store, "cats") == ["img-tabby"]
     assert _search(metadata_store, "vehicle") == ["img-car"]
+
+
+def test_a_synonym_finds_the_label_it_stands_for_in_one_word(metadata_store):
+    # GIVEN a tabby (a Cat) and a car
+    _ready(metadata_store, "img-tabby", minutes=1, labeling=TABBY)
+    _ready(metadata_store, "img-car", minutes=2, labeling=CAR)
+
+    # WHEN searching synonyms, as the API turns them into the words of the query (one canonical word each)
+    def by_synonyms(text: str) -> list[str]:
+        words = canonical_words(search_words(text))
+        return [r.image_id for r in metadata_store.query(ImageQuery(owner="alice", words=words)).items]
+
+    # THEN "kitty" finds the cat, "automobiles" the car, and "kitty" with "cat" is one word, the cat
+    assert by_synonyms("kitty") == ["img-tabby"]
+    assert by_synonyms("automobiles") == ["img-car"]
+    assert by_synonyms("Kitty cat") == ["img-tabby"]
+    assert by_synonyms("kitty automobile") == []
 
 
 def test_a_search_word_finds_a_category_by_a_word_of_its_name(metadata_store):

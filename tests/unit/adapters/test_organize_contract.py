@@ -5,6 +5,7 @@ Run against DynamoDB (moto) and SQLite, like ``test_metadata_store_contract``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -246,3 +247,81 @@ def test_an_image_is_in_at_most_50_albums(metadata_store):
     record = _ready(metadata_store, "a")
     with pytest.raises(InvalidEditError, match="at most 50"):
         record.filed(at=LATER, add=tuple(f"al_{n:016x}" for n in range(51)))
+
+
+# --- near-duplicates -------------------------------------------------------------------------------------
+def _hashed(store, image_id, phash, *, owner="alice", minutes=0):
+    record = _ready(store, image_id, owner=owner, minutes=minutes)
+    return store.transition(record, replace(record, phash=phash, updated_at=LATER))
+
+
+def _group(store, image_id, group):
+    current = store.get(image_id)
+    return store.transition(current, current.grouped(at=LATER, group=group))
+
+
+def test_near_duplicates_are_found_through_the_hash_bands_nearest_first(metadata_store):
+    base = 0x9F3A_5C01_77E2_B4D8
+    _hashed(metadata_store, "original", f"{base:016x}")
+    _hashed(metadata_store, "resized", f"{base ^ 0b101:016x}", minutes=1)  # 2 bits away
+    _hashed(metadata_store, "cropped", f"{base ^ 0x0101_0101_0001_0000:016x}", minutes=2)  # 5 bits, 4 bands
+    _hashed(metadata_store, "other", f"{base ^ 0xFFFF_FFFF_0000_0000:016x}", minutes=3)  # 32 bits away
+    _hashed(metadata_store, "bobs", f"{base:016x}", owner="bob")
+    near = metadata_store.near_duplicates("alice", f"{base:016x}", max_distance=7)
+    assert [r.image_id for r in near] == ["original", "resized", "cropped"]
+    assert [r.image_id for r in metadata_store.near_duplicates("alice", f"{base:016x}", max_distance=3)] == [
+        "original",
+        "resized",
+    ]
+
+
+def test_a_deleted_image_is_no_near_duplicate(metadata_store):
+    _hashed(metadata_store, "a", "00000000000000ff")
+    metadata_store.delete("a", at=LATER)
+    assert metadata_store.near_duplicates("alice", "00000000000000ff", max_distance=7) == ()
+
+
+def test_duplicate_groups_list_groups_of_two_or_more_live_images_with_a_cursor(metadata_store):
+    for index, image_id in enumerate(("a1", "a2", "b1", "b2", "b3", "c1", "c2", "d1")):
+        _hashed(metadata_store, image_id, f"{index:016x}", minutes=index)
+    for image_id in ("a1", "a2"):
+        _group(metadata_store, image_id, "a1")
+    for image_id in ("b1", "b2", "b3"):
+        _group(metadata_store, image_id, "b1")
+    for image_id in ("c1", "c2"):
+        _group(metadata_store, image_id, "c1")
+    _group(metadata_store, "d1", "d1")  # alone: not listed
+    metadata_store.delete("c2", at=LATER)  # c1 is left alone: not listed
+    first = metadata_store.duplicate_groups("alice", limit=1)
+    assert [(g.group_id, [r.image_id for r in g.images]) for g in first.groups] == [("a1", ["a2", "a1"])]
+    second = metadata_store.duplicate_groups("alice", limit=5, cursor=first.next)
+    assert [(g.group_id, [r.image_id for r in g.images]) for g in second.groups] == [("b1", ["b3", "b2", "b1"])]
+    assert second.next is None
+    assert metadata_store.duplicate_groups("bob").groups == ()
+
+
+def test_a_group_cursor_is_checked(metadata_store):
+    with pytest.raises(InvalidQueryError):
+        metadata_store.duplicate_groups("alice", cursor="not json")
+    with pytest.raises(InvalidQueryError):
+        metadata_store.duplicate_groups("alice", limit=0)
+
+
+def test_copies_join_the_group_of_their_oldest_copy_whichever_is_hashed_last(metadata_store):
+    from lambdas.domain.duplicates import join_near_duplicates
+
+    original = _hashed(metadata_store, "original", "ffff0000ffff0000")
+    copy = _hashed(metadata_store, "copy", "ffff0000ffff0003", minutes=1)
+    other = _hashed(metadata_store, "other", "0123456789abcdef", minutes=2)
+    joined = join_near_duplicates(metadata_store, copy, max_distance=7, at=LATER)
+    assert joined.duplicate_group == "original"
+    assert metadata_store.get("original").duplicate_group == "original"
+    # a third copy hashed later joins the same group; an unrelated photo joins none
+    third = _hashed(metadata_store, "third", "ffff0000ffff0001", minutes=3)
+    assert join_near_duplicates(metadata_store, third, max_distance=7, at=LATER).duplicate_group == "original"
+    assert join_near_duplicates(metadata_store, other, max_distance=7, at=LATER).duplicate_group is None
+    groups = metadata_store.duplicate_groups("alice").groups
+    assert [(g.group_id, [r.image_id for r in g.images]) for g in groups] == [
+        ("original", ["third", "copy", "original"])
+    ]
+    assert original.duplicate_group is None  # the value read before stays as it was

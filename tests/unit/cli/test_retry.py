@@ -39,3 +39,11 @@ def test_retry_queues_the_failed_step_and_refuses_what_cannot_be_retried(api):  
     queue: Queue = api[2].queue
     job = queue.lease()
     assert job is not None and (job.image_id, job.step) == (image_id, "categorize")
+
+
+def test_retry_takes_a_unique_start_of_an_id(api):  # noqa: F811
+    # GIVEN a failed image WHEN retried by the start of its id THEN that image is retried
+    image_id = _failed(api)
+    result = _run(api, "retry", image_id[:6])
+    assert result.exit_code == 0, result.output
+    assert f"{image_id}: retrying" in result.output

@@ -24,6 +24,20 @@ def photo_array(width: int = 96, height: int = 64, seed: int = 7) -> np.ndarray:
     return np.clip(stack, 0, 255).astype(np.uint8)
 
 
+def scene(seed: int, width: int = 640, height: int = 480) -> Image.Image:
+    """A photo-like picture: a sky-to-ground gradient and a few soft blobs of colour, placed by ``seed``."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width] / max(width, height)
+    pixels = np.stack([60 + 120 * y, 90 + 80 * y, 200 - 120 * y], axis=-1)
+    for _ in range(6):
+        cx, cy = rng.uniform(0, width / max(width, height)), rng.uniform(0, height / max(width, height))
+        radius = rng.uniform(0.05, 0.25)
+        weight = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * radius**2))[..., None]
+        pixels = pixels * (1 - weight) + rng.uniform(0, 255, 3) * weight
+    pixels += rng.normal(0, 4, pixels.shape)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
 def photo(width: int = 96, height: int = 64) -> Image.Image:
     return Image.fromarray(photo_array(width, height), "RGB")
 
