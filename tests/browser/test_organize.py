@@ -251,6 +251,12 @@ def test_a_wrong_label_is_removed_in_the_viewer_an_own_tag_added_and_search_foll
 
     labels = chips()
     assert "Cat" in labels and categories() == cat["categories"] != []
+    # WHEN an own tag is typed THEN it shows as one, beside the model's labels, and the server keeps it
+    box = browser.find_element(By.ID, "v-tag-input")
+    box.send_keys("grandma's garden\n")
+    wait.until(lambda d: "grandma's garden" in chips())
+    assert browser.find_element(By.CSS_SELECTOR, "#v-labels li.own").get_attribute("data-tag") == "grandma's garden"
+    assert image(server, api_key, cat["id"])["user_tags"] == ["grandma's garden"]
     shot(browser, "organize-viewer-chips-desktop.png")
     # WHEN every label the model gave is removed, one chip at a time
     for name in labels:
@@ -259,14 +265,8 @@ def test_a_wrong_label_is_removed_in_the_viewer_an_own_tag_added_and_search_foll
     # THEN the categories shown follow the answer (none is left) and the server keeps the correction
     corrected = image(server, api_key, cat["id"])
     assert categories() == corrected["categories"] == []
-    assert "cat" in corrected["removed_labels"]
-    # WHEN an own tag is typed
-    box = browser.find_element(By.ID, "v-tag-input")
-    box.send_keys("grandma's garden\n")
-    wait.until(lambda d: "grandma's garden" in chips())
-    assert browser.find_element(By.CSS_SELECTOR, "#v-labels li.own").get_attribute("data-tag") == "grandma's garden"
-    assert image(server, api_key, cat["id"])["user_tags"] == ["grandma's garden"]
-    # THEN the search box finds the image by it, and no longer by the label removed
+    assert "cat" in corrected["removed_labels"] and chips() == ["grandma's garden"]
+    # THEN the search box finds the image by its own tag, and no longer by the label removed
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     search = browser.find_element(By.ID, "q")
     search.send_keys("garden\n")
@@ -274,6 +274,17 @@ def test_a_wrong_label_is_removed_in_the_viewer_an_own_tag_added_and_search_foll
     search.clear()
     search.send_keys("cat\n")
     wait.until(lambda d: d.find_elements(By.ID, "no-match"))
+    # WHEN both images are tagged at once from the bulk bar THEN a search for the tag finds both
+    search.clear()
+    search.send_keys("\n")
+    wait.until(lambda d: len(gallery_ids(d)) == 2)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "a")
+    browser.find_element(By.ID, "bulk-tag").click()
+    wait.until(ec.visibility_of_element_located((By.ID, "tag-input"))).send_keys("Kitchen table, holiday\n")
+    wait.until(lambda d: selected(d) == [])
+    search.send_keys("holiday\n")
+    wait.until(lambda d: len(gallery_ids(d)) == 2)
+    assert all("holiday" in image(server, api_key, i)["user_tags"] for i in gallery_ids(browser))
 
 
 def test_albums_are_made_from_a_selection_opened_renamed_covered_and_deleted_with_their_images_kept(

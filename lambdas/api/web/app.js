@@ -442,10 +442,11 @@ function card(image, { details = false } = {}) {
     ? thumbnailPicture(image)
     : el("div", { class: "placeholder", text: image.status === "failed" ? "failed" : "processing…" });
   const pending = image.status === "failed" && image.failure && image.failure.retryable;
-  const caption = el("div", { class: "caption" }, [
-    el("div", { class: "title", text: image.filename, title: image.filename }),
-    el("div", { class: "status-" + image.status, text: pending ? "failed, retrying…" : STATUS_WORDS[image.status] || image.status }),
-  ]);
+  const caption = el("div", { class: "caption" }, [el("div", { class: "title", text: image.filename, title: image.filename })]);
+  // (a ready image's state goes without saying where its sizes are compared)
+  if (!details || image.status !== "ready") {
+    caption.append(el("div", { class: "status-" + image.status, text: pending ? "failed, retrying…" : STATUS_WORDS[image.status] || image.status }));
+  }
   if (details) caption.append(el("div", { class: "facts", text: sizeFacts(image) }), el("div", { class: "muted" }, [timeNode(image.created_at)]));
   else caption.append(el("ul", { class: "chips" }, image.categories.map((c) => el("li", { text: c }))));
   if (image.status === "failed" && image.failure && !pending) {
