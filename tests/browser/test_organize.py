@@ -50,7 +50,9 @@ def generated(path, seed: int, size: tuple[int, int] = (360, 240)):
     width, height = size
     y, x = np.mgrid[0:height, 0:width]
     base = rng.uniform(40, 200, 3)
-    pixels = np.stack([base[0] + 50 * np.sin(x / (9 + seed)), base[1] + 40 * np.cos(y / 13.0), base[2] + 0 * x], axis=-1)
+    pixels = np.stack(
+        [base[0] + 50 * np.sin(x / (9 + seed)), base[1] + 40 * np.cos(y / 13.0), base[2] + 0 * x], axis=-1
+    )
     pixels = np.clip(pixels + rng.normal(0, 6, pixels.shape), 0, 255).astype(np.uint8)
     Image.fromarray(pixels, "RGB").save(path, "PNG")
     return path
@@ -71,7 +73,9 @@ def upload(browser, wait, *paths) -> None:
 
 
 def gallery_ids(browser, list_id: str = "gallery") -> list[str]:
-    return browser.execute_script(f"return [...document.querySelectorAll('#{list_id} li.card')].map(li => li.dataset.id)")
+    return browser.execute_script(
+        f"return [...document.querySelectorAll('#{list_id} li.card')].map(li => li.dataset.id)"
+    )
 
 
 def card(browser, image_id: str):
@@ -172,7 +176,9 @@ def test_bulk_delete_of_a_shift_click_range_confirms_and_takes_the_cards_away_wi
     wait.until(lambda d: not d.execute_script("return document.getElementById('viewer').open"))
     assert sorted(selected(browser)) == sorted(order[1:4])
     # WHEN Delete is chosen, the page asks first, naming how many
-    browser.execute_script("window.notReloaded = true; for (const li of document.querySelectorAll('#gallery li.card')) li.kept = true;")
+    browser.execute_script(
+        "window.notReloaded = true; for (const li of document.querySelectorAll('#gallery li.card')) li.kept = true;"
+    )
     record_requests(browser)
     browser.find_element(By.ID, "bulk-delete").click()
     alert = wait.until(ec.alert_is_present())
@@ -180,7 +186,9 @@ def test_bulk_delete_of_a_shift_click_range_confirms_and_takes_the_cards_away_wi
     alert.accept()
     # THEN the three cards go, the others stay as they were drawn (no reload), the selection is empty
     wait.until(lambda d: gallery_ids(d) == [order[0], order[4]])
-    assert browser.execute_script("return window.notReloaded && [...document.querySelectorAll('#gallery li.card')].every(li => li.kept)")
+    assert browser.execute_script(
+        "return window.notReloaded && [...document.querySelectorAll('#gallery li.card')].every(li => li.kept)"
+    )
     assert not browser.find_element(By.ID, "bulk").is_displayed()
     assert [request for request in requests_made(browser) if "batch" in request] == ["POST v1/images/batch"]
     assert not any(request.startswith("GET v1/images?") for request in requests_made(browser))
@@ -192,6 +200,12 @@ def test_bulk_delete_of_a_shift_click_range_confirms_and_takes_the_cards_away_wi
     wait.until(lambda d: sorted(selected(d)) == sorted([order[0], order[4]]))
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     wait.until(lambda d: selected(d) == [] and not d.find_element(By.ID, "bulk").is_displayed())
+    # AND X selects the focused card, and again unselects it
+    browser.execute_script("arguments[0].focus()", card(browser, order[0]))
+    browser.switch_to.active_element.send_keys("x")
+    wait.until(lambda d: selected(d) == [order[0]])
+    browser.switch_to.active_element.send_keys("x")
+    wait.until(lambda d: selected(d) == [])
 
 
 def test_favorites_from_a_heart_the_viewer_and_the_bulk_bar_and_the_filter_shows_only_them(
@@ -206,7 +220,9 @@ def test_favorites_from_a_heart_the_viewer_and_the_bulk_bar_and_the_filter_shows
     assert image(server, api_key, first)["favorite"] is True
     # WHEN the second is opened and F pressed THEN the viewer's heart and its card follow
     card(browser, second).find_element(By.CSS_SELECTOR, ".caption").click()
-    wait.until(lambda d: d.execute_script("return document.getElementById('viewer').open && state.current.id") == second)
+    wait.until(
+        lambda d: d.execute_script("return document.getElementById('viewer').open && state.current.id") == second
+    )
     browser.find_element(By.TAG_NAME, "body").send_keys("f")
     wait.until(lambda d: d.find_element(By.ID, "v-favorite").get_attribute("aria-pressed") == "true")
     assert favorite_shown(browser, second) == "true true"
@@ -239,10 +255,14 @@ def test_a_wrong_label_is_removed_in_the_viewer_an_own_tag_added_and_search_foll
     upload(browser, wait, CHELSEA, PHOTOS / "coffee.png")
     (cat,) = listed(server, api_key, q="chelsea")
     card(browser, cat["id"]).find_element(By.CSS_SELECTOR, ".caption").click()
-    wait.until(lambda d: d.execute_script("return document.getElementById('viewer').open && state.current.id") == cat["id"])
+    wait.until(
+        lambda d: d.execute_script("return document.getElementById('viewer').open && state.current.id") == cat["id"]
+    )
 
     def chips() -> list[str]:
-        return browser.execute_script("return [...document.querySelectorAll('#v-labels li[data-tag]')].map(li => li.dataset.tag)")
+        return browser.execute_script(
+            "return [...document.querySelectorAll('#v-labels li[data-tag]')].map(li => li.dataset.tag)"
+        )
 
     def categories() -> list[str]:
         return browser.execute_script(
@@ -304,7 +324,9 @@ def test_albums_are_made_from_a_selection_opened_renamed_covered_and_deleted_wit
     assert album["name"] == "Trip to Lisbon" and album["count"] == 2
     # WHEN the Albums view is opened THEN it lists the album with its cover, name and count
     browser.find_element(By.ID, "tab-albums").click()
-    tile = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, f"#albums li[data-album-id='{album['album_id']}']")))
+    tile = wait.until(
+        ec.visibility_of_element_located((By.CSS_SELECTOR, f"#albums li[data-album-id='{album['album_id']}']"))
+    )
     wait.until(lambda d: "2 images" in tile.text)
     assert "Trip to Lisbon" in tile.text
     assert tile.find_element(By.CSS_SELECTOR, "img.cover").get_attribute("src")
@@ -394,7 +416,12 @@ def test_on_a_phone_in_the_dark_the_bulk_bar_albums_and_viewer_chips_fit_and_the
     browser.find_element(By.TAG_NAME, "body").send_keys("?")
     wait.until(lambda d: d.execute_script("return document.getElementById('help').open"))
     help_text = browser.find_element(By.ID, "help").text
-    for words in ("Favorite or unfavorite", "Select the focused or open image", "Select every image in view", "Delete the selected"):
+    for words in (
+        "Favorite or unfavorite",
+        "Select the focused or open image",
+        "Select every image in view",
+        "Delete the selected",
+    ):
         assert words in help_text
 
 
@@ -403,7 +430,9 @@ def duplicates_served(server, api_key) -> bool:
     return "/v1/duplicates" in paths
 
 
-def test_the_duplicates_view_shows_copies_side_by_side_and_the_extra_ones_are_deleted(server, api_key, browser, tmp_path):
+def test_the_duplicates_view_shows_copies_side_by_side_and_the_extra_ones_are_deleted(
+    server, api_key, browser, tmp_path
+):
     if not duplicates_served(server, api_key):
         pytest.skip("GET /v1/duplicates is not served yet (openapi.json lacks it): the Duplicates view waits for it")
     # GIVEN a photo, a smaller re-encoded copy of it, and another photo
@@ -418,8 +447,10 @@ def test_the_duplicates_view_shows_copies_side_by_side_and_the_extra_ones_are_de
     # WHEN the Duplicates view is opened THEN the two copies show side by side with their sizes
     browser.find_element(By.ID, "tab-duplicates").click()
     group = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#dup-groups .dup-group")))
-    assert sorted(gallery_ids(browser, "dup-groups")) == sorted([originals["chelsea.png"], originals["chelsea-small.jpg"]])
-    assert "451×300" in group.text and "225×150" in group.text
+    assert sorted(gallery_ids(browser, "dup-groups")) == sorted(
+        [originals["chelsea.png"], originals["chelsea-small.jpg"]]
+    )
+    assert "451\u00d7300" in group.text and "225\u00d7150" in group.text
     shot(browser, "organize-duplicates-desktop.png")
     # WHEN the extra copies are selected and deleted
     browser.find_element(By.ID, "dup-extras").click()
@@ -428,4 +459,6 @@ def test_the_duplicates_view_shows_copies_side_by_side_and_the_extra_ones_are_de
     wait.until(ec.alert_is_present()).accept()
     # THEN the group is gone (one copy is left), and so is the copy
     wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#dup-groups .dup-group"))
-    assert sorted(item["id"] for item in listed(server, api_key)) == sorted([originals["chelsea.png"], originals["coffee.png"]])
+    assert sorted(item["id"] for item in listed(server, api_key)) == sorted(
+        [originals["chelsea.png"], originals["coffee.png"]]
+    )
