@@ -918,6 +918,37 @@ def album_show(
 
 
 @app.command()
+def duplicates(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None:
+    """Your groups of near-duplicates (resized, re-encoded or slightly cropped copies), newest copy first;
+    delete the extra copies with ``imgmgr rm ID...``."""
+    client = _client(endpoint, api_key)
+    try:
+        groups = client.duplicates()
+    except ApiClientError as exc:
+        raise _fail(exc) from exc
+    if not groups:
+        console.print(Text("No near-duplicates found."))
+        return
+    for number, group in enumerate(groups, start=1):
+        images = group["images"]
+        console.print(Text(f"group {number}: {len(images)} copies", style="bold"))
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        _id_column(table, "id", [image["id"] for image in images])
+        for header in ("file", "pixels", "size", "uploaded"):
+            table.add_column(header, overflow="fold")
+        for image in images:
+            pixels = f"{image['width']}x{image['height']}" if image.get("width") else ""
+            table.add_row(
+                Text(image["id"]),
+                Text(image["filename"]),
+                Text(pixels),
+                size(image["size"]) if image.get("size") is not None else "",
+                Text(image["created_at"][:16].replace("T", " ")),
+            )
+        console.print(table)
+
+
+@app.command()
 def categories(endpoint: Endpoint = DEFAULT_ENDPOINT, api_key: ApiKey = None) -> None:
     """Your ready images per category."""
     client = _client(endpoint, api_key)

@@ -217,6 +217,18 @@ class ApiClient:
             results.extend(self._repeated("POST", "v1/images/batch", json=body).json()["results"])
         return results
 
+    def duplicates(self) -> list[dict[str, Any]]:
+        """Every group of near-duplicates (``GET /v1/duplicates``, all pages), by group id."""
+        groups: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params = {"limit": 50} if cursor is None else {"limit": 50, "cursor": cursor}
+            page = self._call("GET", "v1/duplicates", params=params).json()
+            groups.extend(page["groups"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return groups
+
     def albums(self) -> list[dict[str, Any]]:
         """Every album, by name."""
         return self._call("GET", "v1/albums").json()["items"]

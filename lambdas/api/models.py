@@ -202,6 +202,16 @@ class ImagePage(BaseModel):
     next_cursor: str | None = Field(description="Pass back as ``cursor`` for the next page; null at the end.")
 
 
+class DuplicateGroupOut(BaseModel):
+    group_id: str = Field(description="The id of the group's first image.")
+    images: list[ImageOut] = Field(description="The group's live images, newest first (at most 50).")
+
+
+class DuplicatePage(BaseModel):
+    groups: list[DuplicateGroupOut]
+    next_cursor: str | None = Field(description="Pass back as ``cursor`` for the next page; null at the end.")
+
+
 class CategoryCount(BaseModel):
     name: str
     count: int

@@ -1,5 +1,6 @@
-"""The owner's organizing, under ``/v1``: edits of one image (favorite, own tags, corrections), albums, and
-one action on many images at once (``POST /v1/images/batch``).
+"""The owner's organizing, under ``/v1``: edits of one image (favorite, own tags, corrections), albums, one
+action on many images at once (``POST /v1/images/batch``), and the groups of near-duplicates
+(``GET /v1/duplicates``) whose extra copies that action deletes.
 
 Every change of an image is a record write like the pipeline's (``MetadataStore.transition``, conditional
 on the version read): when another writer wins (a pipeline step, a second tab), the record is read again
@@ -15,10 +16,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from lambdas.api.cursor import CursorSigner
 from lambdas.api.errors import COMMON_RESPONSES, ApiError, problem_response
 from lambdas.api.models import (
     ALBUM_ACTIONS,
@@ -31,6 +33,8 @@ from lambdas.api.models import (
     BatchRequest,
     BatchResponse,
     BatchResult,
+    DuplicateGroupOut,
+    DuplicatePage,
     ImageEdit,
     ImageOut,
 )
@@ -38,6 +42,7 @@ from lambdas.api.routes import Owner, Services, _base_url, _not_found, _owned, o
 from lambdas.api.services import ApiServices
 from lambdas.api.views import album_out, image_out
 from lambdas.domain.albums import MAX_ALBUMS_PER_OWNER, Album, new_album
+from lambdas.domain.duplicates import MAX_GROUPS_PER_PAGE
 from lambdas.domain.errors import (
     InvalidEditError,
     InvalidTransitionError,
@@ -359,3 +364,28 @@ def batch(body: BatchRequest, request: Request, owner: Owner, services: Services
             # A transient error (a dependency) is not one image's: it fails the request, which may be repeated.
             results.append(BatchResult(image_id=image_id, status=409, code=exc.code, message=exc.message))
     return BatchResponse(results=results)
+
+
+# --- near-duplicates --------------------------------------------------------------------------------------
+@router.get("/duplicates", response_model=DuplicatePage, tags=["albums"], responses=COMMON_RESPONSES)
+def list_duplicates(
+    request: Request,
+    owner: Owner,
+    services: Services,
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS_PER_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> DuplicatePage:
+    """The owner's groups of near-duplicates (resized, re-encoded or slightly cropped copies of one photo,
+    found by the thumbnail step from their perceptual hashes), each with its live images newest first; groups
+    of one image left out. Reads one index partition of the owner's groups and their records."""
+    signer = CursorSigner(services.cursor_secret)
+    store_cursor = None if cursor is None else signer.open(cursor, owner=owner, scope="duplicates")
+    page = services.metadata.duplicate_groups(owner, limit=limit, cursor=store_cursor)
+    base_url = _base_url(request)
+    return DuplicatePage(
+        groups=[
+            DuplicateGroupOut(group_id=group.group_id, images=[image_out(r, services, base_url) for r in group.images])
+            for group in page.groups
+        ],
+        next_cursor=None if page.next is None else signer.sign(page.next, owner=owner, scope="duplicates"),
+    )

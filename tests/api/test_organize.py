@@ -10,7 +10,7 @@ import pytest
 import lambdas.api.organize
 from lambdas.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from lambdas.domain.labels import Label, Labeling
-from tests.api.conftest import CHELSEA, declare, send, upload_and_process
+from tests.api.conftest import CHELSEA, COFFEE, declare, send, upload_and_process
 
 ALBUM_ID = re.compile(r"^al_[0-9a-f]{24}$")
 
@@ -484,3 +484,36 @@ def test_an_edit_that_keeps_losing_is_a_conflict(client, runtime, alice):
     runtime.app.state.services.metadata.times = lambdas.api.organize.EDIT_ATTEMPTS
     results = _batch(client, alice, [image_id, other], "favorite").json()["results"]
     assert [(r["status"], r["code"]) for r in results] == [(409, "Record.Conflict"), (200, None)]
+
+
+# --- near-duplicates ---------------------------------------------------------------------------------------
+def test_a_resized_copy_is_listed_with_its_photo_as_near_duplicates_until_one_is_deleted(
+    client, runtime, alice, bob, tmp_path
+):
+    from PIL import Image
+
+    # GIVEN Chelsea, a copy at half size as JPEG, and another photo
+    copy = tmp_path / "chelsea-small.jpg"
+    with Image.open(CHELSEA) as image:
+        image.convert("RGB").resize((image.width // 2, image.height // 2)).save(copy, "JPEG", quality=70)
+    original = upload_and_process(client, runtime, alice)
+    small = upload_and_process(client, runtime, alice, copy)
+    upload_and_process(client, runtime, alice, COFFEE)
+    # WHEN alice lists her near-duplicates THEN the two copies are one group, newest first
+    response = client.get("/v1/duplicates", headers=alice)
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert [[image["id"] for image in group["images"]] for group in page["groups"]] == [[small, original]]
+    assert page["groups"][0]["group_id"] == original and page["next_cursor"] is None
+    assert page["groups"][0]["images"][0]["duplicate_group"] == original
+    # AND bob has none
+    assert client.get("/v1/duplicates", headers=bob).json()["groups"] == []
+    # WHEN the copy is deleted THEN the group of one is no longer listed
+    assert _batch(client, alice, [small], "delete").json()["results"][0]["status"] == 204
+    assert client.get("/v1/duplicates", headers=alice).json()["groups"] == []
+
+
+def test_duplicate_pages_take_only_their_own_cursor_and_a_bounded_limit(client, alice, bob):
+    assert client.get("/v1/duplicates", params={"limit": 51}, headers=alice).status_code == 422
+    assert client.get("/v1/duplicates", params={"cursor": "forged"}, headers=alice).status_code == 400
+    assert client.get("/v1/duplicates", headers={}).status_code == 401

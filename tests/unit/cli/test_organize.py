@@ -102,3 +102,26 @@ def test_rm_deletes_several_at_once_and_names_those_it_could_not(api):  # noqa: 
     assert f"deleted {CAT_ID}" in result.output and f"deleted {CUP_ID}" in result.output
     assert "nothing-here:" in result.output and "Image.NotFound" in result.output
     assert _ls(api) == []
+
+
+def test_duplicates_prints_each_group_of_copies_and_says_when_there_are_none(api, tmp_path):  # noqa: F811
+    from PIL import Image
+
+    from tests.api.conftest import CHELSEA
+    from tests.unit.cli.test_output import _upload
+
+    # GIVEN no images THEN there is nothing to show, in words
+    empty = _run(api, "duplicates", columns=200)
+    assert (empty.exit_code, empty.output.strip()) == (0, "No near-duplicates found.")
+    # GIVEN Chelsea and a copy at half size
+    copy = tmp_path / "copy.jpg"
+    with Image.open(CHELSEA) as image:
+        image.convert("RGB").resize((image.width // 2, image.height // 2)).save(copy, "JPEG", quality=70)
+    original = _upload(api, CHELSEA, "chelsea.png", process=True)
+    small = _upload(api, copy, "copy.jpg", process=True)
+    # WHEN listed THEN one group shows both, the newest first, with their pixels
+    result = _run(api, "duplicates", columns=200)
+    assert result.exit_code == 0, result.output
+    assert "group 1: 2 copies" in result.output
+    assert result.output.index(small) < result.output.index(original)
+    assert "451x300" in result.output and "225x150" in result.output
