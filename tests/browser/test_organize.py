@@ -115,7 +115,10 @@ def click_heart(browser, image_id: str) -> None:
 
 
 def selected(browser) -> list[str]:
-    return browser.execute_script("return [...document.querySelectorAll('li.card.selected')].map(li => li.dataset.id)")
+    """The selected images as the view shown marks them."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#app li.card.selected')].filter(li => !li.closest('[hidden]')).map(li => li.dataset.id)"
+    )
 
 
 def record_requests(browser) -> None:
