@@ -39,7 +39,7 @@ from imgmgr.adapters.offline.graph import (
     INPUT_NAME,
     INPUT_SIZE,
     OUTPUT_NAME,
-    build_lite0_onnx,
+    build_onnx,
 )
 from imgmgr.adapters.offline.vocabulary import Vocabulary
 from lambdas.domain.errors import PermanentError
@@ -179,7 +179,7 @@ class OfflineLabeler:
         session = _open_session(onnxruntime, path) if path.exists() else None
         if session is None:
             # No cached model, or one onnxruntime cannot read (damaged on disk): convert the weights again.
-            model = build_lite0_onnx(load_state_dict(weights), weights_sha256=digest)
+            model = build_onnx(load_state_dict(weights), weights_sha256=digest)
             try:
                 _write_atomically(path, model)
             except OSError as error:

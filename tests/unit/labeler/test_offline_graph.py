@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from imgmgr.adapters.offline.errors import MalformedCheckpointError
-from imgmgr.adapters.offline.graph import BN_EPSILON, build_lite0_onnx, fold_batchnorm, same_pads
+from imgmgr.adapters.offline.graph import BN_EPSILON, build_onnx, fold_batchnorm, same_pads
 
 
 def test_folded_convolution_equals_convolution_then_batchnorm() -> None:
@@ -44,4 +44,4 @@ def test_a_checkpoint_without_the_network_tensors_is_refused() -> None:
     state = {"features.0.weight": np.zeros((8, 3, 3, 3), dtype=np.float32)}
     # WHEN it is converted THEN the missing tensor is named
     with pytest.raises(MalformedCheckpointError, match=r"lacks _conv_stem\.weight"):
-        build_lite0_onnx(state, weights_sha256="0" * 64)
+        build_onnx(state, weights_sha256="0" * 64)

@@ -143,7 +143,7 @@ def test_a_cached_model_is_not_converted_again(model_cache: Path, monkeypatch: p
     def refuse(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("converted again")
 
-    monkeypatch.setattr(module, "build_lite0_onnx", refuse)
+    monkeypatch.setattr(module, "build_onnx", refuse)
     # WHEN a new labeler loads THEN it uses the cached model
     labeler = OfflineLabeler(model_cache, detect_faces=False)
     labeler.load()
@@ -153,13 +153,13 @@ def test_a_cached_model_is_not_converted_again(model_cache: Path, monkeypatch: p
 def test_concurrent_first_calls_load_once_and_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a fresh labeler (empty cache) and a counter of conversions
     conversions = []
-    convert = module.build_lite0_onnx
+    convert = module.build_onnx
 
     def counting(*args: object, **kwargs: object) -> bytes:
         conversions.append(1)
         return convert(*args, **kwargs)
 
-    monkeypatch.setattr(module, "build_lite0_onnx", counting)
+    monkeypatch.setattr(module, "build_onnx", counting)
     labeler = OfflineLabeler(tmp_path)
     image = encode(skimage_data.chelsea())
     results: list[Labeling] = []
