@@ -1,0 +1,88 @@
+"""Cheap pixel statistics the offline labeler reads beside its classifier: graphics and green vegetation.
+
+ImageNet's classifier has no class for a wallpaper made of gradients and flat shapes, so on one it names
+whatever object it resembles (a lampshade, an envelope, a honeycomb); and it has few plant classes, so a
+meadow, a leaf or a grass close-up spreads its probability over classes that each say little. Two
+statistics of a small copy of the image (``SIDE`` px on its longer side, ~1-2 ms) answer what it cannot:
+
+- **Graphics**: a colourful image that is almost all flat, with no texture (median Laplacian of at most
+  ``GRAPHIC_MAX_TEXTURE`` grey levels) or no edges, is a computer graphic; its classifier labels are not
+  shown (photographs have sensor noise and texture; a grey or pale image, such as a product on white,
+  a silhouette or fog, is never taken for one).
+- **Green share**: the fraction of saturated green pixels, evidence of vegetation.
+
+The thresholds were chosen on the two thirds of ``bench/labeler_eval.json`` that are not held out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+#: Longer side of the copy the statistics are computed on.
+SIDE = 256
+#: A pixel is flat when its grey-level gradient magnitude is below this (0-255 scale).
+FLAT_GRADIENT = 2.0
+#: A pixel is on an edge when its grey-level gradient magnitude is above this.
+EDGE_GRADIENT = 20.0
+#: Graphics: mean saturation at least this (grey and pale images are left to the classifier).
+GRAPHIC_MIN_SATURATION = 0.3
+#: Graphics, flat shapes and gradients: at least this share of flat pixels and a median Laplacian this low.
+GRAPHIC_MIN_FLAT = 0.6
+GRAPHIC_MAX_TEXTURE = 1.5
+#: Graphics, blurred light: at least this share of flat pixels and fewer edge pixels than this share.
+GRAPHIC_MIN_FLAT_EDGELESS = 0.5
+GRAPHIC_MAX_EDGES = 0.02
+#: Green: hue in this range (degrees), saturation and value at least these.
+GREEN_HUES = (50.0, 170.0)
+GREEN_MIN_SATURATION = 0.25
+GREEN_MIN_VALUE = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class ImageStatistics:
+    """Shares of pixels (0-1) and the median texture of an image's small copy."""
+
+    flat: float
+    edges: float
+    texture: float
+    saturation: float
+    green: float
+
+    @property
+    def is_graphic(self) -> bool:
+        """A colourful image made of flat areas and gradients: a computer graphic, not a photograph."""
+        if self.saturation < GRAPHIC_MIN_SATURATION:
+            return False
+        shapes = self.flat >= GRAPHIC_MIN_FLAT and self.texture <= GRAPHIC_MAX_TEXTURE
+        blurred = self.flat >= GRAPHIC_MIN_FLAT_EDGELESS and self.edges < GRAPHIC_MAX_EDGES
+        return shapes or blurred
+
+
+def measure(picture: Image.Image) -> ImageStatistics:
+    """The statistics of an RGB picture (any size; a copy of at most ``SIDE`` px is measured)."""
+    small = picture.convert("RGB")
+    if max(small.size) > SIDE:
+        small = small.copy()
+        small.thumbnail((SIDE, SIDE), Image.Resampling.BICUBIC)
+    rgb = np.asarray(small, dtype=np.float32)
+    gray = rgb.mean(axis=2)
+    if min(gray.shape) < 3:
+        # Too small to have texture: call it a photograph with no green (the classifier decides).
+        return ImageStatistics(flat=0.0, edges=0.0, texture=255.0, saturation=0.0, green=0.0)
+    gradient = np.hypot(np.abs(np.diff(gray, axis=1))[:-1], np.abs(np.diff(gray, axis=0))[:, :-1])
+    laplacian = np.abs(4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:])
+    hsv = np.asarray(small.convert("HSV"), dtype=np.float32) / 255.0
+    hue, saturation, value = hsv[..., 0] * 360.0, hsv[..., 1], hsv[..., 2]
+    green = (
+        (hue > GREEN_HUES[0]) & (hue < GREEN_HUES[1]) & (saturation > GREEN_MIN_SATURATION) & (value > GREEN_MIN_VALUE)
+    )
+    return ImageStatistics(
+        flat=float((gradient < FLAT_GRADIENT).mean()),
+        edges=float((gradient > EDGE_GRADIENT).mean()),
+        texture=float(np.median(laplacian)),
+        saturation=float(saturation.mean()),
+        green=float(green.mean()),
+    )
