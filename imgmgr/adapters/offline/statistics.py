@@ -3,7 +3,8 @@
 ImageNet's classifier has no class for a wallpaper made of gradients and flat shapes, so on one it names
 whatever object it resembles (a lampshade, an envelope, a honeycomb); and it has few plant classes, so a
 meadow, a leaf or a grass close-up spreads its probability over classes that each say little. Two
-statistics of a small copy of the image (``SIDE`` px on its longer side, ~1-2 ms) answer what it cannot:
+statistics of a small copy of the image (``SIDE`` px on its longer side, ~4 ms of one core for a
+1024 px rendition) answer what it cannot:
 
 - **Graphics**: a colourful image that is almost all flat, with no texture (median Laplacian of at most
   ``GRAPHIC_MAX_TEXTURE`` grey levels) or no edges, is a computer graphic; its classifier labels are not
@@ -63,19 +64,27 @@ class ImageStatistics:
 
 def measure(picture: Image.Image) -> ImageStatistics:
     """The statistics of an RGB picture (any size; a copy of at most ``SIDE`` px is measured)."""
-    small = picture.convert("RGB")
-    if max(small.size) > SIDE:
-        small = small.copy()
-        small.thumbnail((SIDE, SIDE), Image.Resampling.BICUBIC)
-    rgb = np.asarray(small, dtype=np.float32)
-    gray = rgb.mean(axis=2)
-    if min(gray.shape) < 3:
+    import cv2
+
+    rgb = np.asarray(picture.convert("RGB") if picture.mode != "RGB" else picture)
+    height, width = rgb.shape[:2]
+    scale = SIDE / max(height, width)
+    if scale < 1.0:
+        # Area averaging (OpenCV: a quarter of the cost of Pillow's bicubic thumbnail, the same decisions
+        # on the evaluation set).
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    if min(rgb.shape[:2]) < 3:
         # Too small to have texture: call it a photograph with no green (the classifier decides).
         return ImageStatistics(flat=0.0, edges=0.0, texture=255.0, saturation=0.0, green=0.0)
+    gray = rgb.astype(np.float32) @ np.full(3, 1 / 3, dtype=np.float32)
     gradient = np.hypot(np.abs(np.diff(gray, axis=1))[:-1], np.abs(np.diff(gray, axis=0))[:, :-1])
     laplacian = np.abs(4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:])
-    hsv = np.asarray(small.convert("HSV"), dtype=np.float32) / 255.0
-    hue, saturation, value = hsv[..., 0] * 360.0, hsv[..., 1], hsv[..., 2]
+    # Hue on 0-255 for 0-360 degrees, saturation and value on 0-255.
+    hsv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV_FULL)
+    hue = hsv[..., 0].astype(np.float32) * (360.0 / 256.0)
+    saturation = hsv[..., 1].astype(np.float32) / 255.0
+    value = hsv[..., 2].astype(np.float32) / 255.0
     green = (
         (hue > GREEN_HUES[0]) & (hue < GREEN_HUES[1]) & (saturation > GREEN_MIN_SATURATION) & (value > GREEN_MIN_VALUE)
     )
