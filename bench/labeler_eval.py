@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every photo's categories")
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    from bench.labeler import PREVIOUS_FACE_SCALE_FACTOR
+    from imgmgr.adapters.offline.faces import FaceDetector
     from imgmgr.adapters.offline.labeler import OfflineLabeler
 
     photos = load_manifest()
@@ -175,12 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-labeler-eval-") as scratch:
         cache = args.cache or Path(scratch)
+        previous = OfflineLabeler(cache, contexts=False, pixel_statistics=False)
+        # The previous default searched faces in steps of 1.2.
+        previous._faces = FaceDetector(scale_factor=PREVIOUS_FACE_SCALE_FACTOR)
         configurations = {
             "baseline: the first rule (parents score their descendants' summed probability)": OfflineLabeler(
                 cache, rollup="sum", contexts=False, pixel_statistics=False
             ),
             "previous default (parents score their best child; scenes and buildings pool; abstain below 50%)": (
-                OfflineLabeler(cache, contexts=False, pixel_statistics=False)
+                previous
             ),
             "default (the previous, plus Vegetation from its context classes and green pixels; graphics abstain)": (
                 OfflineLabeler(cache)

@@ -15,6 +15,7 @@ from skimage import data as skimage_data
 
 from imgmgr.adapters.offline import labeler as module
 from imgmgr.adapters.offline.errors import ModelUnavailableError, UnsafeCheckpointError
+from imgmgr.adapters.offline.faces import FaceDetector
 from imgmgr.adapters.offline.labeler import OfflineLabeler, default_weights
 from lambdas.domain.errors import PermanentError
 from lambdas.domain.labels import Labeling
@@ -298,3 +299,9 @@ def test_green_pixels_are_evidence_of_vegetation(model_cache: Path) -> None:
     # THEN the green share makes a confident Vegetation, which the classifier alone does not give
     assert labels.get("Vegetation", 0) >= 90
     assert "Vegetation" not in [label.name for label in blind.labels]
+
+
+def test_a_face_search_step_of_1_or_less_is_refused() -> None:
+    # GIVEN / WHEN a face detector is built with a step that never grows the window THEN it is refused by name
+    with pytest.raises(ValueError, match="scale_factor must be above 1"):
+        FaceDetector(scale_factor=1.0)
