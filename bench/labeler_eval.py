@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             "previous default (parents score their best child; scenes and buildings pool; abstain below 50%)": (
                 previous
             ),
-            "default (the previous, plus Vegetation from its context classes and green pixels; graphics abstain)": (
+            "default (the previous, plus Vegetation from context classes and green pixels, Sky; graphics abstain)": (
                 OfflineLabeler(cache)
             ),
         }

@@ -591,6 +591,8 @@ EXTRA_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Screen": (("Electronics",), (TECH,)),
     "Sewing": ((), (HOBBIES,)),
     "Sign": (("Symbol",), (SYMBOLS,)),
+    # No ImageNet class: the labeler's pixel statistics give it (a smooth blue top third).
+    "Sky": (("Nature", "Outdoors"), (NATURE,)),
     "Spaceship": (("Vehicle",), (VEHICLES,)),
     "Stage": ((), (PERFORMING,)),
     "Symbol": ((), (SYMBOLS,)),

@@ -11,7 +11,8 @@
   a confident parent (see :mod:`imgmgr.adapters.offline.vocabulary`). When no label reaches
   ``min_confidence`` the labeler abstains: no label, no category, rather than a guess.
 - **Context and pixels** (:mod:`imgmgr.adapters.offline.statistics`): the classes photographed among
-  plants pool into "Vegetation", with the image's share of green pixels as further evidence of it; a
+  plants pool into "Vegetation", with the image's share of green pixels as further evidence of it, and
+  a smooth blue top third is evidence of "Sky" (Nature and Outdoors); a
   colourful image of flat areas and gradients (a wallpaper graphic, which ImageNet has no class for) gets
   no classifier label at all rather than the object it resembles.
 - **People**: ImageNet has no person class; OpenCV's frontal-face cascade adds "Person" and "Face".
@@ -69,6 +70,9 @@ ROLLUPS = ("evidence", "sum")
 #: The label the green share is evidence of, and the share that counts as 50% (a third of the image).
 GREEN_LABEL = "Vegetation"
 GREEN_SHARE_AT_HALF = 1 / 3
+#: The label the sky share is evidence of, and the share of the top third that counts as 50%.
+SKY_LABEL = "Sky"
+SKY_SHARE_AT_HALF = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +148,15 @@ class OfflineLabeler:
         elif self.rollup == "sum":
             scores = vocabulary.label_scores(probabilities)
         else:
-            green = {GREEN_LABEL: min(1.0, statistics.green / (2 * GREEN_SHARE_AT_HALF))} if statistics else {}
-            scores = vocabulary.evidence_scores(probabilities, contexts=self.contexts, observed=green)
+            observed = (
+                {
+                    GREEN_LABEL: min(1.0, statistics.green / (2 * GREEN_SHARE_AT_HALF)),
+                    SKY_LABEL: min(1.0, statistics.sky / (2 * SKY_SHARE_AT_HALF)),
+                }
+                if statistics
+                else {}
+            )
+            scores = vocabulary.evidence_scores(probabilities, contexts=self.contexts, observed=observed)
         name = model.name
         if self._faces is not None:
             faces = self._faces.detect(np.asarray(picture.convert("L")))

@@ -11,6 +11,9 @@ statistics of a small copy of the image (``SIDE`` px on its longer side, ~4 ms o
   shown (photographs have sensor noise and texture; a grey or pale image, such as a product on white,
   a silhouette or fog, is never taken for one).
 - **Green share**: the fraction of saturated green pixels, evidence of vegetation.
+- **Sky share**: the fraction of the top third that is smooth and sky blue, evidence of the sky (ImageNet
+  has no sky class: a sunset or storm clouds over hills spread their probability over geysers, volcanoes
+  and airplane wings).
 
 The thresholds were chosen on the two thirds of ``bench/labeler_eval.json`` that are not held out.
 """
@@ -40,17 +43,23 @@ GRAPHIC_MAX_EDGES = 0.02
 GREEN_HUES = (50.0, 170.0)
 GREEN_MIN_SATURATION = 0.25
 GREEN_MIN_VALUE = 0.15
+#: Sky: hue in this range (degrees), saturation and value at least these, gradient below this.
+SKY_HUES = (180.0, 260.0)
+SKY_MIN_SATURATION = 0.15
+SKY_MIN_VALUE = 0.35
+SKY_MAX_GRADIENT = 8.0
 
 
 @dataclass(frozen=True, slots=True)
 class ImageStatistics:
-    """Shares of pixels (0-1) and the median texture of an image's small copy."""
+    """Shares of pixels (0-1) and the median texture of an image's small copy (``sky``: of its top third)."""
 
     flat: float
     edges: float
     texture: float
     saturation: float
     green: float
+    sky: float = 0.0
 
     @property
     def is_graphic(self) -> bool:
@@ -76,7 +85,7 @@ def measure(picture: Image.Image) -> ImageStatistics:
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     if min(rgb.shape[:2]) < 3:
         # Too small to have texture: call it a photograph with no green (the classifier decides).
-        return ImageStatistics(flat=0.0, edges=0.0, texture=255.0, saturation=0.0, green=0.0)
+        return ImageStatistics(flat=0.0, edges=0.0, texture=255.0, saturation=0.0, green=0.0, sky=0.0)
     gray = rgb.astype(np.float32) @ np.full(3, 1 / 3, dtype=np.float32)
     gradient = np.hypot(np.abs(np.diff(gray, axis=1))[:-1], np.abs(np.diff(gray, axis=0))[:, :-1])
     laplacian = np.abs(4 * gray[1:-1, 1:-1] - gray[:-2, 1:-1] - gray[2:, 1:-1] - gray[1:-1, :-2] - gray[1:-1, 2:])
@@ -88,10 +97,19 @@ def measure(picture: Image.Image) -> ImageStatistics:
     green = (
         (hue > GREEN_HUES[0]) & (hue < GREEN_HUES[1]) & (saturation > GREEN_MIN_SATURATION) & (value > GREEN_MIN_VALUE)
     )
+    top = slice(0, max(1, gray.shape[0] // 3))
+    sky = (
+        (hue[top, :-1] > SKY_HUES[0])
+        & (hue[top, :-1] < SKY_HUES[1])
+        & (saturation[top, :-1] > SKY_MIN_SATURATION)
+        & (value[top, :-1] > SKY_MIN_VALUE)
+        & (gradient[top] < SKY_MAX_GRADIENT)
+    )
     return ImageStatistics(
         flat=float((gradient < FLAT_GRADIENT).mean()),
         edges=float((gradient > EDGE_GRADIENT).mean()),
         texture=float(np.median(laplacian)),
         saturation=float(saturation.mean()),
         green=float(green.mean()),
+        sky=float(sky.mean()),
     )

@@ -73,3 +73,15 @@ def test_a_tiny_image_measures_as_a_photograph_without_green() -> None:
     statistics = measure(Image.new("RGB", (2, 2), (0, 255, 0)))
     assert not statistics.is_graphic
     assert statistics.green == 0.0
+
+
+def test_sky_share_is_the_smooth_blue_part_of_the_top_third() -> None:
+    # GIVEN a landscape: a smooth blue sky over textured brown ground, and the same picture upside down
+    rng = np.random.default_rng(6)
+    rgb = np.zeros((300, 480, 3), dtype=np.float32)
+    rgb[:150] = np.linspace(90, 150, 150)[:, np.newaxis, np.newaxis] * (0.6, 0.8, 1.6)
+    rgb[150:] = np.array([120, 90, 60], dtype=np.float32) + rng.normal(scale=30, size=(150, 480, 3))
+    landscape = Image.fromarray(rgb.clip(0, 255).astype(np.uint8))
+    # WHEN measured THEN the top third is sky, and none of it is once the ground is on top
+    assert measure(landscape).sky > 0.9
+    assert measure(landscape.transpose(Image.Transpose.FLIP_TOP_BOTTOM)).sky < 0.05
