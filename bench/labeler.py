@@ -4,7 +4,10 @@ Usage: ``python -m bench.labeler [--repeat N] [--cache DIR]``. The process pins 
 onnxruntime or OpenCV start their thread pools. The corpus is scikit-image's bundled photos plus the
 wallpapers of Debian's ``lomiri-wallpapers-16.04`` / ``-20.04`` when installed, each reduced to the
 1024 px JPEG analysis rendition the pipeline sends to a labeler. Targets (issue 6): latency < 60 ms,
-load from cache < 1 s, peak RSS < 250 MB; each result is printed with its ratio to the target.
+load from cache < 1 s, peak RSS < 250 MB; each result is printed with its ratio to the target. The
+previous default (no context labels, no pixel statistics, faces searched in steps of 1.2) is timed on
+the same images in the same run, alternating image by image, so that its figures and the default's
+share the machine's load (the peak RSS is the process's, with both labelers loaded).
 
 The conversion (first load, empty cache) and the corpus preparation (decoding wallpapers of up to
 4000 px) run in a child process, so that the peak RSS reported is that of a process which loads the
@@ -28,6 +31,8 @@ SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "camera", "rocket")
 LATENCY_TARGET_MS = 60.0
 LOAD_TARGET_S = 1.0
 RSS_TARGET_MB = 250.0
+#: The face search step of the previous default (issue 19 made it 1.3).
+PREVIOUS_FACE_SCALE_FACTOR = 1.2
 
 
 def _pin_to_one_core() -> int:
@@ -71,6 +76,7 @@ def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
 
     from imgmgr.adapters.offline.faces import FaceDetector
     from imgmgr.adapters.offline.labeler import OfflineLabeler, _decode
+    from imgmgr.adapters.offline.statistics import measure as pixel_statistics
 
     imports = time.perf_counter() - started
     corpus = [(path.stem[2:], path.read_bytes()) for path in sorted(corpus_dir.glob("*.jpg"))]
@@ -80,14 +86,24 @@ def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
     labeler.load()
     load = time.perf_counter() - started
 
+    previous = OfflineLabeler(cache, contexts=False, pixel_statistics=False)
+    # The previous default searched faces in steps of 1.2.
+    previous._faces = FaceDetector(scale_factor=PREVIOUS_FACE_SCALE_FACTOR)
+    previous.load()
     faces = FaceDetector()
     faces.load()
     for _, image in corpus:  # warm-up: first runs allocate arenas and fault in weights
         labeler.detect(image)
+        previous.detect(image)
 
-    totals, cpu_totals, classify, face_times, decode_times = [], [], [], [], []
+    totals, cpu_totals, classify, face_times, decode_times, statistics_times = [], [], [], [], [], []
+    previous_totals, previous_cpu = [], []
     for _ in range(repeat):
         for _, image in corpus:
+            c0, t0 = time.process_time(), time.perf_counter()
+            previous.detect(image)
+            previous_cpu.append(time.process_time() - c0)
+            previous_totals.append(time.perf_counter() - t0)
             c0, t0 = time.process_time(), time.perf_counter()
             labeler.detect(image)
             c1, t1 = time.process_time(), time.perf_counter()
@@ -98,10 +114,13 @@ def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
             t3 = time.perf_counter()
             faces.detect(np.asarray(picture.convert("L")))
             t4 = time.perf_counter()
+            pixel_statistics(picture)
+            t5 = time.perf_counter()
             totals.append(t1 - t0)
             classify.append(t2 - t1)
             decode_times.append(t3 - t2)
             face_times.append(t4 - t3)
+            statistics_times.append(t5 - t4)
 
     def ms(values: list[float], percentile: float = 50) -> float:
         return float(np.percentile(values, percentile)) * 1000
@@ -118,10 +137,15 @@ def measure(cache: Path, corpus_dir: Path, repeat: int) -> None:
         f"per image, CPU time     {ms(cpu_totals):8.1f} ms median, {ms(cpu_totals, 90):6.1f} ms p90"
         "   (less sensitive to other processes on the machine)"
     )
+    print(
+        f"previous default        {ms(previous_totals):8.1f} ms median wall, {ms(previous_cpu):6.1f} ms median CPU"
+        "   (no context labels, no pixel statistics, face step 1.2; same images, alternating)"
+    )
     print(f"load average            {os.getloadavg()[0]:8.2f}   (wall times inflate when it exceeds the cores)")
     print(f"  decode                {ms(decode_times):8.1f} ms median")
     print(f"  decode + classifier   {ms(classify):8.1f} ms median")
     print(f"  face cascade          {ms(face_times):8.1f} ms median")
+    print(f"  pixel statistics      {ms(statistics_times):8.1f} ms median")
     print(f"peak RSS                {rss:8.1f} MB  ratio to {RSS_TARGET_MB:.0f} MB target {rss / RSS_TARGET_MB:5.2f}")
     print("\nlabels per image (defaults):")
     for name, image in corpus:

@@ -591,6 +591,8 @@ EXTRA_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Screen": (("Electronics",), (TECH,)),
     "Sewing": ((), (HOBBIES,)),
     "Sign": (("Symbol",), (SYMBOLS,)),
+    # No ImageNet class: the labeler's pixel statistics give it (a smooth blue top third).
+    "Sky": (("Nature", "Outdoors"), (NATURE,)),
     "Spaceship": (("Vehicle",), (VEHICLES,)),
     "Stage": ((), (PERFORMING,)),
     "Symbol": ((), (SYMBOLS,)),
@@ -600,6 +602,7 @@ EXTRA_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Tub": (("Bathroom",), (HOME,)),
     "Train": (("Vehicle", "Transportation"), (VEHICLES,)),
     "Van": (("Vehicle", "Transportation"), (VEHICLES,)),
+    "Vegetation": (("Plant",), (PLANTS,)),
     "Water Sports": ((), (SPORTS,)),
     "Waterfront": (("Outdoors",), (NATURE,)),
     "Wedding": ((), (EVENTS,)),
@@ -609,6 +612,22 @@ EXTRA_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Wine": (("Alcohol", "Beverage"), (FOOD,)),
     "Winter Sports": ((), (SPORTS,)),
     "Wristwatch": (("Clock", "Accessories"), (APPAREL,)),
+}
+
+
+#: Context labels: what the photos of a class show around their subject. ImageNet's pictures of these
+#: insects, spiders, green reptiles and frogs, and of its few plant classes, are taken among leaves, grass
+#: and flowers; on a photo of flowers (which ImageNet has no class for) they share the probability, so
+#: pooled they are evidence of vegetation although none of them alone is (``Vocabulary.evidence_scores``).
+CONTEXTS: dict[str, tuple[int, ...]] = {
+    "Vegetation": (
+        *(31, 40, 46, 47, 55, 59, 64),  # tree frog, anole, green lizard, chameleon, green snakes, green mamba
+        *(72, 74, 815),  # garden spiders, spider web
+        94,  # hummingbird
+        *(301, 304, 307, 309, 310, 311, 312, 313, 315, 316, 317, 318, 319, 320),  # ladybug .. damselfly
+        *(321, 322, 323, 324, 325, 326),  # butterflies
+        *(738, 946, 958, 984, 985, 986, 987, 988, 989, 990, 998),  # plant pot, cardoon, hay, rapeseed .. ear
+    ),
 }
 
 
@@ -750,7 +769,19 @@ def generate(wordnet: WordNet, clean_names: list[str], wnids: list[str]) -> dict
             labels[name] = entry
         elif existing != entry and name not in {n for names in PARENT_LABELS.values() for n in names}:
             errors.append(f"class {index}: label {name!r} already means {existing}, not {entry}")
-        classes.append({"index": index, "wnid": wnid, "imagenet": clean, "label": name})
+        contexts = [context for context, members in CONTEXTS.items() if index in members]
+        classes.append(
+            {
+                "index": index,
+                "wnid": wnid,
+                "imagenet": clean,
+                "label": name,
+                **({"context": contexts} if contexts else {}),
+            }
+        )
+    errors += [
+        f"context {context!r} is not a label; add it to EXTRA_LABELS" for context in CONTEXTS if context not in labels
+    ]
     for name, entry in labels.items():
         missing = [parent for parent in entry["parents"] if parent not in labels]
         if missing:

@@ -17,6 +17,7 @@ from lambdas.domain.errors import InvalidQueryError
 from lambdas.domain.labels import normalize_label
 from lambdas.domain.records import ImageRecord
 from lambdas.domain.states import ImageState
+from lambdas.domain.synonyms import canonical_words
 
 #: Largest page a store returns.
 MAX_PAGE_SIZE = 100
@@ -119,7 +120,9 @@ def record_words(record: ImageRecord) -> frozenset[str]:
     names = (*record.effective_tags(), *record.effective_categories(), stem if dot else display_filename(record))
     words: dict[str, None] = {}
     for name in names:
-        words.update(dict.fromkeys(search_words(name)))
+        # Indexed as searched (a synonym under its canonical word), so that an own tag "Grandma's sofa" or a
+        # file "kitty.jpg" is found by "sofa" and "kitty", which search "couch" and "cat".
+        words.update(dict.fromkeys(canonical_words(search_words(name))))
     return frozenset(list(words)[:MAX_WORDS_PER_IMAGE])
 
 

@@ -5,10 +5,11 @@ Images are indexed under the words of their labels, categories and file name
 the cars. The table (``synonyms.json`` beside this module, generated from WordNet by
 ``tools/gen_synonyms.py`` and reviewed) maps each synonym to exactly **one** canonical word, the word of
 a label: a search reads one word's index and filters the records it finds by the others, so a synonym
-must neither add an index read (as "this word or that" would) nor a word. The synonym itself is then not
-searched: a file named ``kitty.jpg`` of something else is not found by "kitty" (its other words find it).
-Applied at search time only, so nothing is written per image and a better table applies to every image
-at once.
+must neither add an index read (as "this word or that" would) nor a word. Images are indexed the same
+way (``record_words`` maps the words of file names and of the owner's own tags through this table too;
+label words are never synonyms), so a file ``kitty.jpg`` or an own tag "Grandma's sofa" is found by
+"kitty" and "sofa". Label words need nothing written per image: a better table applies to every image at
+once; a file name or own tag indexed under an older table keeps its words until the image is written again.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@
   scene and building labels) and a parent its best child's, so that many unlikely classes never add up to
   a confident parent (see :mod:`imgmgr.adapters.offline.vocabulary`). When no label reaches
   ``min_confidence`` the labeler abstains: no label, no category, rather than a guess.
+- **Context and pixels** (:mod:`imgmgr.adapters.offline.statistics`): the classes photographed among
+  plants pool into "Vegetation", with the image's share of green pixels as further evidence of it, and
+  a smooth blue top third is evidence of "Sky" (Nature and Outdoors); a
+  colourful image of flat areas and gradients (a wallpaper graphic, which ImageNet has no class for) gets
+  no classifier label at all rather than the object it resembles.
 - **People**: ImageNet has no person class; OpenCV's frontal-face cascade adds "Person" and "Face".
 
 Loading is lazy (first :meth:`OfflineLabeler.detect`, or :meth:`OfflineLabeler.load`) and guarded by a
@@ -39,8 +44,9 @@ from imgmgr.adapters.offline.graph import (
     INPUT_NAME,
     INPUT_SIZE,
     OUTPUT_NAME,
-    build_lite0_onnx,
+    build_onnx,
 )
+from imgmgr.adapters.offline.statistics import measure
 from imgmgr.adapters.offline.vocabulary import Vocabulary
 from lambdas.domain.errors import PermanentError
 from lambdas.domain.labels import Labeling
@@ -61,6 +67,12 @@ FACE_MODEL_NAME = "haarcascade-frontalface"
 FACE_LABELS = ("Person", "Face")
 #: How parent labels score (see ``OfflineLabeler``).
 ROLLUPS = ("evidence", "sum")
+#: The label the green share is evidence of, and the share that counts as 50% (a third of the image).
+GREEN_LABEL = "Vegetation"
+GREEN_SHARE_AT_HALF = 1 / 3
+#: The label the sky share is evidence of, and the share of the top third that counts as 50%.
+SKY_LABEL = "Sky"
+SKY_SHARE_AT_HALF = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +105,8 @@ class OfflineLabeler:
         detect_faces: bool = True,
         weights: Path | None = None,
         rollup: str = "evidence",
+        contexts: bool = True,
+        pixel_statistics: bool = True,
     ) -> None:
         if not 0.0 <= min_confidence <= 100.0:
             raise ValueError(f"min_confidence must be a percentage in [0, 100], got {min_confidence}")
@@ -105,6 +119,8 @@ class OfflineLabeler:
         self.max_labels = int(max_labels)
         self.detect_faces = detect_faces
         self.rollup = rollup
+        self.contexts = contexts
+        self.pixel_statistics = pixel_statistics
         self._weights = weights
         self._faces = FaceDetector() if detect_faces else None
         self._model: _Model | None = None
@@ -126,11 +142,21 @@ class OfflineLabeler:
         picture = _decode(image)
         probabilities = self._classify(model, picture)
         vocabulary = model.vocabulary
-        scores = (
-            vocabulary.label_scores(probabilities)
-            if self.rollup == "sum"
-            else vocabulary.evidence_scores(probabilities)
-        )
+        statistics = measure(picture) if self.pixel_statistics else None
+        if statistics is not None and statistics.is_graphic:
+            scores: dict[str, float] = {}
+        elif self.rollup == "sum":
+            scores = vocabulary.label_scores(probabilities)
+        else:
+            observed = (
+                {
+                    GREEN_LABEL: min(1.0, statistics.green / (2 * GREEN_SHARE_AT_HALF)),
+                    SKY_LABEL: min(1.0, statistics.sky / (2 * SKY_SHARE_AT_HALF)),
+                }
+                if statistics
+                else {}
+            )
+            scores = vocabulary.evidence_scores(probabilities, contexts=self.contexts, observed=observed)
         name = model.name
         if self._faces is not None:
             faces = self._faces.detect(np.asarray(picture.convert("L")))
@@ -179,7 +205,7 @@ class OfflineLabeler:
         session = _open_session(onnxruntime, path) if path.exists() else None
         if session is None:
             # No cached model, or one onnxruntime cannot read (damaged on disk): convert the weights again.
-            model = build_lite0_onnx(load_state_dict(weights), weights_sha256=digest)
+            model = build_onnx(load_state_dict(weights), weights_sha256=digest)
             try:
                 _write_atomically(path, model)
             except OSError as error:

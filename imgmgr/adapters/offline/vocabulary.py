@@ -13,6 +13,12 @@ confidence is scored one of two ways:
   ``POOLED_LABELS`` (scene classes: valley, lakeshore, alp and sandbar are alternative names of one
   landscape; castle, bell tower and monastery of one old building). A label then scores the largest evidence among itself and its descendants: a parent is
   as confident as its most confident child, never the sum of many unlikely ones.
+
+  *Context labels* pool on purpose the classes whose photos show them around their subject
+  (``"context"`` of a class in ``vocabulary.json``): ImageNet's bees, butterflies, ladybirds and tree frogs
+  are photographed among leaves and flowers, so together they are evidence of "Vegetation", although
+  none of them alone is of "Animal". Evidence observed outside the classifier (the labeler's green share)
+  joins a label's own as ``1 - (1 - a)(1 - b)``: either may show it.
 """
 
 from __future__ import annotations
@@ -46,7 +52,12 @@ class LabelInfo:
 class Vocabulary:
     """Turns class probabilities into Rekognition-style labels."""
 
-    def __init__(self, labels: dict[str, LabelInfo], class_labels: list[str]) -> None:
+    def __init__(
+        self,
+        labels: dict[str, LabelInfo],
+        class_labels: list[str],
+        class_contexts: list[tuple[str, ...]] | None = None,
+    ) -> None:
         self.labels = labels
         self.class_labels = tuple(class_labels)
         self._names = tuple(sorted(labels))
@@ -61,6 +72,12 @@ class Vocabulary:
                 self._contributions[row[target], column] = 1.0
             for target in (name, *parents[:1], *(parent for parent in parents if parent in POOLED_LABELS)):
                 self._evidence[row[target], column] = 1.0
+        # context[l, c] = 1 when the photos of class c show label l around their subject.
+        self._context = np.zeros_like(self._contributions)
+        for column, contexts in enumerate(class_contexts or ()):
+            for context in contexts:
+                self._context[row[context], column] = 1.0
+        self._rows = row
         # (ancestor, descendant) rows of every label pair, for a parent's "best child" score.
         pairs = [(row[parent], row[name]) for name, info in labels.items() for parent in info.parents]
         self._ancestor_rows = np.array([a for a, _ in pairs], dtype=np.intp)
@@ -73,6 +90,9 @@ class Vocabulary:
             data = json.loads(path.read_text(encoding="utf-8"))
             raw_labels: dict[str, dict[str, list[str]]] = data["labels"]
             classes: list[dict] = data["classes"]
+            ordered = sorted(classes, key=lambda entry: entry["index"])
+            class_labels = [entry["label"] for entry in ordered]
+            class_contexts = [tuple(entry.get("context", ())) for entry in ordered]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise OfflineLabelerError(f"vocabulary {path.name} is unreadable: {error}") from error
         labels = {
@@ -83,11 +103,10 @@ class Vocabulary:
             unknown = [category for category in info.categories if category not in CATEGORIES]
             if unknown or not info.categories:
                 raise OfflineLabelerError(f"vocabulary label {info.name!r} has bad categories {unknown}")
-        class_labels = [entry["label"] for entry in sorted(classes, key=lambda entry: entry["index"])]
-        missing = sorted({name for name in class_labels if name not in labels})
+        missing = sorted({name for name in (*class_labels, *sum(class_contexts, ())) if name not in labels})
         if missing:
             raise OfflineLabelerError(f"vocabulary classes use undefined labels {missing[:5]}")
-        return cls(labels, class_labels)
+        return cls(labels, class_labels, class_contexts)
 
     def label_scores(self, probabilities: np.ndarray) -> dict[str, float]:
         """Confidence in percent (0-100) of every label with a non-zero score."""
@@ -96,11 +115,31 @@ class Vocabulary:
         scores = np.minimum(self._contributions @ probabilities.astype(np.float32) * 100.0, 100.0)
         return {self._names[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)}
 
-    def evidence_scores(self, probabilities: np.ndarray) -> dict[str, float]:
-        """Confidence in percent (0-100) of every label with a non-zero score, parents as their best child."""
+    def evidence_scores(
+        self,
+        probabilities: np.ndarray,
+        *,
+        contexts: bool = False,
+        observed: dict[str, float] | None = None,
+    ) -> dict[str, float]:
+        """Confidence in percent (0-100) of every label with a non-zero score, parents as their best child.
+
+        ``contexts``: context labels pool their classes. Default: False.
+        ``observed``: label -> evidence (0-1) seen outside the classifier, joined to the label's own.
+        Default: none.
+        """
         if probabilities.shape != (len(self.class_labels),):
             raise ValueError(f"probabilities must have shape ({len(self.class_labels)},)")
-        evidence = np.minimum(self._evidence @ probabilities.astype(np.float32) * 100.0, 100.0)
+        matrix = self._evidence + self._context if contexts else self._evidence
+        evidence = np.minimum(matrix @ probabilities.astype(np.float32), 1.0)
+        for name, value in (observed or {}).items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"observed evidence of {name!r} must be in [0, 1], got {value}")
+            row = self._rows.get(name)
+            if row is None:
+                raise ValueError(f"observed evidence names {name!r}, which is not a label of the vocabulary")
+            evidence[row] = 1.0 - (1.0 - evidence[row]) * (1.0 - value)
+        evidence *= 100.0
         scores = evidence.copy()
         np.maximum.at(scores, self._ancestor_rows, evidence[self._descendant_rows])
         return {self._names[i]: float(scores[i]) for i in np.flatnonzero(scores > 0)}

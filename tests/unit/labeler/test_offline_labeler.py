@@ -15,6 +15,7 @@ from skimage import data as skimage_data
 
 from imgmgr.adapters.offline import labeler as module
 from imgmgr.adapters.offline.errors import ModelUnavailableError, UnsafeCheckpointError
+from imgmgr.adapters.offline.faces import FaceDetector
 from imgmgr.adapters.offline.labeler import OfflineLabeler, default_weights
 from lambdas.domain.errors import PermanentError
 from lambdas.domain.labels import Labeling
@@ -143,7 +144,7 @@ def test_a_cached_model_is_not_converted_again(model_cache: Path, monkeypatch: p
     def refuse(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("converted again")
 
-    monkeypatch.setattr(module, "build_lite0_onnx", refuse)
+    monkeypatch.setattr(module, "build_onnx", refuse)
     # WHEN a new labeler loads THEN it uses the cached model
     labeler = OfflineLabeler(model_cache, detect_faces=False)
     labeler.load()
@@ -153,13 +154,13 @@ def test_a_cached_model_is_not_converted_again(model_cache: Path, monkeypatch: p
 def test_concurrent_first_calls_load_once_and_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a fresh labeler (empty cache) and a counter of conversions
     conversions = []
-    convert = module.build_lite0_onnx
+    convert = module.build_onnx
 
     def counting(*args: object, **kwargs: object) -> bytes:
         conversions.append(1)
         return convert(*args, **kwargs)
 
-    monkeypatch.setattr(module, "build_lite0_onnx", counting)
+    monkeypatch.setattr(module, "build_onnx", counting)
     labeler = OfflineLabeler(tmp_path)
     image = encode(skimage_data.chelsea())
     results: list[Labeling] = []
@@ -263,3 +264,44 @@ def test_thin_and_tiny_images_are_labeled_without_a_face_search_that_cannot_fit(
     # WHEN it is labeled / THEN it gets an answer (no person: no face can be that small)
     labeling = labeler.detect(encode(pixels))
     assert "Person" not in {label.name for label in labeling.labels}
+
+
+def _gradient_wallpaper() -> bytes:
+    x = np.linspace(0, 1, 1024, dtype=np.float32)[np.newaxis, :]
+    y = np.linspace(0, 1, 640, dtype=np.float32)[:, np.newaxis]
+    rgb = np.stack([200 * x + 40 * y, 40 + 60 * y + 0 * x, 220 - 150 * x + 0 * y], axis=2)
+    return encode(rgb.clip(0, 255).astype(np.uint8), "JPEG")
+
+
+def test_a_graphic_gets_no_classifier_label(model_cache: Path) -> None:
+    # GIVEN a colourful gradient wallpaper and labelers that keep any label from 1%
+    image = _gradient_wallpaper()
+    reading = OfflineLabeler(model_cache, min_confidence=1, detect_faces=False)
+    blind = OfflineLabeler(model_cache, min_confidence=1, detect_faces=False, pixel_statistics=False)
+    # WHEN it is labeled THEN the classifier's guesses are dropped, which without pixel statistics show
+    assert blind.detect(image).labels
+    assert reading.detect(image).labels == ()
+
+
+def test_green_pixels_are_evidence_of_vegetation(model_cache: Path) -> None:
+    # GIVEN a close-up of grass blades (generated: green stripes with texture, which no ImageNet class names)
+    rng = np.random.default_rng(5)
+    rgb = np.zeros((512, 512, 3), dtype=np.float32)
+    stripes = (np.sin(np.arange(512) / 3.0) > 0)[np.newaxis, :]
+    rgb[...] = np.where(stripes[..., np.newaxis], (70, 160, 40), (40, 110, 25))
+    rgb += rng.normal(scale=12, size=rgb.shape)
+    image = encode(rgb.clip(0, 255).astype(np.uint8))
+    # WHEN labeled with and without pixel statistics
+    labels = {
+        label.name: label.confidence for label in OfflineLabeler(model_cache, detect_faces=False).detect(image).labels
+    }
+    blind = OfflineLabeler(model_cache, detect_faces=False, pixel_statistics=False).detect(image)
+    # THEN the green share makes a confident Vegetation, which the classifier alone does not give
+    assert labels.get("Vegetation", 0) >= 90
+    assert "Vegetation" not in [label.name for label in blind.labels]
+
+
+def test_a_face_search_step_of_1_or_less_is_refused() -> None:
+    # GIVEN / WHEN a face detector is built with a step that never grows the window THEN it is refused by name
+    with pytest.raises(ValueError, match="scale_factor must be above 1"):
+        FaceDetector(scale_factor=1.0)

@@ -97,3 +97,48 @@ def test_a_flat_distribution_abstains(vocabulary: Vocabulary) -> None:
 def test_evidence_scores_refuse_a_wrong_shape(vocabulary: Vocabulary) -> None:
     with pytest.raises(ValueError, match=r"probabilities must have shape \(1000,\)"):
         vocabulary.evidence_scores(np.zeros(10, dtype=np.float32))
+
+
+def test_classes_photographed_among_plants_pool_into_vegetation_not_animal(vocabulary: Vocabulary) -> None:
+    # GIVEN the flower photo as the model sees it: a little daisy and bits of insects shot on flowers
+    probabilities = _probabilities({DAISY: 0.16, LADYBUG: 0.08, BEE: 0.18, ANT: 0.1, FILLER: 0.48})
+    # WHEN context labels pool their classes
+    scores = vocabulary.evidence_scores(probabilities, contexts=True)
+    # THEN "Vegetation" (Plants and Flowers) has them all, "Animal" still only its best child
+    assert scores["Vegetation"] == pytest.approx(52.0, abs=0.5)
+    assert scores["Plant"] >= scores["Vegetation"]
+    assert scores["Animal"] < 30.0
+    assert _categories(vocabulary, scores) == {"Plants and Flowers"}
+    # AND without contexts the same photo abstains, as before
+    assert not _categories(vocabulary, vocabulary.evidence_scores(probabilities))
+
+
+def test_a_fly_on_a_table_is_no_evidence_of_vegetation(vocabulary: Vocabulary) -> None:
+    # GIVEN a house fly (ImageNet's flies are not shot among plants) WHEN scored with contexts
+    scores = vocabulary.evidence_scores(_probabilities({FLY: 0.9, FILLER: 0.1}), contexts=True)
+    # THEN it is an animal and no vegetation
+    assert "Vegetation" not in scores
+    assert _categories(vocabulary, scores) == {"Animals and Pets"}
+
+
+def test_observed_evidence_joins_the_classifiers_as_either_may_show_it(vocabulary: Vocabulary) -> None:
+    # GIVEN 40% of context classes and, seen in the pixels, a further 0.5 of evidence of vegetation
+    probabilities = _probabilities({BEE: 0.4, FILLER: 0.6})
+    # WHEN scored THEN the two combine as 1 - (1 - 0.4)(1 - 0.5) = 70%
+    scores = vocabulary.evidence_scores(probabilities, contexts=True, observed={"Vegetation": 0.5})
+    assert scores["Vegetation"] == pytest.approx(70.0, abs=0.5)
+    # AND observed evidence alone makes the label when the classifier has none of it
+    alone = vocabulary.evidence_scores(_probabilities({FILLER: 1.0}), observed={"Vegetation": 0.6})
+    assert alone["Vegetation"] == pytest.approx(60.0, abs=0.5)
+
+
+@pytest.mark.parametrize(
+    ("observed", "message"),
+    [({"Vegetation": 1.5}, r"observed evidence of 'Vegetation' must be in \[0, 1\]"), ({"Nope": 0.5}, r"'Nope'")],
+)
+def test_observed_evidence_outside_0_1_or_of_an_unknown_label_is_refused(
+    vocabulary: Vocabulary, observed: dict[str, float], message: str
+) -> None:
+    # GIVEN / WHEN observed evidence is out of range or names no label THEN it is refused by name
+    with pytest.raises(ValueError, match=message):
+        vocabulary.evidence_scores(_probabilities({FILLER: 1.0}), observed=observed)
