@@ -131,8 +131,8 @@ class ImagePipeline(Construct):
     """Bucket, table, functions, dead-letter queue and REST API of the image pipeline.
 
     Children are typed attributes (``bucket``, ``table``, ``functions``, ``roles``, ``log_groups``,
-    ``dead_letter_queue``, ``layer``, ``api``); ``grant_*`` methods give another construct's role access
-    without hand-written policies. Every function is a ``FunctionBlock``; another construct's function
+    ``dead_letter_queue``, ``layer``, ``api``, and ``users`` with ``props.cognito``); ``grant_*`` methods
+    give another construct's role access without hand-written policies. Every function is a ``FunctionBlock``; another construct's function
     deploys the same archive and layer with ``FunctionBlockProps(code=pipeline.code, ...)``, and
     ``grants.policy_document`` builds a role's policy the way the pipeline builds its own. The construct
     creates no provider: the stack does.
