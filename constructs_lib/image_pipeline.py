@@ -80,6 +80,7 @@ from constructs_lib.iam import account_wide_name
 from constructs_lib.packaging import Archive, LayerSpec, build_function_zip, build_layer, project_requirements
 from constructs_lib.pipeline_api import PipelineApi
 from constructs_lib.props import PROJECT_DIR, ImagePipelineProps
+from constructs_lib.user_pool import EndUserPool
 from lambdas.contract import (
     ATHENA_RESULTS_PREFIX,
     ATTRIBUTE_DEFINITIONS,
@@ -130,8 +131,8 @@ class ImagePipeline(Construct):
     """Bucket, table, functions, dead-letter queue and REST API of the image pipeline.
 
     Children are typed attributes (``bucket``, ``table``, ``functions``, ``roles``, ``log_groups``,
-    ``dead_letter_queue``, ``layer``, ``api``); ``grant_*`` methods give another construct's role access
-    without hand-written policies. Every function is a ``FunctionBlock``; another construct's function
+    ``dead_letter_queue``, ``layer``, ``api``, and ``users`` with ``props.cognito``); ``grant_*`` methods
+    give another construct's role access without hand-written policies. Every function is a ``FunctionBlock``; another construct's function
     deploys the same archive and layer with ``FunctionBlockProps(code=pipeline.code, ...)``, and
     ``grants.policy_document`` builds a role's policy the way the pipeline builds its own. The construct
     creates no provider: the stack does.
@@ -176,6 +177,12 @@ class ImagePipeline(Construct):
         self._name_steps_to_api()
         self._wire_destinations()
         self._notify_compress_on_upload()
+        self.users = (
+            EndUserPool(self, "users", props=props.cognito, name_prefix=self._prefix, region=self.region.name)
+            if props.cognito is not None
+            else None
+        )
+        """The end users' pool (``props.cognito``), or ``None``."""
         self.api = PipelineApi(
             self,
             "api",
@@ -183,7 +190,9 @@ class ImagePipeline(Construct):
             function=self.functions["api"],
             partition=self.partition.partition,
             region=self.region.name,
+            user_pool_arn=self.users.user_pool.arn if self.users is not None else None,
         )
+        self._page_sign_in()
         self._cors()
         self._materialize_policies()
 
@@ -425,6 +434,20 @@ class ImagePipeline(Construct):
                 )
         return rules
 
+    def _page_sign_in(self) -> None:
+        """With a user pool: the page's app client, and the API function told where the page signs in and
+        that the owner is the token's subject (``lambdas.config.Settings.cognito_client_id``)."""
+        if self.users is None or self.props.cognito is None:
+            return
+        client = self.users.add_page_client([self.api.page_url(self.region.name, self.partition.dns_suffix)])
+        self._blocks["api"].add_environment(
+            {
+                Env.COGNITO_LOGIN_URL: self.users.login_base_url,
+                Env.COGNITO_CLIENT_ID: client.id,
+                Env.COGNITO_API_KEY_REQUIRED: "true" if self.props.cognito.require_api_key else "false",
+            }
+        )
+
     def _cors(self) -> None:
         """Browsers may POST presigned uploads from the API's own origin (the web page) and the extra origins."""
         api_origin = f"https://{self.api.rest_api.id}.execute-api.{self.region.name}.{self.partition.dns_suffix}"
@@ -611,4 +634,9 @@ def outputs_of(pipeline: ImagePipeline) -> Mapping[str, str]:
     }
     for name, function in pipeline.functions.items():
         values[f"{name}_function_name"] = function.function_name
+    if pipeline.users is not None and pipeline.users.client is not None:
+        values["user_pool_id"] = pipeline.users.user_pool.id
+        values["user_pool_client_id"] = pipeline.users.client.id
+        # The managed login's domain: /oauth2/authorize, /oauth2/token and /logout are below it.
+        values["user_pool_login_url"] = pipeline.users.login_base_url
     return values

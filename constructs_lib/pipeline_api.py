@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_api_key import ApiGatewayApiKey
+from cdktf_cdktf_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_gateway_response import ApiGatewayGatewayResponse
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
@@ -75,10 +76,23 @@ CORS_ROUTES = (Route("/v1/{proxy+}", "OPTIONS", api_key_required=False),)
 CORS_GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX")
 
 
+#: With ``cognito``: how the page learns the managed login's URL and client id (no data, no key, no token).
+SIGN_IN_ROUTES = (Route("/v1/sign-in", "GET", api_key_required=False),)
+
+
 def routes(props: ImagePipelineProps) -> tuple[Route, ...]:
-    """The routes of a deployment with ``props``: ``ROUTES``, and ``CORS_ROUTES`` when other origins are
-    allowed."""
-    return ROUTES + (CORS_ROUTES if props.cors_allowed_origins else ())
+    """The routes of a deployment with ``props``: ``ROUTES``, ``SIGN_IN_ROUTES`` with a user pool, and
+    ``CORS_ROUTES`` when other origins are allowed."""
+    return (
+        ROUTES
+        + (SIGN_IN_ROUTES if props.cognito is not None else ())
+        + (CORS_ROUTES if props.cors_allowed_origins else ())
+    )
+
+
+def is_data_route(route: Route) -> bool:
+    """Whether ``route`` reaches the users' data (it needs a key, and with a user pool a token of it)."""
+    return route.api_key_required
 
 
 #: Access log line: one JSON object per request (``$context`` variables of API Gateway).
@@ -137,9 +151,15 @@ class PipelineApi(Construct):
         function: LambdaFunction,
         partition: str,
         region: str,
+        user_pool_arn: str | None = None,
     ) -> None:
+        """``user_pool_arn`` (with ``props.cognito``) puts a Cognito authorizer of that pool on every data
+        route. Default: none."""
         super().__init__(scope, id)
         prefix = props.name_prefix
+        self.stage_name = props.api_stage_name
+        if (props.cognito is None) != (user_pool_arn is None):
+            raise ValueError("user_pool_arn: give it exactly when props.cognito is set")
         self.rest_api = ApiGatewayRestApi(
             self,
             "rest-api",
@@ -160,6 +180,21 @@ class PipelineApi(Construct):
             validate_request_parameters=True,
             validate_request_body=False,
         )
+        self.authorizer = (
+            ApiGatewayAuthorizer(
+                self,
+                "authorizer",
+                name=f"{prefix}-users",
+                rest_api_id=self.rest_api.id,
+                type="COGNITO_USER_POOLS",
+                provider_arns=[user_pool_arn],
+                # The page sends the ID token as it is (no "Bearer "), which API Gateway accepts.
+                identity_source="method.request.header.Authorization",
+            )
+            if user_pool_arn is not None
+            else None
+        )
+        keys_required = props.cognito is None or props.cognito.require_api_key
         self.methods: dict[tuple[str, str], ApiGatewayMethod] = {}
         self.resources: list[ApiGatewayResource] = []
         resources: dict[str, str] = {"/": self.rest_api.root_resource_id}
@@ -167,14 +202,16 @@ class PipelineApi(Construct):
         for route in routes(props):
             resource_id = self._resource(route.path, resources)
             key = _construct_id(route.path) + "-" + route.method.lower()
+            authorized = self.authorizer is not None and is_data_route(route)
             method = ApiGatewayMethod(
                 self,
                 f"method-{key}",
                 rest_api_id=self.rest_api.id,
                 resource_id=resource_id,
                 http_method=route.method,
-                authorization="NONE",
-                api_key_required=route.api_key_required,
+                authorization="COGNITO_USER_POOLS" if authorized else "NONE",
+                authorizer_id=self.authorizer.id if authorized and self.authorizer else None,
+                api_key_required=route.api_key_required and keys_required,
                 request_validator_id=self.validator.id,
                 request_parameters={"method.request.path.proxy": True} if "{proxy+}" in route.path else None,
             )
@@ -213,6 +250,7 @@ class PipelineApi(Construct):
                     [
                         self.rest_api,
                         self.validator,
+                        *([self.authorizer] if self.authorizer else []),
                         *self.resources,
                         *self.methods.values(),
                         *integrations,
@@ -220,7 +258,12 @@ class PipelineApi(Construct):
                     ]
                 )
             },
-            depends_on=[*self.methods.values(), *integrations, *self.gateway_responses],
+            depends_on=[
+                *([self.authorizer] if self.authorizer else []),
+                *self.methods.values(),
+                *integrations,
+                *self.gateway_responses,
+            ],
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.access_logs = CloudwatchLogGroup(
@@ -302,6 +345,11 @@ class PipelineApi(Construct):
         (``lambdas.handlers.api.stage_root_redirect``).
         """
         return f"{self.stage.invoke_url}/"
+
+    def page_url(self, region: str, dns_suffix: str) -> str:
+        """The page's URL built from the API's id, without the stage (``url`` would make whatever refers
+        to it wait for the deployment, and the API function's environment is part of the deployment)."""
+        return f"https://{self.rest_api.id}.execute-api.{region}.{dns_suffix}/{self.stage_name}/"
 
     def _resource(self, path: str, resources: dict[str, str]) -> str:
         """The id of the API resource of ``path``, creating it and its parents once."""

@@ -93,6 +93,103 @@ class FunctionSize:
             raise PropsError(f"{name}.timeout_seconds: {self.timeout_seconds!r} must be an integer from 1 to 900")
 
 
+#: A managed-login domain prefix Cognito accepts: lowercase letters, digits and hyphens, without the
+#: reserved words ``aws``, ``amazon`` and ``cognito``.
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_RESERVED_IN_DOMAIN = ("aws", "amazon", "cognito")
+#: A callback or sign-out URL Cognito accepts: HTTPS, or plain HTTP to the local machine only.
+_SIGN_IN_URL = re.compile(r"^(https://[A-Za-z0-9.-]+(:\d{1,5})?|http://localhost(:\d{1,5})?)(/[^\s#]*)?$")
+
+CognitoFeaturePlan = Literal["LITE", "ESSENTIALS"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CognitoProps:
+    """A Cognito user pool for the end users of a deployment: each signs in with the managed login (e-mail
+    and password, TOTP MFA optional) and owns the images they upload (the owner is the token's ``sub``).
+
+    The pool's first 10,000 monthly active users are free on the Lite and Essentials plans (Cognito's
+    pricing page as of late 2024, to my knowledge; check it for current figures); the pool stores no
+    images and costs nothing while no one signs in. Threat protection (the former advanced security
+    features, the Plus plan) is never turned on: it has no free tier.
+    """
+
+    domain_prefix: str
+    """Prefix of the managed login's domain (``https://<prefix>.auth.<region>.amazoncognito.com``), unique
+    in the region across all AWS accounts: 1-63 lowercase letters, digits and hyphens, without ``aws``,
+    ``amazon`` or ``cognito``. Default: none (required)."""
+
+    self_sign_up: bool = False
+    """Let anyone who can open the page create an account (the e-mail is verified with a code before it
+    can sign in). Off, only an administrator creates users (``aws cognito-idp admin-create-user``), who
+    receive a temporary password by e-mail. Default: ``False``."""
+
+    callback_urls: tuple[str, ...] = ()
+    """Where the managed login may send a user back with an authorization code (HTTPS, or
+    ``http://localhost[:port]``). The web page signs in to its own URL, which must be one of them.
+    Default: none, meaning the stage's own page URL (``https://<api id>.execute-api.<region>.<suffix>/<stage>/``)."""
+
+    logout_urls: tuple[str, ...] = ()
+    """Where the managed login may send a user after signing out. Default: none, meaning the stage's own
+    page URL."""
+
+    access_token_minutes: int = 60
+    """Lifetime of access tokens, 5-1440 minutes (Cognito's bounds). Default: 60."""
+
+    id_token_minutes: int = 60
+    """Lifetime of ID tokens (the page sends the ID token to the API), 5-1440 minutes. Default: 60."""
+
+    refresh_token_days: int = 1
+    """Lifetime of refresh tokens, 1-3650 days (Cognito's bounds): after it, the user signs in again.
+    Default: 1."""
+
+    feature_plan: CognitoFeaturePlan = "LITE"
+    """The pool's feature plan (``user_pool_tier``). ``"LITE"`` has everything this option uses (the
+    classic managed login, authorization code with PKCE, TOTP MFA, e-mail recovery) and the lowest price
+    past the free 10,000 monthly active users (about 0.0055 USD per MAU, against 0.015 USD for
+    ``"ESSENTIALS"``; an estimate from Cognito's pricing page as known to me, late 2024). ``"ESSENTIALS"``
+    adds the new managed-login branding editor, passwordless sign-in and access-token customization.
+    Plus (threat protection) is not offered: it has no free tier. Default: ``"LITE"``."""
+
+    require_api_key: bool = True
+    """Keep API keys required on the data routes besides the token: the usage plan's throttle and daily
+    quota then still meter every caller (the first line of cost defence), and the page sends both the
+    ``Authorization`` token and an ``x-api-key`` it asks the user for once. ``False`` lets a signed-in user
+    call with the token alone (the stage-wide throttle of ``api_throttle_*`` still applies, the per-key
+    daily quota does not). Default: ``True``."""
+
+    def validate(self, name: str) -> None:
+        """Raises ``PropsError`` naming ``name`` and the field when a value is out of Cognito's bounds."""
+        prefix = self.domain_prefix
+        if (
+            not isinstance(prefix, str)
+            or not _DOMAIN_PREFIX.match(prefix)
+            or any(word in prefix for word in _RESERVED_IN_DOMAIN)
+        ):
+            raise PropsError(
+                f"{name}.domain_prefix: {prefix!r} must be 1-63 lowercase letters, digits and hyphens, "
+                "without 'aws', 'amazon' or 'cognito'"
+            )
+        if not isinstance(self.self_sign_up, bool):
+            raise PropsError(f"{name}.self_sign_up: {self.self_sign_up!r} must be True or False")
+        for field_name in ("callback_urls", "logout_urls"):
+            urls = getattr(self, field_name)
+            if not isinstance(urls, tuple):
+                raise PropsError(f"{name}.{field_name}: expected a tuple of URLs, got {type(urls).__name__}")
+            for url in urls:
+                if not isinstance(url, str) or not _SIGN_IN_URL.match(url):
+                    raise PropsError(
+                        f"{name}.{field_name}: {url!r} must be an https:// URL (or http://localhost) without a fragment"
+                    )
+        _integer(f"{name}.access_token_minutes", self.access_token_minutes, 5, 1440)
+        _integer(f"{name}.id_token_minutes", self.id_token_minutes, 5, 1440)
+        _integer(f"{name}.refresh_token_days", self.refresh_token_days, 1, 3650)
+        if self.feature_plan not in ("LITE", "ESSENTIALS"):
+            raise PropsError(f"{name}.feature_plan: {self.feature_plan!r} must be 'LITE' or 'ESSENTIALS'")
+        if not isinstance(self.require_api_key, bool):
+            raise PropsError(f"{name}.require_api_key: {self.require_api_key!r} must be True or False")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ImagePipelineProps:
     """Options of ``ImagePipeline``. Two defaults are billed from the first image, and no free tier
@@ -284,6 +381,12 @@ class ImagePipelineProps:
     api_daily_quota: int = 5000
     """Requests per day per API key; the first line of cost defence. Default: 5000."""
 
+    cognito: CognitoProps | None = None
+    """A Cognito user pool for the end users (``CognitoProps``): the data routes then need a token of the
+    pool (a Cognito authorizer, besides the API key when ``CognitoProps.require_api_key``), the owner of an
+    image is the token's ``sub``, and the web page signs in with the managed login. ``None`` keeps one
+    owner per API key. Default: ``None``."""
+
     lambda_source_dir: Path = PROJECT_DIR / "lambdas"
     """The ``lambdas`` package zipped as the function code (without caches, compiled files or weights).
     Default: ``lambdas/`` of this project."""
@@ -364,6 +467,10 @@ class ImagePipelineProps:
             raise PropsError(f"api_throttle_rate_limit: {self.api_throttle_rate_limit!r} must be a positive number")
         _integer("api_throttle_burst_limit", self.api_throttle_burst_limit, 1, 5000)
         _integer("api_daily_quota", self.api_daily_quota, 1, 10**9)
+        if self.cognito is not None:
+            if not isinstance(self.cognito, CognitoProps):
+                raise PropsError(f"cognito: expected CognitoProps or None, got {type(self.cognito).__name__}")
+            self.cognito.validate("cognito")
         if self.layer_requirements is not None and not self.layer_requirements:
             raise PropsError("layer_requirements: must name at least one requirement (or be None for the lock file's)")
 

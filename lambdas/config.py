@@ -22,6 +22,9 @@ variable                       meaning                                          
 ``IMGMGR_COMPRESS_FUNCTION``   the step functions the API starts again for a         ``""``: none (the
 ``IMGMGR_THUMBNAIL_FUNCTION``  failed image's retry (names, all three or none)       retry answers 501)
 ``IMGMGR_CATEGORIZE_FUNCTION``
+``IMGMGR_COGNITO_LOGIN_URL``   the user pool's managed login and the page's app      ``""``: none (the
+``IMGMGR_COGNITO_CLIENT_ID``   client: the owner is then the token's ``sub``         owner is the key)
+``IMGMGR_COGNITO_API_KEY_REQUIRED`` whether data calls need a key besides the token  ``true``
 =============================  ====================================================  ==================
 
 Powertools reads ``POWERTOOLS_SERVICE_NAME`` and ``POWERTOOLS_METRICS_NAMESPACE`` itself. Clients are
@@ -104,7 +107,26 @@ class Settings:
     categorize_function: str = ""
     """``IMGMGR_CATEGORIZE_FUNCTION``: name of the categorize function. Default: ``""``."""
 
+    cognito_login_url: str = ""
+    """``IMGMGR_COGNITO_LOGIN_URL``: base URL of the user pool's managed login
+    (``https://<prefix>.auth.<region>.amazoncognito.com``; ``ImagePipeline`` sets it with
+    ``ImagePipelineProps.cognito``). Set, a Cognito authorizer checked the caller's token and the owner of
+    an image is the token's ``sub``. Default: ``""``, the owner is the API key's id."""
+    cognito_client_id: str = ""
+    """``IMGMGR_COGNITO_CLIENT_ID``: the page's app client of that pool. Default: ``""``."""
+    cognito_api_key_required: str = "true"
+    """``IMGMGR_COGNITO_API_KEY_REQUIRED``: ``"true"`` when data calls need an API key besides the token
+    (the page then asks for one), ``"false"`` when the token alone is enough. Default: ``"true"``."""
+
     def __post_init__(self) -> None:
+        if bool(self.cognito_login_url) != bool(self.cognito_client_id):
+            raise ValueError(f"{Env.COGNITO_LOGIN_URL} and {Env.COGNITO_CLIENT_ID} go together: set both or neither")
+        if self.cognito_login_url and not self.cognito_login_url.startswith("https://"):
+            raise ValueError(f"{Env.COGNITO_LOGIN_URL} must be an https:// URL, got {self.cognito_login_url!r}")
+        if self.cognito_api_key_required not in ("true", "false"):
+            raise ValueError(
+                f"{Env.COGNITO_API_KEY_REQUIRED} must be 'true' or 'false', got {self.cognito_api_key_required!r}"
+            )
         named = [bool(self.compress_function), bool(self.thumbnail_function), bool(self.categorize_function)]
         if any(named) and not all(named):
             variables = ", ".join(STEP_FUNCTION_ENV.values())
@@ -155,6 +177,11 @@ class Settings:
             elif item.default is MISSING and item.default_factory is MISSING:
                 values[item.name] = ""
         return cls(**values)
+
+    @property
+    def uses_cognito(self) -> bool:
+        """Whether the deployment has a user pool (the owner is the token's ``sub``)."""
+        return bool(self.cognito_client_id)
 
     def step_functions(self) -> dict[str, str]:
         """The function of each step by step name (``{"compress": "imgmgr-compress", ...}``), or ``{}``

@@ -70,6 +70,12 @@ ATTRIBUTE_DEFINITIONS: Final = (
 TTL_ATTRIBUTE: Final = "expires_at"
 """The TTL attribute (epoch seconds) that expires tombstones and abandoned uploads."""
 
+# --------------------------------------------------------------------------- end users' sign-in
+
+SIGN_IN_SCOPES: Final = ("openid", "email")
+"""OAuth scopes of the page's app client, which the page asks the managed login for: the ID token
+(``openid``) with the user's e-mail."""
+
 # --------------------------------------------------------------------------- the functions' environment
 
 
@@ -95,6 +101,9 @@ class Env:
     COMPRESS_FUNCTION: Final = "IMGMGR_COMPRESS_FUNCTION"
     THUMBNAIL_FUNCTION: Final = "IMGMGR_THUMBNAIL_FUNCTION"
     CATEGORIZE_FUNCTION: Final = "IMGMGR_CATEGORIZE_FUNCTION"
+    COGNITO_LOGIN_URL: Final = "IMGMGR_COGNITO_LOGIN_URL"
+    COGNITO_CLIENT_ID: Final = "IMGMGR_COGNITO_CLIENT_ID"
+    COGNITO_API_KEY_REQUIRED: Final = "IMGMGR_COGNITO_API_KEY_REQUIRED"
 
 
 STEP_FUNCTION_ENV: Final = {

@@ -14,7 +14,7 @@ from constructs_lib.analytics_lake import outputs_of as analytics_outputs_of
 from constructs_lib.cost_guard import CostGuard
 from constructs_lib.cost_guard_props import CostGuardProps, GuardedPipeline
 from constructs_lib.image_pipeline import ImagePipeline, outputs_of
-from constructs_lib.props import ImagePipelineProps
+from constructs_lib.props import CognitoProps, ImagePipelineProps
 from stacks.settings import Settings
 
 #: Versions of hashicorp/aws the synthesized JSON is valid for. The bindings are generated from 6.25.0,
@@ -68,7 +68,15 @@ class ImageManagementStack(TerraformStack):
             self,
             "pipeline",
             props=ImagePipelineProps(
-                name_prefix=settings.name_prefix, manage_api_gateway_account=settings.manage_api_gateway_account
+                name_prefix=settings.name_prefix,
+                manage_api_gateway_account=settings.manage_api_gateway_account,
+                cognito=CognitoProps(
+                    domain_prefix=settings.cognito_domain_prefix,
+                    self_sign_up=settings.cognito_self_sign_up,
+                    require_api_key=settings.cognito_require_api_key,
+                )
+                if settings.cognito_domain_prefix
+                else None,
             ),
         )
         self.analytics = AnalyticsLake(

@@ -92,6 +92,19 @@ class Settings(BaseSettings):
     role; when off, the account must already have a role set (once per account and region: see the
     README). Default: ``False``."""
 
+    cognito_domain_prefix: str | None = None
+    """Give the deployment a Cognito user pool for its end users (``ImagePipelineProps.cognito``), with
+    its managed login at ``https://<prefix>.auth.<region>.amazoncognito.com`` (the prefix must be free in
+    the region across all accounts). Unset, every API key is one owner. Default: ``None``."""
+
+    cognito_self_sign_up: bool = False
+    """With ``cognito_domain_prefix``: let anyone create an account from the page (off: the operator
+    creates users with ``aws cognito-idp admin-create-user``). Default: ``False``."""
+
+    cognito_require_api_key: bool = True
+    """With ``cognito_domain_prefix``: data calls need an API key of the usage plan besides the token
+    (its daily quota then meters every caller). Default: ``True``."""
+
     state_bucket: str | None = None
     """S3 bucket of the Terraform state; when unset the state is a local file. Default: ``None``."""
 
@@ -184,7 +197,13 @@ class Settings(BaseSettings):
             raise ValueError(f"{amount!r} must be a positive amount in US dollars")
         return amount
 
-    @field_validator("enable_quicksight", "manage_api_gateway_account", mode="before")
+    @field_validator(
+        "enable_quicksight",
+        "manage_api_gateway_account",
+        "cognito_self_sign_up",
+        "cognito_require_api_key",
+        mode="before",
+    )
     @classmethod
     def _flag(cls, raw: Any) -> bool:
         if isinstance(raw, bool):
@@ -227,7 +246,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("state_bucket", "state_lock_table", "quicksight_principal_arn", mode="before")
+    @field_validator(
+        "state_bucket", "state_lock_table", "quicksight_principal_arn", "cognito_domain_prefix", mode="before"
+    )
     @classmethod
     def _optional(cls, raw: Any) -> Any:
         return raw.strip() or None if isinstance(raw, str) else raw

@@ -62,3 +62,25 @@ def synthesized(synth_settings: Settings, tmp_path_factory: pytest.TempPathFacto
     return Synthesized(
         stack=stack, json_text=json_text, document=json.loads(path.read_text()), outdir=outdir, path=path
     )
+
+
+#: The user pool option of the second synthesis (``synthesized_cognito``).
+COGNITO_ENVIRON = {"IMGMGR_COGNITO_DOMAIN_PREFIX": "imgmgr-test-users"}
+
+
+@pytest.fixture(scope="session")
+def synthesized_cognito(synth_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The ready stack with a Cognito user pool (``IMGMGR_COGNITO_DOMAIN_PREFIX``), synthesized once per
+    session beside ``synthesized``."""
+    from cdktf import Testing
+
+    from stacks.app import build_app
+
+    settings = Settings.from_project(PROJECT_DIR, {**SYNTH_ENVIRON, **COGNITO_ENVIRON})
+    outdir = tmp_path_factory.mktemp("cdktf-cognito.out")
+    app, stack = build_app(settings, outdir)
+    app.synth()
+    path = outdir / "stacks" / settings.stack_name / "cdk.tf.json"
+    return Synthesized(
+        stack=stack, json_text=Testing.synth(stack), document=json.loads(path.read_text()), outdir=outdir, path=path
+    )

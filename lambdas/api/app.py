@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,7 +22,7 @@ from lambdas.api import errors
 from lambdas.api.body_limit import BodyLimit
 from lambdas.api.organize import router as organize_router
 from lambdas.api.routes import router
-from lambdas.api.services import ApiServices
+from lambdas.api.services import ApiServices, SignIn
 
 WEB_DIR = files("lambdas.api") / "web"
 
@@ -32,9 +33,20 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def content_security_policy(sign_in: SignIn | None) -> str:
+    """``CONTENT_SECURITY_POLICY``, letting the page reach the managed login's token endpoint by name when
+    the deployment has a user pool (``https:`` covers it in AWS; the name keeps it exact anywhere)."""
+    if sign_in is None:
+        return CONTENT_SECURITY_POLICY
+    parts = urlsplit(sign_in.login_url)
+    return CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self' https:", f"connect-src 'self' https: {parts.scheme}://{parts.netloc}"
+    )
+
+
 #: What another origin's page may send: the API's methods and the headers its client sets.
 CORS_METHODS = ("GET", "POST", "PATCH", "DELETE")
-CORS_HEADERS = ("x-api-key", "content-type")
+CORS_HEADERS = ("x-api-key", "content-type", "authorization")
 #: Seconds a browser may reuse a preflight's answer.
 CORS_MAX_AGE = 600
 
@@ -105,7 +117,8 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if request.url.path in ("/", "/docs") or request.url.path.startswith("/static/"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            policy = content_security_policy(request.app.state.services.sign_in)
+            response.headers.setdefault("Content-Security-Policy", policy)
         return response
 
     @app.get("/", include_in_schema=False)

@@ -243,6 +243,15 @@ class Health(BaseModel):
     status: str
 
 
+class SignInOut(BaseModel):
+    """Where the web page signs its users in: the managed login of the deployment's user pool."""
+
+    login_url: str = Field(description="Base URL of the managed login (/oauth2/authorize, /oauth2/token, /logout)")
+    client_id: str = Field(description="The page's public app client (no secret; PKCE)")
+    scopes: list[str] = Field(description="OAuth scopes to ask for")
+    api_key_required: bool = Field(description="Whether data calls need an x-api-key header besides the token")
+
+
 # --- the owner's organizing: edits, albums, batches -----------------------------------------------------
 class ImageEdit(BaseModel):
     """The owner's edit of one image; at least one field. A removal applies after the additions."""

@@ -25,6 +25,7 @@ from lambdas.api.models import (
     Health,
     ImageOut,
     ImagePage,
+    SignInOut,
     Stats,
     UploadRequest,
     UploadResponse,
@@ -33,6 +34,7 @@ from lambdas.api.models import (
 from lambdas.api.naming import display_name, key_segment
 from lambdas.api.services import ApiServices
 from lambdas.api.views import image_out
+from lambdas.contract import SIGN_IN_SCOPES
 from lambdas.domain.albums import Album, is_album_id
 from lambdas.domain.errors import ContentExistsError, ImgMgrError, StaleRecordError
 from lambdas.domain.events import AnalyticsEvent, EventType
@@ -181,6 +183,26 @@ def _create_or_find(services: ApiServices, declared: ImageRecord) -> tuple[Image
 def health() -> Health:
     """Liveness; needs no key (like the web page and this reference)."""
     return Health(status="ok")
+
+
+@router.get(
+    "/sign-in",
+    response_model=SignInOut,
+    tags=["meta"],
+    responses={404: problem_response("The deployment has no user pool: send an API key")},
+)
+def sign_in(services: Services) -> SignInOut:
+    """Where the web page signs in (the user pool's managed login and the page's app client); needs no
+    key and holds no data. Without a user pool it answers 404 ``SignIn.NoUserPool``."""
+    config = services.sign_in
+    if config is None:
+        raise ApiError(404, "SignIn.NoUserPool", "this deployment has no user pool: send an API key")
+    return SignInOut(
+        login_url=config.login_url,
+        client_id=config.client_id,
+        scopes=list(SIGN_IN_SCOPES),
+        api_key_required=config.api_key_required,
+    )
 
 
 @router.post(

@@ -31,6 +31,19 @@ DEFAULT_CONTENT_TYPES: frozenset[str] = frozenset(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignIn:
+    """How the web page signs its users in when the deployment has a Cognito user pool (no secret: the
+    page's app client is public and protects its code with PKCE)."""
+
+    login_url: str
+    """Base URL of the managed login (``/oauth2/authorize``, ``/oauth2/token``, ``/logout`` below it)."""
+    client_id: str
+    """The page's app client."""
+    api_key_required: bool = True
+    """Whether data calls need an API key besides the token. Default: ``True``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApiLimits:
     """Limits on every input of the API."""
 
@@ -94,6 +107,9 @@ class ApiServices:
     """Image id factory (tests fix it). Default: None (random 32 hex digits)."""
     analytics: CachedFigures | None = None
     """The usage figures (``lambdas.analytics.figures``). Default: None (the analytics route answers 503)."""
+    sign_in: SignIn | None = None
+    """The user pool the page signs in with (``GET /v1/sign-in``). Default: None (the route answers 404
+    ``SignIn.NoUserPool`` and the page asks for an API key)."""
     retrier: Retrier | None = None
     """Runs a failed image's step again (locally the queue; on AWS an asynchronous invocation of the step's
     function). Default: None (the retry route answers 501 ``Retry.Unavailable``)."""

@@ -1,7 +1,8 @@
 """API: the FastAPI app behind API Gateway (REST API, API keys), served by Mangum.
 
 The app is built once per container over the same ports as the steps (``config.aws_ports``); API Gateway
-has checked the key, so the owner is the key's id from the request context. Uploads are presigned S3
+has checked the key (and with a user pool the token), so the owner is the key's id (or the token's
+``sub``) from the request context. Uploads are presigned S3
 POSTs and renditions presigned GETs; a failed image's retry invokes its failed step's function.
 """
 
@@ -20,6 +21,7 @@ with loading():
     from lambdas import config
     from lambdas.api import ApiLimits, ApiServices, create_app
     from lambdas.api.auth import ApiGatewayAuthenticator
+    from lambdas.api.services import SignIn
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -59,13 +61,25 @@ def app() -> FastAPI:
         events=ports.events,
         clock=ports.clock,
         presigner=S3Presigner(settings.bucket),
-        authenticator=ApiGatewayAuthenticator(),
+        authenticator=ApiGatewayAuthenticator(use_cognito_subject=settings.uses_cognito),
+        sign_in=sign_in(settings),
         cursor_secret=cursor_secret(settings),
         limits=ApiLimits(max_upload_bytes=settings.max_upload_bytes),
         analytics=analytics(settings),
         retrier=retrier(settings),
     )
     return create_app(services, cors_origins=settings.cors_origins)
+
+
+def sign_in(settings: config.Settings) -> SignIn | None:
+    """The user pool the page signs in with when the deployment has one, else None."""
+    if not settings.uses_cognito:
+        return None
+    return SignIn(
+        login_url=settings.cognito_login_url,
+        client_id=settings.cognito_client_id,
+        api_key_required=settings.cognito_api_key_required == "true",
+    )
 
 
 def retrier(settings: config.Settings) -> Retrier | None:

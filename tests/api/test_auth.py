@@ -19,8 +19,9 @@ from imgmgr.server import build_runtime
 from tests.api.conftest import upload_and_process
 from tests.fakes import FakeLabeler
 
-#: Routes anyone may call: liveness, the web page and its files, the API's own description.
-PUBLIC = frozenset({"/v1/health", "/", "/static", "/openapi.json", "/docs"})
+#: Routes anyone may call: liveness, where the page signs in, the web page and its files, the API's own
+#: description.
+PUBLIC = frozenset({"/v1/health", "/v1/sign-in", "/", "/static", "/openapi.json", "/docs"})
 #: The local host's routes that a signature authorizes instead of a key (the presigned POST, signed downloads).
 SIGNED = frozenset({"/local/uploads", "/local/objects/{key:path}"})
 

@@ -88,3 +88,35 @@ def test_the_step_functions_are_named_by_step_or_not_at_all():
         "categorize": "p-k",
     }
     assert Settings.from_env(BASE).step_functions() == {}
+
+
+def test_a_user_pool_makes_the_owner_the_tokens_subject():
+    # GIVEN the variables ImagePipeline sets with a user pool / WHEN read / THEN the pool is used
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "IMGMGR_COGNITO_LOGIN_URL": "https://acme-images.auth.us-east-1.amazoncognito.com",
+            "IMGMGR_COGNITO_CLIENT_ID": "4example0client0id0abcdefg",
+            "IMGMGR_COGNITO_API_KEY_REQUIRED": "false",
+        }
+    )
+    assert settings.uses_cognito
+    assert settings.cognito_api_key_required == "false"
+    # AND without them the owner stays the key
+    assert not Settings.from_env(BASE).uses_cognito
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"IMGMGR_COGNITO_CLIENT_ID": "abc"}, r"^IMGMGR_COGNITO_LOGIN_URL and IMGMGR_COGNITO_CLIENT_ID go together"),
+        (
+            {"IMGMGR_COGNITO_LOGIN_URL": "http://x.example", "IMGMGR_COGNITO_CLIENT_ID": "abc"},
+            r"^IMGMGR_COGNITO_LOGIN_URL must be an https:// URL",
+        ),
+        ({"IMGMGR_COGNITO_API_KEY_REQUIRED": "yes"}, r"^IMGMGR_COGNITO_API_KEY_REQUIRED must be 'true' or 'false'"),
+    ],
+)
+def test_bad_user_pool_settings_fail_naming_the_variable(env, message):
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env({**BASE, **env})

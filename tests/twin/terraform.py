@@ -26,6 +26,7 @@ ENDPOINT_SERVICES = (
     "athena",
     "budgets",
     "cloudwatch",
+    "cognitoidp",
     "dynamodb",
     "glue",
     "iam",

@@ -4,6 +4,10 @@
 
 const KEY_STORAGE = "imgmgr.apiKey";
 const DELETES_STORAGE = "imgmgr.pendingDeletes";
+// With a user pool: the tokens of this tab, and the PKCE verifier and state of a sign-in under way. Tab
+// storage only (sessionStorage): closing the tab signs out, and no other tab or site reads them.
+const TOKENS_STORAGE = "imgmgr.tokens";
+const PKCE_STORAGE = "imgmgr.pkce";
 const FINAL = new Set(["ready", "failed", "deleted"]);
 const $ = (id) => document.getElementById(id);
 
@@ -14,6 +18,8 @@ const state = {
   // Organizing (organize.js): the images on the page by id, the selected ones, the last one clicked (the
   // start of a shift-click range), the owner's albums once listed.
   images: new Map(), selected: new Set(), anchor: null, albums: null,
+  // Sign-in with the deployment's user pool (null: the key flow), and the tab's tokens.
+  signIn: null, tokens: JSON.parse(sessionStorage.getItem(TOKENS_STORAGE) || "null"),
 };
 
 // A retryable failure is retried by the pipeline: keep watching it.
@@ -71,8 +77,11 @@ class ApiError extends Error {
   constructor(status, code, detail) { super(plain(code, detail)); this.status = status; this.code = code; this.detail = detail; }
 }
 
-async function api(method, path, body) {
-  const init = { method, headers: { "x-api-key": state.key } };
+async function api(method, path, body, refreshed = false) {
+  const init = { method, headers: {} };
+  if (state.key) init.headers["x-api-key"] = state.key;
+  // API Gateway's Cognito authorizer takes the ID token as it is (no "Bearer ").
+  if (state.signIn && state.tokens) init.headers.authorization = state.tokens.id;
   if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
   let response;
   try {
@@ -86,10 +95,122 @@ async function api(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new ApiError(response.status, data.code || "Http." + response.status, data.detail);
-    if (response.status === 401 || response.status === 403) showKeyForm("That key was refused: " + error.message);
+    // A token that expired: refresh it once and send the call again; refused again, sign in again.
+    if (response.status === 401 && state.signIn) {
+      if (!refreshed && (await refreshTokens())) return api(method, path, body, true);
+      showSignIn("Your session ended: sign in again.");
+    } else if (response.status === 401 || response.status === 403) showKeyForm("That key was refused: " + error.message);
     throw error;
   }
   return data;
+}
+
+// --- sign-in with the deployment's user pool (managed login, authorization code + PKCE, no SDK) ----------
+const pageUrl = () => location.origin + location.pathname;
+
+function base64Url(bytes) {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const randomText = () => base64Url(crypto.getRandomValues(new Uint8Array(32)));
+
+// The pool the page signs in with, or null (no pool: the key flow). The answer carries no data.
+async function loadSignIn() {
+  try {
+    const response = await fetch("v1/sign-in", { cache: "no-store" });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+function keepTokens(answer, refreshToken) {
+  state.tokens = { id: answer.id_token, access: answer.access_token, refresh: answer.refresh_token || refreshToken };
+  sessionStorage.setItem(TOKENS_STORAGE, JSON.stringify(state.tokens));
+}
+
+function dropTokens() {
+  state.tokens = null;
+  sessionStorage.removeItem(TOKENS_STORAGE);
+}
+
+async function tokenRequest(fields) {
+  const response = await fetch(state.signIn.login_url + "/oauth2/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: state.signIn.client_id, ...fields }),
+  });
+  if (!response.ok) throw new Error("the sign-in service refused (" + response.status + ")");
+  return response.json();
+}
+
+async function startSignIn() {
+  const verifier = randomText();
+  const nonce = randomText();
+  sessionStorage.setItem(PKCE_STORAGE, JSON.stringify({ verifier, state: nonce }));
+  const challenge = base64Url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const query = new URLSearchParams({
+    response_type: "code", client_id: state.signIn.client_id, redirect_uri: pageUrl(),
+    scope: state.signIn.scopes.join(" "), state: nonce, code_challenge: challenge, code_challenge_method: "S256",
+  });
+  location.assign(state.signIn.login_url + "/oauth2/authorize?" + query);
+}
+
+// Back from the managed login with ?code=...&state=...: the code for tokens, once, if the state is ours.
+async function finishSignIn(params) {
+  const saved = JSON.parse(sessionStorage.getItem(PKCE_STORAGE) || "null");
+  sessionStorage.removeItem(PKCE_STORAGE);
+  history.replaceState(null, "", location.pathname);
+  if (params.get("error")) throw new Error(params.get("error_description") || params.get("error"));
+  if (!saved || saved.state !== params.get("state")) throw new Error("that sign-in was not started by this page");
+  keepTokens(await tokenRequest({
+    grant_type: "authorization_code", code: params.get("code"), redirect_uri: pageUrl(), code_verifier: saved.verifier,
+  }));
+}
+
+async function refreshTokens() {
+  if (!state.tokens || !state.tokens.refresh) return false;
+  try {
+    keepTokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: state.tokens.refresh }), state.tokens.refresh);
+    return true;
+  } catch {
+    dropTokens();
+    return false;
+  }
+}
+
+function signOut() {
+  dropTokens();
+  const query = new URLSearchParams({ client_id: state.signIn.client_id, logout_uri: pageUrl() });
+  location.assign(state.signIn.login_url + "/logout?" + query);
+}
+
+// The signed-in user's e-mail, read from the ID token (display only: API Gateway checks the token).
+function signedInAs() {
+  try {
+    const payload = state.tokens.id.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).email || "";
+  } catch {
+    return "";
+  }
+}
+
+function showSignIn(reason) {
+  dropTokens();
+  $("app").hidden = true;
+  $("key-form").hidden = true;
+  $("sign-out").hidden = true;
+  $("sign-in").hidden = false;
+  $("who").textContent = reason || "Sign in to see your images.";
+}
+
+// Signed in: straight to the images, or the key form first when the deployment still wants a key.
+function enterSignedIn() {
+  $("sign-in").hidden = true;
+  $("sign-out").hidden = false;
+  $("key-form").hidden = !state.signIn.api_key_required;
+  if (state.signIn.api_key_required && !state.key) return showKeyForm("Signed in as " + signedInAs() + ". Enter your API key.");
+  return useKey(state.key);
 }
 
 // --- offline: keep what is shown, say so, try again with backoff, resume when the server is back ---------
@@ -148,17 +269,21 @@ function showKeyForm(reason) {
 
 async function useKey(key) {
   state.key = key.trim();
-  if (!state.key) return showKeyForm();
+  const tokenAlone = state.signIn && !state.signIn.api_key_required;
+  if (!state.key && !tokenAlone) return showKeyForm();
   try {
     const totals = await api("GET", "v1/stats");
-    localStorage.setItem(KEY_STORAGE, state.key);
+    if (state.key) localStorage.setItem(KEY_STORAGE, state.key);
     await resendPendingDeletes();
     $("key-input").value = "";
     $("key-input").hidden = true;
     $("key-label").hidden = true;
     $("key-use").hidden = true;
     $("key-forget").hidden = false;
-    $("who").textContent = "Using key " + state.key.split("_").slice(0, 2).join("_") + "_…";
+    $("key-forget").hidden = !state.key;
+    const who = state.signIn ? "Signed in as " + signedInAs() : "";
+    const key = state.key ? "Using key " + state.key.split("_").slice(0, 2).join("_") + "_…" : "";
+    $("who").textContent = [who, key].filter(Boolean).join(" · ");
     $("app").hidden = false;
     showTotals(totals);
     await loadCategories();
@@ -1098,6 +1223,25 @@ document.addEventListener("DOMContentLoaded", () => {
   wireStage();
   document.addEventListener("keydown", shortcut);
   $("offline-retry").addEventListener("click", () => { $("offline-text").textContent = "Trying again now…"; reconnectNow(2000); });
+  $("sign-in").addEventListener("click", () => startSignIn());
+  $("sign-out").addEventListener("click", () => signOut());
   loadMessages();
-  if (state.key) useKey(state.key); else showKeyForm();
+  start();
 });
+
+async function start() {
+  state.signIn = await loadSignIn();
+  if (!state.signIn) {
+    if (state.key) useKey(state.key); else showKeyForm();
+    return;
+  }
+  const params = new URLSearchParams(location.search);
+  if (params.has("code") || params.has("error")) {
+    try {
+      await finishSignIn(params);
+    } catch (error) {
+      return showSignIn("Sign-in failed: " + error.message);
+    }
+  }
+  if (state.tokens) enterSignedIn(); else showSignIn();
+}

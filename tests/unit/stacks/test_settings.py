@@ -138,3 +138,17 @@ def test_the_quicksight_principal_is_an_arn_of_a_user_or_group() -> None:
     assert Settings.load({"quicksight_principal_arn": arn}, {}).quicksight_principal_arn == arn
     with pytest.raises(SettingsError, match=r"^quicksight_principal_arn: 'analyst' is not a QuickSight user"):
         Settings.load({}, {"IMGMGR_QUICKSIGHT_PRINCIPAL_ARN": "analyst"})
+
+
+def test_the_user_pool_is_off_until_a_domain_prefix_is_given() -> None:
+    # GIVEN no setting THEN no pool; GIVEN a prefix and the flags as text THEN they are read
+    assert Settings.load({}, {}).cognito_domain_prefix is None
+    settings = Settings.load(
+        {"cognito_domain_prefix": "acme-images"},
+        {"IMGMGR_COGNITO_SELF_SIGN_UP": "yes", "IMGMGR_COGNITO_REQUIRE_API_KEY": "false"},
+    )
+    assert (settings.cognito_domain_prefix, settings.cognito_self_sign_up, settings.cognito_require_api_key) == (
+        "acme-images",
+        True,
+        False,
+    )
