@@ -78,8 +78,12 @@ def test_skip_file_refuses_an_entry_without_reason(tmp_path: Path) -> None:
         read_skips(bad)
 
 
-def test_synthesized_stack_passes_checkov(synthesized: Synthesized) -> None:
-    # GIVEN the synthesized stack and the reviewed skips
+@pytest.mark.parametrize("variant", ["default", "user pool"])
+def test_synthesized_stack_passes_checkov(
+    variant: str, synthesized: Synthesized, synthesized_cognito: Synthesized
+) -> None:
+    # GIVEN the synthesized stack (as it is by default, and with the Cognito user pool option) and the reviewed skips
+    synthesized = synthesized if variant == "default" else synthesized_cognito
     skips = read_skips()
     # WHEN checkov scans it
     report = run_checkov(synthesized.path, skips)
