@@ -280,7 +280,7 @@ class ImagePipelineProps:
     when idle, but outside the always-free tier) or ``"PROVISIONED"`` (``read_capacity``/``write_capacity``
     per second on the table and each index, free up to 25 RCU and 25 WCU per account). On-demand costs
     0.625 USD per million write request units and 0.125 USD per million read request units (us-east-1 list
-    prices since 2024-11-01); one image's life takes about 204 write and 8.5 read units
+    prices since 2024-11-01); one image's life takes about 202 write and 8.5 read units
     (``python -m bench.capacity``): about 0.13 USD per 1,000 images, plus 1 read unit per image shown by a
     query. Provisioned at 5 units per part (20 in all, inside the free 25) the table processes about 3
     images a minute once its 300 s burst is spent and strands 79 of a 500-image bulk upload in the

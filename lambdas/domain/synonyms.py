@@ -6,10 +6,10 @@ the cars. The table (``synonyms.json`` beside this module, generated from WordNe
 ``tools/gen_synonyms.py`` and reviewed) maps each synonym to exactly **one** canonical word, the word of
 a label: a search reads one word's index and filters the records it finds by the others, so a synonym
 must neither add an index read (as "this word or that" would) nor a word. Images are indexed the same
-way (``record_words`` maps the words of file names and of the owner's own tags through this table too;
-label words are never synonyms), so a file ``kitty.jpg`` or an own tag "Grandma's sofa" is found by
-"kitty" and "sofa". Label words need nothing written per image: a better table applies to every image at
-once; a file name or own tag indexed under an older table keeps its words until the image is written again.
+way (``record_words`` maps every word it indexes through this table), so a file ``kitty.jpg``, an own tag
+"Grandma's sofa" or a Rekognition label "Puppy" (Rekognition's labels are more than the offline vocabulary's
+the table was made from) is found by "kitty", "sofa" and "puppy", which search "cat", "couch" and "dog". A
+word indexed under an older table keeps its form until the image is written again.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ words left out, at most 60). Each is one item under 1 KB with one index entry, s
 (table + ``gsi1``) when the image becomes ready and 2 WCU to delete when it is deleted (the category and
 label items cost 3 each: ``gsi2`` too). The photo ``python -m bench capacity`` measures (14 labels, 19 tags,
 4 categories, file ``IMG_20260131_120000.jpg``) has 25 words: 25 more items, +50 WCU at ``ready`` (138 ->
-188 WCU over its life; 204 with the near-duplicate bands, ``imgmgr.cost.model.WRITE_UNITS_PER_IMAGE``) and +50 at delete, +14.7 KB stored,
+188 WCU over its life; 202 with the near-duplicate bands and "puppy" indexed as its synonym "dog", ``imgmgr.cost.model.WRITE_UNITS_PER_IMAGE``) and +50 at delete, +14.7 KB stored,
 written by ``BatchWriteItem`` before the record's transaction like the other terms. Records made ready
 before word terms existed have none: they are found by category and label, not by words, until they are written again.
 
