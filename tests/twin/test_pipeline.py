@@ -191,7 +191,7 @@ def test_a_step_that_fails_after_its_retries_lands_in_the_queue_and_redrive_repl
 
 @pytest.mark.parametrize(
     ("faults", "seed"),
-    [(["ThrottlingException"] * 3, 31), (["InvalidImageFormatException"], 32)],  # seeds no other twin test uses
+    [(["ThrottlingException"] * 3, 41), (["InvalidImageFormatException"], 42)],  # seeds no other twin test uses
     ids=["parked after its retries", "refused for good"],
 )
 def test_a_failed_image_is_retried_through_the_api_until_it_is_ready(twin: TwinSession, faults, seed) -> None:
