@@ -108,10 +108,11 @@ class CognitoProps:
     """A Cognito user pool for the end users of a deployment: each signs in with the managed login (e-mail
     and password, TOTP MFA optional) and owns the images they upload (the owner is the token's ``sub``).
 
-    The pool's first 10,000 monthly active users are free on the Lite and Essentials plans (Cognito's
-    pricing page as of late 2024, to my knowledge; check it for current figures); the pool stores no
-    images and costs nothing while no one signs in. Threat protection (the former advanced security
-    features, the Plus plan) is never turned on: it has no free tier.
+    The pool's first 10,000 monthly active users are free every month on the Lite and Essentials plans,
+    on any account (Cognito's pricing page, checked 2026-09-20: ``imgmgr.cost.prices``); ``imgmgr cost
+    --users N`` prices a month of N. The pool stores no images and costs nothing while no one signs in.
+    Threat protection (the former advanced security features, the Plus plan) is never turned on: it has
+    no free tier.
     """
 
     domain_prefix: str
@@ -146,10 +147,10 @@ class CognitoProps:
     feature_plan: CognitoFeaturePlan = "LITE"
     """The pool's feature plan (``user_pool_tier``). ``"LITE"`` has everything this option uses (the
     classic managed login, authorization code with PKCE, TOTP MFA, e-mail recovery) and the lowest price
-    past the free 10,000 monthly active users (about 0.0055 USD per MAU, against 0.015 USD for
-    ``"ESSENTIALS"``; an estimate from Cognito's pricing page as known to me, late 2024). ``"ESSENTIALS"``
-    adds the new managed-login branding editor, passwordless sign-in and access-token customization.
-    Plus (threat protection) is not offered: it has no free tier. Default: ``"LITE"``."""
+    past the free 10,000 monthly active users (0.0055 USD per MAU up to 100,000, against 0.015 USD for
+    ``"ESSENTIALS"``; us-east-1, checked 2026-09-20, ``imgmgr.cost.prices``). ``"ESSENTIALS"`` adds the
+    new managed-login branding editor, passwordless sign-in and access-token customization. Plus (threat
+    protection) is not offered: it has no free tier. Default: ``"LITE"``."""
 
     require_api_key: bool = True
     """Keep API keys required on the data routes besides the token: the usage plan's throttle and daily

@@ -2,7 +2,8 @@
 monthly bill for a given volume of images on each kind of AWS account.
 
 Prices are us-east-1 list prices as of ``prices.PRICES_AS_OF``, written down from the AWS pricing pages
-named in each ``Price.source`` (recalled, not fetched: this project cannot browse). Verify them before
+named in each ``Price.source`` (recalled, not fetched: this project cannot browse), except those with a
+``Price.checked`` date, compared with a transcription of their page on that day. Verify them before
 relying on a number; the table is the one place to correct them. What the numbers depend on:
 
 - **Legacy Free Tier**: accounts created before 2025-07-15 get the 12-month offers (S3 5 GB, 2,000 PUT
@@ -14,8 +15,12 @@ relying on a number; the table is the one place to correct them. What the number
   account closes when the credits run out or the months pass unless it is upgraded; some services are not
   available on it) or the *paid plan* (the credits pay the bill until they are spent).
 - **Always free**, every account, every month: Lambda, DynamoDB (25 GB, 25 WCU, 25 RCU provisioned),
-  CloudWatch, SQS, SNS, X-Ray. A legacy account after its first year pays what a credit-plan account
+  CloudWatch, SQS, SNS, X-Ray, and the first 10,000 monthly active users of Cognito user pools on the
+  Lite and Essentials plans. A legacy account after its first year pays what a credit-plan account
   pays before credits.
+- **The user pool** (``ImagePipelineProps.cognito``) is priced only when asked (``--users``: its monthly
+  active users; ``--user-pool-plan``, ``CognitoProps().feature_plan`` by default): its users do not grow
+  with the images, so its line is billed at any volume or never (``model.billed_from``).
 - **The table** is modelled by its billing mode (``ImagePipelineProps().billing_mode``, ``--billing-mode``):
   on demand (the default) it is billed per request unit, in no free tier, legacy or credit-based, with
   the units one image's life takes as ``python -m bench capacity`` measures them

@@ -1,8 +1,8 @@
 """The cost model of ``imgmgr cost``: what one image uses (``FunctionProfile``, ``DEFAULT_PROFILES`` and
-the table's measured request units and bytes), the monthly ``Estimate`` of a volume of images with
-its ``LineItem``s (``estimate``), the volume at which each line is first billed (``billed_from``,
-``first_billed``), both kinds of account side by side (``compare``) and the life of the credits
-(``credit_months``)."""
+the table's measured request units and bytes), the monthly ``Estimate`` of a volume of images (and of the
+optional user pool's active users) with its ``LineItem``s (``estimate``), the volume at which each line is
+first billed (``billed_from``, ``first_billed``), both kinds of account side by side (``compare``) and the
+life of the credits (``credit_months``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from functools import partial
 from typing import get_args
 
 from constructs_lib.cost_guard_props import DEFAULT_USAGE_BUDGETS, CostGuardProps, action_budget_count
-from constructs_lib.props import BillingMode, ImagePipelineProps
+from constructs_lib.props import BillingMode, CognitoFeaturePlan, CognitoProps, ImagePipelineProps
 from imgmgr.cost.prices import ACTION_DAYS, HOURS_PER_MONTH, PRICES, Price
 
 GB = 1_000_000_000
@@ -52,6 +52,13 @@ TABLE_PARTS = 4
 #: Budgets with an action (the brake) of ``CostGuard``'s defaults: the cost budget, and the usage
 #: budgets that brake (``rekognition-images``). AWS Budgets bills none of the first two of an account.
 DEFAULT_ACTION_BUDGETS = action_budget_count(CostGuardProps.brake_enabled, DEFAULT_USAGE_BUDGETS)
+
+#: The ``PRICES`` key of the monthly active users of each feature plan of the user pool
+#: (``CognitoProps.feature_plan``).
+USER_POOL_PRICE_KEYS: Mapping[CognitoFeaturePlan, str] = {
+    "LITE": "cognito_lite_mau",
+    "ESSENTIALS": "cognito_essentials_mau",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +112,7 @@ class Estimate:
     """Line items of a monthly estimate; ``total_usd`` is what is billed beyond the free tier."""
 
     items: tuple[LineItem, ...]
-    assumptions: Mapping[str, float | int | bool] = field(default_factory=dict)
+    assumptions: Mapping[str, float | int | bool | str] = field(default_factory=dict)
 
     @property
     def total_usd(self) -> float:
@@ -138,6 +145,8 @@ def estimate(
     action_budgets: int = DEFAULT_ACTION_BUDGETS,
     twelve_month_free_tier: bool = True,
     profiles: Mapping[str, FunctionProfile] = DEFAULT_PROFILES,
+    monthly_active_users: int | None = None,
+    user_pool_plan: CognitoFeaturePlan = CognitoProps.feature_plan,
 ) -> Estimate:
     """Monthly bill for ``images_per_month`` uploads of ``avg_megapixels`` each.
 
@@ -155,7 +164,11 @@ def estimate(
     ``write_capacity_units`` (the total over the table and its indexes, by default the props' 5 on each of
     ``TABLE_PARTS``; ignored on demand) are billed every hour. ``action_budgets`` budgets have an action
     (``CostGuard``'s defaults: ``DEFAULT_ACTION_BUDGETS``). ``twelve_month_free_tier`` counts the legacy
-    12-month offers. Raises ``ValueError`` naming a negative or empty input or an unknown billing mode.
+    12-month offers. ``monthly_active_users`` (None, the default: no user pool, and no line for it) are
+    the users of the optional user pool (``ImagePipelineProps.cognito``) who sign in, refresh a token or are
+    changed in the month, billed beyond the always-free 10,000 at the MAU price of ``user_pool_plan``
+    (``CognitoProps``' default, ``"LITE"``; ``USER_POOL_PRICE_KEYS``); they do not grow with the images.
+    Raises ``ValueError`` naming a negative or empty input, an unknown billing mode or an unknown plan.
     """
     for name, value in {
         "images_per_month": images_per_month,
@@ -173,6 +186,7 @@ def estimate(
         "custom_metrics": custom_metrics,
         "dashboards": dashboards,
         "action_budgets": action_budgets,
+        "monthly_active_users": monthly_active_users or 0,
     }.items():
         if value < 0:
             raise ValueError(f"{name}: {value!r} must not be negative")
@@ -181,6 +195,9 @@ def estimate(
         raise ValueError(f"billing_mode: {billing_mode!r} must be {' or '.join(map(repr, billing_modes))}")
     if retained_months < 1:
         raise ValueError(f"retained_months: {retained_months!r} must be at least 1")
+    if user_pool_plan not in USER_POOL_PRICE_KEYS:
+        plans = " or ".join(map(repr, USER_POOL_PRICE_KEYS))
+        raise ValueError(f"user_pool_plan: {user_pool_plan!r} must be {plans}")
     missing = sorted({"compress", "thumbnail", "categorize", "api"} - set(profiles))
     if missing:
         raise ValueError(f"profiles: no profile for {', '.join(missing)}")
@@ -206,6 +223,7 @@ def estimate(
             "dynamodb_rcu": read_capacity_units * HOURS_PER_MONTH,
         }
     )
+    user_pool = {} if monthly_active_users is None else {USER_POOL_PRICE_KEYS[user_pool_plan]: monthly_active_users}
     quantities = {
         "lambda_gb_seconds": gb_seconds,
         "lambda_requests": invocations,
@@ -222,6 +240,7 @@ def estimate(
         "cloudwatch_dashboards": dashboards,
         "cloudwatch_logs": images * log_bytes_per_image / GB,
         "xray_traces": invocations,
+        **user_pool,
         "budgets_actions": action_budgets * ACTION_DAYS,
     }
     items = tuple(
@@ -239,6 +258,11 @@ def estimate(
         "listings_per_image": listings_per_image,
         "views_per_image": views_per_image,
         "twelve_month_free_tier": twelve_month_free_tier,
+        **(
+            {}
+            if monthly_active_users is None
+            else {"monthly_active_users": monthly_active_users, "user_pool_plan": user_pool_plan}
+        ),
     }
     return Estimate(items=items, assumptions=assumptions)
 
@@ -265,7 +289,8 @@ _PROBE_IMAGES = 1_000_000
 def billed_from(estimate_of: Callable[[int], Estimate]) -> dict[str, float | None]:
     """For each line of ``estimate_of(images_per_month)``, the number of images a month beyond which it is
     billed: ``0.0`` when it is billed even without images (or from the first one), ``None`` when no
-    volume of images makes it billed (a fixed quantity within its allowance)."""
+    volume of images makes it billed (a fixed quantity within its allowance, such as the user pool's
+    active users, which do not grow with the images)."""
     idle, busy = estimate_of(0), estimate_of(_PROBE_IMAGES)
     thresholds: dict[str, float | None] = {}
     for item in idle.items:
@@ -317,8 +342,11 @@ def compare(
     point_in_time_recovery: bool = ImagePipelineProps.point_in_time_recovery,
     billing_mode: BillingMode = ImagePipelineProps.billing_mode,
     profiles: Mapping[str, FunctionProfile] = DEFAULT_PROFILES,
+    monthly_active_users: int | None = None,
+    user_pool_plan: CognitoFeaturePlan = CognitoProps.feature_plan,
 ) -> Comparison:
-    """``estimate`` of one volume with and without the 12-month offers, and the first line billed of each."""
+    """``estimate`` of one volume (and user pool: ``monthly_active_users``, None for none) with and
+    without the 12-month offers, and the first line billed of each."""
 
     def of(twelve_month_free_tier: bool) -> Callable[[int], Estimate]:
         return partial(
@@ -329,6 +357,8 @@ def compare(
             billing_mode=billing_mode,
             twelve_month_free_tier=twelve_month_free_tier,
             profiles=profiles,
+            monthly_active_users=monthly_active_users,
+            user_pool_plan=user_pool_plan,
         )
 
     legacy, always_free = of(True), of(False)

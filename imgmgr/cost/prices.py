@@ -1,6 +1,7 @@
 """The prices and free-tier allowances ``imgmgr cost`` counts: ``PRICES``, one ``Price`` a line
-(us-east-1 list prices as of ``PRICES_AS_OF``, each naming the AWS pricing page it comes from), the
-credits of the credit-based plan, and what the estimate leaves out (``NOT_INCLUDED``)."""
+(us-east-1 list prices as of ``PRICES_AS_OF``, or of their own ``checked`` date, each naming the AWS
+pricing page it comes from), the credits of the credit-based plan, and what the estimate leaves out
+(``NOT_INCLUDED``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 
 from constructs_lib.cost_guard_props import REKOGNITION_USD_PER_IMAGE
 
-#: When the prices of ``PRICES`` were last checked against the pricing pages (list prices, us-east-1).
+#: When the prices of ``PRICES`` were last checked against the pricing pages (list prices, us-east-1): the
+#: date of the table as a whole. A price checked later on its own names its date in ``Price.checked``
+#: rather than moving this one, which would claim the others were checked again too.
 PRICES_AS_OF = "2025-06-01"
 
 #: Region of every price.
@@ -47,6 +50,9 @@ class Price:
     """Short name of the line in the estimate (``"S3 GET requests"``)."""
     quoted_per: int = 1
     """How many units the price is quoted for in the table (``1_000_000``: per million requests)."""
+    checked: str | None = None
+    """When this price was checked against ``source``, if later than ``PRICES_AS_OF`` (``YYYY-MM-DD``;
+    None: as of ``PRICES_AS_OF``)."""
 
 
 def _p(
@@ -59,11 +65,18 @@ def _p(
     source: str,
     label: str,
     per: int = 1,
+    checked: str | None = None,
 ) -> Price:
-    return Price(service, item, unit, usd, free, kind, source, label, per)
+    return Price(service, item, unit, usd, free, kind, source, label, per, checked)
 
 
 _DYNAMODB = "Amazon DynamoDB pricing for provisioned capacity"
+_COGNITO = "Amazon Cognito pricing"
+#: When the Cognito prices were checked: the pricing page (aws.amazon.com/cognito/pricing) as transcribed
+#: on that day (its worked billing examples: Lite 0.0055 USD a MAU from 10,001 to 100,000 and 0.0046 to
+#: 1M, Essentials 0.015, Plus 0.020 without free tier; 10,000 MAU free a month per account on Lite and
+#: Essentials).
+_COGNITO_CHECKED = "2026-09-20"
 _DYNAMODB_ON_DEMAND = "Amazon DynamoDB pricing for on-demand capacity"
 
 #: The price table, by key. Quantities are in ``unit`` (a price per 1,000 requests is per request here).
@@ -260,6 +273,32 @@ PRICES: Mapping[str, Price] = {
         "SNS e-mails",
         100_000,
     ),
+    # User pool MAUs (ImagePipelineProps.cognito), by feature plan: users who sign in directly (or through a
+    # social provider), free up to 10,000 a month per account or organization on Lite and Essentials, an
+    # offer that does not expire (not a 12-month one). Lite's rate is that of its first paid tier, to
+    # 100,000 MAUs (cheaper beyond: NOT_INCLUDED); Essentials has one rate.
+    "cognito_lite_mau": _p(
+        "Cognito",
+        "Lite MAUs, to 100,000",
+        "MAU",
+        0.0055,
+        10_000,
+        "always",
+        _COGNITO,
+        "Cognito Lite MAUs",
+        checked=_COGNITO_CHECKED,
+    ),
+    "cognito_essentials_mau": _p(
+        "Cognito",
+        "Essentials MAUs",
+        "MAU",
+        0.015,
+        10_000,
+        "always",
+        _COGNITO,
+        "Cognito Essentials MAUs",
+        checked=_COGNITO_CHECKED,
+    ),
     "budgets_actions": _p(
         "Budgets",
         "action-enabled budgets",
@@ -285,4 +324,5 @@ NOT_INCLUDED = (
     "the optional Glue crawler and job (0.44 USD per DPU-hour)",
     "QuickSight (off by default)",
     "Rekognition's cheaper tiers beyond 1M images a month",
+    "Cognito Lite's cheaper tiers beyond 100,000 MAUs (0.0046 USD a MAU to 1M)",
 )

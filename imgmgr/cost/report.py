@@ -1,6 +1,6 @@
-"""``imgmgr cost`` itself: the kinds of account and of table billing it models, the budget it compares
-the estimate with (``configured_budget``), the paragraphs under the tables (``report_lines``), the
-printed report (``print_estimate``) and the command (``cost_command``)."""
+"""``imgmgr cost`` itself: the kinds of account, of table billing and of user pool plan it models, the
+budget it compares the estimate with (``configured_budget``), the paragraphs under the tables
+(``report_lines``), the printed report (``print_estimate``) and the command (``cost_command``)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ import typer
 from rich.console import Console
 
 from constructs_lib.cost_guard_props import REKOGNITION_IMAGES_BUDGET, REKOGNITION_USD_PER_IMAGE, CostGuardProps
-from constructs_lib.props import BillingMode, ImagePipelineProps
+from constructs_lib.props import BillingMode, CognitoFeaturePlan, CognitoProps, ImagePipelineProps
 from imgmgr.cost.formatting import estimate_table, plain_decimal, price_table, usd_text
 from imgmgr.cost.model import (
     READ_UNITS_PER_IMAGE,
     READ_UNITS_PER_RECORD_READ,
     TABLE_PARTS,
+    USER_POOL_PRICE_KEYS,
     WRITE_UNITS_PER_IMAGE,
     Comparison,
     Estimate,
@@ -65,6 +66,17 @@ class TableBilling(StrEnum):
 
 #: ``--billing-mode``'s default: ``ImagePipelineProps``'.
 DEFAULT_TABLE_BILLING = TableBilling(ImagePipelineProps.billing_mode)
+
+
+class UserPoolPlan(StrEnum):
+    """Feature plans of the user pool ``imgmgr cost`` models (``CognitoProps.feature_plan``)."""
+
+    LITE = "LITE"
+    ESSENTIALS = "ESSENTIALS"
+
+
+#: ``--user-pool-plan``'s default: ``CognitoProps``'.
+DEFAULT_USER_POOL_PLAN = UserPoolPlan(CognitoProps.feature_plan)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +174,27 @@ def _table_text(result: Estimate) -> str:
     )
 
 
+def _user_pool_text(result: Estimate) -> str | None:
+    """What the user pool's active users cost (None: the estimate has no user pool)."""
+    if "monthly_active_users" not in result.assumptions:
+        return None
+    plan = str(result.assumptions["user_pool_plan"])
+    item = result.item(USER_POOL_PRICE_KEYS[cast(CognitoFeaturePlan, plan)])
+    others = [
+        f"{name.title()} {plain_decimal(PRICES[key].usd_per_unit)}"
+        for name, key in USER_POOL_PRICE_KEYS.items()
+        if name != plan
+    ]
+    return (
+        f"User pool: {plan.title()} plan, {int(item.quantity):,} monthly active users (each user who signs in, "
+        f"refreshes a token or is changed in the month), the first {item.free:,.0f} free every month on any "
+        f"account (an always-free offer, per account or organization: other user pools there share it), "
+        f"then {plain_decimal(item.price.usd_per_unit)} USD each ({', '.join(others)}; --user-pool-plan): "
+        f"{usd_text(item.cost_usd)} USD a month, whatever the images"
+        + ("; CostGuard's brake stops no sign-in (it denies the pipeline's roles)." if item.cost_usd > 0 else ".")
+    )
+
+
 def _rekognition_brake_images(monthly_budget_usd: float) -> float | None:
     """Images a month at which ``CostGuard``'s Rekognition usage budget brakes under the monthly budget
     (``UsageBudget.limit_for``; ``None``: never)."""
@@ -192,6 +225,9 @@ def report_lines(comparison: Comparison, account: Account, budget: Budget) -> li
             + _growth_text(comparison.always_free_billed_from)
         )
     lines.append(_table_text(legacy))
+    user_pool = _user_pool_text(legacy)
+    if user_pool is not None:
+        lines.append(user_pool)
     watch = (
         "the rekognition-images usage budget watches the images"
         if braked_at is None
@@ -230,7 +266,9 @@ def report_lines(comparison: Comparison, account: Account, budget: Budget) -> li
         )
     if budget.region != REGION:
         lines.append(f"The deployment's region is {budget.region}: its prices may differ from {REGION}'s.")
-    sources = sorted({price.source for price in PRICES.values()})
+    sources = sorted(
+        {price.source + (f" (checked {price.checked})" if price.checked else "") for price in PRICES.values()}
+    )
     lines.append(f"Sources ({REGION} list prices as of {PRICES_AS_OF}; verify them there): {', '.join(sources)}.")
     lines.append("Not included: " + "; ".join(NOT_INCLUDED) + ".")
     return lines
@@ -255,12 +293,18 @@ def print_estimate(
         Account.BOTH: {"legacy": legacy, "credits*": always_free},
     }[account]
     assumptions = legacy.assumptions
+    user_pool = (
+        f", user pool {str(assumptions['user_pool_plan']).title()} of {int(assumptions['monthly_active_users']):,} "
+        "active users"
+        if "monthly_active_users" in assumptions
+        else ""
+    )
     console.print(price_table(), width=width)
     console.print(
         f"Monthly estimate (USD): {int(assumptions['images_per_month']):,} images of "
         f"{plain_decimal(float(assumptions['avg_megapixels']), 4)} MP, {assumptions['retained_months']} month(s) "
         f"kept, point-in-time recovery {'on' if assumptions['point_in_time_recovery'] else 'off'}, table "
-        f"{'on demand' if assumptions['on_demand'] else 'provisioned'}",
+        f"{'on demand' if assumptions['on_demand'] else 'provisioned'}{user_pool}",
         width=width,
         markup=False,
         highlight=False,
@@ -317,9 +361,30 @@ def cost_command(
             f"25 RCU and 25 WCU). Default: ImagePipelineProps' ({ImagePipelineProps.billing_mode}).",
         ),
     ] = DEFAULT_TABLE_BILLING,
+    users: Annotated[
+        int | None,
+        typer.Option(
+            "--users",
+            min=0,
+            max=10**9,
+            help="Monthly active users of the user pool (ImagePipelineProps.cognito): adds its line, 10,000 "
+            "free a month. Default: no user pool.",
+        ),
+    ] = None,
+    user_pool_plan: Annotated[
+        UserPoolPlan | None,
+        typer.Option(
+            case_sensitive=False,
+            help="Feature plan of the user pool (with --users): LITE or ESSENTIALS. Default: CognitoProps' "
+            f"({CognitoProps.feature_plan}).",
+        ),
+    ] = None,
 ) -> None:
     """AWS prices and free tier (us-east-1, with sources and date) and the monthly bill for a volume of
-    images on legacy and credit-based accounts, compared with the budget."""
+    images (and, with --users, of the user pool's active users) on legacy and credit-based accounts,
+    compared with the budget."""
+    if user_pool_plan is not None and users is None:
+        raise typer.BadParameter("needs --users (the user pool's monthly active users)", param_hint="--user-pool-plan")
     if twelve_month_free_tier is not None:
         implied = Account.LEGACY if twelve_month_free_tier else Account.CREDITS
         if account not in (Account.BOTH, implied):
@@ -337,5 +402,7 @@ def cost_command(
         retained_months=retained_months,
         point_in_time_recovery=point_in_time_recovery,
         billing_mode=cast(BillingMode, billing_mode.value),
+        monthly_active_users=users,
+        user_pool_plan=cast(CognitoFeaturePlan, (user_pool_plan or DEFAULT_USER_POOL_PLAN).value),
     )
     print_estimate(comparison, account=account, budget=chosen)

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from constructs_lib.props import ImagePipelineProps
+from constructs_lib.props import CognitoProps, ImagePipelineProps
 from imgmgr.cli import app
 from imgmgr.cost.formatting import plain_decimal, quantity_text
 from imgmgr.cost.model import (
@@ -21,6 +21,7 @@ from imgmgr.cost.model import (
     READ_UNITS_PER_RECORD_READ,
     TABLE_BYTES_PER_IMAGE,
     TABLE_PARTS,
+    USER_POOL_PRICE_KEYS,
     WRITE_UNITS_PER_IMAGE,
     FunctionProfile,
     billed_from,
@@ -53,6 +54,10 @@ def test_every_price_names_its_source_page_and_free_tier_kind() -> None:
         assert "pricing" in price.source, key
         assert price.free_kind in {"always", "12 months", "none"}, key
         assert price.usd_per_unit > 0, key
+        # AND a price checked on its own was checked after the table's date, which it does not move
+        if price.checked is not None:
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", price.checked), key
+            assert price.checked > PRICES_AS_OF, key
 
 
 def test_a_small_month_stays_inside_the_free_tier_on_a_provisioned_table_without_backups() -> None:
@@ -255,6 +260,61 @@ def test_a_fixed_quantity_beyond_its_allowance_is_billed_at_any_volume() -> None
     assert thresholds["cloudwatch_alarms"] == 0
 
 
+def test_without_a_user_pool_there_is_no_cognito_line() -> None:
+    keys = {item.key for item in estimate(1000, 12).items}
+    assert not keys & set(USER_POOL_PRICE_KEYS.values())
+
+
+def test_ten_thousand_active_users_of_the_pool_are_free_on_either_account() -> None:
+    # GIVEN a user pool of the default plan with 10,000 monthly active users
+    for twelve_month_free_tier in (True, False):
+        result = estimate(1000, 12, monthly_active_users=10_000, twelve_month_free_tier=twelve_month_free_tier)
+        # THEN its line is Lite's, all of it inside the always-free 10,000
+        users = result.item("cognito_lite_mau")
+        assert (users.quantity, users.free, users.cost_usd) == (10_000, 10_000, 0)
+        assert users.price.free_kind == "always"
+
+
+def test_lite_users_beyond_the_free_ten_thousand_are_billed_at_the_lite_price() -> None:
+    # GIVEN 12,000 monthly active users on the Lite plan
+    result = estimate(1000, 12, monthly_active_users=12_000, user_pool_plan="LITE")
+    # THEN 2,000 of them are billed at 0.0055 USD: 11 USD, and the total carries them
+    users = result.item("cognito_lite_mau")
+    assert users.billable == 2_000
+    assert users.cost_usd == pytest.approx(2_000 * 0.0055) == pytest.approx(11.00)
+    assert result.total_usd == pytest.approx(estimate(1000, 12).total_usd + 11.00)
+
+
+def test_essentials_users_beyond_the_free_ten_thousand_are_billed_at_the_essentials_price() -> None:
+    result = estimate(1000, 12, monthly_active_users=12_000, user_pool_plan="ESSENTIALS")
+    assert result.item("cognito_essentials_mau").cost_usd == pytest.approx(2_000 * 0.015) == pytest.approx(30.00)
+    assert "cognito_lite_mau" not in {item.key for item in result.items}
+
+
+def test_the_user_pool_plan_defaults_to_that_of_the_cognito_props() -> None:
+    assert CognitoProps(domain_prefix="acme-images").feature_plan == "LITE"
+    keys = {item.key for item in estimate(1000, 12, monthly_active_users=1).items}
+    assert USER_POOL_PRICE_KEYS["LITE"] in keys
+
+
+def test_an_unknown_user_pool_plan_and_negative_users_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"^user_pool_plan: 'PLUS' must be 'LITE' or 'ESSENTIALS'"):
+        estimate(1, 1, monthly_active_users=1, user_pool_plan="PLUS")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^monthly_active_users: -1 must not be negative"):
+        estimate(1, 1, monthly_active_users=-1)
+
+
+def test_the_users_of_the_pool_do_not_grow_with_the_images() -> None:
+    # GIVEN pools within and beyond the free 10,000 users
+    within = billed_from(lambda images: estimate(images, 12, point_in_time_recovery=False, monthly_active_users=9_000))
+    beyond = billed_from(lambda images: estimate(images, 12, point_in_time_recovery=False, monthly_active_users=12_000))
+    # THEN the first is never billed, the second at any volume of images
+    assert within["cognito_lite_mau"] is None
+    assert beyond["cognito_lite_mau"] == 0
+    # AND the first allowance used up by the images is still S3's PUT requests
+    assert first_billed(beyond) == ("s3_put", pytest.approx(400))
+
+
 @pytest.mark.parametrize(
     ("monthly", "credits", "months"), [(0, 100, math.inf), (25, 100, 4), (10, 200, 20), (400, 200, 0.5)]
 )
@@ -303,21 +363,22 @@ def _printed(images: int, megapixels: float, account: Account = Account.BOTH, **
 
 
 @pytest.mark.parametrize(
-    ("images", "megapixels", "account", "retained_months"),
+    ("images", "megapixels", "account", "retained_months", "users"),
     [
-        (0, 0.01, Account.BOTH, 1),
-        (1000, 12, Account.BOTH, 1),
-        (123_456_789, 48.5, Account.LEGACY, 24),
-        (10**9, 1000, Account.BOTH, 1200),
-        (10**9, 1000, Account.CREDITS, 1200),
+        (0, 0.01, Account.BOTH, 1, None),
+        (1000, 12, Account.BOTH, 1, None),
+        (123_456_789, 48.5, Account.LEGACY, 24, None),
+        (10**9, 1000, Account.BOTH, 1200, None),
+        (10**9, 1000, Account.CREDITS, 1200, None),
+        (10**9, 1000, Account.BOTH, 1200, 10**9),
     ],
 )
 def test_the_report_fits_80_columns_and_prints_no_exponent(
-    images: int, megapixels: float, account: Account, retained_months: int
+    images: int, megapixels: float, account: Account, retained_months: int, users: int | None
 ) -> None:
     # GIVEN a console far wider than a terminal
     # WHEN an estimate, small or huge, is printed
-    text = _printed(images, megapixels, account, retained_months=retained_months)
+    text = _printed(images, megapixels, account, retained_months=retained_months, monthly_active_users=users)
     # THEN no line is wider than 80 characters, no number is cut short, and none is in e-notation
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= MAX_WIDTH
@@ -391,6 +452,29 @@ def test_an_estimate_within_the_budget_is_not_warned_about() -> None:
     assert "WARNING" not in _printed(1000, 12)
 
 
+def test_the_report_prices_the_user_pool_only_when_asked() -> None:
+    # GIVEN the same month with and without a pool of 12,000 Lite users
+    with_pool = " ".join(_printed(1000, 12, monthly_active_users=12_000).split())
+    without = " ".join(_printed(1000, 12).split())
+    # THEN only the first has the pool's line, paragraph and assumption, and says the brake cannot stop it
+    assert "user pool Lite of 12,000 active users" in with_pool
+    assert "Cognito Lite MAUs 12,000 10,000 always 11.00 11.00" in with_pool
+    assert "User pool: Lite plan, 12,000 monthly active users" in with_pool
+    assert "then 0.0055 USD each (Essentials 0.015; --user-pool-plan): 11.00 USD a month" in with_pool
+    assert "CostGuard's brake stops no sign-in" in with_pool
+    assert "Billed at any volume: " in with_pool and "Cognito Lite MAUs." in with_pool
+    assert "User pool:" not in without and "active users" not in without
+    assert "Cognito Lite MAUs 12,000" not in without
+    # AND both name the Cognito page among the sources, with the day its prices were checked
+    assert f"Amazon Cognito pricing (checked {PRICES['cognito_lite_mau'].checked})" in without
+
+
+def test_a_free_user_pool_is_said_to_cost_nothing() -> None:
+    text = " ".join(_printed(1000, 12, monthly_active_users=10_000, user_pool_plan="ESSENTIALS").split())
+    assert "Cognito Essentials MAUs 10,000 10,000 always 0.00 0.00" in text
+    assert "then 0.015 USD each (Lite 0.0055; --user-pool-plan): 0.00 USD a month, whatever the images." in text
+
+
 def test_the_first_allowance_to_run_out_is_named() -> None:
     text = " ".join(_printed(1000, 12, Account.LEGACY, point_in_time_recovery=False).split())
     assert "The first free allowance to run out: S3 PUT requests, beyond 400 images a month." in text
@@ -420,6 +504,38 @@ def test_imgmgr_cost_models_a_provisioned_table_on_request() -> None:
     assert "DynamoDB WCU-hours" in output
     assert "DynamoDB write units" not in output
     assert "table provisioned" in output
+
+
+def test_imgmgr_cost_prices_the_user_pool_on_request() -> None:
+    # WHEN `imgmgr cost` is asked for 100 images and 12,000 active users on each plan
+    lite = _invoke("--images", "100", "--users", "12000", "--account", "credits", "--budget", "50")
+    essentials = _invoke(
+        "--images",
+        "100",
+        "--users",
+        "12000",
+        "--user-pool-plan",
+        "essentials",
+        "--account",
+        "credits",
+        "--budget",
+        "50",
+    )
+    # THEN each prints its plan's line and the total of the estimate with it
+    for output, plan, key, cost in (
+        (lite, "LITE", "cognito_lite_mau", "11.00"),
+        (essentials, "ESSENTIALS", "cognito_essentials_mau", "30.00"),
+    ):
+        expected = estimate(100, 12, twelve_month_free_tier=False, monthly_active_users=12_000, user_pool_plan=plan)
+        assert expected.item(key).cost_usd == pytest.approx(float(cost))
+        assert f"{PRICES[key].label} 12,000 10,000 always {cost}" in output
+        assert f"{expected.total_usd:,.2f}" in output
+
+
+def test_imgmgr_cost_refuses_a_user_pool_plan_without_users() -> None:
+    result = CliRunner().invoke(app, ["cost", "--user-pool-plan", "lite"])
+    assert result.exit_code == 2
+    assert "needs --users" in " ".join(result.output.split())
 
 
 def test_the_old_twelve_month_option_still_chooses_the_account() -> None:
@@ -472,3 +588,20 @@ def test_the_pipeline_props_state_which_defaults_cost_and_at_this_tables_prices(
     assert f"{PRICES['dynamodb_pitr'].usd_per_unit:.2f} USD per GB-month" in docstring
     per_thousand = 1000 * on_demand_usd_per_image(WRITE_UNITS_PER_IMAGE, READ_UNITS_PER_IMAGE)
     assert f"about {per_thousand:.2f} USD per 1,000 images" in docstring
+
+
+def test_the_cognito_props_state_the_user_pool_prices_of_this_table() -> None:
+    # GIVEN the docstrings of CognitoProps and of its feature_plan (kept in the source only)
+    import inspect
+
+    from constructs_lib import props as module
+
+    source = inspect.getsource(module.CognitoProps)
+    plan = " ".join(source.split("\n    feature_plan:", 1)[1].split('"""', 2)[1].split())
+    lite, essentials = PRICES["cognito_lite_mau"], PRICES["cognito_essentials_mau"]
+    # THEN they state the free allowance, both plans' prices and the day they were checked, as priced here
+    assert lite.free_per_month == essentials.free_per_month == 10_000
+    assert "first 10,000 monthly active users are free" in " ".join((CognitoProps.__doc__ or "").split())
+    assert f"{plain_decimal(lite.usd_per_unit)} USD per MAU up to 100,000" in plan
+    assert f"against {plain_decimal(essentials.usd_per_unit)} USD for" in plan
+    assert f"checked {lite.checked}" in plan
