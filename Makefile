@@ -25,6 +25,7 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[local,infra,dev,bench]'
+	$(BIN)/python tools/fetch_models.py
 	touch $@
 
 $(CHECKOV_VENV)/.installed: Makefile

@@ -3,7 +3,8 @@
 Usage: ``python -m bench.labeler_eval [--cache DIR] [--verbose]``. The photos are those of
 ``bench/labeler_eval.json`` (fetch them with ``python -m bench.labeler_photos --fetch``), each reduced to
 the 1024 px JPEG analysis rendition. Each configuration (the first rule as a baseline, the previous
-default without context labels and pixel statistics, then the default) is printed with, per photo, the
+default without context labels and pixel statistics, the labeler without its object and text detectors,
+then the default) is printed with, per photo, the
 categories shown; then:
 
 - **top-category accuracy**: the first category shown is one expected (for a photo expecting none:
@@ -177,17 +178,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-labeler-eval-") as scratch:
         cache = args.cache or Path(scratch)
-        previous = OfflineLabeler(cache, contexts=False, pixel_statistics=False)
+        previous = OfflineLabeler(
+            cache, contexts=False, pixel_statistics=False, detect_objects=False, detect_text=False
+        )
         # The previous default searched faces in steps of 1.2.
         previous._faces = FaceDetector(scale_factor=PREVIOUS_FACE_SCALE_FACTOR)
         configurations = {
             "baseline: the first rule (parents score their descendants' summed probability)": OfflineLabeler(
-                cache, rollup="sum", contexts=False, pixel_statistics=False
+                cache, rollup="sum", contexts=False, pixel_statistics=False, detect_objects=False, detect_text=False
             ),
             "previous default (parents score their best child; scenes and buildings pool; abstain below 50%)": (
                 previous
             ),
-            "default (the previous, plus Vegetation from context classes and green pixels, Sky; graphics abstain)": (
+            "no detectors (the previous, plus Vegetation from context classes and green pixels, Sky; graphics abstain)": (
+                OfflineLabeler(cache, detect_objects=False, detect_text=False)
+            ),
+            "default (the previous, plus COCO objects, faces where a person is seen, text before abstaining)": (
                 OfflineLabeler(cache)
             ),
         }

@@ -596,6 +596,8 @@ EXTRA_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Spaceship": (("Vehicle",), (VEHICLES,)),
     "Stage": ((), (PERFORMING,)),
     "Symbol": ((), (SYMBOLS,)),
+    # No ImageNet class: the labeler's text detector gives it (printed text over much of the image).
+    "Text": ((), (TEXT,)),
     "Toilet": (("Bathroom",), (HOME,)),
     "Tower": (("Architecture",), (BUILDINGS,)),
     "Towel": ((), (HOME,)),

@@ -76,27 +76,65 @@ def test_a_cat_is_labeled_cat_animal_pet(labeler: OfflineLabeler) -> None:
     assert cat.confidence > 80
     assert {"Animal", "Pet", "Mammal"} <= set(cat.parents)
     assert {"Cat", "Animal", "Pet"} <= set(labeling.tags)
+    # AND the object detector, which takes her for a dog, is not asked about animals
+    assert "Dog" not in labeling.tags
 
 
-def test_astronaut_gets_person_from_the_face_detector(labeler: OfflineLabeler) -> None:
+def test_astronaut_gets_person_from_the_detector_and_face_from_the_cascade(labeler: OfflineLabeler) -> None:
     # GIVEN the astronaut portrait (ImageNet has no person class)
     image = encode(skimage_data.astronaut())
     # WHEN it is labeled
     labeling = labeler.detect(image)
-    # THEN the face detector adds Person and Face, in Person Description
+    # THEN the object detector adds Person and the face cascade Face, in Person Description
     names = [label.name for label in labeling.labels]
     assert {"Person", "Face"} <= set(names)
     assert "Person Description" in labeling.categories
-    assert "haarcascade" in labeling.model
+    assert "centernet" in labeling.model and "haarcascade" in labeling.model
 
 
-def test_without_face_detection_there_is_no_person(model_cache: Path) -> None:
+def test_without_face_detection_the_detector_still_sees_the_person(model_cache: Path) -> None:
     # GIVEN a labeler with face detection off
     labeler = OfflineLabeler(model_cache, detect_faces=False)
-    # WHEN the astronaut is labeled THEN no Person label appears
+    # WHEN the astronaut is labeled THEN the person is there, not the face
+    labeling = labeler.detect(encode(skimage_data.astronaut()))
+    names = [label.name for label in labeling.labels]
+    assert "Person" in names and "Face" not in names
+    assert "haarcascade" not in labeling.model
+
+
+def test_without_objects_and_faces_there_is_no_person(model_cache: Path) -> None:
+    # GIVEN a labeler with neither detector
+    labeler = OfflineLabeler(model_cache, detect_faces=False, detect_objects=False)
+    # WHEN the astronaut is labeled THEN no Person label appears (ImageNet has no person class)
     labeling = labeler.detect(encode(skimage_data.astronaut()))
     assert "Person" not in [label.name for label in labeling.labels]
-    assert "haarcascade" not in labeling.model
+    assert "centernet" not in labeling.model
+
+
+def test_the_face_cascade_runs_only_where_the_detector_sees_a_person(model_cache: Path) -> None:
+    # GIVEN a labeler whose face cascade counts its calls
+    labeler = OfflineLabeler(model_cache)
+    calls = []
+    cascade = labeler._faces
+    assert cascade is not None
+    search = cascade.detect
+    cascade.detect = lambda gray: calls.append(gray.shape) or search(gray)  # type: ignore[method-assign]
+    # WHEN a cat and then the astronaut are labeled
+    labeler.detect(encode(skimage_data.chelsea()))
+    labeler.detect(encode(skimage_data.astronaut()))
+    # THEN the cascade searched the astronaut only
+    assert len(calls) == 1
+
+
+def test_object_labels_are_checked(model_cache: Path) -> None:
+    # GIVEN mappings naming a class the detector lacks, or a label the vocabulary lacks
+    # THEN each is refused, naming it
+    with pytest.raises(ValueError, match="unicorn"):
+        OfflineLabeler(model_cache, object_labels={"unicorn": "Horse"})
+    with pytest.raises(ValueError, match="Tiny Horse"):
+        OfflineLabeler(model_cache, object_labels={"horse": "Tiny Horse"}).load()
+    with pytest.raises(ValueError, match="object_score_at_half"):
+        OfflineLabeler(model_cache, object_score_at_half=0.0)
 
 
 def test_min_confidence_and_max_labels_bound_the_labels(model_cache: Path) -> None:

@@ -1,0 +1,133 @@
+"""COCO objects with CenterNet (MobileNetV3 backbone), for what ImageNet's classes cannot say: people.
+
+The model is the TF.js graph ``centernet.json`` of the ``@vladmandic/human`` npm package (MIT;
+"MB3-CenterNet" trained on COCO 2017, 80 classes), placed at install time by ``tools/fetch_models.py``
+(``make venv``) and converted once to ONNX by :mod:`imgmgr.adapters.offline.tfjs`, cached in the
+labeler's cache under the files' SHA-256. Nothing is downloaded at run time.
+
+CenterNet predicts, per class, a heat map of object centres on a grid of a quarter of its input side:
+the height of a class's highest peak is how confident the model is that one such object is there. The
+labeler needs presence, not boxes, so this detector reports a score per class and stops there (no
+box regression, no non-maximum suppression). The whole image is resized (not cropped) to the input
+side, RGB in 0-255 as the graph expects. ``INPUT_SIDE`` 320 rather than the 512 it was exported at:
+the network is convolutional, and 320 costs 20 instead of 60 ms of one core at nearly the same peaks
+on the evaluation photos.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from imgmgr.adapters.offline.errors import ModelUnavailableError
+from imgmgr.adapters.offline.model_files import cached_session, sha256_of
+from imgmgr.adapters.offline.tfjs import CONVERTER_VERSION, INPUT_NAME, build_onnx
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
+
+MODEL_NAME = "centernet-mb3"
+#: The graph's file and the tensor read: per-class sigmoid heat maps (NHWC in TensorFlow).
+MODEL_FILE = "centernet.json"
+HEATMAP_TENSOR = "tower_0/keypoints"
+#: Where ``tools/fetch_models.py`` puts the fetched models in the environment (``IMGMGR_MODELS_DIR`` overrides).
+MODELS_DIR_ENV = "IMGMGR_MODELS_DIR"
+DEFAULT_MODELS_DIR = Path(sys.prefix) / "share" / "imgmgr" / "models"
+#: Side the image is resized to; a multiple of the network's stride (32).
+INPUT_SIDE = 320
+#: COCO 2017's 80 detection classes in the model's channel order.
+COCO_CLASSES = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
+    "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
+    "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
+    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
+    "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase",
+    "scissors", "teddy bear", "hair drier", "toothbrush",
+)  # fmt: skip
+
+
+def models_dir() -> Path:
+    """The directory of the fetched models (``IMGMGR_MODELS_DIR``, or the environment's share directory)."""
+    configured = os.environ.get(MODELS_DIR_ENV)
+    return Path(configured) if configured else DEFAULT_MODELS_DIR
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    session: InferenceSession
+    name: str
+
+
+class ObjectDetector:
+    """Scores of COCO's 80 classes in an image (implements the labeler's object evidence).
+
+    ``cache_dir``: where the converted ONNX model is kept. ``model_dir``: the TF.js model's directory.
+    Default: :func:`models_dir`. ``input_side``: the side images are resized to. Default: ``INPUT_SIDE``.
+    """
+
+    def __init__(self, cache_dir: Path, *, model_dir: Path | None = None, input_side: int = INPUT_SIDE) -> None:
+        if input_side < 32 or input_side % 32:
+            raise ValueError(f"input_side must be a positive multiple of 32, got {input_side}")
+        self.cache_dir = Path(cache_dir)
+        self.model_dir = model_dir
+        self.input_side = input_side
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._load().name
+
+    def load(self) -> None:
+        self._load()
+
+    def scores(self, picture: Image.Image) -> dict[str, float]:
+        """The highest centre-heat-map peak of every COCO class in an RGB picture, in [0, 1]."""
+        loaded = self._load()
+        side = self.input_side
+        resized = picture.convert("RGB").resize((side, side), Image.Resampling.BILINEAR)
+        pixels = np.ascontiguousarray(np.asarray(resized, dtype=np.float32).transpose(2, 0, 1)[np.newaxis])
+        heatmap = loaded.session.run(None, {INPUT_NAME: pixels})[0][0]
+        peaks = heatmap.reshape(heatmap.shape[0], -1).max(axis=1)
+        return {name: float(peak) for name, peak in zip(COCO_CLASSES, peaks, strict=True)}
+
+    def _load(self) -> _Loaded:
+        loaded = self._loaded
+        if loaded is None:
+            with self._lock:
+                loaded = self._loaded
+                if loaded is None:
+                    loaded = self._loaded = self._open()
+        return loaded
+
+    def _open(self) -> _Loaded:
+        try:
+            import onnxruntime
+        except ImportError as error:
+            raise ModelUnavailableError("the object detector needs onnxruntime (the 'local' group)") from error
+        directory = self.model_dir or models_dir()
+        graph = directory / MODEL_FILE
+        weights = graph.with_suffix(".bin")
+        try:
+            digest = sha256_of(graph)[:16] + sha256_of(weights)[:16]
+        except OSError as error:
+            raise ModelUnavailableError(
+                f"the object detector's model is missing ({graph}: {error.strerror}); `make venv` fetches it "
+                f"(tools/fetch_models.py), or set {MODELS_DIR_ENV}"
+            ) from error
+        path = self.cache_dir / f"{MODEL_NAME}-{digest}-c{CONVERTER_VERSION}.onnx"
+        session = cached_session(onnxruntime, path, lambda: build_onnx(graph, HEATMAP_TENSOR, weights_sha256=digest))
+        outputs = session.get_outputs()
+        if len(outputs) != 1:
+            raise ModelUnavailableError(f"the converted detector {path.name} has {len(outputs)} outputs, not 1")
+        return _Loaded(session=session, name=f"{MODEL_NAME}@{digest[:12]}")
