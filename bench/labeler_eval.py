@@ -13,11 +13,13 @@ categories shown; then:
 - **precision** of the categories shown, overall and per category (how often a shown category is right);
 - **abstentions** (nothing shown), and the confusions: expected main category -> category shown first.
 
-Targets: precision >= 90%, coverage >= 75% (printed as ratios; the run does not fail on them). The
-thresholds of the context and pixel-statistics rules were chosen on the two thirds that are not held out;
-the figures are also printed for the held-out third (photos whose name hashes to 0 mod 3). That third
-was scored, not chosen on, but it is not blind: its photos were looked at when the set was labelled, and
-the roll-up's threshold of 50% was chosen on the whole set.
+Targets: precision >= 90%, coverage >= 75% (printed as ratios, and whether they are met on all photos and
+on the held-out third; the run does not fail on them). The thresholds of the context and pixel-statistics
+rules, the object detector's ``OBJECT_SCORE_AT_HALF`` (0.3, 0.4 or 0.5) and the text share were chosen on
+the two thirds that are not held out; the figures are also printed for the held-out third (photos whose
+name hashes to 0 mod 3). That third was scored, not chosen on, but it is not blind: its photos were
+looked at when the set was labelled, and the roll-up's threshold of 50%, the face search's person gate
+and leaving COCO's animals out of the detector's labels were decided looking at the whole set.
 """
 
 from __future__ import annotations
@@ -198,14 +200,20 @@ def main(argv: list[str] | None = None) -> int:
             ),
         }
         results = {}
+        evaluations = []
         for title, labeler in configurations.items():
             labeler.load()
-            results[title] = report(title, evaluate(labeler.detect, corpus), verbose=args.verbose)
+            evaluations.append(evaluate(labeler.detect, corpus))
+            results[title] = report(title, evaluations[-1], verbose=args.verbose)
     default = list(results.values())[-1]
-    met = default.precision >= PRECISION_TARGET and default.coverage >= COVERAGE_TARGET
-    print(
-        f"\ntargets (precision >= {PRECISION_TARGET:.0%}, coverage >= {COVERAGE_TARGET:.0%}): {'met' if met else 'NOT met'}"
-    )
+    outcomes = evaluations[-1]
+    held = figures([outcome for outcome in outcomes if held_out(outcome.photo)])
+    for title, figure in (("all photos", default), ("the held-out third", held)):
+        met = figure.precision >= PRECISION_TARGET and figure.coverage >= COVERAGE_TARGET
+        print(
+            f"targets (precision >= {PRECISION_TARGET:.0%}, coverage >= {COVERAGE_TARGET:.0%}) on {title}: "
+            f"{'met' if met else 'NOT met'}"
+        )
     return 0
 
 

@@ -37,23 +37,8 @@ def default_labeler(models_dir: Path) -> tuple[Labeler, str]:
     except ImportError as exc:
         logger.warning("offline labeler unavailable (%s): images will have no labels or categories", exc)
         return NoLabeler(), "none (offline labeler not installed)"
-    from imgmgr.adapters.offline.objects import MODEL_FILE as OBJECT_MODEL
-    from imgmgr.adapters.offline.objects import models_dir as fetched_models
-    from imgmgr.adapters.offline.text import MODEL_FILE as TEXT_MODEL
-
-    objects = (fetched_models() / OBJECT_MODEL).is_file()
-    text = (fetched_models() / TEXT_MODEL).is_file()
-    if not (objects and text):
-        logger.warning(
-            "offline labeler without its %s (missing from %s; `make venv` fetches them)",
-            " and ".join(
-                part for part, present in (("object detector", objects), ("text detector", text)) if not present
-            ),
-            fetched_models(),
-        )
-    parts = ["EfficientNet-Lite0", *(["CenterNet objects"] if objects else []), "face cascade"]
-    parts += ["PP-OCR text"] if text else []
-    return OfflineLabeler(models_dir, detect_objects=objects, detect_text=text), f"offline ({' + '.join(parts)})"
+    # Its detectors load only when fetched (`make venv`); one that cannot is left out, with a warning.
+    return OfflineLabeler(models_dir), "offline (EfficientNet-Lite0, CenterNet objects, face cascade, PP-OCR text)"
 
 
 class LocalPipeline:

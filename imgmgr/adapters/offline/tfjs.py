@@ -71,7 +71,10 @@ def read_graph_model(model_json: Path) -> GraphModel:
     placeholders = [node for node in nodes.values() if node["op"] == "Placeholder"]
     if len(placeholders) != 1:
         raise MalformedCheckpointError(f"{model_json.name}: expected one input, found {len(placeholders)}")
-    dims = [int(dim["size"]) for dim in placeholders[0]["attr"]["shape"]["shape"]["dim"]]
+    try:
+        dims = [int(dim["size"]) for dim in placeholders[0]["attr"]["shape"]["shape"]["dim"]]
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedCheckpointError(f"{model_json.name}: the input has no usable shape ({error})") from error
     if len(dims) != 4 or dims[3] != 3 or dims[1] != dims[2]:
         raise MalformedCheckpointError(f"{model_json.name}: input shape {dims} is not NHWC square RGB")
     return GraphModel(nodes=nodes, constants=constants, input_name=placeholders[0]["name"], input_side=dims[1])
@@ -163,7 +166,7 @@ class _Converter:
                 for source in node.get("input", [])
                 if not source.startswith("^")
                 and source.split(":")[0] not in self._converted
-                and self._model.nodes[source.split(":")[0]]["op"] != "Const"
+                and self._model.nodes.get(source.split(":")[0], {}).get("op") != "Const"
             ]
             if pending:
                 stack.extend(pending)
@@ -308,7 +311,12 @@ def build_onnx(model_json: Path, output: str, *, weights_sha256: str) -> bytes:
         raise ModelUnavailableError("converting the detector needs the onnx package (the 'local' group)") from error
     model = read_graph_model(model_json)
     converter = _Converter(onnx, model)
-    result = converter.tensor(output)
+    try:
+        result = converter.tensor(output)
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise MalformedCheckpointError(
+            f"{model_json.name}: inconsistent graph ({type(error).__name__}: {error})"
+        ) from error
     graph = onnx.helper.make_graph(
         converter.nodes,
         f"tfjs:{model_json.stem}",
@@ -320,5 +328,8 @@ def build_onnx(model_json: Path, output: str, *, weights_sha256: str) -> bytes:
         graph, producer_name="imgmgr.tfjs", opset_imports=[onnx.helper.make_opsetid("", OPSET)]
     )
     onnx.helper.set_model_props(converted, {"weights_sha256": weights_sha256, "input_side": str(model.input_side)})
-    onnx.checker.check_model(converted)
+    try:
+        onnx.checker.check_model(converted)
+    except onnx.checker.ValidationError as error:
+        raise MalformedCheckpointError(f"{model_json.name}: the converted graph is invalid: {error}") from error
     return converted.SerializeToString()

