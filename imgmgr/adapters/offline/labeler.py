@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,7 +48,7 @@ from imgmgr.adapters.offline.graph import (
     OUTPUT_NAME,
     build_onnx,
 )
-from imgmgr.adapters.offline.model_files import cached_session, sha256_of
+from imgmgr.adapters.offline.model_files import Lazy, cached_session, sha256_of
 from imgmgr.adapters.offline.objects import COCO_CLASSES, ObjectDetector
 from imgmgr.adapters.offline.statistics import measure
 from imgmgr.adapters.offline.text import TextDetector
@@ -181,8 +180,7 @@ class OfflineLabeler:
         missing = sorted(set(self.object_labels.values()) - set(self._vocabulary.labels))
         if missing:
             raise ValueError(f"object_labels names labels the vocabulary does not have: {', '.join(missing)}")
-        self._model: _Model | None = None
-        self._lock = threading.Lock()
+        self._model = Lazy(self._load_all)
 
     def load(self) -> None:
         """Load (converting and caching on first use) the models now rather than on the first image."""
@@ -260,14 +258,11 @@ class OfflineLabeler:
         return softmax(logits)
 
     def _loaded(self) -> _Model:
-        model = self._model
-        if model is None:
-            with self._lock:
-                model = self._model
-                if model is None:
-                    model = self._load_model()
-                    self._drop_unloadable_detectors()
-                    self._model = model
+        return self._model.get()
+
+    def _load_all(self) -> _Model:
+        model = self._load_model()
+        self._drop_unloadable_detectors()
         return model
 
     def _drop_unloadable_detectors(self) -> None:

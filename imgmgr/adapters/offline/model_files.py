@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -131,3 +132,44 @@ def cached_session(onnxruntime: ModuleType, path: Path, build: Callable[[], byte
         if session is None:
             raise ModelUnavailableError(f"onnxruntime cannot load the converted model {path.name}")
     return session
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedModel:
+    """A model's inference session and the name a labeling gives it (with its files' digest)."""
+
+    session: InferenceSession
+    name: str
+
+
+class FetchedModel:
+    """Base of the detectors run on a fetched model: an input side, lazy loading, a name.
+
+    ``model_dir``: the fetched models' directory. Default: :func:`models_dir`. ``input_side``: the side
+    (a multiple of the network's stride, 32) images are resized to. Subclasses implement ``_open``.
+    """
+
+    def __init__(self, *, model_dir: Path | None, input_side: int) -> None:
+        if input_side < 32 or input_side % 32:
+            raise ValueError(f"input_side must be a positive multiple of 32, got {input_side}")
+        self.model_dir = model_dir
+        self.input_side = input_side
+        self._loaded = Lazy(self._open)
+
+    @property
+    def name(self) -> str:
+        return self._loaded.get().name
+
+    def load(self) -> None:
+        self._loaded.get()
+
+    @property
+    def _session(self) -> InferenceSession:
+        return self._loaded.get().session
+
+    @property
+    def _directory(self) -> Path:
+        return self.model_dir or models_dir()
+
+    def _open(self) -> LoadedModel:
+        raise NotImplementedError

@@ -17,19 +17,14 @@ on the evaluation photos.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from imgmgr.adapters.offline.errors import ModelUnavailableError
-from imgmgr.adapters.offline.model_files import CENTERNET_FILES, Lazy, cached_session, models_dir, verified
+from imgmgr.adapters.offline.model_files import CENTERNET_FILES, FetchedModel, LoadedModel, cached_session, verified
 from imgmgr.adapters.offline.tfjs import CONVERTER_VERSION, INPUT_NAME, build_onnx
-
-if TYPE_CHECKING:
-    from onnxruntime import InferenceSession
 
 MODEL_NAME = "centernet-mb3"
 #: The graph's file and the tensor read: per-class sigmoid heat maps (NHWC in TensorFlow).
@@ -51,13 +46,7 @@ COCO_CLASSES = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    session: InferenceSession
-    name: str
-
-
-class ObjectDetector:
+class ObjectDetector(FetchedModel):
     """Scores of COCO's 80 classes in an image (the labeler's object evidence).
 
     ``cache_dir``: where the converted ONNX model is kept. ``model_dir``: the fetched models' directory.
@@ -66,36 +55,24 @@ class ObjectDetector:
     """
 
     def __init__(self, cache_dir: Path, *, model_dir: Path | None = None, input_side: int = INPUT_SIDE) -> None:
-        if input_side < 32 or input_side % 32:
-            raise ValueError(f"input_side must be a positive multiple of 32, got {input_side}")
+        super().__init__(model_dir=model_dir, input_side=input_side)
         self.cache_dir = Path(cache_dir)
-        self.model_dir = model_dir
-        self.input_side = input_side
-        self._loaded = Lazy(self._open)
-
-    @property
-    def name(self) -> str:
-        return self._loaded.get().name
-
-    def load(self) -> None:
-        self._loaded.get()
 
     def scores(self, picture: Image.Image) -> dict[str, float]:
         """The highest centre-heat-map peak of every COCO class in an RGB picture, in [0, 1]."""
-        loaded = self._loaded.get()
         side = self.input_side
         resized = picture.convert("RGB").resize((side, side), Image.Resampling.BILINEAR)
         pixels = np.ascontiguousarray(np.asarray(resized, dtype=np.float32).transpose(2, 0, 1)[np.newaxis])
-        heatmap = loaded.session.run(None, {INPUT_NAME: pixels})[0][0]
+        heatmap = self._session.run(None, {INPUT_NAME: pixels})[0][0]
         peaks = heatmap.reshape(heatmap.shape[0], -1).max(axis=1)
         return {name: float(peak) for name, peak in zip(COCO_CLASSES, peaks, strict=True)}
 
-    def _open(self) -> _Loaded:
+    def _open(self) -> LoadedModel:
         try:
             import onnxruntime
         except ImportError as error:
             raise ModelUnavailableError("the object detector needs onnxruntime (the 'local' group)") from error
-        directory = self.model_dir or models_dir()
+        directory = self._directory
         digest = verified(directory, CENTERNET_FILES, what="the object detector")
         # The tensor read is part of the key: another output is another graph.
         key = hashlib.sha256(f"{digest}:{HEATMAP_TENSOR}".encode()).hexdigest()[:16]
@@ -105,4 +82,4 @@ class ObjectDetector:
         outputs = session.get_outputs()
         if len(outputs) != 1:
             raise ModelUnavailableError(f"the converted detector {path.name} has {len(outputs)} outputs, not 1")
-        return _Loaded(session=session, name=f"{MODEL_NAME}@{digest[:12]}")
+        return LoadedModel(session=session, name=f"{MODEL_NAME}@{digest[:12]}")

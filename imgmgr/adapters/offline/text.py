@@ -17,18 +17,13 @@ quarter of its pixels) for ~7 ms of one core; smaller text is not, which suits a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from imgmgr.adapters.offline.errors import ModelUnavailableError
-from imgmgr.adapters.offline.model_files import PPOCR_DET_FILES, Lazy, models_dir, open_session, verified
-
-if TYPE_CHECKING:
-    from onnxruntime import InferenceSession
+from imgmgr.adapters.offline.model_files import PPOCR_DET_FILES, FetchedModel, LoadedModel, open_session, verified
 
 MODEL_NAME = "ppocrv4-det"
 MODEL_FILE = next(iter(PPOCR_DET_FILES))
@@ -41,13 +36,7 @@ _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    session: InferenceSession
-    name: str
-
-
-class TextDetector:
+class TextDetector(FetchedModel):
     """The share of an image covered by text lines.
 
     ``model_dir``: the fetched models' directory. Default:
@@ -56,22 +45,11 @@ class TextDetector:
     """
 
     def __init__(self, *, model_dir: Path | None = None, input_side: int = INPUT_SIDE) -> None:
-        if input_side < 32 or input_side % 32:
-            raise ValueError(f"input_side must be a positive multiple of 32, got {input_side}")
-        self.model_dir = model_dir
-        self.input_side = input_side
-        self._loaded = Lazy(self._open)
-
-    @property
-    def name(self) -> str:
-        return self._loaded.get().name
-
-    def load(self) -> None:
-        self._loaded.get()
+        super().__init__(model_dir=model_dir, input_side=input_side)
 
     def share(self, picture: Image.Image) -> float:
         """The fraction (0-1) of an RGB picture's pixels that lie in text lines."""
-        session = self._loaded.get().session
+        session = self._session
         width, height = picture.size
         scale = self.input_side / max(width, height)
         size = (max(32, round(width * scale / 32) * 32), max(32, round(height * scale / 32) * 32))
@@ -81,14 +59,14 @@ class TextDetector:
         probabilities = session.run(None, {session.get_inputs()[0].name: tensor})[0]
         return float((probabilities > TEXT_PIXEL).mean())
 
-    def _open(self) -> _Loaded:
+    def _open(self) -> LoadedModel:
         try:
             import onnxruntime
         except ImportError as error:
             raise ModelUnavailableError("the text detector needs onnxruntime (the 'local' group)") from error
-        directory = self.model_dir or models_dir()
+        directory = self._directory
         digest = verified(directory, PPOCR_DET_FILES, what="the text detector")
         session = open_session(onnxruntime, directory / MODEL_FILE)
         if session is None:
             raise ModelUnavailableError(f"onnxruntime cannot load the text detector {MODEL_FILE}")
-        return _Loaded(session=session, name=f"{MODEL_NAME}@{digest[:12]}")
+        return LoadedModel(session=session, name=f"{MODEL_NAME}@{digest[:12]}")

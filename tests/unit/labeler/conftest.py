@@ -12,6 +12,19 @@ from PIL import Image
 from imgmgr.adapters.offline.labeler import OfflineLabeler
 
 
+def spy(target: object, method: str) -> list[tuple[object, ...]]:
+    """Record the positional arguments of every call of ``target.method`` (which still runs)."""
+    calls: list[tuple[object, ...]] = []
+    original = getattr(target, method)
+
+    def recording(*args: object) -> object:
+        calls.append(args)
+        return original(*args)
+
+    setattr(target, method, recording)
+    return calls
+
+
 def encode(pixels: np.ndarray | Image.Image, fmt: str = "PNG") -> bytes:
     """An image as the bytes a labeler receives."""
     picture = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)

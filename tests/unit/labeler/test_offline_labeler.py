@@ -22,7 +22,7 @@ from lambdas.domain.labels import Labeling
 from lambdas.ports import Labeler
 from tests.fakes import write_hostile_checkpoint
 
-from .conftest import encode
+from .conftest import encode, spy
 
 # ImageNet-1k indices.
 ESPRESSO, TRIPOD = 967, 872
@@ -112,18 +112,15 @@ def test_without_objects_and_faces_there_is_no_person(model_cache: Path) -> None
 
 
 def test_the_face_cascade_runs_only_where_the_detector_sees_a_person(model_cache: Path) -> None:
-    # GIVEN a labeler whose face cascade counts its calls
+    # GIVEN a labeler whose face cascade records what it searches
     labeler = OfflineLabeler(model_cache)
-    calls = []
-    cascade = labeler._faces
-    assert cascade is not None
-    search = cascade.detect
-    cascade.detect = lambda gray: calls.append(gray.shape) or search(gray)  # type: ignore[method-assign]
-    # WHEN a cat and then the astronaut are labeled
+    assert labeler._faces is not None
+    searched = spy(labeler._faces, "detect")
+    # WHEN a cat (451x300) and then the astronaut (512x512) are labeled
     labeler.detect(encode(skimage_data.chelsea()))
     labeler.detect(encode(skimage_data.astronaut()))
-    # THEN the cascade searched the astronaut only
-    assert len(calls) == 1
+    # THEN the cascade searched the astronaut's grey image only
+    assert [call[0].shape for call in searched] == [(512, 512)]  # type: ignore[attr-defined]
 
 
 def test_object_labels_are_checked(model_cache: Path) -> None:

@@ -11,7 +11,7 @@ from skimage import data as skimage_data
 from imgmgr.adapters.offline.errors import ModelUnavailableError
 from imgmgr.adapters.offline.labeler import OfflineLabeler
 from imgmgr.adapters.offline.text import TextDetector
-from tests.unit.labeler.conftest import encode
+from tests.unit.labeler.conftest import encode, spy
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +44,15 @@ def test_a_page_is_labeled_text_rather_than_nothing(model_cache: Path) -> None:
 
 
 def test_the_text_detector_is_not_asked_when_there_are_labels(model_cache: Path) -> None:
-    # GIVEN a labeler whose text detector counts its calls
+    # GIVEN a labeler whose text detector records its calls
     labeler = OfflineLabeler(model_cache)
-    calls = []
-    text = labeler._text
-    assert text is not None
-    share = text.share
-    text.share = lambda picture: calls.append(picture.size) or share(picture)  # type: ignore[method-assign]
-    # WHEN the coffee photo (confidently Espresso) is labeled THEN the text detector is not run
+    assert labeler._text is not None
+    asked = spy(labeler._text, "share")
+    # WHEN the coffee photo (confidently Espresso) and then the page are labeled
     labeler.detect(encode(skimage_data.coffee()))
-    assert calls == []
+    labeler.detect(encode(skimage_data.page()))
+    # THEN the text detector was asked about the page only
+    assert [call[0].size for call in asked] == [Image.fromarray(skimage_data.page()).size]  # type: ignore[attr-defined]
 
 
 def test_a_missing_model_says_how_to_fetch_it(tmp_path: Path) -> None:
