@@ -8,9 +8,8 @@ import shutil
 import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, WebDriverWait
 from tests.e2e.support import CHELSEA, PHOTOS
 from tests.unit.imaging import imaging_samples as samples
 

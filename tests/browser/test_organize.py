@@ -6,7 +6,6 @@ the images and albums of one test are never seen by another.
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import httpx
@@ -17,31 +16,12 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from imgmgr.keys import KeyStore
-from tests.browser.conftest import ARTIFACTS
-from tests.e2e.support import CHELSEA, PHOTOS, Server
+from tests.browser.conftest import ARTIFACTS, WebDriverWait
+from tests.e2e.support import CHELSEA, PHOTOS
 
 PHONE = (390, 844)
 DESKTOP = (1280, 1000)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("organize")
-    (root / "data").mkdir()
-    running = Server(root / "data", root / "serve.log")
-    try:
-        yield running.start()
-    finally:
-        running.kill()
-
-
-@pytest.fixture
-def api_key(server) -> str:
-    key, _ = KeyStore(server.data_dir / "keys.sqlite3").create("owner-" + secrets.token_hex(4))
-    return key
 
 
 def generated(path, seed: int, size: tuple[int, int] = (360, 240)):

@@ -10,12 +10,11 @@ import time
 import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from imgmgr.adapters.files import FileObjectStore
 from imgmgr.adapters.sqlite import SqliteMetadataStore
 from lambdas.adapters.clock import SystemClock
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, WebDriverWait
 from tests.e2e.support import CHELSEA, PHOTOS
 
 BATCH = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "camera.png")

@@ -25,13 +25,13 @@ import pytest
 import uvicorn
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 from starlette.requests import Request
 
 from imgmgr.config import DataDir
 from imgmgr.server import build_runtime
 from lambdas.api.errors import ApiError
 from lambdas.api.services import SignIn
+from tests.browser.conftest import WebDriverWait
 from tests.fakes import FakeLabeler
 
 CLIENT_ID = "page-client-0123456789"

@@ -9,9 +9,9 @@ import shutil
 import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, WebDriverWait
 from tests.e2e.support import CHELSEA, PHOTOS
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>.png"

@@ -68,9 +68,7 @@ def apply_stack(stack_dir: Path, into: Path, endpoint: str) -> Applied:
     workspace.init()
     workspace.validate()
     workspace.apply()
-    state = workspace.state()
-    resources = len(state.get("values", {}).get("root_module", {}).get("resources", []))
-    return Applied(workspace=workspace, outputs=workspace.outputs(), resources=resources)
+    return Applied(workspace=workspace, outputs=workspace.outputs(), resources=len(workspace.addresses()))
 
 
 @pytest.fixture(scope="session")
@@ -108,8 +106,8 @@ def applied(
 
 
 def _managed(workspace: Workspace) -> list[str]:
-    left = workspace.state().get("values", {}).get("root_module", {}).get("resources", [])
-    return [resource["address"] for resource in left if resource.get("mode") == "managed"]
+    """The managed resources of the root module left in the state (data sources are ``data.``)."""
+    return [address for address in workspace.addresses() if not address.startswith(("data.", "module."))]
 
 
 class TwinSession:

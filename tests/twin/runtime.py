@@ -132,22 +132,46 @@ class Twin:
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.athena = TwinAthena(self.admin, region=region, account=account)
         self._decisions: dict[tuple[str, ...], iam.Decision] = {}
+        self._admin_clients: dict[str, Any] = {}
+        #: What IAM and S3 answered about policies while one handler runs (None outside a handler).
+        self._policy_reads: dict[tuple[str, str], Any] | None = None
 
     # ------------------------------------------------------------------------------------ admin side
 
     def admin(self, service: str) -> Any:
-        """A client of the emulator that no policy restricts: the twin's own view, never a function's."""
-        return self._admin.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
-        )
+        """A client of the emulator that no policy restricts: the twin's own view, never a function's.
+
+        One client per service for the whole run: the twin asks IAM, S3 and Lambda for every call a function
+        makes, and building a botocore client costs more than most of those requests. The admin session is
+        never hooked, so sharing its clients changes nothing of what a function's own clients see."""
+        with self._lock:
+            client = self._admin_clients.get(service)
+            if client is None:
+                client = self._admin_clients[service] = self._admin.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.endpoint,
+                    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+                )
+            return client
 
     def configuration(self, function: str) -> dict[str, Any]:
         return self.admin("lambda").get_function_configuration(FunctionName=function)
 
+    def _read_policy(self, kind: str, name: str, read: Callable[[], Any]) -> Any:
+        """``read()``, asked once per handler run: policies change only between runs (the brake is applied
+        and lifted by the test, never while a function runs), and a function makes many calls."""
+        reads = self._policy_reads
+        if reads is None:
+            return read()
+        if (kind, name) not in reads:
+            reads[kind, name] = read()
+        return copy.deepcopy(reads[kind, name])
+
     def role_policies(self, role_arn: str) -> list[dict[str, Any]]:
         """The inline and attached managed policy documents of a role, as IAM holds them now."""
+        return self._read_policy("role", role_arn, lambda: self._read_role_policies(role_arn))
+
+    def _read_role_policies(self, role_arn: str) -> list[dict[str, Any]]:
         client = self.admin("iam")
         name = role_arn.rsplit("/", 1)[-1]
         documents = []
@@ -164,6 +188,9 @@ class Twin:
         if not request.resource.startswith("arn:aws:s3:::"):
             return None
         bucket = request.resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        return self._read_policy("bucket", bucket, lambda: self._read_bucket_policy(bucket))
+
+    def _read_bucket_policy(self, bucket: str) -> dict[str, Any] | None:
         try:
             return json.loads(self.admin("s3").get_bucket_policy(Bucket=bucket)["Policy"])
         except ClientError:
@@ -346,9 +373,11 @@ class Twin:
         assert boto3.DEFAULT_SESSION is not None
         self._hook(boto3.DEFAULT_SESSION)
         self._active = identity
+        outer_reads, self._policy_reads = self._policy_reads, {}
         try:
             yield identity
         finally:
+            self._policy_reads = outer_reads
             self._active = None
             boto3.DEFAULT_SESSION = outside
             os.environ.clear()

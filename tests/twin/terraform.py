@@ -181,7 +181,13 @@ class Workspace:
 
     def plan_changes(self) -> list[dict[str, Any]]:
         """The resource changes a plan proposes now (none after a clean apply)."""
-        self.run("plan", "-no-color", "-out=twin.plan", "-parallelism=20")
+        # -detailed-exitcode: 0 is a plan without any change, 2 one with changes, anything else an error.
+        # Only a plan with changes is shown (``show -json`` loads every provider schema: seconds).
+        planned = self.run("plan", "-no-color", "-detailed-exitcode", "-out=twin.plan", "-parallelism=20", check=False)
+        if planned.returncode == 0:
+            return []
+        if planned.returncode != 2:
+            raise RuntimeError(f"terraform plan failed ({planned.returncode}):\n{planned.stderr[-6000:]}")
         shown = json.loads(self.run("show", "-json", "twin.plan").stdout)
         return [
             change
@@ -192,8 +198,10 @@ class Workspace:
     def destroy(self) -> None:
         self.run("destroy", "-no-color", "-auto-approve", "-parallelism=20")
 
-    def state(self) -> dict[str, Any]:
-        return json.loads(self.run("show", "-json").stdout)
+    def addresses(self) -> list[str]:
+        """The address of every resource and data source in the state (``terraform state list``, which reads
+        the state alone; ``show -json`` would load every provider schema first: seconds per call)."""
+        return self.run("state", "list").stdout.split()
 
     def outputs(self) -> dict[str, Any]:
         shown = json.loads(self.run("output", "-json").stdout)
