@@ -220,9 +220,10 @@ class OfflineLabeler:
                 if statistics
                 else {}
             )
-            for coco, label in self.object_labels.items():
-                share = min(1.0, objects[coco] / (2 * self.object_score_at_half)) if objects is not None else 0.0
-                observed[label] = 1.0 - (1.0 - observed.get(label, 0.0)) * (1.0 - share)
+            if objects is not None:
+                for coco, label in self.object_labels.items():
+                    share = min(1.0, objects[coco] / (2 * self.object_score_at_half))
+                    observed[label] = 1.0 - (1.0 - observed.get(label, 0.0)) * (1.0 - share)
             scores = vocabulary.evidence_scores(probabilities, contexts=self.contexts, observed=observed)
         name = model.name
         if objects_detector is not None:
